@@ -1,0 +1,53 @@
+/**
+ * Closed network (seed 004): no proxy and no internet path at all. Everything nodes and the CDK
+ * providers need comes through VPC endpoints, and the S3 gateway endpoint allows only the buckets
+ * nodes use plus one bucket of the team's own.
+ *
+ * Env-agnostic: synthesizes without AWS credentials.
+ */
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { EndpointPresets, EndpointSet, PrivateEksCluster } from '../../lib';
+
+export class ClosedNetworkStack extends Stack {
+  public readonly cluster: PrivateEksCluster;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('172.25.0.0/16'),
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'workers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 18 }],
+    });
+
+    // The EKS private-cluster guide's full list, Session Manager included, so nodes can be reached
+    // without SSH or a bastion.
+    const endpoints = new EndpointSet(this, 'Endpoints', {
+      vpc,
+      services: EndpointPresets.privateClusterGuide(),
+      additionalS3Buckets: ['closed-network-artifacts-example'],
+    });
+
+    this.cluster = new PrivateEksCluster(this, 'Cluster', {
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
+      endpoints,
+    });
+    this.cluster.addProxiedNodeGroup('Workers', {
+      instanceTypes: [new ec2.InstanceType('m7g.large')],
+      minSize: 2,
+    });
+  }
+}
+
+if (require.main === module) {
+  const app = new App();
+  new ClosedNetworkStack(app, 'PrivateEksClosedNetworkExample');
+  app.synth();
+}

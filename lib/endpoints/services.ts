@@ -1,0 +1,181 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+
+/**
+ * An AWS service that a private cluster reaches through a VPC endpoint, with the host names its
+ * endpoint serves (for NO_PROXY).
+ *
+ * Service names come from aws-cdk-lib's `InterfaceVpcEndpointAwsService`, which picks the
+ * `cn.com.amazonaws` prefix in the China regions when the stack's region is concrete.
+ */
+export class EndpointService {
+  /** Amazon EC2 API: nodeadm's DescribeInstances, the VPC CNI's ENI calls, the cloud provider. */
+  public static readonly EC2 = EndpointService.iface('ec2', ec2.InterfaceVpcEndpointAwsService.EC2);
+
+  /** Amazon ECR API (`api.ecr.REGION`): authentication and image manifests. */
+  public static readonly ECR_API = EndpointService.iface('ecr.api', ec2.InterfaceVpcEndpointAwsService.ECR, ['api.ecr']);
+
+  /** Amazon ECR registry (`ACCOUNT.dkr.ecr.REGION`): image pulls; layers come from S3. */
+  public static readonly ECR_DKR = EndpointService.iface('ecr.dkr', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, ['dkr.ecr']);
+
+  /** AWS STS: IAM roles for service accounts and the regional STS endpoint. */
+  public static readonly STS = EndpointService.iface('sts', ec2.InterfaceVpcEndpointAwsService.STS);
+
+  /** Amazon EKS API (`eks.REGION`, not the cluster's API server): DescribeCluster for the kubectl provider. */
+  public static readonly EKS = EndpointService.iface('eks', ec2.InterfaceVpcEndpointAwsService.EKS);
+
+  /**
+   * EKS Auth (`eks-auth.REGION.api.aws`): the EKS Pod Identity agent.
+   * Host from the EKS service endpoints table (docs.aws.amazon.com/general/latest/gr/eks.html).
+   */
+  public static readonly EKS_AUTH = new EndpointService('eks-auth', ec2.InterfaceVpcEndpointAwsService.EKS_AUTH, undefined,
+    (region) => [`eks-auth.${region}.api.aws`]);
+
+  /** Elastic Load Balancing: the AWS Load Balancer Controller. */
+  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface('elasticloadbalancing', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING);
+
+  /** CloudWatch Logs: Fluent Bit, the CloudWatch agent, container insights. */
+  public static readonly CLOUDWATCH_LOGS = EndpointService.iface('logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS);
+
+  /** Systems Manager: the SSM agent on nodes. */
+  public static readonly SSM = EndpointService.iface('ssm', ec2.InterfaceVpcEndpointAwsService.SSM);
+
+  /** Session Manager channels (with `SSM` and `EC2_MESSAGES`). */
+  public static readonly SSM_MESSAGES = EndpointService.iface('ssmmessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+
+  /** EC2 messages, for the SSM agent. */
+  public static readonly EC2_MESSAGES = EndpointService.iface('ec2messages', ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES);
+
+  /** AWS X-Ray, when tracing is used. */
+  public static readonly XRAY = EndpointService.iface('xray', ec2.InterfaceVpcEndpointAwsService.XRAY);
+
+  /** AWS Lambda: CDK's custom-resource framework invokes the kubectl handler through it. */
+  public static readonly LAMBDA = EndpointService.iface('lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA);
+
+  /** EC2 Auto Scaling: the Cluster Autoscaler. */
+  public static readonly AUTOSCALING = EndpointService.iface('autoscaling', ec2.InterfaceVpcEndpointAwsService.AUTOSCALING);
+
+  /** AWS CloudFormation: `cfn-signal` from self-managed nodes. */
+  public static readonly CLOUDFORMATION = EndpointService.iface('cloudformation', ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION);
+
+  /** AWS Secrets Manager. */
+  public static readonly SECRETS_MANAGER = EndpointService.iface('secretsmanager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+
+  /** AWS KMS. */
+  public static readonly KMS = EndpointService.iface('kms', ec2.InterfaceVpcEndpointAwsService.KMS);
+
+  /**
+   * Amazon S3 as a gateway endpoint (free): ECR image layers, Amazon Linux repositories and the
+   * CloudFormation custom-resource response bucket. Its policy is scoped to those buckets.
+   */
+  public static readonly S3 = new EndpointService('s3', undefined, ec2.GatewayVpcEndpointAwsService.S3,
+    (region, suffix) => [
+      `s3.${region}.${suffix}`,
+      `s3.dualstack.${region}.${suffix}`,
+      // The legacy global name is served by the gateway endpoint only in us-east-1.
+      ...(region === 'us-east-1' ? [`s3.${suffix}`] : []),
+    ]);
+
+  /**
+   * Any other interface endpoint service, e.g. `EndpointService.interfaceService('ecs')`.
+   *
+   * @param name the service name after `com.amazonaws.REGION.`
+   * @param hostPrefix the host its private DNS name serves, before `.REGION.SUFFIX`
+   * @default hostPrefix - the same as `name`
+   */
+  public static interfaceService(name: string, hostPrefix?: string): EndpointService {
+    return EndpointService.iface(name, new ec2.InterfaceVpcEndpointAwsService(name), [hostPrefix ?? name]);
+  }
+
+  private static iface(name: string, service: ec2.InterfaceVpcEndpointAwsService, prefixes: string[] = [name]): EndpointService {
+    return new EndpointService(name, service, undefined, (region, suffix) => prefixes.map((p) => `${p}.${region}.${suffix}`));
+  }
+
+  /** The short service name, e.g. `ecr.api`. */
+  public readonly name: string;
+
+  /** @internal */
+  public readonly _interface?: ec2.InterfaceVpcEndpointAwsService;
+
+  /** @internal */
+  public readonly _gateway?: ec2.GatewayVpcEndpointAwsService;
+
+  private readonly hosts: (region: string, suffix: string) => string[];
+
+  private constructor(
+    name: string,
+    iface: ec2.InterfaceVpcEndpointAwsService | undefined,
+    gateway: ec2.GatewayVpcEndpointAwsService | undefined,
+    hosts: (region: string, suffix: string) => string[],
+  ) {
+    this.name = name;
+    this._interface = iface;
+    this._gateway = gateway;
+    this.hosts = hosts;
+  }
+
+  /**
+   * The host names this service's endpoint serves, for NO_PROXY. Each entry also matches its
+   * subdomains in Go, curl and Python (e.g. `dkr.ecr.REGION.SUFFIX` covers `ACCOUNT.dkr.ecr…`).
+   *
+   * @param region the region, or a token
+   * @param urlSuffix `amazonaws.com`, `amazonaws.com.cn`, or a token
+   */
+  public hostNames(region: string, urlSuffix: string): string[] {
+    return this.hosts(region, urlSuffix);
+  }
+}
+
+/**
+ * Named sets of endpoint services.
+ */
+export class EndpointPresets {
+  /**
+   * What managed nodes need to join and pull images from ECR without a proxy:
+   * EC2, ECR API, ECR registry, STS and the S3 gateway.
+   */
+  public static nodes(): EndpointService[] {
+    return [EndpointService.EC2, EndpointService.ECR_API, EndpointService.ECR_DKR, EndpointService.STS, EndpointService.S3];
+  }
+
+  /**
+   * What CDK's kubectl provider needs from private subnets: the EKS API (DescribeCluster), Lambda
+   * (the framework function invokes the handler), STS, and S3 for the CloudFormation response.
+   */
+  public static kubectlProvider(): EndpointService[] {
+    return [EndpointService.EKS, EndpointService.LAMBDA, EndpointService.STS, EndpointService.S3];
+  }
+
+  /** `nodes()` and `kubectlProvider()` together: the default of `PrivateEksCluster`. */
+  public static minimal(): EndpointService[] {
+    return uniqueServices([...EndpointPresets.nodes(), ...EndpointPresets.kubectlProvider()]);
+  }
+
+  /** Session Manager access to nodes: SSM, SSM messages, EC2 messages. */
+  public static sessionManager(): EndpointService[] {
+    return [EndpointService.SSM, EndpointService.SSM_MESSAGES, EndpointService.EC2_MESSAGES];
+  }
+
+  /**
+   * The full list of the EKS user guide's "Deploy private clusters with limited internet access",
+   * plus Lambda for the CDK providers.
+   */
+  public static privateClusterGuide(): EndpointService[] {
+    return uniqueServices([
+      ...EndpointPresets.minimal(),
+      EndpointService.EKS_AUTH,
+      EndpointService.ELASTIC_LOAD_BALANCING,
+      EndpointService.CLOUDWATCH_LOGS,
+      ...EndpointPresets.sessionManager(),
+      EndpointService.XRAY,
+      EndpointService.AUTOSCALING,
+    ]);
+  }
+
+  private constructor() {}
+}
+
+/** Remove duplicate services (by name), keeping the first. */
+export function uniqueServices(services: EndpointService[]): EndpointService[] {
+  const seen = new Set<string>();
+  return services.filter((s) => (seen.has(s.name) ? false : (seen.add(s.name), true)));
+}

@@ -1,0 +1,61 @@
+/**
+ * Pure renderer of the strategic-merge patches that make DaemonSet containers read the proxy
+ * ConfigMap (`envFrom.configMapRef`). No CDK imports.
+ *
+ * Strategic merge merges `containers` and `env` by name (existing env survives), but replaces an
+ * `envFrom` list as a whole, because `envFrom` has no merge key. The patch therefore lists the
+ * `envFrom` sources a container already has (`keepEnvFrom`) before ours; the upstream `aws-node`
+ * (VPC CNI v1.23.1) and `kube-proxy` (EKS add-on) DaemonSets have none.
+ */
+
+/** The name of the proxy ConfigMap, as in the EKS knowledge-center article the pattern comes from. */
+export const PROXY_CONFIGMAP_NAME = 'proxy-environment-variables';
+
+/** The pod-template annotation holding a hash of the proxy settings, so that a change rolls the pods. */
+export const PROXY_HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
+
+/** One `envFrom` source as Kubernetes writes it. */
+export interface EnvFromSource {
+  readonly configMapRef?: { readonly name: string };
+  readonly secretRef?: { readonly name: string };
+  readonly prefix?: string;
+}
+
+/** A DaemonSet whose containers get the proxy. */
+export interface DaemonSetTarget {
+  readonly name: string;
+  readonly namespace: string;
+  readonly containers: string[];
+  /** envFrom sources the containers already have, kept in front of ours. */
+  readonly keepEnvFrom: EnvFromSource[];
+}
+
+/** The DaemonSets of an EKS cluster that call AWS or the API server through the node network. */
+export const DEFAULT_TARGETS: readonly DaemonSetTarget[] = [
+  // VPC CNI: the CNI daemon and the network policy agent (amazon-vpc-cni-k8s config/master/aws-k8s-cni.yaml).
+  { name: 'aws-node', namespace: 'kube-system', containers: ['aws-node', 'aws-eks-nodeagent'], keepEnvFrom: [] },
+  { name: 'kube-proxy', namespace: 'kube-system', containers: ['kube-proxy'], keepEnvFrom: [] },
+];
+
+/** The patch that adds `envFrom: configMapRef` to every listed container and sets the hash annotation. */
+export function renderApplyPatch(target: DaemonSetTarget, settingsHash: string): Record<string, any> {
+  return patch(target, [...target.keepEnvFrom, { configMapRef: { name: PROXY_CONFIGMAP_NAME } }], settingsHash);
+}
+
+/** The patch that restores the containers' own `envFrom` and removes the annotation (on stack deletion). */
+export function renderRestorePatch(target: DaemonSetTarget): Record<string, any> {
+  return patch(target, [...target.keepEnvFrom], null);
+}
+
+function patch(target: DaemonSetTarget, envFrom: EnvFromSource[], hash: string | null): Record<string, any> {
+  return {
+    spec: {
+      template: {
+        metadata: { annotations: { [PROXY_HASH_ANNOTATION]: hash } },
+        spec: {
+          containers: target.containers.map((name) => ({ name, envFrom })),
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
+
+/**
+ * Input of the proxy boothook renderer.
+ */
+export interface BoothookInput {
+  /** The proxy environment (both cases of HTTP_PROXY, HTTPS_PROXY, NO_PROXY). */
+  readonly environment: Record<string, string>;
+  /** The proxy URL the package manager uses for its repositories (they are HTTPS). */
+  readonly packageManagerProxy: string;
+  /** The package manager's configuration file and section, e.g. `/etc/dnf/dnf.conf` `[main]`. */
+  readonly packageManagerConfig: string;
+  /** The systemd units that get an `Environment=` drop-in. */
+  readonly units: string[];
+  /** Units already running when the boothook runs, restarted (without blocking) when their drop-in changes. */
+  readonly restartUnits: string[];
+}
+
+/** The marker lines around the block we own in `/etc/environment`. */
+export const ENV_BEGIN = '# BEGIN cdk-private-eks proxy';
+export const ENV_END = '# END cdk-private-eks proxy';
+
+/** The drop-in file name written for each unit. nodeadm uses `environment.conf`; ours must not clash. */
+export const DROP_IN_NAME = 'cdk-private-eks-proxy.conf';
+
+/**
+ * The `text/cloud-boothook` script that puts the proxy into the package manager, `/etc/environment`
+ * (login shells, `cfn-signal` run by hand, anything that sources it) and systemd drop-ins.
+ *
+ * cloud-init runs boothooks on every boot, so every step rewrites a whole file and only when its
+ * content differs: a second run changes nothing, appends nothing and reloads nothing. Values are
+ * written with quoted here-documents, so the shell never expands them.
+ *
+ * Mistakes of the seed boothooks fixed here: no shebang (cloud-init executes the part as a file),
+ * `cat >>` appends (duplicated lines on re-run without cloud-init-per), HTTP_PROXY set twice and
+ * HTTPS_PROXY never, `EnvironmentFile=/etc/environment` (systemd does not read shell syntax the same
+ * way pam does, and `%` is not escaped).
+ */
+export function renderBoothook(input: BoothookInput): string {
+  const envBlock = `${ENV_BEGIN}\n${renderEtcEnvironment(input.environment)}${ENV_END}`;
+  const names = Object.keys(input.environment).join('|');
+  const lines: string[] = [
+    '#!/bin/bash',
+    '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
+    '# Runs on every boot (cloud-init boothook): idempotent, rewrites whole files only when they change.',
+    'set -euo pipefail',
+    'umask 022',
+    'changed_units=()',
+    'reload_needed=0',
+    '',
+    '# replace_file PATH MODE: replace PATH with standard input when the content differs; return 0 if replaced.',
+    'replace_file() {',
+    '  local path="$1" mode="$2" tmp',
+    '  tmp="$(mktemp)"',
+    '  cat >"$tmp"',
+    '  if [ -f "$path" ] && cmp -s "$tmp" "$path"; then',
+    '    rm -f "$tmp"',
+    '    return 1',
+    '  fi',
+    '  mkdir -p "$(dirname "$path")"',
+    '  install -m "$mode" "$tmp" "$path"',
+    '  rm -f "$tmp"',
+    '  return 0',
+    '}',
+    '',
+    '# 1. /etc/environment: our block between markers, and no other definition of the proxy variables.',
+    'touch /etc/environment',
+    `{`,
+    `  sed -e '/^${escapeSed(ENV_BEGIN)}$/,/^${escapeSed(ENV_END)}$/d' /etc/environment | grep -v -E '^(${names})=' || true`,
+    `  cat <<'CDK_PRIVATE_EKS_ENV'`,
+    envBlock,
+    'CDK_PRIVATE_EKS_ENV',
+    '} | replace_file /etc/environment 0644 || true',
+    '',
+    `# 2. Package manager: one proxy= line in the [main] section of ${input.packageManagerConfig}.`,
+    `if [ -f ${input.packageManagerConfig} ]; then`,
+    `  awk -v line='proxy=${input.packageManagerProxy}' '`,
+    `    /^proxy[[:space:]]*=/ { next }`,
+    `    { print }`,
+    `    /^\\[main\\]/ && !done { print line; done = 1 }`,
+    `    END { if (!done) { print "[main]"; print line } }`,
+    `  ' ${input.packageManagerConfig} | replace_file ${input.packageManagerConfig} 0644 || true`,
+    'fi',
+    '',
+    '# 3. systemd drop-ins: services do not read /etc/environment.',
+  ];
+  const dropIn = renderSystemdDropIn(input.environment);
+  for (const unit of input.units) {
+    lines.push(
+      `if replace_file /etc/systemd/system/${unit}.service.d/${DROP_IN_NAME} 0644 <<'CDK_PRIVATE_EKS_UNIT'`,
+      dropIn.trimEnd(),
+      'CDK_PRIVATE_EKS_UNIT',
+      'then',
+      '  reload_needed=1',
+      `  changed_units+=(${unit}.service)`,
+      'fi',
+    );
+  }
+  lines.push(
+    '',
+    'if [ "$reload_needed" = 1 ]; then',
+    '  systemctl daemon-reload',
+    '  for unit in "${changed_units[@]}"; do',
+    '    case "$unit" in',
+    ...input.restartUnits.map((u) => `      ${u}.service) systemctl try-restart --no-block "$unit" ;;`),
+    '      *) ;;',
+    '    esac',
+    '  done',
+    'fi',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function escapeSed(s: string): string {
+  return s.replace(/[/\\.*[\]^$]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,63 @@
+import { Annotations, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { IConstruct } from 'constructs';
+import { invalid } from '../errors';
+
+/**
+ * The VPC's IPv4 CIDR blocks, as concrete strings where the construct knows them: for a VPC built in
+ * this app, the CIDRs given to `CfnVPC` and any `CfnVPCCidrBlock`; for an imported VPC, whatever
+ * `vpcCidrBlock` is (concrete from a lookup, a token from `fromVpcAttributes` with tokens).
+ */
+export function vpcCidrs(vpc: ec2.IVpc): string[] {
+  if (vpc instanceof ec2.Vpc) {
+    const cfn = vpc.node.defaultChild as ec2.CfnVPC;
+    const primary = cfn.cidrBlock ?? vpc.vpcCidrBlock;
+    const secondary = vpc.node.children
+      .filter((c): c is ec2.CfnVPCCidrBlock => c instanceof ec2.CfnVPCCidrBlock)
+      .map((c) => c.cidrBlock)
+      .filter((c): c is string => c !== undefined);
+    return [primary, ...secondary];
+  }
+  return [vpc.vpcCidrBlock];
+}
+
+/**
+ * Private DNS of interface endpoints and of the EKS private API endpoint needs both DNS support and
+ * DNS host names in the VPC. An imported VPC cannot be checked at synth time: say so.
+ */
+export function checkVpcDns(scope: IConstruct, vpc: ec2.IVpc): void {
+  if (vpc instanceof ec2.Vpc) {
+    if (!vpc.dnsSupportEnabled) {
+      invalid(scope, 'vpc', 'has DNS support disabled, so nodes cannot resolve the private API endpoint or VPC endpoint names',
+        'Create the VPC with enableDnsSupport: true');
+    }
+    if (!vpc.dnsHostnamesEnabled) {
+      invalid(scope, 'vpc', 'has DNS host names disabled, which private DNS of VPC endpoints and of the EKS private endpoint require',
+        'Create the VPC with enableDnsHostnames: true');
+    }
+    return;
+  }
+  Annotations.of(scope).addInfo(
+    'cdk-private-eks: the imported VPC\'s DNS settings cannot be checked at synth time; enableDnsSupport and enableDnsHostnames must both be true');
+}
+
+/** The subnets nodes and endpoints go in: private with egress (to a proxy or NAT) first, else isolated. */
+export function privateSubnetSelection(vpc: ec2.IVpc): ec2.SubnetSelection {
+  if (vpc.privateSubnets.length > 0) {
+    return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+  }
+  return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+}
+
+/** Fail when the VPC has no private or isolated subnets. */
+export function requirePrivateSubnets(scope: IConstruct, vpc: ec2.IVpc): void {
+  if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
+    invalid(scope, 'vpc', 'has no private or isolated subnets, so the cluster cannot be private',
+      'Add PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED subnets to the VPC (or import them with fromVpcAttributes privateSubnetIds)');
+  }
+}
+
+/** True when a string is a concrete value (not a token). */
+export function isConcrete(s: string | undefined): s is string {
+  return s !== undefined && !Token.isUnresolved(s);
+}

@@ -1,0 +1,105 @@
+import { Token } from 'aws-cdk-lib';
+import { invalid } from '../errors';
+import { isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
+import { proxyEnvironment } from './render-environment';
+
+/**
+ * Options for `ProxySettings.fromUrl()`.
+ */
+export interface ProxyOptions {
+  /**
+   * The proxy for HTTPS requests (`HTTPS_PROXY`), as `http://host:port` or `https://host:port`.
+   *
+   * @default - the same URL as the HTTP proxy
+   */
+  readonly httpsProxy?: string;
+
+  /**
+   * Extra entries for `NO_PROXY`: host names, domains (`.corp.example`), IP addresses or CIDRs.
+   *
+   * They are added after the entries the library always composes (localhost, IMDS, the VPC and
+   * service CIDRs, the EKS API domain and every host served by a VPC endpoint).
+   *
+   * @default - none
+   */
+  readonly noProxy?: string[];
+}
+
+/**
+ * The HTTP(S) proxy used by everything in a private cluster: nodes (dnf, containerd, kubelet,
+ * nodeadm, the SSM agent), the `aws-node` and `kube-proxy` pods, and the CDK kubectl provider Lambda.
+ *
+ * One value object, validated once, rendered for every consumer.
+ */
+export class ProxySettings {
+  /**
+   * A proxy given by URL, e.g. `ProxySettings.fromUrl('http://proxy.corp.example:3128')`.
+   *
+   * The URL needs a scheme (`http` or `https`), a host and an explicit port, and must not contain
+   * credentials. CDK tokens (parameters, imports) are accepted and not checked.
+   *
+   * @param httpProxy the proxy for HTTP requests (`HTTP_PROXY`)
+   * @param options HTTPS proxy and extra NO_PROXY entries
+   */
+  public static fromUrl(httpProxy: string, options: ProxyOptions = {}): ProxySettings {
+    return new ProxySettings(httpProxy, options.httpsProxy ?? httpProxy, options.noProxy ?? []);
+  }
+
+  /** The proxy for HTTP requests, normalised to `scheme://host:port` when concrete. */
+  public readonly httpProxy: string;
+
+  /** The proxy for HTTPS requests, normalised to `scheme://host:port` when concrete. */
+  public readonly httpsProxy: string;
+
+  /** The extra NO_PROXY entries given by the user (the composed list is built by the cluster). */
+  public readonly noProxy: string[];
+
+  private readonly parsedHttps?: ParsedProxyUrl;
+
+  private constructor(httpProxy: string, httpsProxy: string, noProxy: string[]) {
+    const http = ProxySettings.check('httpProxy', httpProxy);
+    const https = ProxySettings.check('httpsProxy', httpsProxy);
+    this.httpProxy = http?.url ?? httpProxy;
+    this.httpsProxy = https?.url ?? httpsProxy;
+    this.parsedHttps = https;
+    noProxy.forEach((entry, i) => {
+      if (Token.isUnresolved(entry)) {
+        return;
+      }
+      const problem = noProxyEntryProblem(entry);
+      if (problem) {
+        invalid('ProxySettings', `noProxy[${i}]`, problem, 'Give host names, domains (.corp.example), IP addresses or CIDRs, one per element');
+      }
+    });
+    this.noProxy = [...noProxy];
+  }
+
+  /**
+   * The host of the HTTPS proxy, or undefined when the URL is a token.
+   * @internal
+   */
+  public get _httpsProxyHostPort(): string | undefined {
+    return this.parsedHttps ? `${this.parsedHttps.host}:${this.parsedHttps.port}` : undefined;
+  }
+
+  /**
+   * The proxy environment variables, upper- and lower-case, for a composed NO_PROXY list.
+   *
+   * @param noProxy the complete NO_PROXY entries (see `PrivateEksCluster.noProxy`)
+   * @returns HTTP_PROXY, HTTPS_PROXY, NO_PROXY, http_proxy, https_proxy, no_proxy
+   */
+  public environment(noProxy: string[]): { [name: string]: string } {
+    return proxyEnvironment({ httpProxy: this.httpProxy, httpsProxy: this.httpsProxy, noProxy });
+  }
+
+  private static check(prop: string, url: string): ParsedProxyUrl | undefined {
+    if (Token.isUnresolved(url)) {
+      return undefined;
+    }
+    const parsed = parseProxyUrl(url);
+    if (isProblem(parsed)) {
+      return invalid('ProxySettings', prop, parsed.problem, parsed.fix);
+    }
+    return parsed;
+  }
+}
