@@ -35,7 +35,7 @@ export class ChinaRegionStack extends Stack {
       vpc,
       version: eks.KubernetesVersion.V1_35,
       kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
-      proxy: ProxySettings.fromUrl('http://squid.proxy.internal:3128'),
+      proxy: ProxySettings.fromUrl('http://192.168.0.10:3128'),
     });
     this.cluster.addProxiedNodeGroup('Workers', {
       instanceTypes: [new ec2.InstanceType('m6i.large')],

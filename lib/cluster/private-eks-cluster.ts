@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Annotations, Aws, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,6 +11,7 @@ import { invalid } from '../errors';
 import { ProxyEnvironmentChart } from '../manifests/proxy-chart';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
+import { regionAndSuffix } from '../private/partition';
 import { defaultServiceCidr, serviceCidrProblem } from '../private/cidr';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
@@ -154,7 +155,6 @@ export class PrivateEksCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: PrivateEksClusterProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const vpc = props.vpc;
     checkVpcDns(this, vpc);
     requirePrivateSubnets(this, vpc);
@@ -181,10 +181,8 @@ export class PrivateEksCluster extends Construct {
       }
     }
 
-    const region = stack.region;
     this.noProxy = composeNoProxy({
-      region,
-      urlSuffix: Token.isUnresolved(region) ? Aws.URL_SUFFIX : stack.urlSuffix,
+      ...regionAndSuffix(this),
       vpcCidrs: cidrs,
       serviceCidr: this.serviceIpv4Cidr,
       endpointHosts: this.endpoints.noProxyHosts,

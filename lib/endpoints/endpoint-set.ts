@@ -2,6 +2,7 @@ import { Annotations, Aws, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { regionAndSuffix } from '../private/partition';
 import { checkVpcDns, privateSubnetSelection, vpcCidrs } from '../private/vpc';
 import { EndpointPresets, EndpointService, uniqueServices } from './services';
 
@@ -133,9 +134,8 @@ export class EndpointSet extends Construct {
       }
     }
 
-    const region = stack.region;
-    const suffix = Token.isUnresolved(region) ? Aws.URL_SUFFIX : stack.urlSuffix;
-    this.noProxyHosts = this.services.flatMap((s) => s.hostNames(region, suffix));
+    const { region, urlSuffix } = regionAndSuffix(this);
+    this.noProxyHosts = this.services.flatMap((s) => s.hostNames(region, urlSuffix));
 
     const interfaceCount = Object.keys(this.interfaceEndpoints).length;
     const azCount = subnets.availabilityZones.length;
