@@ -123,7 +123,9 @@ export class EndpointSet extends Construct {
           open: false,
         });
       } else if (service._gateway) {
-        this.s3GatewayEndpoint = props.vpc.addGatewayEndpoint(idFor(service.name), {
+        // Created in this scope (not vpc.addGatewayEndpoint) so that depending on the set waits for it too.
+        this.s3GatewayEndpoint = new ec2.GatewayVpcEndpoint(this, idFor(service.name), {
+          vpc: props.vpc,
           service: service._gateway,
           // Every private and isolated route table: that is where nodes and the provider Lambdas run.
           subnets: [props.vpc.privateSubnets, props.vpc.isolatedSubnets].filter((s) => s.length > 0).map((s) => ({ subnets: s })),

@@ -60,14 +60,8 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
   if (rest !== '' && rest !== '/') {
     return { problem: `'${raw}' has a path, query or fragment ('${rest}')`, fix: `Give only scheme, host and port, for example ${scheme}://${authority}` };
   }
-  let url: URL;
-  try {
-    url = new URL(`${scheme}://${authority}`);
-  } catch {
-    return { problem: `'${raw}' is not a valid URL`, fix: 'Write it as scheme://host:port, for example http://proxy.example.com:3128' };
-  }
   const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d+))?$/.exec(authority);
-  if (!hostPort || url.hostname === '') {
+  if (!hostPort || !/[A-Za-z0-9]/.test(hostPort[1])) {
     return { problem: `'${raw}' has an invalid host '${authority}'`, fix: 'Use a DNS name, an IPv4 address or a bracketed IPv6 address, followed by :port' };
   }
   if (hostPort[2] === undefined) {
@@ -79,6 +73,11 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
   const port = Number(hostPort[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     return { problem: `'${raw}' has port ${hostPort[2]}, outside 1-65535`, fix: 'Use the port your proxy listens on, for example 3128' };
+  }
+  try {
+    new URL(`${scheme}://${authority}`);
+  } catch {
+    return { problem: `'${raw}' is not a valid URL`, fix: 'Write it as scheme://host:port, for example http://proxy.example.com:3128' };
   }
   const host = hostPort[1].toLowerCase();
   return { scheme, host, port, url: `${scheme}://${host}:${port}` };

@@ -1,0 +1,160 @@
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { EndpointPresets, EndpointSet, PrivateEksCluster, ProxySettings } from '../lib';
+import { PROXY_HASH_ANNOTATION } from '../lib/manifests/proxy-patch';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+
+function proxiedCluster(region = 'us-east-1', proxyUrl = 'http://proxy.corp.example:3128') {
+  const stack = testStack(region);
+  const vpc = isolatedVpc(stack);
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl(proxyUrl, { noProxy: ['.corp.example'] }),
+  });
+  return { stack, vpc, cluster };
+}
+
+describe('PrivateEksCluster with a proxy', () => {
+  const { stack, cluster } = proxiedCluster();
+  cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7i.large')], minSize: 2 });
+  const template = Template.fromStack(stack);
+
+  test('the API endpoint is private only and the service CIDR is pinned', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      Version: '1.35',
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
+      KubernetesNetworkConfig: Match.objectLike({ ServiceIpv4Cidr: '172.20.0.0/16' }),
+      ComputeConfig: { Enabled: false },
+    });
+    expect(cluster.serviceIpv4Cidr).toBe('172.20.0.0/16');
+  });
+
+  test('there is no default capacity: only our node group', () => {
+    template.resourceCountIs('AWS::EKS::Nodegroup', 1);
+  });
+
+  test('the kubectl handler runs in the private subnets with the proxy in its environment', () => {
+    const handlers = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ HTTPS_PROXY: 'http://proxy.corp.example:3128' }) } },
+    });
+    expect(Object.keys(handlers)).toHaveLength(1);
+    const handler = Object.values(handlers)[0] as any;
+    expect(handler.Properties.VpcConfig.SubnetIds).toHaveLength(2);
+    const vars = handler.Properties.Environment.Variables;
+    expect(Object.keys(vars)).toEqual(expect.arrayContaining(['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']));
+    expect(vars.NO_PROXY).toContain('.us-east-1.eks.amazonaws.com');
+  });
+
+  test('NO_PROXY is complete, with user entries last', () => {
+    expect(cluster.noProxy).toEqual(expect.arrayContaining([
+      'localhost', '127.0.0.1', '169.254.169.254', 'fd00:ec2::254', '169.254.170.23', 'fd00:ec2::23',
+      '10.0.0.0/16', '172.20.0.0/16', '.internal', '.us-east-1.eks.amazonaws.com',
+      'ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com', 'dkr.ecr.us-east-1.amazonaws.com',
+      'sts.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com', 's3.dualstack.us-east-1.amazonaws.com',
+    ]));
+    expect(cluster.noProxy[cluster.noProxy.length - 1]).toBe('.corp.example');
+  });
+
+  test('the proxy ConfigMap is applied in kube-system with both cases of the three variables', () => {
+    const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
+    const bodies = Object.values(manifests).map((m: any) => JSON.parse(JSON.stringify(stack.resolve(m.Properties.Manifest))));
+    const configMap = bodies.map((b) => (typeof b === 'string' ? JSON.parse(b) : b)).flat()
+      .find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'proxy-environment-variables');
+    expect(configMap).toBeDefined();
+    expect(configMap.metadata.namespace).toBe('kube-system');
+    expect(Object.keys(configMap.data).sort()).toEqual(['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
+  });
+
+  test('aws-node and kube-proxy are patched in kube-system, after the ConfigMap', () => {
+    const patches = template.findResources('Custom::AWSCDK-EKS-KubernetesPatch');
+    const byName = Object.fromEntries(Object.values(patches).map((p: any) => [p.Properties.ResourceName, p]));
+    expect(Object.keys(byName).sort()).toEqual(['daemonset/aws-node', 'daemonset/kube-proxy']);
+    for (const patch of Object.values(byName) as any[]) {
+      expect(patch.Properties.ResourceNamespace).toBe('kube-system');
+      expect(patch.Properties.PatchType).toBe('strategic');
+      expect(patch.DependsOn.some((d: string) => d.startsWith('ClusterProxyEnvironment'))).toBe(true);
+      const apply = JSON.parse(patch.Properties.ApplyPatchJson);
+      expect(apply.spec.template.metadata.annotations[PROXY_HASH_ANNOTATION]).toMatch(/^[0-9a-f]{16}$/);
+    }
+  });
+
+  test('nodes and the provider wait for the endpoints', () => {
+    const eksCluster = Object.values(template.findResources('AWS::EKS::Cluster'))[0] as any;
+    expect(eksCluster.DependsOn).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^ClusterEndpointsS3/), expect.stringMatching(/^ClusterEndpointsEcrDkr/),
+    ]));
+  });
+
+  test('tells how to re-apply the patch after an add-on update', () => {
+    Annotations.fromStack(stack).hasInfo('/Test/Cluster', Match.stringLikeRegexp('add-on.*redeploy'));
+  });
+});
+
+describe('the proxy hash', () => {
+  const hashOf = (proxyUrl: string) => {
+    const { stack } = proxiedCluster('us-east-1', proxyUrl);
+    const patch = Object.values(Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesPatch'))[0] as any;
+    return JSON.parse(patch.Properties.ApplyPatchJson).spec.template.metadata.annotations[PROXY_HASH_ANNOTATION];
+  };
+
+  test('is the same for the same settings and changes with them, so pods roll only on a change', () => {
+    expect(hashOf('http://proxy.corp.example:3128')).toBe(hashOf('http://proxy.corp.example:3128'));
+    expect(hashOf('http://proxy.corp.example:3128')).not.toBe(hashOf('http://proxy2.corp.example:3128'));
+  });
+});
+
+describe('PrivateEksCluster without a proxy (closed network)', () => {
+  const stack = testStack('eu-west-1');
+  const vpc = isolatedVpc(stack, '172.25.0.0/16');
+  const endpoints = new EndpointSet(stack, 'Endpoints', { vpc, services: EndpointPresets.privateClusterGuide() });
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack), endpoints,
+  });
+  cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7g.large')] });
+  const template = Template.fromStack(stack);
+
+  test('uses the given endpoints and creates no others', () => {
+    expect(cluster.endpoints).toBe(endpoints);
+    template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 14);
+  });
+
+  test('applies no proxy ConfigMap and no patch', () => {
+    template.resourceCountIs('Custom::AWSCDK-EKS-KubernetesPatch', 0);
+    expect(cluster.proxyConfigMap).toBeUndefined();
+  });
+
+  test('the service CIDR follows the EKS rule for a 172.x VPC', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', { KubernetesNetworkConfig: Match.objectLike({ ServiceIpv4Cidr: '10.100.0.0/16' }) });
+  });
+
+  test('nodes get no proxy user data, and ARM instances get the AL2023 ARM AMI type', () => {
+    template.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'AL2023_ARM_64_STANDARD' });
+    const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0] as any;
+    expect(lt.Properties.LaunchTemplateData.UserData).toBeUndefined();
+  });
+});
+
+describe('PrivateEksCluster with an imported VPC', () => {
+  test('works with a concrete CIDR and says it cannot check DNS', () => {
+    const stack = testStack('us-east-1');
+    const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      vpcCidrBlock: '10.20.0.0/16',
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+      isolatedSubnetIds: ['subnet-0a', 'subnet-0b'],
+      isolatedSubnetRouteTableIds: ['rtb-0a', 'rtb-0b'],
+    });
+    const cluster = new PrivateEksCluster(stack, 'Cluster', {
+      vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://10.20.0.10:3128'),
+    });
+    cluster.addProxiedNodeGroup('Workers');
+    expect(cluster.serviceIpv4Cidr).toBe('172.20.0.0/16');
+    expect(cluster.noProxy).toContain('10.20.0.0/16');
+    Annotations.fromStack(stack).hasInfo('/Test/Cluster', Match.stringLikeRegexp('cannot be checked at synth time'));
+    Template.fromStack(stack).resourceCountIs('AWS::EKS::Nodegroup', 1);
+  });
+});

@@ -1,0 +1,37 @@
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+
+/**
+ * An App whose synth does not copy the ~60 MB of kubectl and AWS CLI layers into cdk.out: unit tests
+ * look at templates, not at asset bundles.
+ */
+export function testApp(): App {
+  return new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+}
+
+/** A stack, env-agnostic unless a region is given (then with a placeholder account). */
+export function testStack(region?: string): Stack {
+  return new Stack(testApp(), 'Test', region ? { env: { account: '111122223333', region } } : {});
+}
+
+/** A VPC like the examples': isolated subnets only, two AZs. */
+export function isolatedVpc(stack: Stack, cidr = '10.0.0.0/16', props: Partial<ec2.VpcProps> = {}): ec2.Vpc {
+  return new ec2.Vpc(stack, 'Vpc', {
+    ipAddresses: ec2.IpAddresses.cidr(cidr),
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
+    ...props,
+  });
+}
+
+/** A stand-in kubectl layer: the real one is a 38 MB asset that the tests do not need. */
+export function fakeKubectlLayer(stack: Stack): lambda.ILayerVersion {
+  return lambda.LayerVersion.fromLayerVersionArn(stack, 'KubectlLayer', 'arn:aws:lambda:us-east-1:111122223333:layer:kubectl:1');
+}
+
+/** Wrap a template so the masking serializer handles it in snapshots. */
+export function masked(template: object): object {
+  return { __maskAssets: true, ...template };
+}
