@@ -200,7 +200,14 @@ export class ProxiedNodeGroup extends Construct {
     }
     this.checkUserDataSize();
 
+    // A launch template that names security groups replaces the cluster security group: when extra
+    // groups are given, the cluster security group is named first.
+    const extraGroups = props.securityGroups ?? [];
+    const clusterSecurityGroup = extraGroups.length > 0
+      ? ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', cluster.cluster.clusterSecurityGroupId)
+      : undefined;
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      securityGroup: clusterSecurityGroup,
       userData: proxy ? this.userData : undefined,
       requireImdsv2: true,
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
@@ -214,12 +221,7 @@ export class ProxiedNodeGroup extends Construct {
         }),
       }],
     });
-    if (props.securityGroups && props.securityGroups.length > 0) {
-      // A launch template that names security groups replaces the cluster security group: add it back.
-      this.launchTemplate.addSecurityGroup(ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup',
-        cluster.cluster.clusterSecurityGroupId));
-      props.securityGroups.forEach((sg) => this.launchTemplate.addSecurityGroup(sg));
-    }
+    extraGroups.forEach((sg) => this.launchTemplate.addSecurityGroup(sg));
 
     const minSize = props.minSize ?? 1;
     const desiredSize = props.desiredSize ?? props.minSize ?? 2;

@@ -1,0 +1,97 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { PrivateEksCluster, ProxiedNodeGroup, ProxySettings } from '../lib';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+
+function setup() {
+  const stack = testStack('us-east-1');
+  const vpc = isolatedVpc(stack);
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+  });
+  return { stack, vpc, cluster };
+}
+
+/** The parts of a MIME multi-part document: content type and body. */
+function mimeParts(text: string): { contentType: string; body: string }[] {
+  const boundary = /boundary="([^"]+)"/.exec(text)![1];
+  return text.split(`--${boundary}`).slice(1, -1).map((raw) => {
+    const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
+    return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
+  });
+}
+
+describe('ProxiedNodeGroup', () => {
+  const { stack, vpc, cluster } = setup();
+  const extraSg = new ec2.SecurityGroup(stack, 'Extra', { vpc });
+  const group = new ProxiedNodeGroup(stack, 'Workers', {
+    cluster,
+    instanceTypes: [new ec2.InstanceType('m7i.large')],
+    minSize: 2,
+    maxSize: 5,
+    labels: { role: 'worker' },
+    taints: [{ key: 'dedicated', value: 'x', effect: eks.TaintEffect.NO_SCHEDULE }],
+    capacityType: eks.CapacityType.SPOT,
+    securityGroups: [extraSg],
+  });
+  const template = Template.fromStack(stack);
+
+  test('the node group sets AL2023 explicitly and uses the launch template', () => {
+    template.hasResourceProperties('AWS::EKS::Nodegroup', {
+      AmiType: 'AL2023_x86_64_STANDARD',
+      InstanceTypes: ['m7i.large'],
+      ScalingConfig: { MinSize: 2, DesiredSize: 2, MaxSize: 5 },
+      Labels: { role: 'worker' },
+      Taints: [{ Key: 'dedicated', Value: 'x', Effect: 'NO_SCHEDULE' }],
+      CapacityType: 'SPOT',
+      LaunchTemplate: { Id: Match.anyValue(), Version: Match.anyValue() },
+    });
+  });
+
+  test('IMDSv2 is required with an explicit hop limit, and the root volume is encrypted gp3', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 20, DeleteOnTermination: true } }],
+      }),
+    });
+  });
+
+  test('extra security groups come with the cluster security group', () => {
+    const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0] as any;
+    const groups = stack.resolve(lt.Properties.LaunchTemplateData.SecurityGroupIds);
+    expect(groups).toHaveLength(2);
+    expect(JSON.stringify(groups)).toContain('ClusterSecurityGroupId');
+  });
+
+  test('user data is MIME multi-part with a boothook and a nodeadm NodeConfig', () => {
+    const parts = mimeParts(group.userData.render());
+    expect(parts.map((p) => p.contentType)).toEqual(['text/cloud-boothook; charset="us-ascii"', 'application/node.eks.aws']);
+    expect(parts[0].body.startsWith('#!/bin/bash')).toBe(true);
+    expect(parts[1].body).toContain('kind: NodeConfig');
+    expect(parts[1].body).toContain('"HTTPS_PROXY": "http://proxy.corp.example:3128"');
+  });
+});
+
+describe('ProxiedNodeGroup defaults', () => {
+  test('one t3.medium-based AL2023 group of 2 in the private subnets', () => {
+    const { stack, cluster } = setup();
+    cluster.addProxiedNodeGroup('Workers');
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Nodegroup', {
+      AmiType: 'AL2023_x86_64_STANDARD',
+      InstanceTypes: ['t3.medium'],
+      ScalingConfig: { MinSize: 1, DesiredSize: 2, MaxSize: 2 },
+      Subnets: Match.arrayWith([Match.objectLike({ Ref: Match.stringLikeRegexp('Vpcprivate') })]),
+    });
+  });
+
+  test('the hop limit can be lowered to 1', () => {
+    const { stack, cluster } = setup();
+    cluster.addProxiedNodeGroup('Workers', { httpPutResponseHopLimit: 1 });
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } }),
+    });
+  });
+});
