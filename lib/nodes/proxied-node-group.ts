@@ -299,16 +299,25 @@ export class ProxiedNodeGroup extends Construct {
   }
 
   private checkUserDataSize(): void {
-    // Tokens (a VPC CIDR, the region) are counted at their marker length, close to their resolved length.
     const rendered = this.userData.render();
-    const bytes = Buffer.byteLength(rendered, 'utf8');
-    if (bytes > USER_DATA_MAX_BYTES) {
-      invalid(this, 'userData', `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes`,
+    const problem = userDataSizeProblem(rendered);
+    if (problem) {
+      invalid(this, 'userData', problem,
         'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services');
     }
+    const bytes = Buffer.byteLength(rendered, 'utf8');
     if (bytes > USER_DATA_MAX_BYTES * 0.8) {
       Annotations.of(this).addWarningV2('cdk-private-eks:user-data-size',
         `User data is ${bytes} bytes, close to the EC2 limit of ${USER_DATA_MAX_BYTES}`);
     }
   }
+}
+
+/**
+ * Why rendered user data is too large for EC2, or undefined. Token markers (a VPC CIDR, the region)
+ * count at their marker length (about 25 bytes), close to or above their resolved length.
+ */
+export function userDataSizeProblem(rendered: string): string | undefined {
+  const bytes = Buffer.byteLength(rendered, 'utf8');
+  return bytes > USER_DATA_MAX_BYTES ? `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes` : undefined;
 }

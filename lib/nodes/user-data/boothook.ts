@@ -84,18 +84,19 @@ export function renderBoothook(input: BoothookInput): string {
     '',
     '# 3. systemd drop-ins: services do not read /etc/environment.',
   ];
-  const dropIn = renderSystemdDropIn(input.environment);
-  for (const unit of input.units) {
-    lines.push(
-      `if replace_file /etc/systemd/system/${unit}.service.d/${DROP_IN_NAME} 0644 <<'CDK_PRIVATE_EKS_UNIT'`,
-      dropIn.trimEnd(),
-      'CDK_PRIVATE_EKS_UNIT',
-      'then',
-      '  reload_needed=1',
-      `  changed_units+=(${unit}.service)`,
-      'fi',
-    );
-  }
+  // One copy of the drop-in in the script, written for every unit (user data is limited to 16 KB).
+  lines.push(
+    `drop_in="$(cat <<'CDK_PRIVATE_EKS_UNIT'`,
+    renderSystemdDropIn(input.environment).trimEnd(),
+    'CDK_PRIVATE_EKS_UNIT',
+    ')"',
+    `for unit in ${input.units.join(' ')}; do`,
+    `  if printf '%s\\n' "$drop_in" | replace_file "/etc/systemd/system/$unit.service.d/${DROP_IN_NAME}" 0644; then`,
+    '    reload_needed=1',
+    '    changed_units+=("$unit.service")',
+    '  fi',
+    'done',
+  );
   lines.push(
     '',
     'if [ "$reload_needed" = 1 ]; then',
