@@ -126,9 +126,9 @@ describe('renderBoothook', () => {
   test('writes a marked block to /etc/environment and a drop-in per unit', () => {
     expect(script).toContain(`${ENV_BEGIN}\nHTTP_PROXY=http://proxy:3128`);
     expect(script).toContain(ENV_END);
-    for (const unit of ['containerd', 'kubelet', 'amazon-ssm-agent']) {
-      expect(script).toContain(`/etc/systemd/system/${unit}.service.d/cdk-private-eks-proxy.conf`);
-    }
+    expect(script).toContain('for unit in containerd kubelet amazon-ssm-agent; do');
+    expect(script).toContain('replace_file "/etc/systemd/system/$unit.service.d/cdk-private-eks-proxy.conf" 0644');
+    expect(script.match(/Environment="NO_PROXY=/g)).toHaveLength(1);
   });
 
   test('restarts only the units already running, without blocking boot', () => {
