@@ -144,8 +144,8 @@ describe('PrivateEksCluster with an imported VPC', () => {
       vpcId: 'vpc-0123456789abcdef0',
       vpcCidrBlock: '10.20.0.0/16',
       availabilityZones: ['us-east-1a', 'us-east-1b'],
-      isolatedSubnetIds: ['subnet-0a', 'subnet-0b'],
-      isolatedSubnetRouteTableIds: ['rtb-0a', 'rtb-0b'],
+      isolatedSubnetIds: ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'],
+      isolatedSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60001', 'rtb-0a1b2c3d4e5f60002'],
     });
     const cluster = new PrivateEksCluster(stack, 'Cluster', {
       vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
