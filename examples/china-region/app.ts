@@ -24,6 +24,8 @@ export class ChinaRegionStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('192.168.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
+      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
       subnetConfiguration: [
         // Where the Squid proxy runs (seed 003); the nodes never get a public address.
         { name: 'proxy', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },

@@ -22,6 +22,8 @@ export class ClosedNetworkStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('172.25.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
+      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
       subnetConfiguration: [{ name: 'workers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 18 }],
     });
 

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnCondition, CfnElement, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,6 +12,7 @@ import { ProxyEnvironmentChart } from '../manifests/proxy-chart';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { regionAndSuffix } from '../private/partition';
+import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { defaultServiceCidr, serviceCidrProblem } from '../private/cidr';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
@@ -209,6 +210,7 @@ export class PrivateEksCluster extends Construct {
     });
     // Nodes and the kubectl provider need the endpoints as soon as they start.
     this.cluster.node.addDependency(this.endpoints);
+    this.acknowledgeAwsEksV2Findings();
 
     if (this.proxy && environment) {
       this.proxyConfigMap = this.applyProxyManifests(environment, props.additionalProxiedDaemonSets ?? []);
@@ -222,6 +224,30 @@ export class PrivateEksCluster extends Construct {
    */
   public addProxiedNodeGroup(id: string, options: ProxiedNodeGroupOptions = {}): ProxiedNodeGroup {
     return new ProxiedNodeGroup(this, id, { ...options, cluster: this });
+  }
+
+  /** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
+  private acknowledgeAwsEksV2Findings(): void {
+    acknowledgeNag(this.cluster.role, managedPolicyFinding('AmazonEKSClusterPolicy'),
+      'EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role (EKS user guide, "Amazon EKS cluster IAM role")');
+    const provider = this.cluster.node.tryFindChild('KubectlProvider');
+    const providerPolicies = ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole', 'AmazonEC2ContainerRegistryReadOnly'];
+    for (const policy of providerPolicies) {
+      acknowledgeNag(provider, managedPolicyFinding(policy),
+        `aws-eks-v2 attaches the AWS managed ${policy} to the roles of its kubectl provider; it is not configurable`);
+    }
+    const handler = provider?.node.tryFindChild('Handler');
+    const ecrPublic = handler?.node.tryFindChild('HasEcrPublic') as CfnCondition | undefined;
+    if (ecrPublic) {
+      acknowledgeNag(provider, `AwsSolutions-IAM4[Policy::{"Fn::If":["${Stack.of(this).getLogicalId(ecrPublic)}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
+        'aws-eks-v2 attaches the AWS managed ECR Public read-only policy to its kubectl handler in the aws partition; it is not configurable');
+    }
+    if (handler instanceof lambda.Function) {
+      acknowledgeNag(provider, `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as CfnElement)}.Arn>:*]`,
+        'The custom-resource provider framework of aws-cdk-lib invokes any version of its own kubectl handler function (Arn:*)');
+    }
+    acknowledgeNag(provider, 'AwsSolutions-L1',
+      'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)');
   }
 
   private resolveServiceCidr(given: string | undefined, cidrs: string[]): string {

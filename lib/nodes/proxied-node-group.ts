@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { EndpointPresets } from '../endpoints/services';
 import { invalid } from '../errors';
+import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { renderBoothook } from './user-data/boothook';
 import { renderNodeConfig } from './user-data/nodeadm';
 
@@ -244,6 +245,12 @@ export class ProxiedNodeGroup extends Construct {
         version: this.launchTemplate.latestVersionNumber,
       },
     });
+    if (!props.nodeRole) {
+      for (const policy of ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly']) {
+        acknowledgeNag(this.nodegroup.role, managedPolicyFinding(policy),
+          `${policy} is one of the AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role")`);
+      }
+    }
   }
 
   private chooseAmiType(given: eks.NodegroupAmiType | undefined, instanceTypes: ec2.InstanceType[]): eks.NodegroupAmiType {
