@@ -53,6 +53,7 @@ const cases: [string, () => unknown, string, RegExp][] = [
     });
   }, 'endpointServices', /Configure the services on the EndpointSet/],
   ['no proxy and no endpoint for the kubectl provider', () => cluster({ proxy: undefined, endpointServices: EndpointPresets.nodes() }), 'endpoints', /EndpointPresets.kubectlProvider\(\)/],
+  ['a proxy but no Lambda endpoint for the provider framework', () => cluster({ endpointServices: [...EndpointPresets.nodes(), EndpointService.EKS] }), 'endpoints', /EndpointService.LAMBDA and EndpointService.S3/],
   ['no proxy and no route to ECR/EC2 for nodes', () => cluster({ proxy: undefined, endpointServices: EndpointPresets.kubectlProvider() }).addProxiedNodeGroup('Workers'), 'cluster', /EndpointPresets.nodes\(\)/],
   ['a Bottlerocket AMI type', () => nodeGroup({ amiType: eks.NodegroupAmiType.BOTTLEROCKET_X86_64 }), 'amiType', /Amazon Linux 2023/],
   ['an AL2 AMI type', () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2_X86_64 }), 'amiType', /Amazon Linux 2023/],

@@ -174,13 +174,7 @@ export class PrivateEksCluster extends Construct {
       services: props.endpointServices ?? EndpointPresets.minimal(),
       existingServices: props.existingEndpointServices,
     });
-    if (!this.proxy) {
-      const missing = EndpointPresets.kubectlProvider().filter((s) => !this.endpoints.has(s)).map((s) => s.name);
-      if (missing.length > 0) {
-        invalid(this, 'endpoints', `has no endpoint for ${missing.join(', ')} and there is no proxy, so CDK's kubectl provider cannot reach AWS`,
-          'Add EndpointPresets.kubectlProvider() to the endpoint services, or set a proxy');
-      }
-    }
+    this.checkProviderRoutes();
 
     this.noProxy = composeNoProxy({
       ...regionAndSuffix(this),
@@ -224,6 +218,26 @@ export class PrivateEksCluster extends Construct {
    */
   public addProxiedNodeGroup(id: string, options: ProxiedNodeGroupOptions = {}): ProxiedNodeGroup {
     return new ProxiedNodeGroup(this, id, { ...options, cluster: this });
+  }
+
+  /**
+   * The kubectl provider has two Lambda functions in the private subnets. The Python handler gets the
+   * proxy in its environment; the custom-resource framework function that invokes it does not
+   * (aws-eks-v2 passes `environment` to the handler only), so it needs the Lambda endpoint and the S3
+   * gateway (for the CloudFormation response) whether or not there is a proxy.
+   */
+  private checkProviderRoutes(): void {
+    const frameworkNeeds = [EndpointService.LAMBDA, EndpointService.S3];
+    const needed = this.proxy ? frameworkNeeds : EndpointPresets.kubectlProvider();
+    const missing = needed.filter((s) => !this.endpoints.has(s)).map((s) => s.name);
+    if (missing.length > 0) {
+      const why = this.proxy
+        ? "CDK's kubectl provider framework function, which does not get the proxy, cannot invoke its handler or answer CloudFormation"
+        : "there is no proxy, so CDK's kubectl provider cannot reach AWS";
+      invalid(this, 'endpoints', `has no endpoint for ${missing.join(', ')}: ${why}`,
+        this.proxy ? 'Add EndpointService.LAMBDA and EndpointService.S3 to the endpoint services'
+          : 'Add EndpointPresets.kubectlProvider() to the endpoint services, or set a proxy');
+    }
   }
 
   /** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
