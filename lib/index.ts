@@ -2,5 +2,6 @@ export { PrivateEksErrors } from './errors';
 export { ProxySettings, ProxyOptions } from './proxy/proxy-settings';
 export { EndpointService, EndpointPresets } from './endpoints/services';
 export { EndpointSet, EndpointSetProps } from './endpoints/endpoint-set';
+export { NodeFamily } from './nodes/node-family';
 export { ProxiedNodeGroup, ProxiedNodeGroupOptions, ProxiedNodeGroupProps } from './nodes/proxied-node-group';
 export { PrivateEksCluster, PrivateEksClusterProps, ProxiedDaemonSet } from './cluster/private-eks-cluster';

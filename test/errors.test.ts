@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { EndpointPresets, EndpointService, EndpointSet, PrivateEksCluster, PrivateEksErrors, ProxiedNodeGroupOptions, ProxySettings } from '../lib';
 import { PrivateEksValidationError } from '../lib/errors';
-import { userDataSizeProblem } from '../lib/nodes/proxied-node-group';
+import { userDataSizeProblem } from '../lib/private/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 
 const VERSION = eks.KubernetesVersion.V1_35;
@@ -55,8 +55,9 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ['no proxy and no endpoint for the kubectl provider', () => cluster({ proxy: undefined, endpointServices: EndpointPresets.nodes() }), 'endpoints', /EndpointPresets.kubectlProvider\(\)/],
   ['a proxy but no Lambda endpoint for the provider framework', () => cluster({ endpointServices: [...EndpointPresets.nodes(), EndpointService.EKS] }), 'endpoints', /EndpointService.LAMBDA and EndpointService.S3/],
   ['no proxy and no route to ECR/EC2 for nodes', () => cluster({ proxy: undefined, endpointServices: EndpointPresets.kubectlProvider() }).addProxiedNodeGroup('Workers'), 'cluster', /EndpointPresets.nodes\(\)/],
-  ['a Bottlerocket AMI type', () => nodeGroup({ amiType: eks.NodegroupAmiType.BOTTLEROCKET_X86_64 }), 'amiType', /Amazon Linux 2023/],
-  ['an AL2 AMI type', () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2_X86_64 }), 'amiType', /Amazon Linux 2023/],
+  ['an AMI type of another family', () => nodeGroup({ amiType: eks.NodegroupAmiType.BOTTLEROCKET_X86_64 }), 'amiType', /pick the node family that matches/],
+  ['an AL2 AMI type on the AL2023 family', () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2_X86_64 }), 'amiType', /AL2023_x86_64_STANDARD/],
+  ['amiType with a custom machine image', () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD, machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }) }), 'amiType', /Drop amiType/],
   ['ARM instances with an x86 AMI', () => nodeGroup({ instanceTypes: [new ec2.InstanceType('m7g.large')], amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD }), 'amiType', /AL2023_ARM_64_STANDARD/],
   ['mixed architectures', () => nodeGroup({ instanceTypes: [new ec2.InstanceType('m7g.large'), new ec2.InstanceType('m7i.large')] }), 'instanceTypes', /one node group per architecture/],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],

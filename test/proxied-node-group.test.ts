@@ -67,7 +67,7 @@ describe('ProxiedNodeGroup', () => {
   });
 
   test('user data is MIME multi-part with a boothook and a nodeadm NodeConfig', () => {
-    const parts = mimeParts(group.userData.render());
+    const parts = mimeParts(group.userData!.render());
     expect(parts.map((p) => p.contentType)).toEqual(['text/cloud-boothook; charset="us-ascii"', 'application/node.eks.aws']);
     expect(parts[0].body.startsWith('#!/bin/bash')).toBe(true);
     expect(parts[1].body).toContain('kind: NodeConfig');
@@ -93,5 +93,29 @@ describe('ProxiedNodeGroup defaults', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } }),
     });
+  });
+});
+
+describe('ProxiedNodeGroup on a pinned AMI (bootstrap without the EKS API)', () => {
+  const { stack, cluster } = setup();
+  const group = cluster.addProxiedNodeGroup('Pinned', {
+    machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }),
+  });
+  const template = Template.fromStack(stack);
+
+  test('the launch template has the AMI and the node group no AMI type', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ ImageId: 'ami-0123456789abcdef0' }) });
+    const ng = Object.values(template.findResources('AWS::EKS::Nodegroup'))[0] as any;
+    expect(ng.Properties.AmiType).toBeUndefined();
+    expect(group.amiType).toBeUndefined();
+  });
+
+  test('the NodeConfig carries name, API endpoint, CA and service CIDR', () => {
+    const nodeConfig = mimeParts(group.userData!.render()).find((p) => p.contentType === 'application/node.eks.aws')!;
+    const resolved = JSON.stringify(stack.resolve(nodeConfig.body));
+    expect(resolved).toContain('apiServerEndpoint: ');
+    expect(resolved).toMatch(/"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","Endpoint"\]/);
+    expect(resolved).toMatch(/"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","CertificateAuthorityData"\]/);
+    expect(resolved).toContain('cidr: \\"172.20.0.0/16\\"');
   });
 });

@@ -11,9 +11,10 @@ import { invalid } from '../errors';
 import { ProxyEnvironmentChart } from '../manifests/proxy-chart';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
+import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
-import { defaultServiceCidr, serviceCidrProblem } from '../private/cidr';
+import { clusterDnsIp, defaultServiceCidr, serviceCidrProblem } from '../private/cidr';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
 import { ProxySettings } from '../proxy/proxy-settings';
@@ -139,6 +140,9 @@ export class PrivateEksCluster extends Construct {
   /** The proxy settings, if any. */
   public readonly proxy?: ProxySettings;
 
+  /** The Kubernetes version of the cluster. */
+  public readonly version: eks.KubernetesVersion;
+
   /** The VPC endpoints the cluster relies on. */
   public readonly endpoints: EndpointSet;
 
@@ -164,6 +168,7 @@ export class PrivateEksCluster extends Construct {
     this.serviceIpv4Cidr = this.resolveServiceCidr(props.serviceIpv4Cidr, cidrs);
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
     this.proxy = props.proxy;
+    this.version = props.version;
 
     if (props.endpoints && (props.endpointServices || props.existingEndpointServices)) {
       invalid(this, 'endpointServices', 'is set together with endpoints',
@@ -262,6 +267,56 @@ export class PrivateEksCluster extends Construct {
     }
     acknowledgeNag(provider, 'AwsSolutions-L1',
       'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)');
+  }
+
+  /**
+   * The proxy as nodes need it, or undefined without a proxy.
+   * @internal
+   */
+  public _nodeProxy(): NodeProxy | undefined {
+    if (!this.proxy) {
+      return undefined;
+    }
+    return {
+      environment: this.proxy.environment(this.noProxy),
+      httpsProxy: this.proxy.httpsProxy,
+      httpsProxyHostPort: this.proxy._httpsProxyHostPort,
+      noProxy: this.noProxy,
+    };
+  }
+
+  /**
+   * What nodes need to join without calling the EKS API.
+   * @internal
+   */
+  public _clusterBootstrap(scope: Construct): ClusterBootstrap {
+    const dnsClusterIp = Token.isUnresolved(this.serviceIpv4Cidr) ? undefined : clusterDnsIp(this.serviceIpv4Cidr);
+    if (!dnsClusterIp) {
+      invalid(scope, 'cluster.serviceIpv4Cidr', 'is not known at synth time, so nodes that bootstrap without the EKS API cannot be given the cluster DNS address',
+        'Give the cluster a concrete serviceIpv4Cidr');
+    }
+    return {
+      name: this.cluster.clusterName,
+      endpoint: this.cluster.clusterEndpoint,
+      certificateAuthority: this.cluster.clusterCertificateAuthorityData,
+      serviceCidr: this.serviceIpv4Cidr,
+      dnsClusterIp,
+    };
+  }
+
+  /**
+   * Without a proxy, every service a node needs must be served by a VPC endpoint.
+   * @internal
+   */
+  public _checkNodeRoute(scope: Construct, extra: EndpointService[] = []): void {
+    if (this.proxy) {
+      return;
+    }
+    const missing = [...EndpointPresets.nodes(), ...extra].filter((s) => !this.endpoints.has(s)).map((s) => s.name);
+    if (missing.length > 0) {
+      invalid(scope, 'cluster', `has no proxy and no VPC endpoint for ${[...new Set(missing)].join(', ')}, so these nodes cannot reach the AWS APIs they need to join`,
+        'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes() and the ones named)');
+    }
   }
 
   private resolveServiceCidr(given: string | undefined, cidrs: string[]): string {

@@ -1,35 +1,14 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
-import { EndpointPresets } from '../endpoints/services';
 import { invalid } from '../errors';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
-import { renderBoothook } from './user-data/boothook';
-import { renderNodeConfig } from './user-data/nodeadm';
-
-/**
- * EC2 limit on user data: 16 KB in raw form, before base64 encoding
- * (EC2 user guide, "Run commands when you launch an EC2 instance with user data input").
- */
-export const USER_DATA_MAX_BYTES = 16 * 1024;
-
-/** The MIME content type nodeadm reads its NodeConfig from (awslabs/amazon-eks-ami, nodeadm docs). */
-export const NODEADM_CONTENT_TYPE = 'application/node.eks.aws';
-
-/** The systemd units of an AL2023 EKS node that make outbound calls. */
-const AL2023_UNITS = ['containerd', 'kubelet', 'amazon-ssm-agent'];
-
-/** AMI types this construct renders user data for: Amazon Linux 2023 (nodeadm). */
-const AL2023_AMI_TYPES: string[] = [
-  eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
-  eks.NodegroupAmiType.AL2023_ARM_64_STANDARD,
-  eks.NodegroupAmiType.AL2023_X86_64_NVIDIA,
-  eks.NodegroupAmiType.AL2023_ARM_64_NVIDIA,
-  eks.NodegroupAmiType.AL2023_X86_64_NEURON,
-];
+import { buildNodeUserData } from '../private/node-user-data';
+import { NodeFamily } from './node-family';
+import { Arch, NodeFamilySpec } from './user-data/family';
 
 /**
  * Options for a node group whose nodes carry the cluster's proxy settings.
@@ -43,14 +22,30 @@ export interface ProxiedNodeGroupOptions {
   readonly instanceTypes?: ec2.InstanceType[];
 
   /**
-   * The EKS-optimized AMI type. Only Amazon Linux 2023 types are supported.
+   * The operating system family of the nodes.
+   *
+   * @default NodeFamily.AMAZON_LINUX_2023
+   */
+  readonly family?: NodeFamily;
+
+  /**
+   * The EKS-optimized AMI type; it must belong to `family`.
    *
    * Set explicitly on the node group: `aws-eks-v2` leaves it to the EKS service default when a launch
    * template is used, and falls back to AL2 without the `@aws-cdk/aws-eks:defaultToAL2023` flag.
    *
-   * @default - AL2023_ARM_64_STANDARD for Graviton instance types, else AL2023_X86_64_STANDARD
+   * @default - the family's standard type for the instance types' architecture (e.g. AL2023_x86_64_STANDARD)
    */
   readonly amiType?: eks.NodegroupAmiType;
+
+  /**
+   * A custom or pinned AMI of `family`. The nodes then bootstrap without calling the EKS API: the user
+   * data carries the API server endpoint, the cluster CA and the service CIDR, so they need no `eks`
+   * endpoint and no DescribeCluster through the proxy. `amiType` must not be set with it.
+   *
+   * @default - the EKS-optimized AMI of `amiType`, with cluster details merged in by EKS
+   */
+  readonly machineImage?: ec2.IMachineImage;
 
   /**
    * Minimum number of nodes.
@@ -154,10 +149,11 @@ export interface ProxiedNodeGroupProps extends ProxiedNodeGroupOptions {
 }
 
 /**
- * An EKS managed node group whose launch template carries the cluster's proxy: a MIME multi-part user
- * data with a `text/cloud-boothook` part (dnf, /etc/environment, systemd drop-ins for containerd,
- * kubelet and the SSM agent) and a nodeadm `NodeConfig` part that gives the proxy to nodeadm itself.
- * IMDSv2 is required and the root volume is encrypted gp3.
+ * An EKS managed node group whose launch template carries the cluster's proxy, rendered by the node
+ * family (Amazon Linux 2023 by default: a MIME multi-part user data with a `text/cloud-boothook` part
+ * for dnf, /etc/environment and systemd drop-ins for containerd, kubelet and the SSM agent, and a nodeadm
+ * `NodeConfig` part that gives the proxy to nodeadm itself). IMDSv2 is required and the root volume is
+ * encrypted gp3.
  */
 export class ProxiedNodeGroup extends Construct {
   /** The managed node group. */
@@ -166,40 +162,34 @@ export class ProxiedNodeGroup extends Construct {
   /** The launch template of the nodes. */
   public readonly launchTemplate: ec2.LaunchTemplate;
 
-  /** The user data of the nodes. */
-  public readonly userData: ec2.MultipartUserData;
+  /** The user data of the nodes, if the family and settings need any. */
+  public readonly userData?: ec2.UserData;
 
-  /** The AMI type of the nodes. */
-  public readonly amiType: eks.NodegroupAmiType;
+  /** The AMI type of the nodes (undefined with a custom `machineImage`). */
+  public readonly amiType?: eks.NodegroupAmiType;
+
+  /** The node family. */
+  public readonly family: NodeFamily;
 
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
     const cluster = props.cluster;
+    this.family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
+    const family = this.family._spec;
     const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
-    this.amiType = this.chooseAmiType(props.amiType, instanceTypes);
-    this.checkSizes(props);
-    this.checkRoute(cluster);
-
-    this.userData = new ec2.MultipartUserData();
-    const proxy = cluster.proxy;
-    if (proxy) {
-      const environment = proxy.environment(cluster.noProxy);
-      this.userData.addPart(ec2.MultipartBody.fromRawBody({
-        contentType: 'text/cloud-boothook; charset="us-ascii"',
-        body: renderBoothook({
-          environment,
-          packageManagerProxy: proxy.httpsProxy,
-          packageManagerConfig: '/etc/dnf/dnf.conf',
-          units: AL2023_UNITS,
-          restartUnits: ['amazon-ssm-agent'],
-        }),
-      }));
-      this.userData.addPart(ec2.MultipartBody.fromRawBody({
-        contentType: NODEADM_CONTENT_TYPE,
-        body: renderNodeConfig({ environment }),
-      }));
+    const arch = this.architecture(instanceTypes);
+    checkFamilyVersion(this, family, cluster);
+    if (props.machineImage && props.amiType) {
+      invalid(this, 'amiType', 'is set together with machineImage', 'Drop amiType: a node group on a custom AMI has none');
     }
-    this.checkUserDataSize();
+    this.amiType = props.machineImage ? undefined : this.chooseAmiType(family, props.amiType, arch);
+    this.checkSizes(props);
+    cluster._checkNodeRoute(this);
+
+    this.userData = buildNodeUserData(this, family, {
+      proxy: cluster._nodeProxy(),
+      cluster: props.machineImage ? cluster._clusterBootstrap(this) : undefined,
+    });
 
     // A launch template that names security groups replaces the cluster security group: when extra
     // groups are given, the cluster security group is named first.
@@ -209,7 +199,8 @@ export class ProxiedNodeGroup extends Construct {
       : undefined;
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       securityGroup: clusterSecurityGroup,
-      userData: proxy ? this.userData : undefined,
+      machineImage: props.machineImage,
+      userData: this.userData,
       requireImdsv2: true,
       httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
       httpPutResponseHopLimit: props.httpPutResponseHopLimit ?? 2,
@@ -253,21 +244,25 @@ export class ProxiedNodeGroup extends Construct {
     }
   }
 
-  private chooseAmiType(given: eks.NodegroupAmiType | undefined, instanceTypes: ec2.InstanceType[]): eks.NodegroupAmiType {
+  private architecture(instanceTypes: ec2.InstanceType[]): Arch {
     const arches = new Set(instanceTypes.map((t) => t.architecture));
     if (arches.size > 1) {
       invalid(this, 'instanceTypes', `mixes CPU architectures (${[...arches].join(', ')})`,
         'Use one node group per architecture');
     }
-    const arm = arches.has(ec2.InstanceArchitecture.ARM_64);
-    const amiType = given ?? (arm ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD : eks.NodegroupAmiType.AL2023_X86_64_STANDARD);
-    if (!AL2023_AMI_TYPES.includes(amiType)) {
-      invalid(this, 'amiType', `is ${amiType}, which this node group does not render user data for`,
-        `Use an Amazon Linux 2023 AMI type (${AL2023_AMI_TYPES.join(', ')})`);
+    return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
+  }
+
+  private chooseAmiType(family: NodeFamilySpec, given: eks.NodegroupAmiType | undefined, arch: Arch): eks.NodegroupAmiType {
+    const amiType = given ?? family.amiTypes[arch][0] as eks.NodegroupAmiType;
+    const all = [...family.amiTypes.x86_64, ...family.amiTypes.arm64];
+    if (!all.includes(amiType)) {
+      invalid(this, 'amiType', `is ${amiType}, which is not an AMI type of the ${family.name} node family`,
+        `Use one of ${all.join(', ')}, or pick the node family that matches the AMI type`);
     }
-    if (arm !== amiType.includes('ARM_64')) {
-      invalid(this, 'amiType', `is ${amiType} but the instance types are ${arm ? 'arm64' : 'x86_64'}`,
-        `Use ${arm ? 'AL2023_ARM_64_STANDARD' : 'AL2023_X86_64_STANDARD'} or matching instance types`);
+    if (!family.amiTypes[arch].includes(amiType)) {
+      invalid(this, 'amiType', `is ${amiType} but the instance types are ${arch}`,
+        `Use ${family.amiTypes[arch][0]} or instance types of the other architecture`);
     }
     return amiType;
   }
@@ -293,38 +288,20 @@ export class ProxiedNodeGroup extends Construct {
     }
   }
 
-  /** Without a proxy, every service nodes need to join must be served by a VPC endpoint. */
-  private checkRoute(cluster: PrivateEksCluster): void {
-    if (cluster.proxy) {
-      return;
-    }
-    const missing = EndpointPresets.nodes().filter((s) => !cluster.endpoints.has(s)).map((s) => s.name);
-    if (missing.length > 0) {
-      invalid(this, 'cluster', `has no proxy and no VPC endpoint for ${missing.join(', ')}, so nodes cannot reach EC2 and ECR to join`,
-        'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes())');
-    }
-  }
-
-  private checkUserDataSize(): void {
-    const rendered = this.userData.render();
-    const problem = userDataSizeProblem(rendered);
-    if (problem) {
-      invalid(this, 'userData', problem,
-        'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services');
-    }
-    const bytes = Buffer.byteLength(rendered, 'utf8');
-    if (bytes > USER_DATA_MAX_BYTES * 0.8) {
-      Annotations.of(this).addWarningV2('cdk-private-eks:user-data-size',
-        `User data is ${bytes} bytes, close to the EC2 limit of ${USER_DATA_MAX_BYTES}`);
-    }
-  }
 }
 
-/**
- * Why rendered user data is too large for EC2, or undefined. Token markers (a VPC CIDR, the region)
- * count at their marker length (about 25 bytes), close to or above their resolved length.
- */
-export function userDataSizeProblem(rendered: string): string | undefined {
-  const bytes = Buffer.byteLength(rendered, 'utf8');
-  return bytes > USER_DATA_MAX_BYTES ? `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes` : undefined;
+/** Fail when the family has no AMI for the cluster's Kubernetes version; warn when it will likely hurt. */
+export function checkFamilyVersion(scope: Construct, family: NodeFamilySpec, cluster: PrivateEksCluster): void {
+  const version = cluster.version.version;
+  if (Token.isUnresolved(version)) {
+    return;
+  }
+  const problem = family.versionProblem(version);
+  if (problem) {
+    invalid(scope, 'family', problem, 'Pick a node family that supports this Kubernetes version (NodeFamily.AMAZON_LINUX_2023 supports every current one)');
+  }
+  const warning = family.warning(version);
+  if (warning) {
+    Annotations.of(scope).addWarningV2(`cdk-private-eks:node-family-${family.name}`, warning);
+  }
 }

@@ -90,3 +90,13 @@ export function defaultServiceCidr(vpcCidrs: string[]): string {
   });
   return inTen ? '172.20.0.0/16' : '10.100.0.0/16';
 }
+
+/** The cluster DNS address EKS uses: the tenth address of the service CIDR (172.20.0.0/16 -> 172.20.0.10). */
+export function clusterDnsIp(serviceCidr: string): string | undefined {
+  const c = parseCidr(serviceCidr);
+  if (!c) {
+    return undefined;
+  }
+  const ip = c.network + 10;
+  return [24, 16, 8, 0].map((shift) => (ip >>> shift) & 0xff).join('.');
+}

@@ -1,0 +1,105 @@
+/**
+ * The contract every node family (Amazon Linux 2023, Bottlerocket, Amazon Linux 2) fulfils: pure data
+ * in, user data text out. One file per family implements it; `NodeFamily` (the public enum-like class)
+ * only names them. No CDK imports: values may contain token markers, which pass through unchanged.
+ */
+
+/** CPU architecture of the nodes. */
+export type Arch = 'x86_64' | 'arm64';
+
+/** The proxy as a node needs it. */
+export interface NodeProxy {
+  /** Both cases of HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
+  readonly environment: Record<string, string>;
+  /** The HTTPS proxy URL (scheme://host:port). */
+  readonly httpsProxy: string;
+  /** `host:port` of the HTTPS proxy, when the URL is concrete (Bottlerocket needs it without scheme). */
+  readonly httpsProxyHostPort?: string;
+  /** The composed NO_PROXY entries. */
+  readonly noProxy: string[];
+}
+
+/**
+ * What a node needs to join without calling the EKS API (DescribeCluster): self-managed nodes and
+ * managed nodes on a pinned AMI. Managed nodes on the EKS AMI get these from EKS instead.
+ */
+export interface ClusterBootstrap {
+  readonly name: string;
+  /** The API server URL (https://...). */
+  readonly endpoint: string;
+  /** The cluster CA, base64 as EKS returns it. */
+  readonly certificateAuthority: string;
+  /** The Kubernetes service CIDR. */
+  readonly serviceCidr: string;
+  /** The cluster DNS IP (the .10 of the service CIDR). */
+  readonly dnsClusterIp: string;
+}
+
+/** Kubelet registration settings that only self-managed nodes carry in their user data. */
+export interface KubeletRegistration {
+  readonly labels: Record<string, string>;
+  /** `key=value:Effect` strings. */
+  readonly taints: string[];
+}
+
+/** A CloudFormation resource signal sent once the node's kubelet is healthy. */
+export interface ReadySignal {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly region: string;
+  /** Minutes to wait for a healthy kubelet before signalling failure. */
+  readonly timeoutMinutes: number;
+}
+
+/** Everything a family renders user data from. */
+export interface NodeBootstrapInput {
+  readonly proxy?: NodeProxy;
+  /** Set when the node must join without the EKS API; unset for managed nodes on the EKS AMI. */
+  readonly cluster?: ClusterBootstrap;
+  readonly kubelet?: KubeletRegistration;
+  readonly signal?: ReadySignal;
+}
+
+/** One part of a MIME multi-part document. */
+export interface UserDataPart {
+  readonly contentType: string;
+  readonly body: string;
+}
+
+/** User data: MIME parts (Amazon Linux), or one raw document (Bottlerocket TOML). */
+export type RenderedUserData =
+  | { readonly kind: 'mime'; readonly parts: UserDataPart[] }
+  | { readonly kind: 'raw'; readonly body: string };
+
+/** What is wrong with the input for a family, and how to fix it. */
+export interface InputProblem {
+  /** The prop at fault, e.g. `proxy`. */
+  readonly prop: string;
+  readonly problem: string;
+  readonly fix: string;
+}
+
+/** A node family. */
+export interface NodeFamilySpec {
+  /** Short name, e.g. `AL2023`. */
+  readonly name: string;
+  /** The EKS managed node group AMI types of this family, default first per architecture. */
+  readonly amiTypes: Record<Arch, string[]>;
+  /** The public SSM parameter holding the recommended AMI id for a Kubernetes version. */
+  amiParameter(kubernetesVersion: string, arch: Arch): string;
+  /** Why the family cannot run a Kubernetes version, or undefined. */
+  versionProblem(kubernetesVersion: string): string | undefined;
+  /** A warning for a family that deploys but will likely hurt, or undefined. */
+  warning(kubernetesVersion: string): string | undefined;
+  /** Why the family cannot serve this input (e.g. a token proxy URL for Bottlerocket), or undefined. */
+  inputProblem(input: NodeBootstrapInput): InputProblem | undefined;
+  /** Render the user data. */
+  render(input: NodeBootstrapInput): RenderedUserData;
+}
+
+/** Compare `major.minor` Kubernetes versions: negative when a < b. */
+export function compareVersions(a: string, b: string): number {
+  const [am, an] = a.split('.').map(Number);
+  const [bm, bn] = b.split('.').map(Number);
+  return am !== bm ? am - bm : an - bn;
+}
