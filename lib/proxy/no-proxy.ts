@@ -22,6 +22,10 @@ export const ALWAYS_DIRECT: readonly string[] = [
   // EKS Pod Identity agent, IPv4 and IPv6 (listens on the node's link-local addresses).
   '169.254.170.23',
   'fd00:ec2::23',
+  // Python's urllib compares the bracketed URL host ([fd00:ec2::254]) with the text of each entry, so
+  // the IPv6 addresses are listed bracketed too; Go and curl ignore these forms (real-client suite).
+  '[fd00:ec2::254]',
+  '[fd00:ec2::23]',
 ];
 
 /** Input for `composeNoProxy`. */

@@ -64,7 +64,7 @@ export function renderBoothook(input: BoothookInput): string {
     '}',
     '',
     '# 1. /etc/environment: our block between markers, and no other definition of the proxy variables.',
-    'touch /etc/environment',
+    '[ -e /etc/environment ] || : >/etc/environment',
     `{`,
     `  sed -e '/^${escapeSed(ENV_BEGIN)}$/,/^${escapeSed(ENV_END)}$/d' /etc/environment | grep -v -E '^(${names})=' || true`,
     `  cat <<'CDK_PRIVATE_EKS_ENV'`,

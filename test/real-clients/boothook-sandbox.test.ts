@@ -1,0 +1,111 @@
+/**
+ * Check 3: the boothook, run twice as root in a sandbox (private mount, PID and network namespaces;
+ * an overlay over /etc; a stub IMDSv2 on 169.254.169.254; recording stubs for systemctl,
+ * cloud-init-per, dnf, yum, nodeadm). The first run writes one /etc/environment block, one dnf
+ * proxy= line and the drop-ins and reloads systemd; the second run changes and reloads nothing.
+ * The drop-ins are parsed by systemd itself (systemd-analyze verify) and by a strict syntax check.
+ */
+import { renderSystemdDropIn } from '../../lib/proxy/render-environment';
+import { boothooks, cloudInitParts } from './support/cloudinit';
+import { cleanupSynth, deployments, launchTemplates } from './support/examples';
+import { NODECONFIG_CONTENT_TYPE, parseNodeConfig } from './support/nodeconfig';
+import { requireCloudInit, requireRoot, requireTools } from './support/proc';
+import { firstRunProblems, NODE_UNITS, runBoothookInSandbox, SandboxResult, secondRunNotes, secondRunProblems } from './support/sandbox';
+import { strictDropInCheck, systemdParseDropIn } from './support/systemd';
+
+beforeAll(() => {
+  requireRoot();
+  requireTools('unshare', 'ip', 'mount', 'systemd-analyze');
+  requireCloudInit();
+});
+afterAll(() => cleanupSynth());
+
+/** The environment the NodeConfig part gives nodeadm: what every other consumer must match. */
+function nodeConfigEnv(userData: string): Record<string, string> {
+  const part = cloudInitParts(userData).find((p) => p.contentType === NODECONFIG_CONTENT_TYPE)!;
+  return parseNodeConfig(part.payload)[0].spec.instance.environment.default;
+}
+
+describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))('%s', (_label, d) => {
+  let result: SandboxResult;
+  let env: Record<string, string>;
+
+  beforeAll(() => {
+    const [{ script }] = boothooks(d);
+    env = nodeConfigEnv(launchTemplates(d)[0].userData!);
+    result = runBoothookInSandbox(script, 2, NODE_UNITS);
+  });
+
+  test('first run: one /etc/environment block, one dnf proxy= line in [main], drop-ins, daemon-reload', () => {
+    expect(firstRunProblems(result, env, env.HTTPS_PROXY)).toEqual([]);
+    const first = result.runs[1];
+    expect(first.calls.filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
+    // Only the SSM agent runs before cloud-init's boothooks; containerd and kubelet start later.
+    expect(first.calls.filter((c) => c.startsWith('systemctl ') && c !== 'systemctl daemon-reload'))
+      .toEqual(['systemctl try-restart --no-block amazon-ssm-agent.service']);
+    expect(first.calls.filter((c) => /^(dnf|yum|nodeadm|cloud-init-per) /.test(c))).toEqual([]);
+  });
+
+  test('second run: every file byte-identical, nothing rewritten, no reload or restart', () => {
+    expect(secondRunProblems(result)).toEqual([]);
+    expect(result.runs[2].calls).toEqual([]);
+    const notes = secondRunNotes(result);
+    if (notes.length > 0) {
+      // Not a failure: same bytes, same inode, only the timestamp moved (e.g. `touch`).
+      console.warn(`${d.label}: ${notes.join('; ')}`);
+    }
+  });
+
+  test.each(NODE_UNITS)('drop-in for %s passes the strict syntax check and carries the environment', (unit) => {
+    const files = Object.entries(result.runs[2].files).filter(([p]) => p.startsWith(`systemd/system/${unit}.service.d/`));
+    expect(files).toHaveLength(1);
+    const check = strictDropInCheck(files[0][1]);
+    expect(check.problems).toEqual([]);
+    expect(check.environment).toEqual(env);
+  });
+
+  test.each(NODE_UNITS)('systemd-analyze verify (in the sandbox) loads the %s drop-in without complaint', (unit) => {
+    const parsed = result.systemd[unit];
+    expect(parsed.complaints).toEqual([]);
+    expect(parsed.rc).toBe(0);
+    expect(parsed.dropInPaths.filter((p) => p.startsWith(`/etc/systemd/system/${unit}.service.d/`))).toHaveLength(1);
+    expect(parsed.environment).toEqual(env);
+  });
+
+  test('IMDS: any request the boothook makes uses an IMDSv2 token', () => {
+    for (const r of result.runs.slice(1)) {
+      for (const q of r.imds) {
+        expect(q.method === 'PUT' ? q.ok : q.tokenValid).toBe(true);
+      }
+    }
+  });
+});
+
+describe('the systemd escaping rule, confirmed by systemd-analyze verify', () => {
+  const tricky = {
+    PERCENT: '100%',
+    SPECIFIER_LOOKALIKE: '%n%h%%',
+    QUOTE: 'say "hi"',
+    BACKSLASH: 'C:\\path\\',
+    ENCODED: 'http://proxy.example:3128/?a=%2F&b=%40',
+    DOLLAR: '$HOME ${PATH}',
+  };
+
+  test('renderSystemdDropIn values come back unchanged from systemd\'s parser and the strict check', () => {
+    const dropIn = renderSystemdDropIn(tricky);
+    const parsed = systemdParseDropIn(dropIn);
+    expect(parsed.complaints).toEqual([]);
+    expect(parsed.environment).toEqual(tricky);
+    expect(strictDropInCheck(dropIn)).toEqual({ problems: [], environment: tricky });
+  });
+
+  test('the check can fail: a single % is expanded by systemd and rejected by the strict check', () => {
+    const bad = '[Service]\nEnvironment="A=100%n"\nEnvironment="B=50%"\n';
+    const parsed = systemdParseDropIn(bad, 'percent-check');
+    // %n is the unit name: systemd does not keep the text as written. (A lone trailing % is kept by
+    // systemd 252, but is still invalid syntax, which the strict check reports.)
+    expect(parsed.environment.A).toBe('100percent-check.service');
+    expect(parsed.environment.B).toBe('50%');
+    expect(strictDropInCheck(bad).problems).toHaveLength(2);
+  });
+});

@@ -1,0 +1,3 @@
+module cdk-private-eks/real-clients
+
+go 1.19

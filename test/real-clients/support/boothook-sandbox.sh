@@ -1,0 +1,123 @@
+#!/bin/bash
+# Runs a boothook N times as root in a throw-away sandbox, the way cloud-init runs it on every boot.
+# Start it as:  unshare --mount --pid --net --fork --mount-proc bash boothook-sandbox.sh WORK [RUNS [UNITS]]
+#
+# WORK must hold: boothook (the script cloud-init writes), seed/environment, seed/dnf.conf.
+# Inside the new namespaces:
+#   - network: only loopback, plus 169.254.169.254/32 on lo with a stub IMDSv2 server on port 80;
+#   - /etc: an overlay over the real /etc whose upper layer is a tmpfs, so nothing reaches the host;
+#     seeded with /etc/environment and /etc/dnf/dnf.conf, with no drop-ins for the node's units;
+#   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm.
+# After each run i, WORK/run<i>/ holds: rc, stdout, stderr, calls.log (stub calls), imds.log (IMDS
+# requests made during the run), stat.txt (every changed path under /etc: type, mode, size, inode,
+# mtime), etc/ (copies of the changed regular files) and tmp-left.txt (files left in TMPDIR).
+# With UNITS ("containerd kubelet ..."), WORK/verify/<unit>.{out,err,rc} hold systemd-analyze verify's
+# output for each unit and its drop-ins, run in place after the last run.
+set -euo pipefail
+WORK="$1"
+RUNS="${2:-2}"
+VERIFY_UNITS="${3:-}"
+PY=/usr/bin/python3
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
+[ "$$" = 1 ] || { echo "not in a new PID namespace (use unshare --pid --fork)" >&2; exit 90; }
+
+# --- network: loopback and the IMDS address, nothing else --------------------------------------
+ip link set lo up
+ip addr add 169.254.169.254/32 dev lo
+if [ "$(ip -o link show | grep -vc ' lo:')" != 0 ]; then
+  echo "unexpected network interfaces in the sandbox" >&2
+  exit 91
+fi
+
+# --- a private /etc ----------------------------------------------------------------------------
+mkdir -p "$WORK/ovl"
+mount -t tmpfs -o mode=0755 sandbox-etc "$WORK/ovl"
+mkdir -p "$WORK/ovl/upper" "$WORK/ovl/work"
+if ! mount -t overlay overlay -o "lowerdir=/etc,upperdir=$WORK/ovl/upper,workdir=$WORK/ovl/work" /etc 2>"$WORK/overlay.err"; then
+  # Fallback where overlayfs is not allowed: a full copy of /etc on the tmpfs (changes are then
+  # found by comparing with the seeded state, recorded in run0).
+  echo "overlay failed ($(cat "$WORK/overlay.err")); using a tmpfs copy of /etc" >&2
+  cp -a /etc/. "$WORK/ovl/upper/"
+  mount --bind "$WORK/ovl/upper" /etc
+  echo copy >"$WORK/etc-mode"
+else
+  echo overlay >"$WORK/etc-mode"
+fi
+
+# Seed: a known /etc/environment and dnf.conf; no drop-ins of our units.
+cp "$WORK/seed/environment" /etc/environment
+mkdir -p /etc/dnf
+cp "$WORK/seed/dnf.conf" /etc/dnf/dnf.conf
+chmod 0644 /etc/environment /etc/dnf/dnf.conf
+for unit in containerd kubelet amazon-ssm-agent; do
+  rm -rf "/etc/systemd/system/$unit.service.d"
+done
+
+# --- recording stubs ---------------------------------------------------------------------------
+mkdir -p "$WORK/stubs"
+for name in systemctl cloud-init-per dnf yum nodeadm; do
+  cat >"$WORK/stubs/$name" <<EOF
+#!/bin/bash
+printf '%s\n' "$name \$*" >>"\${CALLS_LOG:?}"
+exit 0
+EOF
+  chmod 0755 "$WORK/stubs/$name"
+done
+
+# --- stub IMDSv2 -------------------------------------------------------------------------------
+: >"$WORK/imds.log"
+"$PY" "$HERE/stubs.py" imds --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --ready "$WORK/imds.ready" --lifetime 120 \
+  >"$WORK/imds.out" 2>&1 &
+for _ in $(seq 1 100); do
+  [ -f "$WORK/imds.ready" ] && break
+  sleep 0.1
+done
+[ -f "$WORK/imds.ready" ] || { echo "IMDS stub did not start: $(cat "$WORK/imds.out")" >&2; exit 92; }
+
+snapshot() {
+  local dest="$1"
+  mkdir -p "$dest/etc"
+  (cd "$WORK/ovl/upper" && find . -mindepth 1 ! -path './.wh*' -printf '%P %y %m %s %i %T@\n' | LC_ALL=C sort) >"$dest/stat.txt"
+  (cd "$WORK/ovl/upper" && find . -type f -print0) | while IFS= read -r -d '' f; do
+    mkdir -p "$dest/etc/$(dirname "$f")"
+    cp -p "$WORK/ovl/upper/$f" "$dest/etc/$f"
+  done
+}
+
+snapshot "$WORK/run0"
+
+chmod 0700 "$WORK/boothook"
+for i in $(seq 1 "$RUNS"); do
+  out="$WORK/run$i"
+  mkdir -p "$out" "$WORK/tmp$i"
+  : >"$out/calls.log"
+  before=$(wc -l <"$WORK/imds.log")
+  set +e
+  timeout 60 env -i \
+    PATH="$WORK/stubs:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    HOME=/root LANG=C.UTF-8 TMPDIR="$WORK/tmp$i" INSTANCE_ID=i-0123456789abcdef0 CALLS_LOG="$out/calls.log" \
+    "$WORK/boothook" >"$out/stdout" 2>"$out/stderr"
+  echo $? >"$out/rc"
+  set -e
+  tail -n +"$((before + 1))" "$WORK/imds.log" >"$out/imds.log"
+  (cd "$WORK/tmp$i" && find . -mindepth 1) >"$out/tmp-left.txt"
+  snapshot "$out"
+done
+
+# --- systemd's own parser on the drop-ins, in place ----------------------------------------------
+# A minimal unit file for each unit (the AMI's real ones are not here), then systemd-analyze verify
+# with debug logging: its unit dump shows the Environment= values after unquoting and % expansion,
+# and it names the drop-in file in any complaint. Done after the last snapshot.
+if [ -n "$VERIFY_UNITS" ]; then
+  mkdir -p "$WORK/verify"
+  for unit in $VERIFY_UNITS; do
+    f="/etc/systemd/system/$unit.service"
+    [ -e "$f" ] || printf '[Unit]\nDescription=stand-in for %s\n[Service]\nType=oneshot\nExecStart=/bin/true\n' "$unit" >"$f"
+    set +e
+    SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_COLOR=0 timeout 60 systemd-analyze verify "$f" \
+      >"$WORK/verify/$unit.out" 2>"$WORK/verify/$unit.err"
+    echo $? >"$WORK/verify/$unit.rc"
+    set -e
+  done
+fi

@@ -1,0 +1,64 @@
+#!/bin/bash
+# Asks the real curl, URL by URL, whether it goes direct or through the proxy.
+# Start it as:  unshare --net --mount --pid --fork --kill-child --mount-proc bash curl-matrix.sh WORK
+#
+# WORK holds env (KEY=VALUE lines: the proxy variables exactly as generated) and urls (one a line).
+# Inside a new network namespace with only loopback up, each proxy host of the environment is made
+# to point at a recording proxy inside the namespace (an IPv4 address is added to lo, a name is
+# mapped to 127.0.0.1 in a private /etc/hosts), and DNS goes to 127.0.0.1, where nothing answers.
+# So a direct attempt fails at once inside the namespace (no route, no DNS) and never leaves the
+# machine, and a proxied one is recorded. Output WORK/result: "INDEX EXIT PROXIED(0|1)" per URL.
+set -euo pipefail
+WORK="$1"
+PY=/usr/bin/python3
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
+ip link set lo up
+
+# Private name resolution for this mount namespace only.
+printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$WORK/hosts"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$WORK/resolv.conf"
+
+# The proxies named by the environment: scheme://host:port.
+mapfile -t proxies < <(grep -E '^(http|https|HTTP|HTTPS)_(proxy|PROXY)=' "$WORK/env" | cut -d= -f2- | sort -u)
+ports=()
+for p in "${proxies[@]}"; do
+  hostport="${p#*://}"
+  hostport="${hostport%%/*}"
+  host="${hostport%:*}"
+  port="${hostport##*:}"
+  if [[ "$host" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+    ip addr add "$host/32" dev lo 2>/dev/null || true
+  else
+    printf '127.0.0.1 %s\n' "$host" >>"$WORK/hosts"
+  fi
+  ports+=("$port")
+done
+mount --bind "$WORK/hosts" /etc/hosts
+mount --bind "$WORK/resolv.conf" /etc/resolv.conf
+
+: >"$WORK/proxy.log"
+for port in $(printf '%s\n' "${ports[@]}" | sort -u); do
+  "$PY" "$HERE/stubs.py" proxy --bind 0.0.0.0 --port "$port" --log "$WORK/proxy.log" --ready "$WORK/proxy-$port.ready" --lifetime 120 \
+    >>"$WORK/proxy.out" 2>&1 &
+  for _ in $(seq 1 100); do
+    [ -f "$WORK/proxy-$port.ready" ] && break
+    sleep 0.1
+  done
+  [ -f "$WORK/proxy-$port.ready" ] || { echo "recording proxy on $port did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
+done
+
+mapfile -t envvars <"$WORK/env"
+: >"$WORK/result"
+i=0
+while IFS= read -r url; do
+  before=$(wc -l <"$WORK/proxy.log")
+  set +e
+  env -i PATH=/usr/bin:/bin HOME="$WORK" "${envvars[@]}" \
+    curl -q -sS -o /dev/null --connect-timeout 3 --max-time 5 "$url" 2>>"$WORK/curl.err"
+  rc=$?
+  set -e
+  after=$(wc -l <"$WORK/proxy.log")
+  printf '%s %s %s\n' "$i" "$rc" "$([ "$after" -gt "$before" ] && echo 1 || echo 0)" >>"$WORK/result"
+  i=$((i + 1))
+done <"$WORK/urls"

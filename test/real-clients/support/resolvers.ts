@@ -1,0 +1,257 @@
+/**
+ * NO_PROXY as three real clients read it: Go's net/http (ProxyFromEnvironment), curl (actually run
+ * in a private network namespace against a recording proxy) and Python's urllib
+ * (getproxies/proxy_bypass_environment). The expected route of each host is written down here,
+ * independently of the library, from what each host is.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
+import { Deployment } from './examples';
+import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './proc';
+
+export type Route = 'direct' | 'proxy';
+export const CLIENTS = ['go', 'curl', 'python'] as const;
+export type Client = typeof CLIENTS[number];
+
+/** One host to probe and where its traffic must go. */
+export interface Probe {
+  readonly what: string;
+  readonly url: string;
+  readonly expected: Route;
+  /** Clients that legitimately take another route, and why. */
+  readonly known?: Partial<Record<Client, { route: Route; why: string }>>;
+}
+
+/** Python ignores CIDR entries (and so does everything built on urllib: requests, botocore). */
+const PYTHON_CIDR = {
+  python: {
+    route: 'proxy' as Route,
+    why: 'Python\'s urllib ignores CIDR entries in NO_PROXY: proxy_bypass_environment matches host names and exact addresses only',
+  },
+};
+
+/** Python compares the bracketed host of an IPv6 URL with the entry text. */
+const PYTHON_IPV6 = {
+  python: {
+    route: 'proxy' as Route,
+    why: 'Python\'s urllib compares the bracketed host `[fd00:ec2::254]` with the NO_PROXY text, so an unbracketed IPv6 ' +
+      'entry never matches; Go and curl match it. Listing the bracketed form as well (`[fd00:ec2::254]`, `[fd00:ec2::23]`) ' +
+      'would make all three agree (checked: Go and curl ignore the bracketed entry, Python then bypasses)',
+  },
+};
+
+/** The address `offset` places into `cidr`. */
+export function ipv4(cidr: string, offset: number): string {
+  const [base, bits] = cidr.split('/');
+  const n = base.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+  const size = 2 ** (32 - Number(bits));
+  if (offset >= size) {
+    throw new Error(`${offset} is outside ${cidr}`);
+  }
+  const v = (n + offset) >>> 0;
+  return [24, 16, 8, 0].map((s) => (v >>> s) & 255).join('.');
+}
+
+/**
+ * The hosts of one deployment: AWS endpoints, node, pod and service addresses and names must go
+ * direct; public registries and the internet through the proxy.
+ */
+export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: string }): Probe[] {
+  const R = d.region;
+  const S = d.urlSuffix;
+  const nodeIp = ipv4(network.vpcCidr, 256 + 23);
+  const podIp = ipv4(network.vpcCidr, 37 * 256 + 142);
+  const serviceIp = ipv4(network.serviceCidr, 1);
+  const cell = d.partition === 'aws-cn' ? 'yl4' : 'gr7';
+  const nodeName = `ip-${nodeIp.replace(/\./g, '-')}`;
+  const list: Probe[] = [
+    { what: 'EKS API server (private endpoint)', url: `https://${FAKE_CLUSTER_ENDPOINT_ID}.${cell}.${R}.eks.${S}/version`, expected: 'direct' },
+    { what: 'EC2 API (nodeadm, VPC CNI)', url: `https://ec2.${R}.${S}/`, expected: 'direct' },
+    { what: 'STS (IRSA, regional)', url: `https://sts.${R}.${S}/`, expected: 'direct' },
+    { what: 'ECR API', url: `https://api.ecr.${R}.${S}/`, expected: 'direct' },
+    { what: 'ECR registry (image pulls)', url: `https://123456789012.dkr.ecr.${R}.${S}/v2/`, expected: 'direct' },
+    { what: 'EKS API (DescribeCluster)', url: `https://eks.${R}.${S}/`, expected: 'direct' },
+    { what: 'Lambda API (kubectl provider)', url: `https://lambda.${R}.${S}/`, expected: 'direct' },
+    { what: 'S3 regional', url: `https://s3.${R}.${S}/`, expected: 'direct' },
+    { what: 'S3 bucket, regional virtual host', url: `https://my-bucket.s3.${R}.${S}/key`, expected: 'direct' },
+    { what: 'S3 bucket, dual-stack', url: `https://my-bucket.s3.dualstack.${R}.${S}/key`, expected: 'direct' },
+    { what: 'ECR image layers (S3)', url: `https://prod-${R}-starport-layer-bucket.s3.${R}.${S}/layer`, expected: 'direct' },
+    { what: 'IMDS', url: 'http://169.254.169.254/latest/meta-data/', expected: 'direct' },
+    { what: 'IMDS (IPv6)', url: 'http://[fd00:ec2::254]/latest/meta-data/', expected: 'direct', known: PYTHON_IPV6 },
+    { what: 'EKS Pod Identity agent', url: 'http://169.254.170.23/v1/credentials', expected: 'direct' },
+    { what: 'EKS Pod Identity agent (IPv6)', url: 'http://[fd00:ec2::23]/v1/credentials', expected: 'direct', known: PYTHON_IPV6 },
+    { what: `node IP (in ${network.vpcCidr})`, url: `https://${nodeIp}:10250/healthz`, expected: 'direct', known: PYTHON_CIDR },
+    { what: `pod IP (in ${network.vpcCidr})`, url: `http://${podIp}:8080/`, expected: 'direct', known: PYTHON_CIDR },
+    { what: `kubernetes service IP (first of ${network.serviceCidr})`, url: `https://${serviceIp}/version`, expected: 'direct', known: PYTHON_CIDR },
+    { what: 'kubernetes service name', url: 'https://kubernetes.default.svc/version', expected: 'direct' },
+    { what: 'kubernetes service FQDN', url: 'https://kubernetes.default.svc.cluster.local/version', expected: 'direct' },
+    ...(R === 'us-east-1' ? [{ what: 'node name (us-east-1)', url: `https://${nodeName}.ec2.internal:10250/`, expected: 'direct' as Route }] : []),
+    { what: 'node name (compute.internal)', url: `https://${nodeName}.${R}.compute.internal:10250/`, expected: 'direct' },
+    { what: 'localhost', url: 'http://localhost:10248/healthz', expected: 'direct' },
+    { what: 'loopback address', url: 'http://127.0.0.1:10248/healthz', expected: 'direct' },
+    { what: 'Docker Hub', url: 'https://registry-1.docker.io/v2/', expected: 'proxy' },
+    { what: 'Quay', url: 'https://quay.io/v2/', expected: 'proxy' },
+    { what: 'ECR Public', url: 'https://public.ecr.aws/v2/', expected: 'proxy' },
+    { what: 'the internet', url: 'https://www.example.com/', expected: 'proxy' },
+    { what: 'the internet (plain HTTP)', url: 'http://www.example.com/', expected: 'proxy' },
+  ];
+  if (d.example.key === 'proxy-cluster') {
+    // The example's own extra entry (.corp.example).
+    list.push({ what: 'corporate host (user entry .corp.example)', url: 'https://git.corp.example/', expected: 'direct' });
+  }
+  return list;
+}
+
+/** Go: one `go run` process per environment (net/http reads the environment once). */
+export function goDecisions(env: Record<string, string>, urls: string[], goDir: string, cache: string): Route[] {
+  const out = runOk('go', ['run', './noproxy', 'decide', ...urls], {
+    cwd: goDir,
+    env: { ...goEnvironment(cache), ...env },
+    timeout: 180_000,
+  });
+  return parseDecisions(out, urls);
+}
+
+/** The environment `go` itself runs with: no module downloads, a private cache. */
+export function goEnvironment(cache: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: cache,
+    GOCACHE: path.join(cache, 'gocache'),
+    GOPATH: path.join(cache, 'gopath'),
+    GOPROXY: 'off',
+    GOFLAGS: '',
+    GOTOOLCHAIN: 'local',
+    GO111MODULE: 'on',
+    CGO_ENABLED: '0',
+  };
+}
+
+/** Python urllib: the decision ProxyHandler makes. */
+export function pythonDecisions(env: Record<string, string>, urls: string[]): Route[] {
+  const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_decide.py'), ...urls], {
+    env: { PATH: '/usr/bin:/bin', ...env },
+    timeout: 60_000,
+  });
+  return parseDecisions(out, urls);
+}
+
+function parseDecisions(out: string, urls: string[]): Route[] {
+  const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  if (lines.length !== urls.length) {
+    throw new Error(`expected ${urls.length} decisions, got ${lines.length}:\n${out}`);
+  }
+  return lines.map((l, i) => {
+    if (l.url !== urls[i] || l.error) {
+      throw new Error(`bad decision for ${urls[i]}: ${JSON.stringify(l)}`);
+    }
+    return l.proxy ? 'proxy' : 'direct';
+  });
+}
+
+/** curl's exit codes for a direct attempt that failed inside the namespace: no DNS (6) or no route/refused (7). */
+export const CURL_LOCAL_FAILURES = [6, 7];
+
+/**
+ * curl, really run: proxied when the recording proxy in its namespace saw the request. A direct
+ * attempt must fail locally (exit 6 or 7): anything else would mean it reached something.
+ */
+export function curlDecisions(env: Record<string, string>, urls: string[]): Route[] {
+  requireRoot();
+  requireTools('unshare', 'ip', 'mount', 'curl', PYTHON);
+  const work = tempDir('curl');
+  try {
+    fs.writeFileSync(path.join(work, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    fs.writeFileSync(path.join(work, 'urls'), urls.join('\n') + '\n');
+    const r = run('unshare', ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', 'bash',
+      path.join(SUPPORT_DIR, 'curl-matrix.sh'), work], { timeout: 10_000 + urls.length * 7_000 });
+    if (r.status !== 0) {
+      throw new Error(`curl matrix failed (${r.status ?? r.signal}): ${r.stderr}`);
+    }
+    const rows = fs.readFileSync(path.join(work, 'result'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+    if (rows.length !== urls.length) {
+      throw new Error(`curl matrix returned ${rows.length} rows for ${urls.length} URLs`);
+    }
+    return rows.map((row, i) => {
+      if (row[2] === '1') {
+        return 'proxy';
+      }
+      if (!CURL_LOCAL_FAILURES.includes(Number(row[1]))) {
+        throw new Error(`curl went direct to ${urls[i]} and exited ${row[1]}, not a local failure: something answered inside the sandbox`);
+      }
+      return 'direct';
+    });
+  } finally {
+    removeDir(work);
+  }
+}
+
+/** One row of the host × client table. */
+export interface Row {
+  readonly probe: Probe;
+  readonly host: string;
+  readonly actual: Record<Client, Route>;
+  /** Client routes that differ from the expectation and are not a known disagreement. */
+  readonly mismatches: Client[];
+  /** Client routes that differ from the expectation in a known, explained way. */
+  readonly knownDisagreements: Client[];
+}
+
+/** Run the three clients on one environment and compare with the expectations. */
+export function resolverMatrix(env: Record<string, string>, list: Probe[], goDir: string, goCache: string): Row[] {
+  const urls = list.map((p) => p.url);
+  const results: Record<Client, Route[]> = {
+    go: goDecisions(env, urls, goDir, goCache),
+    curl: curlDecisions(env, urls),
+    python: pythonDecisions(env, urls),
+  };
+  return list.map((probe, i) => {
+    const actual = { go: results.go[i], curl: results.curl[i], python: results.python[i] };
+    const mismatches: Client[] = [];
+    const knownDisagreements: Client[] = [];
+    for (const c of CLIENTS) {
+      if (actual[c] === probe.expected) {
+        continue;
+      }
+      if (probe.known?.[c]?.route === actual[c]) {
+        knownDisagreements.push(c);
+      } else {
+        mismatches.push(c);
+      }
+    }
+    return { probe, host: /^[a-z]+:\/\/([^/]+)/.exec(probe.url)![1], actual, mismatches, knownDisagreements };
+  });
+}
+
+/** The table in Markdown. */
+export function renderTable(title: string, rows: Row[]): string {
+  const lines = [
+    `### ${title}`,
+    '',
+    '| host | what | expected | Go | curl | Python | verdict |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const notes = new Map<string, number>();
+  for (const r of rows) {
+    let verdict = 'ok';
+    if (r.mismatches.length > 0) {
+      verdict = `**MISMATCH** (${r.mismatches.join(', ')})`;
+    } else if (r.knownDisagreements.length > 0) {
+      const why = r.knownDisagreements.map((c) => r.probe.known![c]!.why).join('; ');
+      if (!notes.has(why)) {
+        notes.set(why, notes.size + 1);
+      }
+      verdict = `known disagreement: ${r.knownDisagreements.join(', ')} [${notes.get(why)}]`;
+    }
+    const cell = (c: Client) => (r.actual[c] === r.probe.expected ? r.actual[c] : `**${r.actual[c]}**`);
+    lines.push(`| \`${r.host}\` | ${r.probe.what} | ${r.probe.expected} | ${cell('go')} | ${cell('curl')} | ${cell('python')} | ${verdict} |`);
+  }
+  if (notes.size > 0) {
+    lines.push('');
+    for (const [why, n] of notes) {
+      lines.push(`[${n}] ${why}.`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,289 @@
+/**
+ * Running a boothook twice in a namespace sandbox (see boothook-sandbox.sh) and checking what it did.
+ * The checks return problems as text instead of throwing, so tests can also prove that a broken
+ * boothook is caught.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { removeDir, requireRoot, requireTools, run, SUPPORT_DIR, tempDir } from './proc';
+import { parseVerifyOutput, SystemdParse } from './systemd';
+
+/** The six variables, both cases. */
+export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+
+/** The units an AL2023 node's boothook must give a drop-in. */
+export const NODE_UNITS = ['containerd', 'kubelet', 'amazon-ssm-agent'];
+
+/** The /etc/environment the sandbox starts from: a locale line and a stale proxy line to be replaced. */
+export const SEED_ENVIRONMENT = 'LANG=C.UTF-8\nno_proxy=stale.example.invalid\n';
+
+/** The dnf.conf the sandbox starts from (Amazon Linux 2023's, abridged), with a [main] section. */
+export const SEED_DNF_CONF = [
+  '[main]',
+  'gpgcheck=1',
+  'installonly_limit=3',
+  'clean_requirements_on_remove=True',
+  'best=False',
+  'skip_if_unavailable=True',
+  '',
+].join('\n');
+
+export interface FileStat {
+  readonly type: string;
+  readonly mode: string;
+  readonly size: number;
+  readonly inode: string;
+  readonly mtime: string;
+}
+
+export interface BoothookRun {
+  readonly rc: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Calls of the stubbed programs, e.g. `systemctl daemon-reload`. */
+  readonly calls: string[];
+  /** Requests the stub IMDS received during the run. */
+  readonly imds: any[];
+  /** Every path under /etc that differs from the host's /etc (the overlay's upper layer). */
+  readonly stat: Record<string, FileStat>;
+  /** Contents of those regular files, by path relative to /etc. */
+  readonly files: Record<string, string>;
+  /** Files the boothook left in its TMPDIR. */
+  readonly tmpLeft: string[];
+}
+
+export interface SandboxResult {
+  /** run0 is the seeded state before the first run. */
+  readonly runs: BoothookRun[];
+  /** How /etc was made private: 'overlay' or 'copy'. */
+  readonly etcMode: string;
+  /** systemd-analyze verify of each unit with its drop-ins, in place in the sandbox after the last run. */
+  readonly systemd: Record<string, SystemdParse>;
+}
+
+/**
+ * Run `script` RUNS times (as cloud-init would on RUNS boots) in a fresh sandbox, then let systemd
+ * parse the drop-ins of `verifyUnits` where they were written.
+ */
+export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: string[] = []): SandboxResult {
+  requireRoot();
+  requireTools('unshare', 'ip', 'mount', '/usr/bin/python3', ...(verifyUnits.length > 0 ? ['systemd-analyze'] : []));
+  const work = tempDir('boothook');
+  try {
+    fs.mkdirSync(path.join(work, 'seed'));
+    fs.writeFileSync(path.join(work, 'seed', 'environment'), SEED_ENVIRONMENT);
+    fs.writeFileSync(path.join(work, 'seed', 'dnf.conf'), SEED_DNF_CONF);
+    fs.writeFileSync(path.join(work, 'boothook'), script, { mode: 0o700 });
+    const r = run('unshare', ['--mount', '--pid', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
+      'bash', path.join(SUPPORT_DIR, 'boothook-sandbox.sh'), work, String(runs), verifyUnits.join(' ')], { timeout: 150_000 });
+    if (r.status !== 0) {
+      throw new Error(`boothook sandbox failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
+    }
+    const result: BoothookRun[] = [];
+    for (let i = 0; i <= runs; i++) {
+      result.push(readRun(path.join(work, `run${i}`), i === 0));
+    }
+    const systemd: Record<string, SystemdParse> = {};
+    for (const unit of verifyUnits) {
+      const f = (ext: string) => fs.readFileSync(path.join(work, 'verify', `${unit}.${ext}`), 'utf8');
+      systemd[unit] = parseVerifyOutput(f('out'), f('err'), Number(f('rc').trim()), `/etc/systemd/system/${unit}.service.d`);
+    }
+    return { runs: result, etcMode: fs.readFileSync(path.join(work, 'etc-mode'), 'utf8').trim(), systemd };
+  } finally {
+    removeDir(work);
+  }
+}
+
+function readRun(dir: string, seed: boolean): BoothookRun {
+  const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
+  const stat: Record<string, FileStat> = {};
+  for (const line of read('stat.txt').split('\n').filter(Boolean)) {
+    const [p, type, mode, size, inode, mtime] = line.split(' ');
+    stat[p] = { type, mode, size: Number(size), inode, mtime };
+  }
+  const files: Record<string, string> = {};
+  for (const [p, s] of Object.entries(stat)) {
+    if (s.type === 'f') {
+      files[p] = fs.readFileSync(path.join(dir, 'etc', p), 'utf8');
+    }
+  }
+  return {
+    rc: seed ? 0 : Number(read('rc').trim()),
+    stdout: read('stdout'),
+    stderr: read('stderr'),
+    calls: read('calls.log').split('\n').filter(Boolean),
+    imds: read('imds.log').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    stat,
+    files,
+    tmpLeft: read('tmp-left.txt').split('\n').filter(Boolean),
+  };
+}
+
+/** Parse `KEY=VALUE` lines the way pam_env reads /etc/environment (no quoting in our values). */
+export function parseEnvLines(lines: string[]): Array<[string, string]> {
+  return lines.filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => {
+    const i = l.indexOf('=');
+    return [l.slice(0, i), l.slice(i + 1)] as [string, string];
+  });
+}
+
+/** The variables between our markers in a /etc/environment text (first block). */
+export function environmentBlock(etcEnvironment: string): Record<string, string> {
+  const lines = etcEnvironment.split('\n');
+  const begin = lines.findIndex((l) => l.startsWith('# BEGIN cdk-private-eks'));
+  const end = lines.findIndex((l, i) => i > begin && l.startsWith('# END cdk-private-eks'));
+  if (begin < 0 || end < 0) {
+    throw new Error(`no cdk-private-eks block in /etc/environment:\n${etcEnvironment}`);
+  }
+  return Object.fromEntries(parseEnvLines(lines.slice(begin + 1, end)));
+}
+
+/** Everything wrong with the first run of a boothook (empty when it did its job). */
+export function firstRunProblems(result: SandboxResult, expectedEnv: Record<string, string>, dnfProxy: string): string[] {
+  const problems: string[] = [];
+  const seed = result.runs[0];
+  const r = result.runs[1];
+  if (r.rc !== 0) {
+    problems.push(`run 1 exited ${r.rc}: ${r.stderr}`);
+  }
+  if (r.stderr.trim() !== '') {
+    problems.push(`run 1 wrote to stderr: ${r.stderr.trim()}`);
+  }
+
+  // /etc/environment: one block, the six variables once each, the seeded lines kept.
+  const env = r.files.environment ?? '';
+  const lines = env.split('\n');
+  const begins = lines.filter((l) => l.startsWith('# BEGIN cdk-private-eks')).length;
+  const ends = lines.filter((l) => l.startsWith('# END cdk-private-eks')).length;
+  if (begins !== 1 || ends !== 1) {
+    problems.push(`/etc/environment has ${begins} BEGIN and ${ends} END markers, expected exactly one block:\n${env}`);
+  } else {
+    const block = environmentBlock(env);
+    if (JSON.stringify(Object.keys(block).sort()) !== JSON.stringify([...PROXY_VARIABLES].sort())) {
+      problems.push(`/etc/environment block has ${Object.keys(block).join(', ')}, expected the six proxy variables`);
+    }
+    for (const [k, v] of Object.entries(expectedEnv)) {
+      if (block[k] !== v) {
+        problems.push(`/etc/environment ${k}=${block[k]} differs from the NodeConfig's ${v}`);
+      }
+    }
+  }
+  const defs = parseEnvLines(lines);
+  for (const name of PROXY_VARIABLES) {
+    const n = defs.filter(([k]) => k === name).length;
+    if (n !== 1) {
+      problems.push(`/etc/environment defines ${name} ${n} times, expected once`);
+    }
+  }
+  for (const kept of SEED_ENVIRONMENT.split('\n').filter((l) => l && !PROXY_VARIABLES.includes(l.split('=')[0]))) {
+    if (!lines.includes(kept)) {
+      problems.push(`/etc/environment lost the existing line '${kept}'`);
+    }
+  }
+  if (r.stat.environment && r.stat.environment.mode !== '644') {
+    problems.push(`/etc/environment has mode ${r.stat.environment.mode}, expected 644`);
+  }
+
+  // dnf.conf: exactly one proxy= line, in [main], other settings kept.
+  const dnf = r.files['dnf/dnf.conf'] ?? '';
+  const proxyLines: Array<{ section: string; line: string }> = [];
+  let section = '';
+  for (const line of dnf.split('\n')) {
+    const m = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (m) {
+      section = m[1];
+    } else if (/^\s*proxy\s*=/.test(line)) {
+      proxyLines.push({ section, line });
+    }
+  }
+  if (proxyLines.length !== 1) {
+    problems.push(`dnf.conf has ${proxyLines.length} proxy= lines, expected one:\n${dnf}`);
+  } else {
+    if (proxyLines[0].section !== 'main') {
+      problems.push(`dnf.conf proxy= is in [${proxyLines[0].section}], expected [main]`);
+    }
+    if (proxyLines[0].line !== `proxy=${dnfProxy}`) {
+      problems.push(`dnf.conf has '${proxyLines[0].line}', expected 'proxy=${dnfProxy}'`);
+    }
+  }
+  for (const kept of SEED_DNF_CONF.split('\n').filter(Boolean)) {
+    if (!dnf.split('\n').includes(kept)) {
+      problems.push(`dnf.conf lost the existing line '${kept}'`);
+    }
+  }
+
+  // Drop-ins for every unit.
+  for (const unit of NODE_UNITS) {
+    const dropIns = Object.keys(r.files).filter((p) => p.startsWith(`systemd/system/${unit}.service.d/`) && p.endsWith('.conf'));
+    if (dropIns.length === 0) {
+      problems.push(`no drop-in under /etc/systemd/system/${unit}.service.d/`);
+    }
+  }
+  if (!r.calls.includes('systemctl daemon-reload')) {
+    problems.push(`systemctl daemon-reload was not called on the first run (calls: ${r.calls.join('; ') || 'none'})`);
+  }
+  if (r.tmpLeft.length > 0) {
+    problems.push(`run 1 left temporary files: ${r.tmpLeft.join(', ')}`);
+  }
+  problems.push(...imdsProblems(r, 1));
+  // Nothing outside the expected files changed.
+  const allowed = (p: string) => p === 'environment' || p === 'dnf' || p === 'dnf/dnf.conf' || p === 'systemd' ||
+    p === 'systemd/system' || NODE_UNITS.some((u) => p === `systemd/system/${u}.service.d` || p.startsWith(`systemd/system/${u}.service.d/`));
+  for (const p of Object.keys(r.stat)) {
+    if (!allowed(p) && !(p in seed.stat)) {
+      problems.push(`run 1 changed an unexpected path /etc/${p}`);
+    }
+  }
+  return problems;
+}
+
+/** Everything that the second run changed or did (empty when the boothook is idempotent). */
+export function secondRunProblems(result: SandboxResult): string[] {
+  const problems: string[] = [];
+  const [, first, second] = result.runs;
+  if (second.rc !== 0) {
+    problems.push(`run 2 exited ${second.rc}: ${second.stderr}`);
+  }
+  if (second.stderr.trim() !== '') {
+    problems.push(`run 2 wrote to stderr: ${second.stderr.trim()}`);
+  }
+  const paths = new Set([...Object.keys(first.stat), ...Object.keys(second.stat)]);
+  for (const p of [...paths].sort()) {
+    const a = first.stat[p];
+    const b = second.stat[p];
+    if (!a || !b) {
+      problems.push(`/etc/${p} ${a ? 'disappeared' : 'appeared'} in run 2`);
+      continue;
+    }
+    if (a.type === 'f' && first.files[p] !== second.files[p]) {
+      problems.push(`/etc/${p} changed in run 2 (${a.size} -> ${b.size} bytes)`);
+    } else if (a.type === 'f' && a.inode !== b.inode) {
+      problems.push(`/etc/${p} was replaced in run 2 by a new file with the same content (inode ${a.inode} -> ${b.inode})`);
+    } else if (a.mode !== b.mode || a.type !== b.type) {
+      problems.push(`/etc/${p} changed type or mode in run 2`);
+    }
+  }
+  const systemctl = second.calls.filter((c) => c.startsWith('systemctl '));
+  if (systemctl.length > 0) {
+    problems.push(`run 2 called ${systemctl.join('; ')}`);
+  }
+  if (second.tmpLeft.length > 0) {
+    problems.push(`run 2 left temporary files: ${second.tmpLeft.join(', ')}`);
+  }
+  problems.push(...imdsProblems(second, 2));
+  return problems;
+}
+
+/** Harmless differences of the second run: a file whose bytes and inode stayed but whose mtime moved. */
+export function secondRunNotes(result: SandboxResult): string[] {
+  const [, first, second] = result.runs;
+  return Object.keys(first.stat).filter((p) => second.stat[p] && first.stat[p].type === 'f' &&
+    first.files[p] === second.files[p] && first.stat[p].inode === second.stat[p].inode && first.stat[p].mtime !== second.stat[p].mtime)
+    .map((p) => `/etc/${p}: same bytes and inode, but its mtime changed in run 2 (touched)`);
+}
+
+function imdsProblems(r: BoothookRun, n: number): string[] {
+  return r.imds
+    .filter((q) => (q.method === 'GET' && !q.tokenValid) || (q.method === 'PUT' && !q.ok))
+    .map((q) => `run ${n}: IMDS ${q.method} ${q.path} without a valid IMDSv2 token`);
+}

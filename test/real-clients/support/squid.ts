@@ -1,0 +1,242 @@
+/**
+ * A real Squid on the path, all inside one private network namespace: Squid on 127.0.0.1:3128 with
+ * a domain allowlist and its own hosts_file, an HTTP(S) origin server on every namespace-local
+ * address, a private /etc/hosts for clients going direct, and DNS on 127.0.0.1 where nothing
+ * answers. Nothing can leave the namespace: it has no interface but lo.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { Background, PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir, waitFor } from './proc';
+
+export const SQUID_ADDRESS = '127.0.0.1:3128';
+/** Where names that go through Squid resolve, in Squid's hosts_file. */
+export const VIA_SQUID_ADDRESS = '127.0.0.2';
+/** Where NO_PROXY names resolve, in the clients' /etc/hosts. */
+export const DIRECT_ADDRESS = '127.0.0.3';
+
+export interface SquidLabOptions {
+  /** Domains Squid allows (dstdomain syntax: a leading dot includes subdomains). */
+  readonly allowedDomains: string[];
+  /** Names Squid resolves (to VIA_SQUID_ADDRESS): allowed and denied public names. */
+  readonly squidNames: string[];
+  /** Names the clients resolve themselves (to DIRECT_ADDRESS): the NO_PROXY hosts. */
+  readonly directNames: string[];
+  /** Extra addresses for lo, e.g. 169.254.169.254/32 for IMDS. */
+  readonly extraAddresses: string[];
+}
+
+export interface FetchResult {
+  readonly url: string;
+  readonly status: number;
+  readonly body: string;
+  readonly error: string;
+}
+
+export interface AccessLogEntry {
+  readonly line: string;
+  readonly code: string;
+  readonly status: number;
+  readonly method: string;
+  readonly url: string;
+  readonly hierarchy: string;
+}
+
+/** Parse Squid's native access.log format. */
+export function parseAccessLog(text: string): AccessLogEntry[] {
+  return text.split('\n').filter(Boolean).map((line) => {
+    const f = line.trim().split(/\s+/);
+    const [code, status] = f[3].split('/');
+    return { line, code, status: Number(status), method: f[5], url: f[6], hierarchy: f[8] };
+  });
+}
+
+export class SquidLab {
+  public readonly work: string;
+  public readonly caFile: string;
+  private holder?: Background;
+  private squid?: Background;
+  private upstream?: Background;
+  private nsPid?: number;
+  private goBinary?: string;
+
+  constructor(private readonly opts: SquidLabOptions) {
+    requireRoot();
+    requireTools('unshare', 'nsenter', 'ip', 'mount', 'squid', 'openssl', 'curl', PYTHON);
+    this.work = tempDir('squid');
+    fs.chmodSync(this.work, 0o755);
+    this.caFile = path.join(this.work, 'ca.pem');
+  }
+
+  /** Start the namespace, the origin server and Squid; resolves when Squid accepts connections. */
+  public async start(): Promise<void> {
+    const w = this.work;
+    this.makeCertificates();
+    fs.writeFileSync(path.join(w, 'hosts'), [
+      '127.0.0.1 localhost',
+      '::1 localhost ip6-localhost ip6-loopback',
+      ...this.opts.directNames.map((n) => `${DIRECT_ADDRESS} ${n}`),
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(w, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    fs.writeFileSync(path.join(w, 'squid-hosts'), this.opts.squidNames.map((n) => `${VIA_SQUID_ADDRESS} ${n}`).join('\n') + '\n');
+
+    const runDir = path.join(w, 'squid-run');
+    fs.mkdirSync(runDir);
+    const uid = Number(runOk('id', ['-u', 'proxy']).trim());
+    const gid = Number(runOk('id', ['-g', 'proxy']).trim());
+    fs.chownSync(runDir, uid, gid);
+    fs.writeFileSync(path.join(w, 'squid.conf'), this.squidConf(runDir));
+    const parse = run('squid', ['-k', 'parse', '-f', path.join(w, 'squid.conf')], { timeout: 30_000 });
+    if (parse.status !== 0) {
+      throw new Error(`squid -k parse failed:\n${parse.stderr}`);
+    }
+
+    this.holder = new Background('unshare', ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc',
+      '--propagation', 'private', 'bash', path.join(SUPPORT_DIR, 'netns-holder.sh'), w, ...this.opts.extraAddresses]);
+    await waitFor('the namespace', () => fs.existsSync(path.join(w, 'ns.ready')) || this.holder!.child.exitCode !== null, 10_000);
+    if (!fs.existsSync(path.join(w, 'ns.ready'))) {
+      throw new Error(`namespace holder failed: ${this.holder.output}`);
+    }
+    const children = fs.readFileSync(`/proc/${this.holder.pid}/task/${this.holder.pid}/children`, 'utf8').trim().split(/\s+/);
+    this.nsPid = Number(children[0]);
+
+    this.upstream = new Background('nsenter', [...this.nsArgs(), PYTHON, path.join(SUPPORT_DIR, 'stubs.py'), 'upstream',
+      '--bind', '0.0.0.0', '--http-port', '80', '--https-port', '443',
+      '--cert', path.join(w, 'server.pem'), '--key', path.join(w, 'server.key'),
+      '--log', path.join(w, 'upstream.log'), '--ready', path.join(w, 'upstream.ready'), '--lifetime', '300']);
+    await waitFor('the origin server', () => fs.existsSync(path.join(w, 'upstream.ready')), 10_000);
+
+    this.squid = new Background('nsenter', [...this.nsArgs(), 'squid', '-N', '-f', path.join(w, 'squid.conf')]);
+    const cacheLog = path.join(runDir, 'cache.log');
+    await waitFor('Squid to accept connections',
+      () => fs.existsSync(cacheLog) && /Accepting HTTP Socket connections/.test(fs.readFileSync(cacheLog, 'utf8')), 30_000);
+  }
+
+  /** Stop everything (the namespace's PID 1 takes every process of the namespace with it). */
+  public async stop(): Promise<void> {
+    // SIGKILL to unshare: --kill-child SIGKILLs the namespace's PID 1, and the kernel then kills
+    // every process of the namespace (Squid, the origin server); their nsenter parents exit.
+    this.holder?.child.kill('SIGKILL');
+    await Promise.all([this.holder?.stop(1000), this.squid?.stop(2000), this.upstream?.stop(1000)]);
+    removeDir(this.work);
+  }
+
+  /** Squid's access.log so far. */
+  public accessLog(): AccessLogEntry[] {
+    const f = path.join(this.work, 'squid-run', 'access.log');
+    return fs.existsSync(f) ? parseAccessLog(fs.readFileSync(f, 'utf8')) : [];
+  }
+
+  /** The origin server's log so far: one entry per request it answered. */
+  public upstreamLog(): Array<{ scheme: string; host: string; local: string; peer: string; path: string }> {
+    const f = path.join(this.work, 'upstream.log');
+    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+  }
+
+  /** curl, configured only by `env` (plus the test CA), inside the namespace. */
+  public curl(env: Record<string, string>, urls: string[]): FetchResult[] {
+    return urls.map((url) => {
+      const r = run('nsenter', [...this.nsArgs(), 'env', '-i', 'PATH=/usr/bin:/bin', `HOME=${this.work}`,
+        `CURL_CA_BUNDLE=${this.caFile}`, ...envArgs(env),
+        'curl', '-q', '-sS', '--connect-timeout', '5', '--max-time', '10', '-w', '\n%{http_code}', url], { timeout: 20_000 });
+      const out = r.stdout.split('\n');
+      const code = Number(out.pop());
+      return { url, status: code, body: out.join('\n') + (out.length ? '\n' : ''), error: r.status === 0 ? '' : `exit ${r.status}: ${r.stderr.trim()}` };
+    });
+  }
+
+  /** Python's urllib, configured only by `env` (plus the test CA), inside the namespace. */
+  public python(env: Record<string, string>, urls: string[]): FetchResult[] {
+    const out = runOk('nsenter', [...this.nsArgs(), 'env', '-i', 'PATH=/usr/bin:/bin', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env),
+      PYTHON, path.join(SUPPORT_DIR, 'urllib_fetch.py'), ...urls], { timeout: 20_000 + urls.length * 12_000 });
+    return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  /** Go's net/http (http.DefaultTransport), configured only by `env` (plus the test CA), inside the namespace. */
+  public go(env: Record<string, string>, urls: string[], goDir: string, goEnv: Record<string, string>): FetchResult[] {
+    if (!this.goBinary) {
+      this.goBinary = path.join(this.work, 'noproxy');
+      runOk('go', ['build', '-o', this.goBinary, './noproxy'], { cwd: goDir, env: goEnv, timeout: 180_000 });
+    }
+    const out = runOk('nsenter', [...this.nsArgs(), 'env', '-i', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env),
+      this.goBinary, 'fetch', ...urls], { timeout: 20_000 + urls.length * 12_000 });
+    return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  }
+
+  private nsArgs(): string[] {
+    if (!this.nsPid) {
+      throw new Error('namespace not started');
+    }
+    return ['-t', String(this.nsPid), '--net', '--mount', '--pid'];
+  }
+
+  private squidConf(runDir: string): string {
+    return [
+      `http_port ${SQUID_ADDRESS}`,
+      `pid_filename ${runDir}/squid.pid`,
+      'cache_effective_user proxy',
+      'cache_effective_group proxy',
+      `access_log stdio:${runDir}/access.log squid`,
+      `cache_log ${runDir}/cache.log`,
+      'cache_store_log none',
+      'buffered_logs off',
+      'logfile_rotate 0',
+      `coredump_dir ${runDir}`,
+      'cache deny all',
+      'cache_mem 8 MB',
+      'pinger_enable off',
+      'netdb_filename none',
+      // No DNS query leaves: names come from hosts_file, the resolver is loopback (nothing answers).
+      `hosts_file ${this.work}/squid-hosts`,
+      'dns_nameservers 127.0.0.1',
+      'dns_timeout 2 seconds',
+      'connect_timeout 5 seconds',
+      'shutdown_lifetime 1 seconds',
+      `acl allowed_domains dstdomain ${this.opts.allowedDomains.join(' ')}`,
+      'acl SSL_ports port 443',
+      'acl Safe_ports port 80 443',
+      'acl CONNECT method CONNECT',
+      'http_access deny !Safe_ports',
+      'http_access deny CONNECT !SSL_ports',
+      'http_access allow localhost allowed_domains',
+      'http_access deny all',
+      '',
+    ].join('\n');
+  }
+
+  private makeCertificates(): void {
+    const w = this.work;
+    const names = [...new Set([...this.opts.squidNames, ...this.opts.directNames])];
+    const ssl = (args: string[]) => runOk('openssl', args, { cwd: w, timeout: 30_000 });
+    ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=cdk-private-eks test CA',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    ssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=origin']);
+    fs.writeFileSync(path.join(w, 'server.ext'), [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth',
+      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+      '',
+    ].join('\n'));
+    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
+      '-out', 'server.pem', '-extfile', 'server.ext']);
+    for (const f of ['ca.pem', 'server.pem', 'server.key']) {
+      fs.chmodSync(path.join(w, f), 0o644);
+    }
+  }
+}
+
+function envArgs(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+/** The generated environment with the proxy URLs pointed at the local Squid. */
+export function pointAtSquid(env: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    out[k] = /^https?_proxy$/i.test(k) ? v.replace(/^(https?):\/\/[^/]+/, `$1://${SQUID_ADDRESS}`) : v;
+  }
+  return out;
+}
