@@ -3,5 +3,7 @@ export { ProxySettings, ProxyOptions } from './proxy/proxy-settings';
 export { EndpointService, EndpointPresets } from './endpoints/services';
 export { EndpointSet, EndpointSetProps } from './endpoints/endpoint-set';
 export { NodeFamily } from './nodes/node-family';
+export { NodeOptions } from './nodes/node-options';
 export { ProxiedNodeGroup, ProxiedNodeGroupOptions, ProxiedNodeGroupProps } from './nodes/proxied-node-group';
+export { SelfManagedNodeGroup, SelfManagedNodeGroupOptions, SelfManagedNodeGroupProps } from './nodes/self-managed-node-group';
 export { PrivateEksCluster, PrivateEksClusterProps, ProxiedDaemonSet } from './cluster/private-eks-cluster';

@@ -11,6 +11,7 @@ import { invalid } from '../errors';
 import { ProxyEnvironmentChart } from '../manifests/proxy-chart';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
+import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
@@ -267,6 +268,16 @@ export class PrivateEksCluster extends Construct {
     }
     acknowledgeNag(provider, 'AwsSolutions-L1',
       'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)');
+  }
+
+  /**
+   * Add self-managed nodes (an Auto Scaling group joined through an access entry) that carry this
+   * cluster's proxy and signal CloudFormation once kubelet is healthy.
+   * @param id construct id
+   * @param options node options
+   */
+  public addSelfManagedNodeGroup(id: string, options: SelfManagedNodeGroupOptions = {}): SelfManagedNodeGroup {
+    return new SelfManagedNodeGroup(this, id, { ...options, cluster: this });
   }
 
   /**

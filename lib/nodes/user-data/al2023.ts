@@ -16,6 +16,7 @@ export const AL2023_UNITS = ['containerd', 'kubelet', 'amazon-ssm-agent'];
 
 export const AL2023: NodeFamilySpec = {
   name: 'AL2023',
+  devices: { data: '/dev/xvda' },
   amiTypes: {
     x86_64: ['AL2023_x86_64_STANDARD', 'AL2023_x86_64_NVIDIA', 'AL2023_x86_64_NEURON'],
     arm64: ['AL2023_ARM_64_STANDARD', 'AL2023_ARM_64_NVIDIA'],

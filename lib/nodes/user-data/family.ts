@@ -66,7 +66,10 @@ export interface UserDataPart {
   readonly body: string;
 }
 
-/** User data: MIME parts (Amazon Linux), or one raw document (Bottlerocket TOML). */
+/**
+ * User data: MIME parts (Amazon Linux), or one raw document (Bottlerocket TOML). A `mime` with no parts
+ * means "no user data" for every family (a raw document is always used as given, even when empty).
+ */
 export type RenderedUserData =
   | { readonly kind: 'mime'; readonly parts: UserDataPart[] }
   | { readonly kind: 'raw'; readonly body: string };
@@ -85,6 +88,11 @@ export interface NodeFamilySpec {
   readonly name: string;
   /** The EKS managed node group AMI types of this family, default first per architecture. */
   readonly amiTypes: Record<Arch, string[]>;
+  /**
+   * The EBS devices of the family's AMIs: `data` holds containers and images and gets the node's
+   * volume size; `os` is a separate OS volume, if the AMI has one (encrypted too, at its snapshot size).
+   */
+  readonly devices: { readonly data: string; readonly os?: { readonly device: string; readonly sizeGiB: number } };
   /** The public SSM parameter holding the recommended AMI id for a Kubernetes version. */
   amiParameter(kubernetesVersion: string, arch: Arch): string;
   /** Why the family cannot run a Kubernetes version, or undefined. */

@@ -1,0 +1,112 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { NodeFamily } from './node-family';
+
+/**
+ * Options shared by managed (`ProxiedNodeGroup`) and self-managed (`SelfManagedNodeGroup`) nodes that
+ * carry the cluster's proxy settings.
+ */
+export interface NodeOptions {
+  /**
+   * Instance types of the nodes (self-managed groups take exactly one).
+   *
+   * @default - t3.medium
+   */
+  readonly instanceTypes?: ec2.InstanceType[];
+
+  /**
+   * The operating system family of the nodes.
+   *
+   * @default NodeFamily.AMAZON_LINUX_2023
+   */
+  readonly family?: NodeFamily;
+
+  /**
+   * A custom or pinned AMI of `family`. The nodes then bootstrap without calling the EKS API: the user
+   * data carries the API server endpoint, the cluster CA and the service CIDR, so they need no `eks`
+   * endpoint and no DescribeCluster through the proxy.
+   *
+   * @default - the family's EKS-optimized AMI
+   */
+  readonly machineImage?: ec2.IMachineImage;
+
+  /**
+   * Minimum number of nodes.
+   *
+   * @default 1
+   */
+  readonly minSize?: number;
+
+  /**
+   * Maximum number of nodes.
+   *
+   * @default - the larger of minSize and desiredSize
+   */
+  readonly maxSize?: number;
+
+  /**
+   * Desired number of nodes.
+   *
+   * @default - minSize, or 2 when minSize is not set
+   */
+  readonly desiredSize?: number;
+
+  /**
+   * Kubernetes labels of the nodes.
+   *
+   * @default - none
+   */
+  readonly labels?: { [name: string]: string };
+
+  /**
+   * Kubernetes taints of the nodes.
+   *
+   * @default - none
+   */
+  readonly taints?: eks.TaintSpec[];
+
+  /**
+   * Subnets of the nodes.
+   *
+   * @default - the cluster VPC's private subnets (isolated ones when it has no private subnets with egress)
+   */
+  readonly subnets?: ec2.SubnetSelection;
+
+  /**
+   * IAM role of the nodes.
+   *
+   * @default - a role with the EKS worker node, CNI and ECR read-only policies
+   */
+  readonly nodeRole?: iam.IRole;
+
+  /**
+   * Size of the encrypted gp3 volume that holds containers and images, in GiB: the root volume on
+   * Amazon Linux, the data volume (`/dev/xvdb`) on Bottlerocket, whose OS volume stays at its size.
+   *
+   * @default 20
+   */
+  readonly rootVolumeSize?: number;
+
+  /**
+   * IMDSv2 hop limit. 1 keeps pods without host networking away from the instance role; 2 lets
+   * them reach IMDS (some add-ons need it).
+   *
+   * @default 2
+   */
+  readonly httpPutResponseHopLimit?: number;
+
+  /**
+   * Extra security groups for the nodes. The cluster security group is always kept.
+   *
+   * @default - only the cluster security group
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Tags of the node group.
+   *
+   * @default - none
+   */
+  readonly tags?: { [key: string]: string };
+}

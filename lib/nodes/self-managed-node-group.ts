@@ -1,0 +1,159 @@
+import { CfnElement, Duration, Lazy, Stack, Tags } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
+import { EndpointService } from '../endpoints/services';
+import { invalid } from '../errors';
+import { acknowledgeNodeRolePolicies, checkFamilyVersion, checkNodeOptions, nodeArchitecture, nodeLaunchTemplate, nodeSizes, taintStrings } from '../private/node-common';
+import { acknowledgeNag } from '../private/nag';
+import { buildNodeUserData } from '../private/node-user-data';
+import { NodeFamily } from './node-family';
+import { NodeOptions } from './node-options';
+
+/**
+ * Options for self-managed nodes that carry the cluster's proxy settings.
+ */
+export interface SelfManagedNodeGroupOptions extends NodeOptions {
+  /**
+   * How long CloudFormation waits for each node to report a healthy kubelet. A node that cannot reach
+   * the API server or pull its images (a broken proxy, a missing endpoint) fails the deployment after
+   * this time instead of leaving it hanging.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly signalTimeout?: Duration;
+
+  /**
+   * An SNS topic that gets the group's launch, termination and error notifications.
+   *
+   * @default - none (scaling events stay in the Auto Scaling activity history and CloudTrail)
+   */
+  readonly notificationTopic?: sns.ITopic;
+}
+
+/**
+ * Props for `SelfManagedNodeGroup`.
+ */
+export interface SelfManagedNodeGroupProps extends SelfManagedNodeGroupOptions {
+  /** The private cluster; its proxy settings and NO_PROXY list go to the nodes. */
+  readonly cluster: PrivateEksCluster;
+}
+
+/**
+ * Self-managed nodes: an Auto Scaling group with a launch template, joined to the cluster through an
+ * EKS access entry (type EC2_LINUX) for the node role. The nodes bootstrap without calling the EKS API
+ * (their user data carries the API server endpoint, CA and service CIDR), signal CloudFormation once
+ * kubelet is healthy (a creation policy waits for it), and are replaced in a rolling update when the
+ * launch template changes.
+ *
+ * aws-eks-v2 clusters use the API authentication mode, so no `aws-auth` ConfigMap entry is needed.
+ */
+export class SelfManagedNodeGroup extends Construct {
+  /** The Auto Scaling group. */
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+
+  /** The launch template of the nodes. */
+  public readonly launchTemplate: ec2.LaunchTemplate;
+
+  /** The IAM role of the nodes. */
+  public readonly role: iam.IRole;
+
+  /** The access entry that lets the nodes join. */
+  public readonly accessEntry: eks.AccessEntry;
+
+  /** The user data of the nodes. */
+  public readonly userData?: ec2.UserData;
+
+  /** The node family. */
+  public readonly family: NodeFamily;
+
+  constructor(scope: Construct, id: string, props: SelfManagedNodeGroupProps) {
+    super(scope, id);
+    const cluster = props.cluster;
+    this.family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
+    const family = this.family._spec;
+    const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
+    if (instanceTypes.length !== 1) {
+      invalid(this, 'instanceTypes', `has ${instanceTypes.length} instance types`, 'Give exactly one for a self-managed group, or use a managed ProxiedNodeGroup for several');
+    }
+    const arch = nodeArchitecture(this, instanceTypes);
+    checkFamilyVersion(this, family, cluster);
+    checkNodeOptions(this, props);
+    // Without a proxy, the ready signal needs the CloudFormation endpoint.
+    cluster._checkNodeRoute(this, [EndpointService.CLOUDFORMATION]);
+    const timeout = props.signalTimeout ?? Duration.minutes(15);
+    if (timeout.toMinutes({ integral: false }) < 1 || timeout.toHours({ integral: false }) > 12) {
+      invalid(this, 'signalTimeout', `is ${timeout.toHumanString()}`, 'Use 1 minute to 12 hours (the CloudFormation creation policy limit)');
+    }
+
+    this.role = props.nodeRole ?? new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+      managedPolicies: [
+        ...['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore']
+          .map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
+      ],
+    });
+    if (!props.nodeRole) {
+      acknowledgeNodeRolePolicies(this.role, ['AmazonSSMManagedInstanceCore']);
+    }
+
+    // The user data signals the Auto Scaling group by its logical id, which exists only once the group
+    // does; the group needs the launch template, which needs the user data: resolve the id lazily.
+    const stack = Stack.of(this);
+    let group: autoscaling.AutoScalingGroup | undefined;
+    const groupLogicalId = Lazy.string({ produce: () => stack.getLogicalId(group!.node.defaultChild as CfnElement) });
+    this.userData = buildNodeUserData(this, family, {
+      proxy: cluster._nodeProxy(),
+      cluster: cluster._clusterBootstrap(this),
+      kubelet: { labels: props.labels ?? {}, taints: taintStrings(props.taints) },
+      signal: {
+        stackName: stack.stackName,
+        logicalId: groupLogicalId,
+        region: stack.region,
+        timeoutMinutes: Math.ceil(timeout.toMinutes({ integral: false })),
+      },
+    });
+
+    const machineImage = props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(cluster.version.version, arch));
+    this.launchTemplate = nodeLaunchTemplate(this, {
+      cluster, family, machineImage, userData: this.userData, instanceType: instanceTypes[0], role: this.role, options: props,
+      alwaysClusterSecurityGroup: true,
+    });
+    const sizes = nodeSizes(props);
+    group = this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
+      vpc: cluster.cluster.vpc,
+      vpcSubnets: props.subnets ?? cluster.nodeSubnets,
+      launchTemplate: this.launchTemplate,
+      minCapacity: sizes.min,
+      desiredCapacity: sizes.desired,
+      maxCapacity: sizes.max,
+      signals: autoscaling.Signals.waitForMinCapacity({ timeout }),
+      notifications: props.notificationTopic ? [{ topic: props.notificationTopic }] : undefined,
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        waitOnResourceSignals: true,
+        pauseTime: timeout,
+        minInstancesInService: Math.max(0, sizes.min - 1),
+        maxBatchSize: 1,
+      }),
+    });
+    if (!props.notificationTopic) {
+      acknowledgeNag(this.autoScalingGroup, 'AwsSolutions-AS3',
+        'Scaling events stay in the Auto Scaling activity history and CloudTrail; set notificationTopic to be notified');
+    }
+    Tags.of(this.autoScalingGroup).add(`kubernetes.io/cluster/${cluster.cluster.clusterName}`, 'owned', { applyToLaunchedInstances: true });
+    Object.entries(props.tags ?? {}).forEach(([k, v]) => Tags.of(this.autoScalingGroup).add(k, v, { applyToLaunchedInstances: true }));
+
+    this.accessEntry = new eks.AccessEntry(this, 'AccessEntry', {
+      cluster: cluster.cluster,
+      principal: this.role.roleArn,
+      accessEntryType: eks.AccessEntryType.EC2_LINUX,
+      accessPolicies: [],
+    });
+    // Nodes must be allowed in before the group waits for them to become healthy.
+    this.autoScalingGroup.node.addDependency(this.accessEntry);
+  }
+}

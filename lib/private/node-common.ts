@@ -1,0 +1,141 @@
+import { Annotations, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
+import { invalid } from '../errors';
+import { NodeOptions } from '../nodes/node-options';
+import { Arch, NodeFamilySpec } from '../nodes/user-data/family';
+import { acknowledgeNag, managedPolicyFinding } from './nag';
+
+/**
+ * What managed and self-managed node groups share: checks, the launch template, the node role's
+ * policies. One place, so both kinds of group get the same IMDSv2, encryption and security groups.
+ */
+
+/** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
+export const NODE_ROLE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'];
+
+/** The single CPU architecture of a list of instance types. */
+export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceType[]): Arch {
+  const arches = new Set(instanceTypes.map((t) => t.architecture));
+  if (arches.size > 1) {
+    invalid(scope, 'instanceTypes', `mixes CPU architectures (${[...arches].join(', ')})`, 'Use one node group per architecture');
+  }
+  return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
+}
+
+/** Sizes, hop limit and root volume checks. */
+export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
+  const { minSize, maxSize, desiredSize } = props;
+  if (minSize !== undefined && minSize < 0) {
+    invalid(scope, 'minSize', `is ${minSize}`, 'Use 0 or more');
+  }
+  if (minSize !== undefined && maxSize !== undefined && maxSize < minSize) {
+    invalid(scope, 'maxSize', `(${maxSize}) is smaller than minSize (${minSize})`, 'Raise maxSize or lower minSize');
+  }
+  if (desiredSize !== undefined && maxSize !== undefined && desiredSize > maxSize) {
+    invalid(scope, 'desiredSize', `(${desiredSize}) is larger than maxSize (${maxSize})`, 'Lower desiredSize or raise maxSize');
+  }
+  const hop = props.httpPutResponseHopLimit;
+  if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 64)) {
+    invalid(scope, 'httpPutResponseHopLimit', `is ${hop}`, 'Use a whole number from 1 to 64 (1 or 2 for EKS nodes)');
+  }
+  const size = props.rootVolumeSize;
+  if (size !== undefined && (!Number.isInteger(size) || size < 20)) {
+    invalid(scope, 'rootVolumeSize', `is ${size} GiB`, 'Use at least 20 GiB, the size of the EKS AL2023 AMI snapshot');
+  }
+}
+
+/** Min, desired and max sizes with the defaults of both kinds of group. */
+export function nodeSizes(props: NodeOptions): { min: number; desired: number; max: number } {
+  const min = props.minSize ?? 1;
+  const desired = props.desiredSize ?? props.minSize ?? 2;
+  return { min, desired, max: props.maxSize ?? Math.max(min, desired) };
+}
+
+/** Fail when the family has no AMI for the cluster's Kubernetes version; warn when it will likely hurt. */
+export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, cluster: PrivateEksCluster): void {
+  const version = cluster.version.version;
+  if (Token.isUnresolved(version)) {
+    return;
+  }
+  const problem = family.versionProblem(version);
+  if (problem) {
+    invalid(scope, 'family', problem, 'Pick a node family that supports this Kubernetes version (NodeFamily.AMAZON_LINUX_2023 supports every current one)');
+  }
+  const warning = family.warning(version);
+  if (warning) {
+    Annotations.of(scope).addWarningV2(`cdk-private-eks:node-family-${family.name}`, warning);
+  }
+}
+
+/** Options of `nodeLaunchTemplate`. */
+export interface NodeLaunchTemplateOptions {
+  readonly cluster: PrivateEksCluster;
+  readonly family: NodeFamilySpec;
+  readonly userData?: ec2.UserData;
+  readonly machineImage?: ec2.IMachineImage;
+  readonly instanceType?: ec2.InstanceType;
+  readonly role?: iam.IRole;
+  readonly options: NodeOptions;
+  /**
+   * Name the cluster security group even without extra groups. Self-managed nodes need it; managed
+   * node groups get it from EKS when the launch template names none.
+   */
+  readonly alwaysClusterSecurityGroup: boolean;
+}
+
+/**
+ * The nodes' launch template: IMDSv2 required with an explicit hop limit, an encrypted gp3 root volume,
+ * and the cluster security group kept (a launch template that names security groups replaces it, so
+ * it is named first whenever any group is named).
+ */
+export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOptions): ec2.LaunchTemplate {
+  const extraGroups = o.options.securityGroups ?? [];
+  const clusterSecurityGroup = extraGroups.length > 0 || o.alwaysClusterSecurityGroup
+    ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.cluster.clusterSecurityGroupId)
+    : undefined;
+  const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
+    securityGroup: clusterSecurityGroup,
+    machineImage: o.machineImage,
+    instanceType: o.instanceType,
+    role: o.role,
+    userData: o.userData,
+    requireImdsv2: true,
+    httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
+    httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 2,
+    blockDevices: nodeVolumes(o.family, o.options.rootVolumeSize ?? 20),
+  });
+  extraGroups.forEach((sg) => launchTemplate.addSecurityGroup(sg));
+  return launchTemplate;
+}
+
+/** Encrypted gp3 volumes for every device of the family's AMI: the data volume at the node's size. */
+function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevice[] {
+  const ebs = (size: number) => ec2.BlockDeviceVolume.ebs(size, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true, deleteOnTermination: true });
+  const os = family.devices.os;
+  return [
+    ...(os ? [{ deviceName: os.device, volume: ebs(os.sizeGiB) }] : []),
+    { deviceName: family.devices.data, volume: ebs(dataSizeGiB) },
+  ];
+}
+
+/** Acknowledge cdk-nag's finding on the documented AWS managed node role policies. */
+export function acknowledgeNodeRolePolicies(role: iam.IRole, extra: string[] = []): void {
+  for (const policy of [...NODE_ROLE_POLICIES, ...extra]) {
+    acknowledgeNag(role, managedPolicyFinding(policy),
+      `${policy} is an AWS managed policy EKS documents for nodes (EKS user guide, "Amazon EKS node IAM role")`);
+  }
+}
+
+/** Kubelet taint strings (`key=value:NoSchedule`) from node group taint specs. */
+export function taintStrings(taints: eks.TaintSpec[] = []): string[] {
+  const effects: Record<string, string> = {
+    [eks.TaintEffect.NO_SCHEDULE]: 'NoSchedule',
+    [eks.TaintEffect.PREFER_NO_SCHEDULE]: 'PreferNoSchedule',
+    [eks.TaintEffect.NO_EXECUTE]: 'NoExecute',
+  };
+  return taints.map((t) => `${t.key}=${t.value ?? ''}:${effects[t.effect ?? eks.TaintEffect.NO_SCHEDULE]}`);
+}

@@ -1,0 +1,283 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { NodeFamily, PrivateEksCluster, ProxySettings } from '../lib';
+import { PrivateEksValidationError } from '../lib/errors';
+import { DROP_IN_NAME } from '../lib/nodes/user-data/boothook';
+import { AL2, AL2_BOOTSTRAP, renderBootstrapScript, shellQuote } from '../lib/nodes/user-data/al2';
+import { ClusterBootstrap, NodeBootstrapInput, NodeProxy, UserDataPart } from '../lib/nodes/user-data/family';
+import { proxyEnvironment } from '../lib/proxy/render-environment';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+
+const BOOTHOOK = 'text/cloud-boothook; charset="us-ascii"';
+const SHELL = 'text/x-shellscript; charset="us-ascii"';
+
+const proxy: NodeProxy = {
+  environment: proxyEnvironment({ httpProxy: 'http://proxy.corp.example:3128', httpsProxy: 'http://proxy.corp.example:3128', noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'] }),
+  httpsProxy: 'http://proxy.corp.example:3128',
+  noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'],
+};
+
+/** Cluster details as the construct passes them: token markers for the CloudFormation attributes. */
+const cluster: ClusterBootstrap = {
+  name: '${Token[TOKEN.101]}',
+  endpoint: '${Token[TOKEN.102]}',
+  certificateAuthority: '${Token[TOKEN.103]}',
+  serviceCidr: '172.20.0.0/16',
+  dnsClusterIp: '172.20.0.10',
+};
+
+const kubelet = { labels: { role: 'worker', 'example.com/tier': 'a' }, taints: ['dedicated=x:NoSchedule'] };
+const signal = { stackName: 'Test', logicalId: 'WorkersAsg1234', region: 'us-east-1', timeoutMinutes: 15 };
+
+function parts(input: NodeBootstrapInput): UserDataPart[] {
+  const rendered = AL2.render(input);
+  if (rendered.kind !== 'mime') {
+    throw new Error('AL2 user data must be MIME multi-part');
+  }
+  return rendered.parts;
+}
+
+function bootstrapPart(input: NodeBootstrapInput): UserDataPart | undefined {
+  return parts(input).find((p) => p.body.includes(AL2_BOOTSTRAP));
+}
+
+describe('AL2 renderer', () => {
+  test('managed nodes on the EKS AMI get the boothook only: EKS appends its own bootstrap call', () => {
+    const p = parts({ proxy });
+    expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK]);
+    expect(p[0].body).not.toContain(AL2_BOOTSTRAP);
+  });
+
+  test('the boothook proxies yum through /etc/yum.conf and writes drop-ins for docker, containerd and kubelet', () => {
+    const body = parts({ proxy })[0].body;
+    expect(body.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(body).toContain('if [ -f /etc/yum.conf ]; then');
+    expect(body).toContain("awk -v line='proxy=http://proxy.corp.example:3128'");
+    expect(body).not.toContain('dnf');
+    const loop = /^for unit in (.*); do$/m.exec(body)![1].split(' ');
+    expect(loop).toEqual(expect.arrayContaining(['docker', 'containerd', 'kubelet', 'amazon-ssm-agent']));
+    expect(body).toContain(`/etc/systemd/system/$unit.service.d/${DROP_IN_NAME}`);
+    expect(body).toContain('amazon-ssm-agent.service) systemctl try-restart --no-block "$unit" ;;');
+    expect(body).not.toMatch(/(docker|containerd|kubelet)\.service\) systemctl/);
+  });
+
+  test('a node that joins without the EKS API gets boothook, then a bootstrap.sh part', () => {
+    const p = parts({ proxy, cluster });
+    expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK, SHELL]);
+    expect(p[1].body).toContain(AL2_BOOTSTRAP);
+  });
+
+  test('the bootstrap part passes each flag once, single-quoted, and the cluster name first', () => {
+    const body = bootstrapPart({ cluster })!.body;
+    expect(body.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(body).toContain(`${AL2_BOOTSTRAP} '\${Token[TOKEN.101]}' \\\n`);
+    for (const [flag, value] of [
+      ['--apiserver-endpoint', cluster.endpoint],
+      ['--b64-cluster-ca', cluster.certificateAuthority],
+      ['--dns-cluster-ip', cluster.dnsClusterIp],
+    ]) {
+      expect(body.split(flag).length - 1).toBe(1);
+      expect(body).toContain(`${flag} '${value}'`);
+    }
+    // No token marker inside double quotes, where bash would expand it.
+    expect(body).not.toMatch(/"[^"\n]*\$\{Token\[/);
+    expect(body).not.toContain('--container-runtime');
+    expect(body).not.toContain('--service-ipv4-cidr');
+    expect(body).not.toContain('--kubelet-extra-args');
+  });
+
+  test('the bootstrap part sources /etc/environment with set -a before bootstrap.sh', () => {
+    const body = bootstrapPart({ cluster })!.body;
+    const setA = body.indexOf('set -a');
+    const source = body.indexOf('. /etc/environment');
+    expect(setA).toBeGreaterThan(0);
+    expect(source).toBeGreaterThan(setA);
+    expect(body.indexOf(AL2_BOOTSTRAP)).toBeGreaterThan(source);
+  });
+
+  test('labels and taints go to --kubelet-extra-args as one quoted word', () => {
+    const body = bootstrapPart({ cluster, kubelet })!.body;
+    expect(body).toContain("--kubelet-extra-args '--node-labels=role=worker,example.com/tier=a --register-with-taints=dedicated=x:NoSchedule'");
+    expect(body.split('--kubelet-extra-args').length - 1).toBe(1);
+  });
+
+  test('the signal part is present only when asked, after the bootstrap part, waiting for kubelet', () => {
+    expect(parts({ proxy, cluster }).some((p) => p.body.includes('cfn-signal'))).toBe(false);
+    const p = parts({ proxy, cluster, signal });
+    expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK, SHELL, SHELL]);
+    expect(p[2].body).toContain('/opt/aws/bin/cfn-signal');
+    expect(p[2].body).toContain('After=kubelet.service');
+    expect(p[2].body).not.toContain('nodeadm');
+  });
+
+  test('no proxy, no cluster: nothing to render', () => {
+    expect(parts({})).toEqual([]);
+  });
+
+  test('shellQuote cannot be broken out of', () => {
+    expect(shellQuote("a'b")).toBe(`'a'\\''b'`);
+    expect(shellQuote('${Token[TOKEN.1]}')).toBe("'${Token[TOKEN.1]}'");
+  });
+
+  test('bash passes every value to bootstrap.sh verbatim', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'al2-'));
+    try {
+      const stub = path.join(dir, 'bootstrap.sh');
+      fs.writeFileSync(stub, '#!/bin/bash\nprintf \'%s\\n\' "$@"\n', { mode: 0o755 });
+      const tricky = { ...cluster, name: "it's $HOME `id` \"x\"" };
+      const script = renderBootstrapScript(tricky, kubelet).replace(AL2_BOOTSTRAP, stub);
+      const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(r.stdout.split('\n').slice(0, -1)).toEqual([
+        tricky.name,
+        '--apiserver-endpoint', cluster.endpoint,
+        '--b64-cluster-ca', cluster.certificateAuthority,
+        '--dns-cluster-ip', cluster.dnsClusterIp,
+        '--kubelet-extra-args', '--node-labels=role=worker,example.com/tier=a --register-with-taints=dedicated=x:NoSchedule',
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('AMI types, SSM parameters, versions and the warning', () => {
+    expect(AL2.amiTypes).toEqual({ x86_64: ['AL2_x86_64', 'AL2_x86_64_GPU'], arm64: ['AL2_ARM_64'] });
+    expect(AL2.amiParameter('1.32', 'x86_64')).toBe('/aws/service/eks/optimized-ami/1.32/amazon-linux-2/recommended/image_id');
+    expect(AL2.amiParameter('1.31', 'arm64')).toBe('/aws/service/eks/optimized-ami/1.31/amazon-linux-2-arm64/recommended/image_id');
+    expect(AL2.versionProblem('1.29')).toBeUndefined();
+    expect(AL2.versionProblem('1.32')).toBeUndefined();
+    expect(AL2.versionProblem('1.33')).toMatch(/1\.32 is the last/);
+    expect(AL2.versionProblem('1.36')).toMatch(/Kubernetes 1\.36/);
+    expect(AL2.warning('1.32')).toMatch(/end of support on 2025-11-26.*NodeFamily\.AMAZON_LINUX_2023/);
+    expect(AL2.warning('1.29')).toMatch(/2025-11-26/);
+    expect(AL2.inputProblem({ proxy, cluster })).toBeUndefined();
+  });
+});
+
+describe('AL2 shell parts pass shellcheck -s bash -S warning', () => {
+  beforeAll(() => {
+    const probe = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
+    if (probe.error || probe.status !== 0) {
+      throw new Error(`shellcheck is required for these tests and could not be run: ${probe.error?.message ?? probe.stderr}`);
+    }
+  });
+
+  /** shellcheck's findings (gcc format), empty when clean. */
+  function findings(script: string): string[] {
+    const r = spawnSync('shellcheck', ['-s', 'bash', '-S', 'warning', '-f', 'gcc', '-'], { input: script, encoding: 'utf8' });
+    if (r.error || (r.status !== 0 && r.stdout.trim() === '')) {
+      throw new Error(`shellcheck failed to run (${r.status}): ${r.error?.message ?? r.stderr}`);
+    }
+    return r.stdout.split('\n').filter(Boolean);
+  }
+
+  /** Every shell script in the parts, including the signal script the signal part writes with a here-document. */
+  function scripts(p: UserDataPart[]): string[] {
+    const out: string[] = [];
+    for (const part of p) {
+      out.push(part.body);
+      const embedded = /<<'CDK_PRIVATE_EKS_SIGNAL'\n([\s\S]*?)\nCDK_PRIVATE_EKS_SIGNAL\n/.exec(part.body);
+      if (embedded) {
+        out.push(embedded[1]);
+      }
+    }
+    return out;
+  }
+
+  const tricky: ClusterBootstrap = { ...cluster, name: "it's", endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com' };
+  test.each([
+    ['managed on the EKS AMI', { proxy }],
+    ['pinned AMI', { proxy, cluster }],
+    ['self-managed with labels, taints and signal', { proxy, cluster, kubelet, signal }],
+    ['no proxy, concrete values with a quote', { cluster: tricky, kubelet }],
+  ] as [string, NodeBootstrapInput][])('%s', (_label, input) => {
+    const all = scripts(parts(input));
+    expect(all.length).toBeGreaterThan(0);
+    for (const script of all) {
+      expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+      expect(findings(script)).toEqual([]);
+    }
+  });
+
+  test('the check can fail', () => {
+    expect(findings('#!/bin/bash\nf=$1\nrm -rf /tmp/$f/*\ncd $f\n').length).toBeGreaterThan(0);
+  });
+});
+
+/** The parts of a MIME multi-part document: content type and body. */
+function mimeParts(text: string): { contentType: string; body: string }[] {
+  const boundary = /boundary="([^"]+)"/.exec(text)![1];
+  return text.split(`--${boundary}`).slice(1, -1).map((raw) => {
+    const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
+    return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
+  });
+}
+
+function setup(version: eks.KubernetesVersion) {
+  const stack = testStack('us-east-1');
+  const vpc = isolatedVpc(stack);
+  const privateCluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc, version, kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+  });
+  return { stack, cluster: privateCluster };
+}
+
+describe('NodeFamily.AMAZON_LINUX_2 node groups', () => {
+  test('on 1.32: AmiType AL2_x86_64, a boothook for yum, and a warning about the end of support', () => {
+    const { stack, cluster: c } = setup(eks.KubernetesVersion.V1_32);
+    const group = c.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2 });
+    expect(group.family.name).toBe('AL2');
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'AL2_x86_64' });
+    const p = mimeParts(group.userData!.render());
+    expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK]);
+    expect(p[0].body).toContain('/etc/yum.conf');
+    Annotations.fromStack(stack).hasWarning('/Test/Cluster/Al2', Match.stringLikeRegexp('2025-11-26.*NodeFamily.AMAZON_LINUX_2023'));
+  });
+
+  test('Graviton instance types get AL2_ARM_64', () => {
+    const { stack, cluster: c } = setup(eks.KubernetesVersion.V1_32);
+    c.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2, instanceTypes: [new ec2.InstanceType('m7g.large')] });
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'AL2_ARM_64' });
+  });
+
+  test('an AL2023 AMI type is rejected for the AL2 family', () => {
+    const { cluster: c } = setup(eks.KubernetesVersion.V1_32);
+    expect(() => c.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2, amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD }))
+      .toThrow(/not an AMI type of the AL2 node family/);
+  });
+
+  test('on a pinned AMI the nodes call bootstrap.sh with the cluster attributes', () => {
+    const { stack, cluster: c } = setup(eks.KubernetesVersion.V1_32);
+    const group = c.addProxiedNodeGroup('Al2', {
+      family: NodeFamily.AMAZON_LINUX_2,
+      machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }),
+    });
+    const p = mimeParts(group.userData!.render());
+    expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK, SHELL]);
+    const resolved = JSON.stringify(stack.resolve(p[1].body));
+    expect(resolved).toContain(AL2_BOOTSTRAP);
+    expect(resolved).toMatch(/bootstrap\.sh '",\{"Ref":"Cluster[0-9A-Za-z]+"\},"' /);
+    expect(resolved).toMatch(/--apiserver-endpoint '",\{"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","Endpoint"\]\},"'/);
+    expect(resolved).toMatch(/--b64-cluster-ca '",\{"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","CertificateAuthorityData"\]\},"'/);
+    expect(resolved).toContain("--dns-cluster-ip '172.20.0.10'");
+  });
+
+  test('on 1.33 it throws a PrivateEksValidationError naming family', () => {
+    const { cluster: c } = setup(eks.KubernetesVersion.V1_33);
+    let caught: unknown;
+    try {
+      c.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2 });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(PrivateEksValidationError);
+    expect((caught as PrivateEksValidationError).prop).toBe('family');
+    expect((caught as Error).message).toMatch(/^Test\/Cluster\/Al2: family .*Kubernetes 1\.33.*1\.32 is the last/);
+  });
+});

@@ -1,0 +1,118 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { EndpointPresets, PrivateEksCluster, ProxySettings } from '../lib';
+import { PrivateEksValidationError } from '../lib/errors';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+
+function setup(props: Partial<ConstructorParameters<typeof PrivateEksCluster>[2]> = {}) {
+  const stack = testStack('us-east-1');
+  const vpc = isolatedVpc(stack);
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'), ...props,
+  });
+  return { stack, cluster };
+}
+
+/** Resolve a token-bearing string to text, writing each intrinsic as <Ref:X> / <GetAtt:X.Y>. */
+function flatten(stack: any, value: string): string {
+  const resolved = stack.resolve(value);
+  const render = (v: any): string => {
+    if (typeof v === 'string') return v;
+    if (v['Fn::Join']) return v['Fn::Join'][1].map(render).join(v['Fn::Join'][0]);
+    if (v.Ref) return `<Ref:${v.Ref}>`;
+    if (v['Fn::GetAtt']) return `<GetAtt:${v['Fn::GetAtt'].join('.')}>`;
+    return JSON.stringify(v);
+  };
+  return render(resolved);
+}
+
+describe('SelfManagedNodeGroup', () => {
+  const { stack, cluster } = setup();
+  const nodes = cluster.addSelfManagedNodeGroup('SelfManaged', {
+    instanceTypes: [new ec2.InstanceType('m7i.large')],
+    minSize: 2,
+    maxSize: 4,
+    labels: { team: 'payments' },
+    taints: [{ key: 'dedicated', value: 'payments', effect: eks.TaintEffect.NO_SCHEDULE }],
+    signalTimeout: Duration.minutes(10),
+  });
+  const template = Template.fromStack(stack);
+  const asgId = stack.getLogicalId(nodes.autoScalingGroup.node.defaultChild as any);
+
+  test('waits for a signal from every node, and rolls on launch template changes', () => {
+    template.hasResource('AWS::AutoScaling::AutoScalingGroup', {
+      CreationPolicy: { ResourceSignal: { Count: 2, Timeout: 'PT10M' } },
+      UpdatePolicy: Match.objectLike({
+        AutoScalingRollingUpdate: Match.objectLike({ WaitOnResourceSignals: true, PauseTime: 'PT10M', MinInstancesInService: 1, MaxBatchSize: 1 }),
+      }),
+      Properties: Match.objectLike({ MinSize: '2', MaxSize: '4', DesiredCapacity: '2' }),
+    });
+  });
+
+  test('joins through an EC2_LINUX access entry for the node role, created before the group', () => {
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      Type: 'EC2_LINUX',
+      PrincipalArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SelfManagedRole'), 'Arn'] },
+    });
+    const asg = template.toJSON().Resources[asgId];
+    expect(asg.DependsOn.some((d: string) => d.startsWith('ClusterSelfManagedAccessEntry'))).toBe(true);
+  });
+
+  test('the launch template has the AL2023 AMI from SSM, the cluster security group, a profile, IMDSv2 and encrypted gp3', () => {
+    const parameters = template.toJSON().Parameters;
+    expect(Object.values(parameters).map((p: any) => p.Default)).toContain(
+      '/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id');
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 'm7i.large',
+        IamInstanceProfile: Match.anyValue(),
+        SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'ClusterSecurityGroupId'] }],
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) })],
+      }),
+    });
+  });
+
+  test('the user data joins without the EKS API and signals this group by its logical id', () => {
+    const text = flatten(stack, nodes.userData!.render());
+    expect(text).toContain('Content-Type: text/cloud-boothook');
+    expect(text).toContain('Content-Type: application/node.eks.aws');
+    expect(text).toMatch(/apiServerEndpoint: "<GetAtt:Cluster\w+\.Endpoint>"/);
+    expect(text).toMatch(/certificateAuthority: "<GetAtt:Cluster\w+\.CertificateAuthorityData>"/);
+    expect(text).toContain('cidr: "172.20.0.0/16"');
+    expect(text).toContain('- "--node-labels=team=payments"');
+    expect(text).toContain('- "--register-with-taints=dedicated=payments:NoSchedule"');
+    expect(text).toContain(`--resource '${asgId}'`);
+    expect(text).toContain("--stack 'Test' ");
+    expect(text).toContain("--region 'us-east-1'");
+    expect(text).toContain('After=nodeadm-run.service kubelet.service');
+  });
+
+  test('the instances are tagged as owned by the cluster', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      Tags: Match.arrayWith([Match.objectLike({ Key: { 'Fn::Join': ['', ['kubernetes.io/cluster/', { Ref: Match.anyValue() }]] }, Value: 'owned', PropagateAtLaunch: true })]),
+    });
+  });
+});
+
+describe('SelfManagedNodeGroup checks', () => {
+  test('without a proxy, the CloudFormation endpoint is required for the signal', () => {
+    const { cluster } = setup({ proxy: undefined, endpointServices: EndpointPresets.minimal() });
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes')).toThrow(PrivateEksValidationError);
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes2')).toThrow(/cloudformation/);
+  });
+
+  test('several instance types are refused', () => {
+    const { cluster } = setup();
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes', { instanceTypes: [new ec2.InstanceType('m7i.large'), new ec2.InstanceType('m6i.large')] }))
+      .toThrow(/exactly one/);
+  });
+
+  test('a signal timeout over 12 hours is refused', () => {
+    const { cluster } = setup();
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes', { signalTimeout: Duration.hours(13) })).toThrow(/signalTimeout/);
+  });
+});
