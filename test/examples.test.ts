@@ -7,19 +7,21 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     expect(masked(exampleTemplate(name).toJSON())).toMatchSnapshot();
   });
 
-  test('has a private-only cluster and one AL2023 node group with IMDSv2 and an encrypted gp3 root volume', () => {
+  test('has a private-only cluster, and every launch template requires IMDSv2 and encrypts every volume', () => {
     const template = exampleTemplate(name);
     template.hasResourceProperties('AWS::EKS::Cluster', {
       ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
     });
-    template.resourceCountIs('AWS::EKS::Nodegroup', 1);
-    template.hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: Match.stringLikeRegexp('^AL2023_') });
-    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: Match.objectLike({
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
-        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) })],
-      }),
-    });
+    const launchTemplates = Object.values(template.findResources('AWS::EC2::LaunchTemplate')) as any[];
+    expect(launchTemplates.length).toBeGreaterThan(0);
+    for (const lt of launchTemplates) {
+      const data = lt.Properties.LaunchTemplateData;
+      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+      expect(data.BlockDeviceMappings.length).toBeGreaterThan(0);
+      data.BlockDeviceMappings.forEach((b: any) => expect(b.Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' }));
+    }
+    const nodegroups = Object.values(template.findResources('AWS::EKS::Nodegroup')) as any[];
+    nodegroups.forEach((ng) => expect(ng.Properties.AmiType ?? 'CUSTOM').toMatch(/^(AL2023_|AL2_|BOTTLEROCKET_|CUSTOM)/));
   });
 });
 
@@ -30,6 +32,15 @@ test('the China example uses China service names and the amazonaws.com.cn suffix
     Properties: { Environment: { Variables: Match.objectLike({ NO_PROXY: Match.stringLikeRegexp('api.ecr.cn-northwest-1.amazonaws.com.cn') }) } },
   });
   expect(Object.keys(handler)).toHaveLength(1);
+});
+
+test('the node-families examples have every family, managed and self-managed', () => {
+  const amiTypes = (name: string) => (Object.values(exampleTemplate(name).findResources('AWS::EKS::Nodegroup')) as any[]).map((n) => n.Properties.AmiType);
+  expect(amiTypes('node-families')).toEqual(['AL2023_x86_64_STANDARD', 'BOTTLEROCKET_ARM_64', undefined]);
+  expect(amiTypes('node-families-al2')).toEqual(['AL2_x86_64']);
+  exampleTemplate('node-families').resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);
+  exampleTemplate('node-families-al2').resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 1);
+  exampleTemplate('node-families').resourcePropertiesCountIs('AWS::EKS::AccessEntry', { Type: 'EC2_LINUX' }, 2);
 });
 
 test('the closed-network example has no proxy anywhere', () => {

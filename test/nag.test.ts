@@ -7,6 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChinaRegionStack } from '../examples/china-region/app';
 import { ClosedNetworkStack } from '../examples/closed-network/app';
+import { Al2Stack, NodeFamiliesStack } from '../examples/node-families/app';
 import { ProxyClusterStack } from '../examples/proxy-cluster/app';
 import { testApp } from './support/cdk';
 
@@ -14,6 +15,8 @@ const builders: Record<string, (app: ReturnType<typeof testApp>) => Stack> = {
   'proxy-cluster': (app) => new ProxyClusterStack(app, 'Proxy'),
   'closed-network': (app) => new ClosedNetworkStack(app, 'Closed'),
   'china-region': (app) => new ChinaRegionStack(app, 'China'),
+  'node-families': (app) => new NodeFamiliesStack(app, 'Families'),
+  'node-families-al2': (app) => new Al2Stack(app, 'Al2'),
 };
 
 test.each(Object.keys(builders))('example %s has no unacknowledged AwsSolutions finding', (name) => {

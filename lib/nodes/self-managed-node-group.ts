@@ -129,7 +129,8 @@ export class SelfManagedNodeGroup extends Construct {
       vpcSubnets: props.subnets ?? cluster.nodeSubnets,
       launchTemplate: this.launchTemplate,
       minCapacity: sizes.min,
-      desiredCapacity: sizes.desired,
+      // Only when asked: a fixed desired capacity resets the group's size on every deployment.
+      desiredCapacity: props.desiredSize,
       maxCapacity: sizes.max,
       signals: autoscaling.Signals.waitForMinCapacity({ timeout }),
       notifications: props.notificationTopic ? [{ topic: props.notificationTopic }] : undefined,

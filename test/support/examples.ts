@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ChinaRegionStack } from '../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../examples/closed-network/app';
+import { Al2Stack, NodeFamiliesStack } from '../../examples/node-families/app';
 import { ProxyClusterStack } from '../../examples/proxy-cluster/app';
 import { testApp } from './cdk';
 
@@ -10,6 +11,8 @@ export const EXAMPLES: Record<string, () => Stack> = {
   'proxy-cluster': () => new ProxyClusterStack(testApp(), 'PrivateEksProxyExample'),
   'closed-network': () => new ClosedNetworkStack(testApp(), 'PrivateEksClosedNetworkExample'),
   'china-region': () => new ChinaRegionStack(testApp(), 'PrivateEksChinaExample'),
+  'node-families': () => new NodeFamiliesStack(testApp(), 'PrivateEksNodeFamiliesExample'),
+  'node-families-al2': () => new Al2Stack(testApp(), 'PrivateEksAl2Example'),
 };
 
 const cache = new Map<string, Template>();
