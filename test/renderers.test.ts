@@ -1,3 +1,5 @@
+import { Fn } from 'aws-cdk-lib';
+import { ProxySettings } from '../lib';
 import { parseDocument } from 'yaml';
 import { renderBoothook, ENV_BEGIN, ENV_END } from '../lib/nodes/user-data/boothook';
 import { renderNodeConfig } from '../lib/nodes/user-data/nodeadm';
@@ -211,5 +213,26 @@ describe('DaemonSet patches', () => {
     const restore = renderRestorePatch(target);
     expect(restore.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: 's' } }]);
     expect(restore.spec.template.metadata.annotations[PROXY_HASH_ANNOTATION]).toBeNull();
+  });
+});
+
+describe('ProxySettings.fromHost', () => {
+  test('a concrete host gives the normalised URL and host:port', () => {
+    const p = ProxySettings.fromHost('proxy.corp.example', 3128);
+    expect(p.httpProxy).toBe('http://proxy.corp.example:3128');
+    expect((p as any)._httpsProxyHostPort).toBe('proxy.corp.example:3128');
+  });
+
+  test('a token host keeps host:port known (for Bottlerocket)', () => {
+    const p = ProxySettings.fromHost(Fn.importValue('ProxyDns'), 3128);
+    expect((p as any)._httpsProxyHostPort).toMatch(/^\$\{Token\[.*\]\}:3128$/);
+  });
+
+  test.each([[0], [70000], [1.5]])('port %s is refused', (port) => {
+    expect(() => ProxySettings.fromHost('proxy', port)).toThrow(/port/);
+  });
+
+  test('a host with a scheme is refused', () => {
+    expect(() => ProxySettings.fromHost('http://proxy', 3128)).toThrow(/without scheme/);
   });
 });

@@ -45,6 +45,25 @@ export class ProxySettings {
     return new ProxySettings(httpProxy, options.httpsProxy ?? httpProxy, options.noProxy ?? []);
   }
 
+  /**
+   * A proxy given by host and port, e.g. the DNS name of a load balancer, which is a token until deploy
+   * time. Unlike a token URL, the host:port form stays known to every consumer (Bottlerocket needs it).
+   *
+   * @param host the proxy's DNS name or IP address (may be a token)
+   * @param port the proxy port
+   * @param options HTTPS proxy and extra NO_PROXY entries
+   */
+  public static fromHost(host: string, port: number, options: ProxyOptions = {}): ProxySettings {
+    if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      invalid('ProxySettings', 'port', `is ${port}`, 'Use the port your proxy listens on, 1-65535, for example 3128');
+    }
+    if (!Token.isUnresolved(host) && !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/.test(host)) {
+      invalid('ProxySettings', 'host', `'${host}' is not a DNS name or IP address`, 'Give only the host, without scheme, credentials or port');
+    }
+    const url = `http://${host}:${port}`;
+    return new ProxySettings(url, options.httpsProxy ?? url, options.noProxy ?? [], `${host}:${port}`);
+  }
+
   /** The proxy for HTTP requests, normalised to `scheme://host:port` when concrete. */
   public readonly httpProxy: string;
 
@@ -54,14 +73,14 @@ export class ProxySettings {
   /** The extra NO_PROXY entries given by the user (the composed list is built by the cluster). */
   public readonly noProxy: string[];
 
-  private readonly parsedHttps?: ParsedProxyUrl;
+  private readonly httpsHostPort?: string;
 
-  private constructor(httpProxy: string, httpsProxy: string, noProxy: string[]) {
+  private constructor(httpProxy: string, httpsProxy: string, noProxy: string[], knownHostPort?: string) {
     const http = ProxySettings.check('httpProxy', httpProxy);
     const https = ProxySettings.check('httpsProxy', httpsProxy);
     this.httpProxy = http?.url ?? httpProxy;
     this.httpsProxy = https?.url ?? httpsProxy;
-    this.parsedHttps = https;
+    this.httpsHostPort = https ? `${https.host}:${https.port}` : (httpsProxy === httpProxy ? knownHostPort : undefined);
     noProxy.forEach((entry, i) => {
       if (Token.isUnresolved(entry)) {
         return;
@@ -75,11 +94,11 @@ export class ProxySettings {
   }
 
   /**
-   * The host of the HTTPS proxy, or undefined when the URL is a token.
+   * `host:port` of the HTTPS proxy, or undefined when it is not known at synth time.
    * @internal
    */
   public get _httpsProxyHostPort(): string | undefined {
-    return this.parsedHttps ? `${this.parsedHttps.host}:${this.parsedHttps.port}` : undefined;
+    return this.httpsHostPort;
   }
 
   /**
