@@ -1,5 +1,6 @@
 export { PrivateEksErrors } from './errors';
 export { ProxySettings, ProxyOptions } from './proxy/proxy-settings';
+export { ProxyCredentials, ProxyCredentialsOptions } from './proxy/proxy-credentials';
 export { EndpointService, EndpointPresets } from './endpoints/services';
 export { EndpointSet, EndpointSetProps } from './endpoints/endpoint-set';
 export { NodeFamily } from './nodes/node-family';

@@ -5,6 +5,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { AuthenticatedProxyStack } from '../examples/authenticated-proxy/app';
 import { ChinaRegionStack } from '../examples/china-region/app';
 import { ClosedNetworkStack } from '../examples/closed-network/app';
 import { Al2Stack, NodeFamiliesStack } from '../examples/node-families/app';
@@ -15,6 +16,7 @@ const builders: Record<string, (app: ReturnType<typeof testApp>) => Stack> = {
   'proxy-cluster': (app) => new ProxyClusterStack(app, 'Proxy'),
   'closed-network': (app) => new ClosedNetworkStack(app, 'Closed'),
   'china-region': (app) => new ChinaRegionStack(app, 'China'),
+  'authenticated-proxy': (app) => new AuthenticatedProxyStack(app, 'Authenticated'),
   'node-families': (app) => new NodeFamiliesStack(app, 'Families'),
   'node-families-al2': (app) => new Al2Stack(app, 'Al2'),
 };

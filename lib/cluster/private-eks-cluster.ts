@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Annotations, CfnCondition, CfnElement, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
@@ -9,6 +10,7 @@ import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
 import { ProxyEnvironmentChart } from '../manifests/proxy-chart';
+import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../manifests/proxy-credentials-secret';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
@@ -18,6 +20,7 @@ import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { clusterDnsIp, defaultServiceCidr, serviceCidrProblem } from '../private/cidr';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
+import { CREDENTIALS_LAYER_DIR, CREDENTIALS_WRAPPER_PATH, ProxyCredentials } from '../proxy/proxy-credentials';
 import { ProxySettings } from '../proxy/proxy-settings';
 
 /** AWS Lambda limit on the total size of a function's environment variables (Lambda quotas page). */
@@ -181,6 +184,7 @@ export class PrivateEksCluster extends Construct {
       existingServices: props.existingEndpointServices,
     });
     this.checkProviderRoutes();
+    this.checkCredentialRoutes();
 
     this.noProxy = composeNoProxy({
       ...regionAndSuffix(this),
@@ -212,6 +216,9 @@ export class PrivateEksCluster extends Construct {
     this.cluster.node.addDependency(this.endpoints);
     this.acknowledgeAwsEksV2Findings();
 
+    if (this.proxy?.credentials) {
+      this.readCredentialsInKubectlHandler(this.proxy.credentials);
+    }
     if (this.proxy && environment) {
       this.proxyConfigMap = this.applyProxyManifests(environment, props.additionalProxiedDaemonSets ?? []);
     }
@@ -244,6 +251,45 @@ export class PrivateEksCluster extends Construct {
         this.proxy ? 'Add EndpointService.LAMBDA and EndpointService.S3 to the endpoint services'
           : 'Add EndpointPresets.kubectlProvider() to the endpoint services, or set a proxy');
     }
+  }
+
+  /**
+   * An authenticating proxy cannot carry the calls made before the credentials are known: reading the
+   * secret itself (nodes at boot, the kubectl handler at start) and nodeadm's own EC2 calls (its
+   * NodeConfig environment has no credentials). Those need VPC endpoints.
+   */
+  private checkCredentialRoutes(): void {
+    const credentials = this.proxy?.credentials;
+    if (!credentials) {
+      return;
+    }
+    credentials._checkNotPlainText(this);
+    const needed = [...EndpointPresets.nodes(), EndpointService.SECRETS_MANAGER, ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : [])];
+    const missing = needed.filter((s) => !this.endpoints.has(s)).map((s) => s.name);
+    if (missing.length > 0) {
+      invalid(this, 'endpoints', `has no endpoint for ${missing.join(', ')}, which nodes and the kubectl provider must reach before they know the proxy credentials`,
+        'Add these services to the endpoint services (EndpointPresets.withProxyCredentials() lists them)');
+    }
+  }
+
+  /**
+   * The kubectl handler reads the credentials at cold start through an exec wrapper in a layer; its
+   * configured environment keeps only the proxy URLs without credentials and the secret's ARN.
+   */
+  private readCredentialsInKubectlHandler(credentials: ProxyCredentials): void {
+    const handler = this.cluster.node.tryFindChild('KubectlProvider')?.node.tryFindChild('Handler');
+    if (!(handler instanceof lambda.Function)) {
+      throw new Error('cdk-private-eks: the aws-eks-v2 kubectl handler was not found; this aws-cdk-lib version is not supported');
+    }
+    handler.addLayers(new lambda.LayerVersion(this, 'ProxyCredentialsLayer', {
+      code: lambda.Code.fromAsset(CREDENTIALS_LAYER_DIR),
+      description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
+    }));
+    handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);
+    handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
+    handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
+    handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY', credentials.passwordKey);
+    credentials.secret.grantRead(handler);
   }
 
   /** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
@@ -288,11 +334,17 @@ export class PrivateEksCluster extends Construct {
     if (!this.proxy) {
       return undefined;
     }
+    const credentials = this.proxy.credentials;
     return {
       environment: this.proxy.environment(this.noProxy),
       httpsProxy: this.proxy.httpsProxy,
       httpsProxyHostPort: this.proxy._httpsProxyHostPort,
       noProxy: this.noProxy,
+      credentials: credentials && {
+        secretArn: credentials.secret.secretArn,
+        usernameKey: credentials.usernameKey,
+        passwordKey: credentials.passwordKey,
+      },
     };
   }
 
@@ -313,6 +365,14 @@ export class PrivateEksCluster extends Construct {
       serviceCidr: this.serviceIpv4Cidr,
       dnsClusterIp,
     };
+  }
+
+  /**
+   * Let a node role read the proxy credentials (and decrypt them with the secret's KMS key, if any).
+   * @internal
+   */
+  public _grantProxyCredentials(role: iam.IGrantable): void {
+    this.proxy?.credentials?.secret.grantRead(role);
   }
 
   /**
@@ -361,9 +421,19 @@ export class PrivateEksCluster extends Construct {
   private applyProxyManifests(environment: Record<string, string>, extra: ProxiedDaemonSet[]): eks.KubernetesManifest {
     const chart = new ProxyEnvironmentChart(new cdk8s.App(), 'ProxyEnvironment', { environment, namespace: 'kube-system' });
     const manifest = this.cluster.addCdk8sChart('ProxyEnvironment', chart);
+    const credentials = this.proxy?.credentials;
+    const credentialsSecret = credentials && new ProxyCredentialsSecret(this, 'ProxyCredentials', {
+      cluster: this.cluster,
+      credentials,
+      httpProxy: this.proxy!.httpProxy,
+      httpsProxy: this.proxy!.httpsProxy,
+      namespace: 'kube-system',
+      subnets: this.nodeSubnets,
+    });
     // Hash of the resolved settings (CloudFormation intrinsics included), stable between synths:
     // a change of proxy, VPC CIDR or endpoints changes it and rolls the pods to re-read the ConfigMap.
-    const hash = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(environment))).digest('hex').slice(0, 16);
+    const settings = credentials ? { environment, credentials: credentials.secret.secretArn } : environment;
+    const hash = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(settings))).digest('hex').slice(0, 16);
     const targets: DaemonSetTarget[] = [
       ...DEFAULT_TARGETS,
       ...extra.map((d) => ({
@@ -385,10 +455,13 @@ export class PrivateEksCluster extends Construct {
         resourceName: `daemonset/${target.name}`,
         resourceNamespace: target.namespace,
         patchType: eks.PatchType.STRATEGIC,
-        applyPatch: renderApplyPatch(target, hash),
+        applyPatch: renderApplyPatch(target, hash, credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined),
         restorePatch: renderRestorePatch(target),
       });
       patch.node.addDependency(manifest);
+      if (credentialsSecret) {
+        patch.node.addDependency(credentialsSecret.resource);
+      }
     }
     Annotations.of(this).addInfo(
       'cdk-private-eks: aws-node and kube-proxy are patched to read the proxy ConfigMap. Updating the vpc-cni or kube-proxy ' +

@@ -156,6 +156,14 @@ export class EndpointPresets {
   }
 
   /**
+   * `minimal()` plus what an authenticating proxy needs reached without it: Secrets Manager (the
+   * credentials) and KMS (when the secret has a customer key).
+   */
+  public static withProxyCredentials(): EndpointService[] {
+    return uniqueServices([...EndpointPresets.minimal(), EndpointService.SECRETS_MANAGER, EndpointService.KMS]);
+  }
+
+  /**
    * The full list of the EKS user guide's "Deploy private clusters with limited internet access",
    * plus Lambda for the CDK providers.
    */

@@ -37,9 +37,17 @@ export const DEFAULT_TARGETS: readonly DaemonSetTarget[] = [
   { name: 'kube-proxy', namespace: 'kube-system', containers: ['kube-proxy'], keepEnvFrom: [] },
 ];
 
-/** The patch that adds `envFrom: configMapRef` to every listed container and sets the hash annotation. */
-export function renderApplyPatch(target: DaemonSetTarget, settingsHash: string): Record<string, any> {
-  return patch(target, [...target.keepEnvFrom, { configMapRef: { name: PROXY_CONFIGMAP_NAME } }], settingsHash);
+/**
+ * The patch that adds `envFrom: configMapRef` to every listed container and sets the hash annotation.
+ * With an authenticating proxy, a `secretRef` to the credentials Secret follows the ConfigMap: its
+ * proxy URLs (with credentials) win, as the last source of a key takes precedence.
+ */
+export function renderApplyPatch(target: DaemonSetTarget, settingsHash: string, credentialsSecret?: string): Record<string, any> {
+  return patch(target, [
+    ...target.keepEnvFrom,
+    { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
+    ...(credentialsSecret ? [{ secretRef: { name: credentialsSecret } }] : []),
+  ], settingsHash);
 }
 
 /** The patch that restores the containers' own `envFrom` and removes the annotation (on stack deletion). */

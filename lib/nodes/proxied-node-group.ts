@@ -116,6 +116,7 @@ export class ProxiedNodeGroup extends Construct {
     if (!props.nodeRole) {
       acknowledgeNodeRolePolicies(this.nodegroup.role);
     }
+    cluster._grantProxyCredentials(this.nodegroup.role);
   }
 
   private chooseAmiType(family: NodeFamilySpec, given: eks.NodegroupAmiType | undefined, arch: Arch): eks.NodegroupAmiType {

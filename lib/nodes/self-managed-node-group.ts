@@ -100,6 +100,7 @@ export class SelfManagedNodeGroup extends Construct {
     if (!props.nodeRole) {
       acknowledgeNodeRolePolicies(this.role, ['AmazonSSMManagedInstanceCore']);
     }
+    cluster._grantProxyCredentials(this.role);
 
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group
     // does; the group needs the launch template, which needs the user data: resolve the id lazily.

@@ -1,6 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { invalid } from '../errors';
 import { isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
+import { ProxyCredentials } from './proxy-credentials';
 import { proxyEnvironment } from './render-environment';
 
 /**
@@ -23,6 +24,14 @@ export interface ProxyOptions {
    * @default - none
    */
   readonly noProxy?: string[];
+
+  /**
+   * Credentials of an authenticating proxy, kept in AWS Secrets Manager. Nodes, the kubectl provider
+   * and pods read them at run time; their value never enters the template.
+   *
+   * @default - the proxy needs no credentials
+   */
+  readonly credentials?: ProxyCredentials;
 }
 
 /**
@@ -42,7 +51,7 @@ export class ProxySettings {
    * @param options HTTPS proxy and extra NO_PROXY entries
    */
   public static fromUrl(httpProxy: string, options: ProxyOptions = {}): ProxySettings {
-    return new ProxySettings(httpProxy, options.httpsProxy ?? httpProxy, options.noProxy ?? []);
+    return new ProxySettings(httpProxy, options.httpsProxy ?? httpProxy, options.noProxy ?? [], undefined, options.credentials);
   }
 
   /**
@@ -61,7 +70,7 @@ export class ProxySettings {
       invalid('ProxySettings', 'host', `'${host}' is not a DNS name or IP address`, 'Give only the host, without scheme, credentials or port');
     }
     const url = `http://${host}:${port}`;
-    return new ProxySettings(url, options.httpsProxy ?? url, options.noProxy ?? [], `${host}:${port}`);
+    return new ProxySettings(url, options.httpsProxy ?? url, options.noProxy ?? [], `${host}:${port}`, options.credentials);
   }
 
   /** The proxy for HTTP requests, normalised to `scheme://host:port` when concrete. */
@@ -73,9 +82,12 @@ export class ProxySettings {
   /** The extra NO_PROXY entries given by the user (the composed list is built by the cluster). */
   public readonly noProxy: string[];
 
+  /** The proxy credentials, if the proxy authenticates. */
+  public readonly credentials?: ProxyCredentials;
+
   private readonly httpsHostPort?: string;
 
-  private constructor(httpProxy: string, httpsProxy: string, noProxy: string[], knownHostPort?: string) {
+  private constructor(httpProxy: string, httpsProxy: string, noProxy: string[], knownHostPort?: string, credentials?: ProxyCredentials) {
     const http = ProxySettings.check('httpProxy', httpProxy);
     const https = ProxySettings.check('httpsProxy', httpsProxy);
     this.httpProxy = http?.url ?? httpProxy;
@@ -91,6 +103,15 @@ export class ProxySettings {
       }
     });
     this.noProxy = [...noProxy];
+    this.credentials = credentials;
+    if (credentials) {
+      for (const [prop, url] of [['httpProxy', httpProxy], ['httpsProxy', httpsProxy]]) {
+        if (!url.includes('://')) {
+          invalid('ProxySettings', prop, 'is a token, so the credentials cannot be put into it at run time',
+            'Give the URL as text, or use ProxySettings.fromHost(host, port) with a token host');
+        }
+      }
+    }
   }
 
   /**
@@ -102,7 +123,8 @@ export class ProxySettings {
   }
 
   /**
-   * The proxy environment variables, upper- and lower-case, for a composed NO_PROXY list.
+   * The proxy environment variables, upper- and lower-case, for a composed NO_PROXY list. They never
+   * contain credentials: consumers that need them add them at run time.
    *
    * @param noProxy the complete NO_PROXY entries (see `PrivateEksCluster.noProxy`)
    * @returns HTTP_PROXY, HTTPS_PROXY, NO_PROXY, http_proxy, https_proxy, no_proxy

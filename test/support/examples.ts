@@ -1,5 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AuthenticatedProxyStack } from '../../examples/authenticated-proxy/app';
 import { ChinaRegionStack } from '../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../examples/closed-network/app';
 import { Al2Stack, NodeFamiliesStack } from '../../examples/node-families/app';
@@ -11,6 +12,7 @@ export const EXAMPLES: Record<string, () => Stack> = {
   'proxy-cluster': () => new ProxyClusterStack(testApp(), 'PrivateEksProxyExample'),
   'closed-network': () => new ClosedNetworkStack(testApp(), 'PrivateEksClosedNetworkExample'),
   'china-region': () => new ChinaRegionStack(testApp(), 'PrivateEksChinaExample'),
+  'authenticated-proxy': () => new AuthenticatedProxyStack(testApp(), 'PrivateEksAuthenticatedProxyExample'),
   'node-families': () => new NodeFamiliesStack(testApp(), 'PrivateEksNodeFamiliesExample'),
   'node-families-al2': () => new Al2Stack(testApp(), 'PrivateEksAl2Example'),
 };

@@ -13,7 +13,7 @@
  * commit 0ab842803d82 (the last one before AL2 was removed from the repository in b22890309b36,
  * "chore: remove AL2 support (#2645)").
  */
-import { renderBoothook } from './boothook';
+import { boothookFor, renderBoothook } from './boothook';
 import { compareVersions, ClusterBootstrap, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData, UserDataPart } from './family';
 import { kubeletFlags } from './nodeadm';
 import { renderReadySignal } from './ready-signal';
@@ -73,13 +73,7 @@ export const AL2: NodeFamilySpec = {
     if (input.proxy) {
       parts.push({
         contentType: 'text/cloud-boothook; charset="us-ascii"',
-        body: renderBoothook({
-          environment: input.proxy.environment,
-          packageManagerProxy: input.proxy.httpsProxy,
-          packageManagerConfig: '/etc/yum.conf',
-          units: AL2_UNITS,
-          restartUnits: ['amazon-ssm-agent'],
-        }),
+        body: renderBoothook(boothookFor(input.proxy, '/etc/yum.conf', AL2_UNITS, ['amazon-ssm-agent'])),
       });
     }
     // Without cluster details (managed nodes on the EKS AMI) EKS merges its own bootstrap call into the

@@ -6,7 +6,7 @@
  * without the EKS API), and for self-managed nodes a part that signals CloudFormation when kubelet is
  * healthy.
  */
-import { renderBoothook } from './boothook';
+import { boothookFor, renderBoothook } from './boothook';
 import { compareVersions, NodeBootstrapInput, NodeFamilySpec, RenderedUserData, UserDataPart } from './family';
 import { NODEADM_CONTENT_TYPE, renderNodeConfig } from './nodeadm';
 import { renderReadySignal } from './ready-signal';
@@ -37,13 +37,7 @@ export const AL2023: NodeFamilySpec = {
     if (input.proxy) {
       parts.push({
         contentType: 'text/cloud-boothook; charset="us-ascii"',
-        body: renderBoothook({
-          environment: input.proxy.environment,
-          packageManagerProxy: input.proxy.httpsProxy,
-          packageManagerConfig: '/etc/dnf/dnf.conf',
-          units: AL2023_UNITS,
-          restartUnits: ['amazon-ssm-agent'],
-        }),
+        body: renderBoothook(boothookFor(input.proxy, '/etc/dnf/dnf.conf', AL2023_UNITS, ['amazon-ssm-agent'])),
       });
     }
     if (input.proxy || input.cluster || input.kubelet) {

@@ -1,4 +1,5 @@
 import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
+import type { NodeProxy } from './family';
 
 /**
  * Input of the proxy boothook renderer.
@@ -14,6 +15,43 @@ export interface BoothookInput {
   readonly units: string[];
   /** Units already running when the boothook runs, restarted (without blocking) when their drop-in changes. */
   readonly restartUnits: string[];
+  /**
+   * Proxy credentials to read from Secrets Manager at boot. The proxy URLs in `environment` and
+   * `packageManagerProxy` then carry `PROXY_AUTH_PLACEHOLDER` where `user:password@` goes.
+   */
+  readonly credentials?: BoothookCredentials;
+}
+
+/** Where the boothook reads the proxy credentials from. */
+export interface BoothookCredentials {
+  /** ARN of the Secrets Manager secret (a JSON object). */
+  readonly secretArn: string;
+  readonly usernameKey: string;
+  readonly passwordKey: string;
+}
+
+/** Stands for the URL-encoded `user:password` in the rendered URLs until the boothook fills it in. */
+export const PROXY_AUTH_PLACEHOLDER = '@@CDK_PRIVATE_EKS_PROXY_AUTH@@';
+
+/** A proxy URL with room for credentials: `http://host:port` -> `http://@@...@@@host:port`. */
+export function withAuthPlaceholder(url: string): string {
+  return url.replace('://', `://${PROXY_AUTH_PLACEHOLDER}@`);
+}
+
+/** The shared boothook input for a node family: with credentials, the URLs carry the placeholder. */
+export function boothookFor(proxy: NodeProxy, packageManagerConfig: string, units: string[], restartUnits: string[]): BoothookInput {
+  const creds = proxy.credentials;
+  const environment = creds
+    ? Object.fromEntries(Object.entries(proxy.environment).map(([k, v]) => [k, /^no_proxy$/i.test(k) ? v : withAuthPlaceholder(v)]))
+    : proxy.environment;
+  return {
+    environment,
+    packageManagerProxy: creds ? withAuthPlaceholder(proxy.httpsProxy) : proxy.httpsProxy,
+    packageManagerConfig,
+    units,
+    restartUnits,
+    credentials: creds,
+  };
 }
 
 /** The marker lines around the block we own in `/etc/environment`. */
@@ -39,6 +77,12 @@ export const DROP_IN_NAME = 'cdk-private-eks-proxy.conf';
 export function renderBoothook(input: BoothookInput): string {
   const envBlock = `${ENV_BEGIN}\n${renderEtcEnvironment(input.environment)}${ENV_END}`;
   const names = Object.keys(input.environment).join('|');
+  const creds = input.credentials;
+  // With credentials: files are root-only, and the placeholder is replaced by the credentials (with
+  // every % doubled in systemd files, where % starts a specifier).
+  const mode = creds ? '0600' : '0644';
+  const fill = creds ? ` | sed "s|${PROXY_AUTH_PLACEHOLDER}|$auth|g"` : '';
+  const fillSystemd = creds ? ` | sed "s|${PROXY_AUTH_PLACEHOLDER}|$auth_systemd|g"` : '';
   const lines: string[] = [
     '#!/bin/bash',
     '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
@@ -63,6 +107,7 @@ export function renderBoothook(input: BoothookInput): string {
     '  return 0',
     '}',
     '',
+    ...(creds ? renderCredentialFetch(creds) : []),
     '# 1. /etc/environment: our block between markers, and no other definition of the proxy variables.',
     '[ -e /etc/environment ] || : >/etc/environment',
     `{`,
@@ -70,7 +115,7 @@ export function renderBoothook(input: BoothookInput): string {
     `  cat <<'CDK_PRIVATE_EKS_ENV'`,
     envBlock,
     'CDK_PRIVATE_EKS_ENV',
-    '} | replace_file /etc/environment 0644 || true',
+    `}${fill} | replace_file /etc/environment ${mode} || true`,
     '',
     `# 2. Package manager: one proxy= line in the [main] section of ${input.packageManagerConfig}.`,
     `if [ -f ${input.packageManagerConfig} ]; then`,
@@ -79,7 +124,7 @@ export function renderBoothook(input: BoothookInput): string {
     `    { print }`,
     `    /^\\[main\\]/ && !done { print line; done = 1 }`,
     `    END { if (!done) { print "[main]"; print line } }`,
-    `  ' ${input.packageManagerConfig} | replace_file ${input.packageManagerConfig} 0644 || true`,
+    `  ' ${input.packageManagerConfig}${fill} | replace_file ${input.packageManagerConfig} ${mode} || true`,
     'fi',
     '',
     '# 3. systemd drop-ins: services do not read /etc/environment.',
@@ -91,7 +136,7 @@ export function renderBoothook(input: BoothookInput): string {
     'CDK_PRIVATE_EKS_UNIT',
     ')"',
     `for unit in ${input.units.join(' ')}; do`,
-    `  if printf '%s\\n' "$drop_in" | replace_file "/etc/systemd/system/$unit.service.d/${DROP_IN_NAME}" 0644; then`,
+    `  if printf '%s\\n' "$drop_in"${fillSystemd} | replace_file "/etc/systemd/system/$unit.service.d/${DROP_IN_NAME}" ${mode}; then`,
     '    reload_needed=1',
     '    changed_units+=("$unit.service")',
     '  fi',
@@ -111,6 +156,34 @@ export function renderBoothook(input: BoothookInput): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * Read the credentials at every boot (so a rotation reaches the node on its next boot): the region from
+ * IMDSv2, the secret with the AWS CLI of the EKS AMI through the Secrets Manager VPC endpoint, and
+ * `user:password` URL-encoded by Python. Nothing is printed; the secret is never in the user data.
+ */
+function renderCredentialFetch(creds: BoothookCredentials): string[] {
+  return [
+    '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
+    'imds_token="$(curl -sS --fail --max-time 5 --noproxy \'*\' -X PUT -H \'X-aws-ec2-metadata-token-ttl-seconds: 300\' http://169.254.169.254/latest/api/token)"',
+    'region="$(curl -sS --fail --max-time 5 --noproxy \'*\' -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)"',
+    'secret=""',
+    'for attempt in 1 2 3 4 5; do',
+    `  if secret="$(aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text)"; then`,
+    '    break',
+    '  fi',
+    '  sleep $((attempt * 3))',
+    'done',
+    'if [ -z "$secret" ]; then',
+    '  echo "cdk-private-eks: cannot read the proxy credentials from Secrets Manager" >&2',
+    '  exit 1',
+    'fi',
+    `auth="$(printf '%s' "$secret" | python3 -c 'import json, sys, urllib.parse as u; d = json.load(sys.stdin); print(u.quote(d[sys.argv[1]], safe="") + ":" + u.quote(d[sys.argv[2]], safe=""))' '${creds.usernameKey}' '${creds.passwordKey}')"`,
+    'auth_systemd="${auth//%/%%}"',
+    'unset secret',
+    '',
+  ];
 }
 
 function escapeSed(s: string): string {

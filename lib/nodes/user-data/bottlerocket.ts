@@ -192,13 +192,23 @@ export const BOTTLEROCKET: NodeFamilySpec = {
 
   warning: () => undefined,
 
-  inputProblem: (input) => (input.proxy && input.proxy.httpsProxyHostPort === undefined
-    ? {
-      prop: 'proxy',
-      problem: 'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
-      fix: 'Give the proxy URL as a literal string (http://host:port) for Bottlerocket node groups, or use NodeFamily.AMAZON_LINUX_2023',
+  inputProblem(input) {
+    if (input.proxy?.credentials) {
+      return {
+        prop: 'proxy.credentials',
+        problem: 'are set, but Bottlerocket takes the proxy only from its TOML settings, which live in the user data, so the credentials would be readable there',
+        fix: 'Use NodeFamily.AMAZON_LINUX_2023 for nodes behind an authenticating proxy, or reach the proxy without credentials',
+      };
     }
-    : undefined),
+    if (input.proxy && input.proxy.httpsProxyHostPort === undefined) {
+      return {
+        prop: 'proxy',
+        problem: 'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
+        fix: 'Give the proxy URL as a literal string (http://host:port) or use ProxySettings.fromHost(host, port), or use NodeFamily.AMAZON_LINUX_2023',
+      };
+    }
+    return undefined;
+  },
 
   render(input: NodeBootstrapInput): RenderedUserData {
     const body = renderBottlerocketSettings(input);

@@ -4,6 +4,8 @@
  * only names them. No CDK imports: values may contain token markers, which pass through unchanged.
  */
 
+import type { BoothookCredentials } from './boothook';
+
 /** CPU architecture of the nodes. */
 export type Arch = 'x86_64' | 'arm64';
 
@@ -17,6 +19,8 @@ export interface NodeProxy {
   readonly httpsProxyHostPort?: string;
   /** The composed NO_PROXY entries. */
   readonly noProxy: string[];
+  /** Where to read the proxy credentials at boot, if the proxy authenticates. */
+  readonly credentials?: BoothookCredentials;
 }
 
 /**

@@ -1,0 +1,68 @@
+/**
+ * An authenticating corporate proxy (seed 002 keeps such credentials envelope-encrypted with KMS):
+ * the user name and password live in AWS Secrets Manager, encrypted with a customer KMS key, and never
+ * appear in the template, the node user data, a Lambda environment variable or a ConfigMap.
+ *
+ * - nodes read the secret at every boot through the Secrets Manager endpoint (their role may read
+ *   that one secret only) and write it to root-only files;
+ * - the kubectl provider reads it at cold start through an exec wrapper;
+ * - pods (aws-node, kube-proxy) get it from a Kubernetes Secret written at deploy time.
+ *
+ * Env-agnostic: synthesizes without AWS credentials.
+ */
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+
+export class AuthenticatedProxyStack extends Stack {
+  public readonly cluster: PrivateEksCluster;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
+      maxAzs: 2,
+      natGateways: 0,
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
+    });
+
+    // The proxy team puts the real password in after deployment (or rotates it); CloudFormation only
+    // ever sees a generated placeholder, never a value written in this file.
+    const key = new kms.Key(this, 'ProxyCredentialsKey', { enableKeyRotation: true, description: 'Proxy credentials' });
+    const secret = new secretsmanager.Secret(this, 'ProxyCredentials', {
+      description: 'User name and password of the corporate proxy',
+      encryptionKey: key,
+      generateSecretString: { secretStringTemplate: JSON.stringify({ username: 'svc-eks' }), generateStringKey: 'password' },
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The proxy team rotates the password in the proxy and in this secret together; nodes pick it up at their next boot',
+    });
+
+    this.cluster = new PrivateEksCluster(this, 'Cluster', {
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+        noProxy: ['.corp.example'],
+        credentials: ProxyCredentials.fromSecret(secret),
+      }),
+      // Secrets Manager and KMS are reached without the proxy: the credentials are needed to use it.
+      endpointServices: EndpointPresets.withProxyCredentials(),
+    });
+    this.cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7i.large')], minSize: 2 });
+  }
+}
+
+if (require.main === module) {
+  const app = new App();
+  new AuthenticatedProxyStack(app, 'PrivateEksAuthenticatedProxyExample');
+  app.synth();
+}

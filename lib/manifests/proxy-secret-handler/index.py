@@ -1,0 +1,112 @@
+"""CloudFormation custom resource: the Kubernetes Secret that gives pods the proxy credentials.
+
+The credentials are read from AWS Secrets Manager here, at deploy time, and written to the cluster
+through its private API endpoint; they never appear in the template, in the function's configuration or
+in a log line. The Kubernetes API is called with an EKS token (a presigned STS GetCallerIdentity URL,
+as `aws eks get-token` makes it), authorised by an access entry scoped to the Secret's namespace.
+Only the standard library and the runtime's boto3 are used.
+"""
+import base64
+import json
+import os
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import boto3
+from botocore.signers import RequestSigner
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+
+
+def with_credentials(url, auth):
+    """http://host:port -> http://user:password@host:port."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}://{auth}@{rest}" if sep else url
+
+
+def secret_data(props):
+    """The Secret's data: the proxy URLs with URL-encoded credentials, base64 as Kubernetes wants."""
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=props["SecretArn"])
+    values = json.loads(value["SecretString"])
+    auth = (urllib.parse.quote(values[props["UsernameKey"]], safe="") + ":"
+            + urllib.parse.quote(values[props["PasswordKey"]], safe=""))
+    urls = {"HTTP_PROXY": props["HttpProxy"], "HTTPS_PROXY": props["HttpsProxy"]}
+    urls.update({"http_proxy": props["HttpProxy"], "https_proxy": props["HttpsProxy"]})
+    return {k: base64.b64encode(with_credentials(urls[k], auth).encode()).decode() for k in PROXY_VARIABLES}
+
+
+def eks_token(cluster_name):
+    """A bearer token for the EKS API server (k8s-aws-v1.<base64url presigned STS URL>)."""
+    session = boto3.session.Session()
+    sts = session.client("sts")
+    signer = RequestSigner(sts.meta.service_model.service_id, session.region_name, "sts", "v4",
+                           session.get_credentials(), session.events)
+    url = signer.generate_presigned_url(
+        {"method": "GET", "url": f"{sts.meta.endpoint_url}/?Action=GetCallerIdentity&Version=2011-06-15",
+         "body": {}, "headers": {"x-k8s-aws-id": cluster_name}, "context": {}},
+        region_name=session.region_name, expires_in=60, operation_name="")
+    return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
+
+
+def kube(props, method, path, body=None):
+    """One Kubernetes API call; returns the HTTP status."""
+    context = ssl.create_default_context(cadata=base64.b64decode(props["CertificateAuthority"]).decode())
+    request = urllib.request.Request(
+        props["Endpoint"] + path, method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": "Bearer " + eks_token(props["ClusterName"]), "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def apply_secret(props):
+    namespace, name = props["Namespace"], props["Name"]
+    body = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": name, "namespace": namespace,
+                         "labels": {"app.kubernetes.io/managed-by": "cdk-private-eks"}},
+            "data": secret_data(props)}
+    base = f"/api/v1/namespaces/{namespace}/secrets"
+    status = kube(props, "PUT", f"{base}/{name}", body)
+    if status == 404:
+        status = kube(props, "POST", base, body)
+    if status >= 300:
+        raise RuntimeError(f"the Kubernetes API answered {status} for Secret {namespace}/{name}")
+
+
+def delete_secret(props):
+    status = kube(props, "DELETE", f"/api/v1/namespaces/{props['Namespace']}/secrets/{props['Name']}")
+    if status >= 300 and status != 404:
+        raise RuntimeError(f"the Kubernetes API answered {status} deleting Secret {props['Namespace']}/{props['Name']}")
+
+
+def respond(event, status, reason, physical_id):
+    """Send the result to CloudFormation's presigned S3 URL (reached through the S3 gateway endpoint)."""
+    body = json.dumps({
+        "Status": status, "Reason": reason[:1000], "PhysicalResourceId": physical_id,
+        "StackId": event["StackId"], "RequestId": event["RequestId"],
+        "LogicalResourceId": event["LogicalResourceId"], "NoEcho": True, "Data": {},
+    }).encode()
+    request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                     headers={"Content-Type": "", "Content-Length": str(len(body))})
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+
+
+def handler(event, context):
+    props = event["ResourceProperties"]
+    physical_id = f"{props['Namespace']}/{props['Name']}"
+    try:
+        if event["RequestType"] == "Delete":
+            delete_secret(props)
+        else:
+            apply_secret(props)
+        respond(event, "SUCCESS", "", physical_id)
+    except Exception as error:  # never echo a value: only the type and our own message
+        message = str(error) if isinstance(error, RuntimeError) else type(error).__name__
+        print(f"proxy credentials Secret {physical_id}: {message}")
+        respond(event, "FAILED", message, event.get("PhysicalResourceId", physical_id))

@@ -1,0 +1,195 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Fn, SecretValue, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../lib';
+import { PrivateEksValidationError } from '../lib/errors';
+import { PROXY_AUTH_PLACEHOLDER } from '../lib/nodes/user-data/boothook';
+import { CREDENTIALS_LAYER_DIR } from '../lib/proxy/proxy-credentials';
+import { fakeKubectlLayer, isolatedVpc, testApp } from './support/cdk';
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
+/** What the secret would hold in Secrets Manager: never known to the app. */
+const USER = 'svc-eks';
+const PASSWORD = 'S3cr3t%Pa$$:word@';
+
+function build(secretOf: (stack: Stack) => secretsmanager.ISecret, services = EndpointPresets.withProxyCredentials()) {
+  const app = testApp();
+  const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { credentials: ProxyCredentials.fromSecret(secretOf(stack)) }),
+    endpointServices: services,
+  });
+  return { app, stack, cluster };
+}
+
+const imported = (stack: Stack) => secretsmanager.Secret.fromSecretCompleteArn(stack, 'ProxySecret', SECRET_ARN);
+
+describe('an authenticating proxy', () => {
+  const { app, stack, cluster } = build(imported);
+  const group = cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7i.large')] });
+  const template = Template.fromStack(stack);
+  const outdir = app.synth().directory;
+
+  test('the kubectl handler reads the secret at cold start through the exec wrapper layer', () => {
+    const handlers = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/cdk-private-eks/proxy-credentials-wrapper' }) } },
+    });
+    const handler = Object.values(handlers)[0] as any;
+    expect(handler.Properties.Environment.Variables).toMatchObject({
+      CDK_PRIVATE_EKS_PROXY_SECRET_ARN: SECRET_ARN,
+      HTTPS_PROXY: 'http://proxy.corp.example:3128',
+    });
+    expect(handler.Properties.Layers).toHaveLength(3);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN })]) },
+      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('KubectlProviderHandlerServiceRole') }]),
+    });
+  });
+
+  test('pods get the credentials from a Kubernetes Secret written at deploy time, after the ConfigMap', () => {
+    template.hasResourceProperties('Custom::CdkPrivateEksProxyCredentials', {
+      SecretArn: SECRET_ARN, Namespace: 'kube-system', Name: 'proxy-environment-credentials', HttpProxy: 'http://proxy.corp.example:3128',
+    });
+    const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')) as any[];
+    const writer = entries.find((e) => JSON.stringify(e.Properties.PrincipalArn).includes('ProxyCredentialsRole'));
+    expect(writer.Properties.AccessPolicies).toHaveLength(1);
+    expect(writer.Properties.AccessPolicies[0].AccessScope).toEqual({ Type: 'namespace', Namespaces: ['kube-system'] });
+    expect(JSON.stringify(writer.Properties.AccessPolicies[0].PolicyArn)).toContain(':eks::aws:cluster-access-policy/AmazonEKSEditPolicy');
+    const patches = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesPatch')) as any[];
+    for (const patch of patches) {
+      const containers = JSON.parse(patch.Properties.ApplyPatchJson).spec.template.spec.containers;
+      containers.forEach((c: any) => expect(c.envFrom).toEqual([
+        { configMapRef: { name: 'proxy-environment-variables' } }, { secretRef: { name: 'proxy-environment-credentials' } },
+      ]));
+      expect(patch.DependsOn.some((d: string) => d.startsWith('ClusterProxyCredentials'))).toBe(true);
+    }
+  });
+
+  test('nodes read the secret at boot into root-only files, and the node role may read that secret only', () => {
+    const text = JSON.stringify(stack.resolve(group.userData!.render()));
+    expect(text).toContain(`aws secretsmanager get-secret-value --region \\"$region\\" --secret-id '${SECRET_ARN}'`);
+    expect(text).toContain(`HTTPS_PROXY=http://${PROXY_AUTH_PLACEHOLDER}@proxy.corp.example:3128`);
+    expect(text).toContain('replace_file /etc/environment 0600');
+    expect(text).toContain('cdk-private-eks-proxy.conf\\" 0600');
+    // nodeadm's NodeConfig is in the user data: no placeholder, no credentials.
+    const nodeConfig = text.slice(text.indexOf('kind: NodeConfig'));
+    expect(nodeConfig).not.toContain(PROXY_AUTH_PLACEHOLDER);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN })]) },
+      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodegroupNodeGroupRole') }]),
+    });
+  });
+
+  test('no credential value is anywhere in cdk.out', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => fs.readdirSync(dir, { withFileTypes: true }).forEach((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p); else files.push(p);
+    });
+    walk(outdir);
+    expect(files.length).toBeGreaterThan(2);
+    for (const file of files) {
+      const content = fs.readFileSync(file, 'latin1');
+      for (const value of [PASSWORD, encodeURIComponent(PASSWORD), 'S3cr3t']) {
+        expect(content.includes(value)).toBe(false);
+      }
+    }
+  });
+});
+
+describe('the exec wrapper, run by the real Python', () => {
+  test('puts URL-encoded credentials into the proxy URLs of the runtime it execs, and prints nothing', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wrapper-'));
+    // A stand-in boto3 that returns what Secrets Manager would.
+    fs.mkdirSync(path.join(tmp, 'boto3'));
+    fs.writeFileSync(path.join(tmp, 'boto3', '__init__.py'), [
+      'import json, os',
+      'class _Client:',
+      '    def get_secret_value(self, SecretId):',
+      `        assert SecretId == ${JSON.stringify(SECRET_ARN)}`,
+      `        return {"SecretString": json.dumps({"username": ${JSON.stringify(USER)}, "password": ${JSON.stringify(PASSWORD)}})}`,
+      'def client(name):',
+      '    assert name == "secretsmanager"',
+      '    return _Client()',
+    ].join('\n'));
+    const runtime = path.join(tmp, 'runtime');
+    fs.writeFileSync(runtime, '#!/bin/sh\nenv | grep -i -E "^(https?|no)_proxy=" | sort\n', { mode: 0o755 });
+    const out = execFileSync('python3', [path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH, PYTHONPATH: tmp,
+        CDK_PRIVATE_EKS_PROXY_SECRET_ARN: SECRET_ARN,
+        HTTP_PROXY: 'http://proxy.corp.example:3128', HTTPS_PROXY: 'http://proxy.corp.example:3128',
+        http_proxy: 'http://proxy.corp.example:3128', https_proxy: 'http://proxy.corp.example:3128',
+        NO_PROXY: 'localhost,.eks.amazonaws.com',
+      },
+    });
+    fs.rmSync(tmp, { recursive: true });
+    const auth = `${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}`;
+    expect(out.trim().split('\n')).toEqual([
+      `HTTPS_PROXY=http://${auth}@proxy.corp.example:3128`,
+      `HTTP_PROXY=http://${auth}@proxy.corp.example:3128`,
+      'NO_PROXY=localhost,.eks.amazonaws.com',
+      `http_proxy=http://${auth}@proxy.corp.example:3128`,
+      `https_proxy=http://${auth}@proxy.corp.example:3128`,
+    ]);
+    // The URL parser of the clients reads back the exact credentials.
+    const url = new URL(`http://${auth}@proxy.corp.example:3128`);
+    expect(decodeURIComponent(url.password)).toBe(PASSWORD);
+  });
+
+  test('the wrapper is executable, as Lambda requires', () => {
+    const mode = fs.statSync(path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper')).mode;
+    expect(mode & 0o111).not.toBe(0);
+  });
+});
+
+describe('credentials checks', () => {
+  test('a secret whose value is written into the template fails the build, without echoing it', () => {
+    let error: any;
+    try {
+      build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
+        secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ username: USER, password: PASSWORD })),
+      }));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(PrivateEksValidationError);
+    expect(error.prop).toBe('proxy.credentials');
+    expect(error.message).toMatch(/plain text.*generateSecretString/);
+    expect(error.message).not.toContain('S3cr3t');
+  });
+
+  test('a generated secret or a dynamic reference is fine', () => {
+    expect(() => build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
+      generateSecretString: { secretStringTemplate: JSON.stringify({ username: USER }), generateStringKey: 'password' },
+    }))).not.toThrow();
+    expect(() => build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
+      secretStringValue: SecretValue.secretsManager('arn:aws:secretsmanager:us-east-1:111122223333:secret:other'),
+    }))).not.toThrow();
+  });
+
+  test('the Secrets Manager endpoint is required', () => {
+    expect(() => build(imported, EndpointPresets.minimal())).toThrow(/secretsmanager.*EndpointPresets.withProxyCredentials/);
+  });
+
+  test('Bottlerocket nodes cannot take credentials', () => {
+    const { cluster } = build(imported);
+    expect(() => cluster.addProxiedNodeGroup('Br', { family: NodeFamily.BOTTLEROCKET })).toThrow(/proxy.credentials/);
+  });
+
+  test('a token proxy URL cannot take credentials; fromHost can', () => {
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'S', SECRET_ARN);
+    expect(() => ProxySettings.fromUrl(Fn.importValue('Url'), { credentials: ProxyCredentials.fromSecret(secret) })).toThrow(/fromHost/);
+    expect(() => ProxySettings.fromHost(Fn.importValue('Host'), 3128, { credentials: ProxyCredentials.fromSecret(secret) })).not.toThrow();
+  });
+});
