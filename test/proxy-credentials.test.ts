@@ -153,6 +153,27 @@ describe('the exec wrapper, run by the real Python', () => {
   });
 });
 
+test('a new revision rewrites the Kubernetes Secret and rolls the pods', () => {
+  const stackFor = (revision?: string) => {
+    const app = testApp();
+    const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+    new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack), version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { credentials: ProxyCredentials.fromSecret(imported(stack), { revision }) }),
+      endpointServices: EndpointPresets.withProxyCredentials(),
+    });
+    const t = Template.fromStack(stack);
+    const patch = Object.values(t.findResources('Custom::AWSCDK-EKS-KubernetesPatch'))[0] as any;
+    const cr = Object.values(t.findResources('Custom::CdkPrivateEksProxyCredentials'))[0] as any;
+    return { hash: JSON.parse(patch.Properties.ApplyPatchJson).spec.template.metadata.annotations['cdk-private-eks.io/proxy-settings-hash'], revision: cr.Properties.Revision };
+  };
+  const a = stackFor('2026-11'), b = stackFor('2026-12');
+  expect(a.revision).toBe('2026-11');
+  expect(b.revision).toBe('2026-12');
+  expect(a.hash).not.toBe(b.hash);
+  expect(stackFor('2026-11').hash).toBe(a.hash);
+});
+
 describe('credentials checks', () => {
   test('a secret whose value is written into the template fails the build, without echoing it', () => {
     let error: any;

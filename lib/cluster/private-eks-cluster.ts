@@ -432,7 +432,7 @@ export class PrivateEksCluster extends Construct {
     });
     // Hash of the resolved settings (CloudFormation intrinsics included), stable between synths:
     // a change of proxy, VPC CIDR or endpoints changes it and rolls the pods to re-read the ConfigMap.
-    const settings = credentials ? { environment, credentials: credentials.secret.secretArn } : environment;
+    const settings = credentials ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision } : environment;
     const hash = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(settings))).digest('hex').slice(0, 16);
     const targets: DaemonSetTarget[] = [
       ...DEFAULT_TARGETS,

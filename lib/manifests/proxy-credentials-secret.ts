@@ -75,6 +75,7 @@ export class ProxyCredentialsSecret extends Construct {
         HttpsProxy: props.httpsProxy,
         Namespace: props.namespace,
         Name: PROXY_CREDENTIALS_SECRET_NAME,
+        Revision: props.credentials.revision ?? '',
       },
     });
     // The access entry must exist before the function calls the API server.

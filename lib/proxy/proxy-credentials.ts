@@ -30,6 +30,15 @@ export interface ProxyCredentialsOptions {
    * @default 'password'
    */
   readonly passwordKey?: string;
+
+  /**
+   * Any text; change it after rotating the secret to rewrite the Kubernetes Secret and roll the
+   * `aws-node` and `kube-proxy` pods on the next deployment (nodes read the secret at every boot, the
+   * kubectl provider at every cold start).
+   *
+   * @default - none
+   */
+  readonly revision?: string;
 }
 
 /**
@@ -52,7 +61,7 @@ export class ProxyCredentials {
         invalid('ProxyCredentials', prop, `'${key}' is not a simple JSON key`, 'Use letters, digits, dot, dash or underscore');
       }
     }
-    return new ProxyCredentials(secret, usernameKey, passwordKey);
+    return new ProxyCredentials(secret, usernameKey, passwordKey, options.revision);
   }
 
   /** The secret holding the credentials. */
@@ -64,10 +73,14 @@ export class ProxyCredentials {
   /** The JSON key of the password. */
   public readonly passwordKey: string;
 
-  private constructor(secret: secretsmanager.ISecret, usernameKey: string, passwordKey: string) {
+  /** The revision that rewrites the Kubernetes Secret when it changes. */
+  public readonly revision?: string;
+
+  private constructor(secret: secretsmanager.ISecret, usernameKey: string, passwordKey: string, revision?: string) {
     this.secret = secret;
     this.usernameKey = usernameKey;
     this.passwordKey = passwordKey;
+    this.revision = revision;
   }
 
   /**

@@ -1,0 +1,348 @@
+/**
+ * Pure rendering of the egress proxy's squid.conf, and of its domain allowlist. No CDK imports: values
+ * may contain CDK token markers (`${Token[...]}`, e.g. the region of an env-agnostic stack), which pass
+ * through untouched and are resolved by CloudFormation when the user data is rendered.
+ *
+ * Directive semantics: squid.conf.documented of Squid 5.7 (Debian package squid-common), the version
+ * the tests run; AL2023 ships Squid 6.13 (amazonlinux/amazon-linux-2023 issues #708 and #1130), which
+ * has the same directives.
+ */
+
+/** Where Squid writes its files. */
+export interface SquidPaths {
+  /**
+   * The access log (one JSON object a line).
+   *
+   * @default /var/log/squid/access.log
+   */
+  readonly accessLog?: string;
+
+  /**
+   * Squid's own log.
+   *
+   * @default /var/log/squid/cache.log
+   */
+  readonly cacheLog?: string;
+
+  /**
+   * The PID file. The default is the `PIDFile=` of the squid.service unit of the Fedora/AL2023 package
+   * and Squid's compiled-in default (squid.conf.documented, pid_filename).
+   *
+   * @default /run/squid.pid
+   */
+  readonly pidFile?: string;
+
+  /**
+   * Where core files go.
+   *
+   * @default /var/spool/squid
+   */
+  readonly coredumpDir?: string;
+}
+
+/** The production paths, as the AL2023 (Fedora) squid package lays them out. */
+export const DEFAULT_SQUID_PATHS: Required<SquidPaths> = {
+  accessLog: '/var/log/squid/access.log',
+  cacheLog: '/var/log/squid/cache.log',
+  pidFile: '/run/squid.pid',
+  coredumpDir: '/var/spool/squid',
+};
+
+/** Input of `renderSquidConfig`. */
+export interface SquidConfigInput {
+  /** The port Squid listens on (all addresses). */
+  readonly port: number;
+
+  /** Client networks allowed to use the proxy (the VPC CIDRs). Tokens pass through. */
+  readonly allowedCidrs: string[];
+
+  /**
+   * Destination domains allowed (dstdomain syntax: a leading dot for the domain and its subdomains).
+   * They are normalised with `normaliseDomains`.
+   */
+  readonly allowedDomains: string[];
+
+  /**
+   * Log, PID and core file locations.
+   *
+   * @default DEFAULT_SQUID_PATHS
+   */
+  readonly paths?: SquidPaths;
+
+  /**
+   * `cache_effective_user`: the user Squid drops to when started as root.
+   *
+   * @default - the package's compiled-in user (`squid` on AL2023, `proxy` on Debian)
+   */
+  readonly effectiveUser?: string;
+
+  /**
+   * `hosts_file`: names Squid resolves without DNS.
+   *
+   * @default - Squid's default, /etc/hosts
+   */
+  readonly hostsFile?: string;
+
+  /**
+   * `dns_nameservers`: the resolvers Squid asks.
+   *
+   * @default - those of /etc/resolv.conf (the VPC resolver on EC2)
+   */
+  readonly dnsNameservers?: string[];
+}
+
+/** The name of the access log format (JSON lines). */
+export const ACCESS_LOG_FORMAT_NAME = 'cdk_private_eks_json';
+
+/**
+ * One JSON object a line, so CloudWatch Logs Insights discovers every field by itself (CloudWatch Logs
+ * user guide, "Supported logs and discovered fields": fields in JSON logs are discovered). The time is
+ * ISO 8601 in UTC first, which the CloudWatch agent's `timestamp_format` `%Y-%m-%dT%H:%M:%S` finds.
+ * Every value is a JSON string: Squid logs `-` for unknown numbers, which would not be valid JSON.
+ * `%"code` is Squid's quoted-string encoding (`"` and `\` escaped, CR/LF/TAB as \r \n \t), used for
+ * the fields a client controls (squid.conf.documented, logformat).
+ */
+export const ACCESS_LOG_FORMAT = [
+  '{"time":"%{%Y-%m-%dT%H:%M:%S}tg.%03tuZ"',
+  '"client":"%>a"',
+  '"method":"%"rm"',
+  '"url":"%"ru"',
+  '"status":"%>Hs"',
+  '"result":"%Ss"',
+  '"hierarchy":"%Sh"',
+  '"server":"%<a"',
+  '"bytes":"%<st"',
+  '"duration_ms":"%tr"',
+  '"user_agent":"%"{User-Agent}>h"}',
+].join(',');
+
+const TOKEN_MARKER = /\$\{Token\[[^\]]*\]\}/g;
+
+function hasToken(s: string): boolean {
+  return new RegExp(TOKEN_MARKER.source).test(s);
+}
+
+/** Lower-case the text outside token markers (a marker's case is part of its identity). */
+function lowerOutsideTokens(s: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of s.matchAll(TOKEN_MARKER)) {
+    out += s.slice(last, m.index).toLowerCase() + m[0];
+    last = m.index! + m[0].length;
+  }
+  return out + s.slice(last).toLowerCase();
+}
+
+/**
+ * One allowlist entry in Squid's dstdomain form: trimmed, lower-case, `*.example.com` written as
+ * `.example.com` (Squid's "this domain and its subdomains"), no trailing dot.
+ */
+export function normaliseDomain(domain: string): string {
+  let d = lowerOutsideTokens(domain.trim());
+  if (d.startsWith('*.')) {
+    d = d.slice(1);
+  }
+  if (d.endsWith('.') && d.length > 1) {
+    d = d.slice(0, -1);
+  }
+  return d;
+}
+
+const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
+
+/**
+ * Why an allowlist entry is not a domain Squid can match, or undefined when it is fine. Entries with
+ * CDK tokens are not checked (their value is known at deploy time only).
+ */
+export function domainProblem(domain: string): string | undefined {
+  if (hasToken(domain)) {
+    return undefined;
+  }
+  if (/\s/.test(domain.trim()) || domain.trim() === '') {
+    return domain.trim() === '' ? 'is an empty string' : `'${domain}' contains white space`;
+  }
+  const d = normaliseDomain(domain);
+  if (/[/:@?#]/.test(d) && !/^[0-9a-f:.]+$/.test(d)) {
+    return `'${domain}' is a URL, or has a port or credentials; give only the host name`;
+  }
+  const bare = d.startsWith('.') ? d.slice(1) : d;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bare) || bare.includes(':')) {
+    return `'${domain}' is an IP address; the allowlist matches DNS names only (IP destinations are refused)`;
+  }
+  if (bare.length === 0 || bare.length > 253) {
+    return `'${domain}' is not a DNS name (1 to 253 characters)`;
+  }
+  const labels = bare.split('.');
+  const bad = labels.find((l) => !LABEL.test(l));
+  if (bad !== undefined) {
+    return `'${domain}' is not a DNS name (the label '${bad}' is invalid; wildcards are allowed only as a leading '*.' or '.')`;
+  }
+  if (d.startsWith('.') && labels.length < 2) {
+    return `'${domain}' allows a whole top-level domain`;
+  }
+  return undefined;
+}
+
+/** True when dstdomain entry `a` matches every name entry `b` matches (`a` is `.x` and `b` is `x` or ends with `.x`). */
+export function domainCovers(a: string, b: string): boolean {
+  return a !== b && a.startsWith('.') && (b === a.slice(1) || b.endsWith(a));
+}
+
+/** Labels of an entry, a token marker counting as one. */
+function labelCount(d: string): number {
+  return d.replace(TOKEN_MARKER, 'T').replace(/^\./, '').split('.').length;
+}
+
+/**
+ * Normalise, de-duplicate, and drop every entry another one already covers: Squid refuses a dstdomain
+ * list that holds both `x` and `.x` (FATAL "Bungled"), or `a.x` before `.x`, and warns about `a.x`
+ * after `.x` (seen with `squid -k parse`, Squid 5.7). Comparison is textual, which is exact for
+ * identical token markers (`.s3.${Token[R]}...` covers `bucket.s3.${Token[R]}...` whatever R is).
+ * Wildcard entries come first, broadest first, so that an overlap only visible after deployment (a
+ * token against a literal) is at worst a warning; names keep their order.
+ */
+export function normaliseDomains(domains: string[]): string[] {
+  const unique = [...new Set(domains.map(normaliseDomain))];
+  const kept = unique.filter((d) => !unique.some((other) => domainCovers(other, d)));
+  const wildcards = kept.filter((d) => d.startsWith('.'))
+    .map((d, i) => ({ d, i, n: labelCount(d) }))
+    .sort((x, y) => x.n - y.n || x.i - y.i)
+    .map((x) => x.d);
+  return [...wildcards, ...kept.filter((d) => !d.startsWith('.'))];
+}
+
+/**
+ * The dual-stack DNS suffix of a partition, from its standard suffix (botocore/SDK partitions.json:
+ * aws and aws-us-gov `api.aws`, aws-cn `api.amazonwebservices.com.cn`). A token suffix is taken as
+ * commercial: China stacks need a concrete region in this library.
+ */
+export function dualStackSuffix(urlSuffix: string): string {
+  return urlSuffix === 'amazonaws.com.cn' ? 'api.amazonwebservices.com.cn' : 'api.aws';
+}
+
+/**
+ * What EKS nodes (and the kubectl provider, and self-managed nodes' cfn-signal) reach in AWS when NO
+ * VPC endpoint serves it: the regional APIs of the EKS user guide's "Deploy private clusters with
+ * limited internet access" list, which names one interface endpoint for each. A host that has an
+ * endpoint is in the cluster's NO_PROXY and never reaches the proxy.
+ *
+ * Public registries (docker.io, quay.io, ghcr.io, public.ecr.aws) are not included: add them with
+ * `allowedDomains`.
+ *
+ * @param region the region, or a token
+ * @param urlSuffix `amazonaws.com`, `amazonaws.com.cn`, or a token
+ */
+export function defaultEgressDomains(region: string, urlSuffix: string): string[] {
+  const r = `${region}.${urlSuffix}`;
+  return [
+    // EC2 API: nodeadm's DescribeInstances at boot (amazon-eks-ami, nodeadm) and the VPC CNI's ENI calls.
+    `ec2.${r}`,
+    // STS regional endpoint: IAM roles for service accounts; the kubectl provider's token.
+    `sts.${r}`,
+    // ECR API (authentication, manifests) and the registry (ACCOUNT.dkr.ecr.REGION...) (ECR user guide,
+    // "Amazon ECR interface VPC endpoints").
+    `api.ecr.${r}`,
+    `.dkr.ecr.${r}`,
+    // S3, regional and dual-stack: ECR image layers (prod-REGION-starport-layer-bucket, same ECR page)
+    // and the AL2023 package repositories (al2023-repos-REGION-*.s3.dualstack.REGION..., the mirrorlist
+    // of /etc/yum.repos.d/amazonlinux.repo). A domain rule cannot name buckets: this allows every bucket
+    // in the region; list exact hosts with includeDefaultDomains: false to narrow it.
+    `.s3.${r}`,
+    `.s3.dualstack.${r}`,
+    // EKS API: DescribeCluster (the kubectl provider, nodes without a pinned AMI bootstrap).
+    `eks.${r}`,
+    // EKS Auth for the Pod Identity agent: eks-auth.REGION.{dualStackDnsSuffix} in the SDK endpoint rules.
+    `eks-auth.${region}.${dualStackSuffix(urlSuffix)}`,
+    // Systems Manager agent and Session Manager (ssm, ssmmessages, ec2messages).
+    `ssm.${r}`,
+    `ssmmessages.${r}`,
+    `ec2messages.${r}`,
+    // CloudWatch Logs: Fluent Bit, the CloudWatch agent.
+    `logs.${r}`,
+    // CloudFormation: cfn-signal from self-managed nodes.
+    `cloudformation.${r}`,
+  ];
+}
+
+/**
+ * Render squid.conf for an egress proxy:
+ * - only ports 80 and 443, and CONNECT only to 443 (a tunnel to any other port is refused);
+ * - requests are refused on client address and destination name first, before any DNS lookup, so a
+ *   name outside the allowlist is never resolved (no DNS side channel through the proxy);
+ * - then destinations on the proxy itself (`to_localhost`, predefined) and link-local addresses
+ *   (the proxy's IMDS and the VPC resolver's fd00:ec2:: names) are refused, in case an allowed name
+ *   resolves there;
+ * - one `http_access allow` (client in the allowed CIDRs AND destination in the allowlist), then
+ *   `http_access deny all`;
+ * - no cache, no `Via` or `X-Forwarded-For` (the VPC's addresses do not leave), no version string;
+ * - a JSON access log.
+ */
+export function renderSquidConfig(input: SquidConfigInput): string {
+  const domains = normaliseDomains(input.allowedDomains);
+  if (domains.length === 0) {
+    throw new Error('renderSquidConfig: allowedDomains is empty');
+  }
+  if (input.allowedCidrs.length === 0) {
+    throw new Error('renderSquidConfig: allowedCidrs is empty');
+  }
+  const paths = { ...DEFAULT_SQUID_PATHS, ...definedOnly(input.paths ?? {}) };
+  const lines = [
+    '# squid.conf rendered by cdk-private-eks EgressProxy: an allowlisting forward proxy, not a cache.',
+    `http_port ${input.port}`,
+    ...(input.effectiveUser ? [`cache_effective_user ${input.effectiveUser}`] : []),
+    '',
+    '# Clients: the VPC.',
+    `acl egress_clients src ${input.allowedCidrs.join(' ')}`,
+    '# Destinations (a leading dot: the domain and its subdomains). -n: no reverse DNS for IP URLs,',
+    '# so an IP address never matches.',
+    ...wrap('acl egress_domains dstdomain -n', domains),
+    '# Link-local destinations: IMDS (169.254.169.254, fd00:ec2::254) and the VPC resolver (fd00:ec2::253).',
+    'acl egress_link_local dst 169.254.0.0/16 fe80::/10 fd00:ec2::/32',
+    'acl SSL_ports port 443',
+    'acl Safe_ports port 80 443',
+    '',
+    'http_access deny !Safe_ports',
+    'http_access deny CONNECT !SSL_ports',
+    'http_access deny manager',
+    'http_access deny !egress_clients',
+    'http_access deny !egress_domains',
+    'http_access deny to_localhost',
+    'http_access deny egress_link_local',
+    'http_access allow egress_clients egress_domains',
+    'http_access deny all',
+    '',
+    '# No caching, no disclosure of the clients or of Squid.',
+    'cache deny all',
+    'forwarded_for delete',
+    'via off',
+    'httpd_suppress_version_string on',
+    'pinger_enable off',
+    'netdb_filename none',
+    '',
+    ...(input.hostsFile ? [`hosts_file ${input.hostsFile}`] : []),
+    ...(input.dnsNameservers && input.dnsNameservers.length > 0 ? [`dns_nameservers ${input.dnsNameservers.join(' ')}`] : []),
+    `logformat ${ACCESS_LOG_FORMAT_NAME} ${ACCESS_LOG_FORMAT}`,
+    `access_log stdio:${paths.accessLog} logformat=${ACCESS_LOG_FORMAT_NAME}`,
+    `cache_log ${paths.cacheLog}`,
+    // logrotate rotates the files and `squid -k rotate` only reopens them (the squid package's
+    // logrotate script; squid.conf.documented, logfile_rotate).
+    'logfile_rotate 0',
+    `pid_filename ${paths.pidFile}`,
+    `coredump_dir ${paths.coredumpDir}`,
+    '',
+  ];
+  return lines.join('\n');
+}
+
+/** Split a long ACL over several lines of the same name (Squid adds them up). */
+function wrap(prefix: string, values: string[], max = 8): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < values.length; i += max) {
+    out.push(`${prefix} ${values.slice(i, i + max).join(' ')}`);
+  }
+  return out;
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
