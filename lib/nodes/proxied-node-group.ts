@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { invalid } from '../errors';
-import { acknowledgeNodeRolePolicies, checkFamilyVersion, checkNodeOptions, nodeArchitecture, nodeLaunchTemplate, nodeSizes } from '../private/node-common';
+import { acknowledgeNodeRolePolicies, nodeBasics, nodeLaunchTemplate, nodeSizes } from '../private/node-common';
 import { buildNodeUserData } from '../private/node-user-data';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
@@ -72,16 +72,12 @@ export class ProxiedNodeGroup extends Construct {
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
     const cluster = props.cluster;
-    this.family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
-    const family = this.family._spec;
-    const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
-    const arch = nodeArchitecture(this, instanceTypes);
-    checkFamilyVersion(this, family, cluster);
+    const { family: nodeFamily, spec: family, instanceTypes, arch } = nodeBasics(this, props, cluster);
+    this.family = nodeFamily;
     if (props.machineImage && props.amiType) {
       invalid(this, 'amiType', 'is set together with machineImage', 'Drop amiType: a node group on a custom AMI has none');
     }
     this.amiType = props.machineImage ? undefined : this.chooseAmiType(family, props.amiType, arch);
-    checkNodeOptions(this, props);
     cluster._checkNodeRoute(this);
 
     this.userData = buildNodeUserData(this, family, {

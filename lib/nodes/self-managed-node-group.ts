@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import { acknowledgeNodeRolePolicies, checkFamilyVersion, checkNodeOptions, nodeArchitecture, nodeLaunchTemplate, nodeSizes, taintStrings } from '../private/node-common';
+import { acknowledgeNodeRolePolicies, nodeBasics, nodeLaunchTemplate, nodeSizes, taintStrings } from '../private/node-common';
 import { acknowledgeNag } from '../private/nag';
 import { buildNodeUserData } from '../private/node-user-data';
 import { NodeFamily } from './node-family';
@@ -74,15 +74,11 @@ export class SelfManagedNodeGroup extends Construct {
   constructor(scope: Construct, id: string, props: SelfManagedNodeGroupProps) {
     super(scope, id);
     const cluster = props.cluster;
-    this.family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
-    const family = this.family._spec;
-    const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
+    const { family: nodeFamily, spec: family, instanceTypes, arch } = nodeBasics(this, props, cluster);
+    this.family = nodeFamily;
     if (instanceTypes.length !== 1) {
       invalid(this, 'instanceTypes', `has ${instanceTypes.length} instance types`, 'Give exactly one for a self-managed group, or use a managed ProxiedNodeGroup for several');
     }
-    const arch = nodeArchitecture(this, instanceTypes);
-    checkFamilyVersion(this, family, cluster);
-    checkNodeOptions(this, props);
     // Without a proxy, the ready signal needs the CloudFormation endpoint.
     cluster._checkNodeRoute(this, [EndpointService.CLOUDFORMATION]);
     const timeout = props.signalTimeout ?? Duration.minutes(15);

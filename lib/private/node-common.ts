@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { invalid } from '../errors';
+import { NodeFamily } from '../nodes/node-family';
 import { NodeOptions } from '../nodes/node-options';
 import { Arch, NodeFamilySpec } from '../nodes/user-data/family';
 import { acknowledgeNag, managedPolicyFinding } from './nag';
@@ -16,6 +17,24 @@ import { acknowledgeNag, managedPolicyFinding } from './nag';
 
 /** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
 export const NODE_ROLE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'];
+
+/** What both kinds of node group derive from their options first: family, instance types, architecture. */
+export interface NodeBasics {
+  readonly family: NodeFamily;
+  readonly spec: NodeFamilySpec;
+  readonly instanceTypes: ec2.InstanceType[];
+  readonly arch: Arch;
+}
+
+/** Defaults (AL2023, t3.medium) and the checks every node group runs on its options. */
+export function nodeBasics(scope: IConstruct, props: NodeOptions, cluster: PrivateEksCluster): NodeBasics {
+  const family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
+  const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
+  const arch = nodeArchitecture(scope, instanceTypes);
+  checkFamilyVersion(scope, family._spec, cluster);
+  checkNodeOptions(scope, props);
+  return { family, spec: family._spec, instanceTypes, arch };
+}
 
 /** The single CPU architecture of a list of instance types. */
 export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceType[]): Arch {

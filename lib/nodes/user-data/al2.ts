@@ -13,7 +13,7 @@
  * commit 0ab842803d82 (the last one before AL2 was removed from the repository in b22890309b36,
  * "chore: remove AL2 support (#2645)").
  */
-import { boothookFor, renderBoothook } from './boothook';
+import { boothookPart, sourceEtcEnvironment } from './boothook';
 import { compareVersions, ClusterBootstrap, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData, UserDataPart } from './family';
 import { kubeletFlags } from './nodeadm';
 import { renderReadySignal } from './ready-signal';
@@ -71,10 +71,7 @@ export const AL2: NodeFamilySpec = {
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
     if (input.proxy) {
-      parts.push({
-        contentType: 'text/cloud-boothook; charset="us-ascii"',
-        body: renderBoothook(boothookFor(input.proxy, '/etc/yum.conf', AL2_UNITS, ['amazon-ssm-agent'])),
-      });
+      parts.push(boothookPart(input.proxy, '/etc/yum.conf', AL2_UNITS, ['amazon-ssm-agent']));
     }
     // Without cluster details (managed nodes on the EKS AMI) EKS merges its own bootstrap call into the
     // launch template's user data; ours must not start or modify kubelet (EKS user guide, "Customize
@@ -119,12 +116,7 @@ export function renderBootstrapScript(cluster: ClusterBootstrap, kubelet?: Kubel
     'set -euo pipefail',
     '# The proxy for the AWS calls bootstrap.sh makes (e.g. max-pods-calculator.sh); the values are validated',
     '# to hold no spaces, quotes or $.',
-    'if [ -f /etc/environment ]; then',
-    '  set -a',
-    '  # shellcheck disable=SC1091',
-    '  . /etc/environment',
-    '  set +a',
-    'fi',
+    ...sourceEtcEnvironment(),
     `${AL2_BOOTSTRAP} ${args.join(' \\\n  ')}`,
     '',
   ].join('\n');

@@ -6,7 +6,7 @@
  * without the EKS API), and for self-managed nodes a part that signals CloudFormation when kubelet is
  * healthy.
  */
-import { boothookFor, renderBoothook } from './boothook';
+import { boothookPart } from './boothook';
 import { compareVersions, NodeBootstrapInput, NodeFamilySpec, RenderedUserData, UserDataPart } from './family';
 import { NODEADM_CONTENT_TYPE, renderNodeConfig } from './nodeadm';
 import { renderReadySignal } from './ready-signal';
@@ -35,10 +35,7 @@ export const AL2023: NodeFamilySpec = {
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
     if (input.proxy) {
-      parts.push({
-        contentType: 'text/cloud-boothook; charset="us-ascii"',
-        body: renderBoothook(boothookFor(input.proxy, '/etc/dnf/dnf.conf', AL2023_UNITS, ['amazon-ssm-agent'])),
-      });
+      parts.push(boothookPart(input.proxy, '/etc/dnf/dnf.conf', AL2023_UNITS, ['amazon-ssm-agent']));
     }
     if (input.proxy || input.cluster || input.kubelet) {
       parts.push({

@@ -1,5 +1,5 @@
 import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
-import type { NodeProxy } from './family';
+import type { NodeProxy, UserDataPart } from './family';
 
 /**
  * Input of the proxy boothook renderer.
@@ -36,6 +36,26 @@ export const PROXY_AUTH_PLACEHOLDER = '@@CDK_PRIVATE_EKS_PROXY_AUTH@@';
 /** A proxy URL with room for credentials: `http://host:port` -> `http://@@...@@@host:port`. */
 export function withAuthPlaceholder(url: string): string {
   return url.replace('://', `://${PROXY_AUTH_PLACEHOLDER}@`);
+}
+
+/** The `text/cloud-boothook` part of an Amazon Linux family. */
+export function boothookPart(proxy: NodeProxy, packageManagerConfig: string, units: string[], restartUnits: string[]): UserDataPart {
+  return {
+    contentType: 'text/cloud-boothook; charset="us-ascii"',
+    body: renderBoothook(boothookFor(proxy, packageManagerConfig, units, restartUnits)),
+  };
+}
+
+/** Shell lines that export the variables of /etc/environment (values are validated: no spaces, quotes or $). */
+export function sourceEtcEnvironment(): string[] {
+  return [
+    'if [ -f /etc/environment ]; then',
+    '  set -a',
+    '  # shellcheck disable=SC1091',
+    '  . /etc/environment',
+    '  set +a',
+    'fi',
+  ];
 }
 
 /** The shared boothook input for a node family: with credentials, the URLs carry the placeholder. */

@@ -12,6 +12,7 @@
  * Fixes the seed's `cfn-signal` call, which lost its line continuation and signalled `$?` of the wrong
  * command.
  */
+import { sourceEtcEnvironment } from './boothook';
 import { ReadySignal, UserDataPart } from './family';
 
 /** The name of the systemd unit that sends the signal. */
@@ -26,12 +27,7 @@ export function renderReadySignal(signal: ReadySignal, after: string[]): UserDat
     '#!/bin/bash',
     '# Wait for a healthy kubelet, then signal CloudFormation (success, or failure after the timeout).',
     'set -uo pipefail',
-    'if [ -f /etc/environment ]; then',
-    '  set -a',
-    '  # shellcheck disable=SC1091',
-    '  . /etc/environment',
-    '  set +a',
-    'fi',
+    ...sourceEtcEnvironment(),
     `deadline=$((SECONDS + ${signal.timeoutMinutes} * 60))`,
     'status=1',
     'while [ "$SECONDS" -lt "$deadline" ]; do',
