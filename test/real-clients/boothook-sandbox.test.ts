@@ -1,16 +1,17 @@
 /**
- * Check 3: the boothook, run twice as root in a sandbox (private mount, PID and network namespaces;
- * an overlay over /etc; a stub IMDSv2 on 169.254.169.254; recording stubs for systemctl,
- * cloud-init-per, dnf, yum, nodeadm). The first run writes one /etc/environment block, one dnf
- * proxy= line and the drop-ins and reloads systemd; the second run changes and reloads nothing.
- * The drop-ins are parsed by systemd itself (systemd-analyze verify) and by a strict syntax check.
+ * Check 3: every boothook (AL2023 and AL2), run twice as root in a sandbox (private mount, PID and
+ * network namespaces; an overlay over /etc; a stub IMDSv2 on 169.254.169.254; recording stubs for
+ * systemctl, cloud-init-per, dnf, yum, nodeadm). The first run writes one /etc/environment block, one
+ * proxy= line in the package manager's [main] (dnf.conf on AL2023, yum.conf on AL2) and the drop-ins
+ * of the family's units and reloads systemd; the second run changes and reloads nothing. The
+ * drop-ins are parsed by systemd itself (systemd-analyze verify) and by a strict syntax check.
+ * Groups of one deployment and family with byte-identical boothooks are run once.
  */
 import { renderSystemdDropIn } from '../../lib/proxy/render-environment';
-import { boothooks, cloudInitParts } from './support/cloudinit';
-import { cleanupSynth, deployments, launchTemplates } from './support/examples';
-import { NODECONFIG_CONTENT_TYPE, parseNodeConfig } from './support/nodeconfig';
+import { groupBoothook } from './support/cloudinit';
+import { allNodeGroups, cleanupSynth, manifests, NodeGroup } from './support/examples';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
-import { firstRunProblems, NODE_UNITS, runBoothookInSandbox, SandboxResult, secondRunNotes, secondRunProblems } from './support/sandbox';
+import { BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, SandboxResult, secondRunNotes, secondRunProblems } from './support/sandbox';
 import { strictDropInCheck, systemdParseDropIn } from './support/systemd';
 
 beforeAll(() => {
@@ -20,24 +21,43 @@ beforeAll(() => {
 });
 afterAll(() => cleanupSynth());
 
-/** The environment the NodeConfig part gives nodeadm: what every other consumer must match. */
-function nodeConfigEnv(userData: string): Record<string, string> {
-  const part = cloudInitParts(userData).find((p) => p.contentType === NODECONFIG_CONTENT_TYPE)!;
-  return parseNodeConfig(part.payload)[0].spec.instance.environment.default;
+/** The distinct boothooks: one entry per deployment, family and script text, with the groups sharing it. */
+function distinctBoothooks(): Array<{ label: string; family: 'AL2023' | 'AL2'; groups: NodeGroup[]; script: string }> {
+  const out: Array<{ label: string; family: 'AL2023' | 'AL2'; groups: NodeGroup[]; script: string }> = [];
+  for (const g of allNodeGroups((x) => x.format === 'mime' && x.d.example.hasProxy)) {
+    const script = groupBoothook(g);
+    if (script === undefined || g.spec.family === 'BOTTLEROCKET') {
+      throw new Error(`${g.label}: a proxied Amazon Linux group without a boothook`);
+    }
+    const same = out.find((o) => o.groups[0].d === g.d && o.family === g.spec.family && o.script === script);
+    if (same) {
+      same.groups.push(g);
+    } else {
+      out.push({ label: '', family: g.spec.family, groups: [g], script });
+    }
+  }
+  return out.map((o) => ({ ...o, label: `${o.groups[0].d.label} — ${o.family} boothook [${o.groups.map((g) => g.spec.id).join(', ')}]` }));
 }
 
-describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))('%s', (_label, d) => {
+const hooks = distinctBoothooks();
+
+test('the boothooks of both Amazon Linux families are covered', () => {
+  expect(new Set(hooks.map((h) => h.family))).toEqual(new Set(['AL2023', 'AL2']));
+});
+
+describe.each(hooks.map((h) => [h.label, h] as const))('%s', (_label, h) => {
+  const profile = BOOTHOOK_PROFILES[h.family];
   let result: SandboxResult;
   let env: Record<string, string>;
 
   beforeAll(() => {
-    const [{ script }] = boothooks(d);
-    env = nodeConfigEnv(launchTemplates(d)[0].userData!);
-    result = runBoothookInSandbox(script, 2, NODE_UNITS);
+    // What every other consumer must match: the ConfigMap the pods read (the NodeConfig's for AL2023, checked in cloud-init.test.ts).
+    env = manifests(h.groups[0].d).find((m) => m.kind === 'ConfigMap').data;
+    result = runBoothookInSandbox(h.script, 2, profile.units, profile);
   });
 
-  test('first run: one /etc/environment block, one dnf proxy= line in [main], drop-ins, daemon-reload', () => {
-    expect(firstRunProblems(result, env, env.HTTPS_PROXY)).toEqual([]);
+  test(`first run: one /etc/environment block, one proxy= line in [main] of /etc/${profile.packageManagerConfig}, drop-ins, daemon-reload`, () => {
+    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile)).toEqual([]);
     const first = result.runs[1];
     expect(first.calls.filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
     // Only the SSM agent runs before cloud-init's boothooks; containerd and kubelet start later.
@@ -52,11 +72,11 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
     const notes = secondRunNotes(result);
     if (notes.length > 0) {
       // Not a failure: same bytes, same inode, only the timestamp moved (e.g. `touch`).
-      console.warn(`${d.label}: ${notes.join('; ')}`);
+      console.warn(`${h.label}: ${notes.join('; ')}`);
     }
   });
 
-  test.each(NODE_UNITS)('drop-in for %s passes the strict syntax check and carries the environment', (unit) => {
+  test.each(profile.units)('drop-in for %s passes the strict syntax check and carries the environment', (unit) => {
     const files = Object.entries(result.runs[2].files).filter(([p]) => p.startsWith(`systemd/system/${unit}.service.d/`));
     expect(files).toHaveLength(1);
     const check = strictDropInCheck(files[0][1]);
@@ -64,7 +84,7 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
     expect(check.environment).toEqual(env);
   });
 
-  test.each(NODE_UNITS)('systemd-analyze verify (in the sandbox) loads the %s drop-in without complaint', (unit) => {
+  test.each(profile.units)('systemd-analyze verify (in the sandbox) loads the %s drop-in without complaint', (unit) => {
     const parsed = result.systemd[unit];
     expect(parsed.complaints).toEqual([]);
     expect(parsed.rc).toBe(0);

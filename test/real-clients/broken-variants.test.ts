@@ -3,13 +3,15 @@
  * and asserts that the same checker the real tests use reports it.
  */
 import * as path from 'path';
-import { boothooks } from './support/cloudinit';
-import { cleanupSynth, deployments, networkOf, patches } from './support/examples';
+import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './support/bottlerocket';
+import { baseType, boothooks, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
+import { allNodeGroups, cleanupSynth, clusterOf, deployments, networkOf, nodeGroups, patches, roleMaySignal } from './support/examples';
 import { generatedEtcEnvironment } from './support/generated';
 import { applyPatchProblems, fixture, kubectlPatch } from './support/kube';
+import { argvProblems, runNodeParts, signalProblems, SIGNAL_PROGRAM } from './support/node-parts';
 import { PYTHON, removeDir, requireCloudInit, requireRoot, requireTools, tempDir } from './support/proc';
-import { probes, resolverMatrix } from './support/resolvers';
-import { firstRunProblems, runBoothookInSandbox, secondRunProblems } from './support/sandbox';
+import { ipv4, probes, resolverMatrix } from './support/resolvers';
+import { BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, secondRunProblems } from './support/sandbox';
 
 const GO_DIR = path.join(__dirname, 'go');
 const main = deployments((e) => e.key === 'proxy-cluster').find((d) => d.region === 'us-east-1')!;
@@ -17,7 +19,7 @@ let goCache: string;
 
 beforeAll(() => {
   requireRoot();
-  requireTools('unshare', 'ip', 'mount', 'go', 'curl', 'kubectl', PYTHON);
+  requireTools('unshare', 'ip', 'mount', 'go', 'curl', 'kubectl', 'systemd-analyze', PYTHON);
   requireCloudInit();
   goCache = tempDir('gocache');
 });
@@ -35,6 +37,19 @@ test('a boothook with a non-idempotent line fails the twice-run check', () => {
   expect(problems).toContainEqual(expect.stringMatching(/^\/etc\/environment changed in run 2/));
   // The unbroken script passes the same check (same sandbox, same checker).
   expect(secondRunProblems(runBoothookInSandbox(script, 2))).toEqual([]);
+});
+
+test('an AL2023 boothook on an AL2 node fails the AL2 checks (no yum.conf proxy, no docker or sandbox-image drop-in)', () => {
+  const [{ script }] = boothooks(main);
+  const result = runBoothookInSandbox(script, 1, [], BOOTHOOK_PROFILES.AL2);
+  expect(result.runs[1].rc).toBe(0);
+  const problems = firstRunProblems(result, {}, 'http://proxy.corp.example:3128', BOOTHOOK_PROFILES.AL2);
+  // (It leaves /etc/dnf alone: it only edits dnf.conf when the file exists.)
+  expect(problems).toEqual([
+    expect.stringMatching(/^yum\.conf has 0 proxy= lines, expected one/),
+    'no drop-in under /etc/systemd/system/docker.service.d/',
+    'no drop-in under /etc/systemd/system/sandbox-image.service.d/',
+  ]);
 });
 
 test('the sandbox IMDS stub serves IMDSv2 and the check flags a request without a token', () => {
@@ -58,7 +73,7 @@ test('the sandbox IMDS stub serves IMDSv2 and the check flags a request without 
 });
 
 test('a NO_PROXY missing one endpoint host fails the resolver check, for all three clients', () => {
-  const env = generatedEtcEnvironment(main);
+  const env = generatedEtcEnvironment(nodeGroups(main)[0]);
   const missing = `sts.${main.region}.${main.urlSuffix}`;
   const drop = (v: string) => v.split(',').filter((e) => e !== missing).join(',');
   expect(drop(env.NO_PROXY)).not.toBe(env.NO_PROXY);
@@ -68,6 +83,75 @@ test('a NO_PROXY missing one endpoint host fails the resolver check, for all thr
   expect(failing.map((r) => r.host)).toEqual([missing]);
   expect(failing[0].mismatches).toEqual(['go', 'curl', 'python']);
   expect(failing[0].actual).toEqual({ go: 'proxy', curl: 'proxy', python: 'proxy' });
+});
+
+test('a Bottlerocket no-proxy list missing one endpoint host fails the resolver check, for all three clients', () => {
+  const g = allNodeGroups((x) => x.spec.family === 'BOTTLEROCKET' && x.spec.management === 'self-managed')[0];
+  const settings = parseSettings(g);
+  const missing = `sts.${g.d.region}.${g.d.urlSuffix}`;
+  const list: string[] = settings.settings.network['no-proxy'];
+  expect(list).toContain(missing);
+  settings.settings.network['no-proxy'] = list.filter((e) => e !== missing);
+  const env = bottlerocketProxyEnv(effectiveSettings(settings));
+  const https = probes(g.d, networkOf(g.d)).filter((p) => p.url.startsWith('https://'));
+  const rows = resolverMatrix(env, https, GO_DIR, goCache);
+  const failing = rows.filter((r) => r.mismatches.length > 0);
+  expect(failing.map((r) => r.host)).toEqual([missing]);
+  expect(failing[0].actual).toEqual({ go: 'proxy', curl: 'proxy', python: 'proxy' });
+});
+
+test('the signal-permission check can fail: a managed group\'s role may not signal', () => {
+  const managed = allNodeGroups((x) => x.spec.management === 'managed' && x.d.example.key === 'node-families');
+  expect(managed.length).toBeGreaterThan(0);
+  expect(managed.map(roleMaySignal)).toEqual(managed.map(() => false));
+  expect(allNodeGroups((x) => x.spec.management === 'self-managed').map(roleMaySignal)).toEqual([true, true, true]);
+});
+
+describe('broken self-managed AL2 parts fail the node-parts checks', () => {
+  const g = allNodeGroups((x) => x.spec.family === 'AL2' && x.spec.management === 'self-managed')[0];
+  const want = { stack: g.d.example.stackId, resource: g.owner.logicalId, region: g.d.region };
+  let result: ReturnType<typeof runNodeParts>;
+  let original: string;
+
+  beforeAll(() => {
+    const [bootstrap, signal] = groupParts(g).filter((p) => baseType(p.contentType) === 'text/x-shellscript').map((p) => p.payload);
+    original = quotedHeredocs(signal)[0].body;
+    // bootstrap.sh: one flag given twice. Signal program: the cfn-signal call without --resource.
+    // Unit: ExecStart pointing at a program that is not there.
+    const brokenBootstrap = bootstrap.replace(/--dns-cluster-ip '([^']+)'/, `--dns-cluster-ip '$1' \\\n  --dns-cluster-ip '10.0.0.2'`);
+    const brokenSignal = signal.replace(/ --resource '[^']+'/, '').replace(`ExecStart=${SIGNAL_PROGRAM}`, `ExecStart=${SIGNAL_PROGRAM}-missing`);
+    expect(brokenBootstrap).not.toBe(bootstrap);
+    expect(brokenSignal.split('--resource').length).toBe(1);
+    result = runNodeParts(BOOTHOOK_PROFILES.AL2, [
+      { name: 'boothook', script: groupBoothook(g)! },
+      { name: 'bootstrap', script: brokenBootstrap },
+      { name: 'signal', script: brokenSignal },
+    ], [
+      { name: 'broken', healthz: true, program: 'installed' },
+      { name: 'original', healthz: true, program: { script: original } },
+    ]);
+  });
+
+  test('a bootstrap.sh flag given twice', () => {
+    const c = clusterOf(g.d);
+    const calls = result.parts.flatMap((p) => p.bootstrap);
+    expect(calls).toHaveLength(1);
+    expect(argvProblems(calls[0].argv, [c.name], {
+      '--apiserver-endpoint': c.endpoint,
+      '--b64-cluster-ca': c.certificateAuthority,
+      '--dns-cluster-ip': ipv4(c.serviceCidr, 10),
+    })).toEqual(['--dns-cluster-ip given 2 times, expected once']);
+  });
+
+  test('a cfn-signal call without --resource (the unbroken program passes the same check)', () => {
+    expect(signalProblems(result.runs.broken.cfnSignal, 0, want)).toEqual(['cfn-signal: --resource given 0 times, expected once']);
+    expect(signalProblems(result.runs.original.cfnSignal, 0, want)).toEqual([]);
+  });
+
+  test('a unit whose ExecStart program does not exist: systemd-analyze verify rejects it', () => {
+    expect(result.verify!.rc).not.toBe(0);
+    expect(result.verify!.err).toContain(`${SIGNAL_PROGRAM}-missing`);
+  });
 });
 
 describe('a patch that drops existing env fails the patch check', () => {

@@ -1,10 +1,18 @@
 /**
- * Check 1: the launch templates' user data, read by cloud-init 22.4's own MIME processing
- * (cloudinit.user_data.UserDataProcessor + cloudinit.handlers.walk), has a text/cloud-boothook part
- * that cloud-init runs as a boothook and an application/node.eks.aws part with a valid NodeConfig.
+ * Check 1: every launch template of every example is a declared node group, classified by its
+ * family: Amazon Linux user data is MIME, read by cloud-init 22.4's own MIME processing
+ * (cloudinit.user_data.UserDataProcessor + cloudinit.handlers.walk), with exactly the parts its family
+ * and management need; Bottlerocket user data is a bare TOML document (see bottlerocket-settings.test.ts).
+ *
+ * Expected parts:
+ * - AL2023 managed: boothook + NodeConfig (no cluster fields: EKS merges them);
+ * - AL2023 pinned AMI: boothook + NodeConfig with spec.cluster;
+ * - AL2023 self-managed: boothook + NodeConfig with spec.cluster and kubelet flags + the signal part;
+ * - AL2 managed: boothook only (EKS merges its bootstrap.sh call);
+ * - AL2 self-managed: boothook + bootstrap.sh part + the signal part.
  */
-import { cloudInitParts } from './support/cloudinit';
-import { cleanupSynth, deployments, launchTemplates, manifests } from './support/examples';
+import { baseType, cloudInitParts, groupParts, quotedHeredocs, UserDataPart } from './support/cloudinit';
+import { cleanupSynth, clusterOf, deployments, formatOfFamily, manifests, NodeGroup, nodeGroups } from './support/examples';
 import { NODECONFIG_CONTENT_TYPE, parseNodeConfig } from './support/nodeconfig';
 import { requireCloudInit } from './support/proc';
 import { PROXY_VARIABLES } from './support/sandbox';
@@ -12,59 +20,152 @@ import { PROXY_VARIABLES } from './support/sandbox';
 beforeAll(() => requireCloudInit());
 afterAll(() => cleanupSynth());
 
-const proxied = deployments((e) => e.hasProxy);
+const BOOTHOOK = 'text/cloud-boothook';
+const SHELL = 'text/x-shellscript';
+const SIGNAL_PROGRAM = '/usr/local/bin/cdk-private-eks-ready-signal';
+const SIGNAL_UNIT = '/etc/systemd/system/cdk-private-eks-ready-signal.service';
 
-describe.each(proxied.map((d) => [d.label, d] as const))('%s', (_label, d) => {
-  const lts = launchTemplates(d);
+/** The parts a group must have, in order, from its family and management. */
+function expectedParts(g: NodeGroup): string[] {
+  const { family, management } = g.spec;
+  if (family === 'AL2023') {
+    return [BOOTHOOK, NODECONFIG_CONTENT_TYPE, ...(management === 'self-managed' ? [SHELL] : [])];
+  }
+  return [BOOTHOOK, ...(management !== 'managed' ? [SHELL] : []), ...(management === 'self-managed' ? [SHELL] : [])];
+}
 
-  test('has one launch template with user data', () => {
-    expect(lts).toHaveLength(1);
-    expect(lts[0].userData).toBeDefined();
+/** Kubelet flags for the example's labels and taints, written down from kubelet's flag syntax. */
+function kubeletFlags(g: NodeGroup): string[] {
+  const flags: string[] = [];
+  const labels = Object.entries(g.spec.labels ?? {});
+  if (labels.length > 0) {
+    flags.push(`--node-labels=${labels.map(([k, v]) => `${k}=${v}`).join(',')}`);
+  }
+  if ((g.spec.taints ?? []).length > 0) {
+    flags.push(`--register-with-taints=${g.spec.taints!.join(',')}`);
+  }
+  return flags;
+}
+
+describe.each(deployments().map((d) => [d.label, d] as const))('%s', (_label, d) => {
+  const groups = nodeGroups(d);
+
+  test('every launch template is a declared group; template and user data agree with its family', () => {
+    expect(groups.map((g) => g.spec.id).sort()).toEqual(d.example.groups.map((g) => g.id).sort());
+    for (const g of groups) {
+      expect({ group: g.spec.id, management: g.templateManagement }).toEqual({ group: g.spec.id, management: g.spec.management });
+      if (g.templateFamily !== undefined) {
+        expect({ group: g.spec.id, family: g.templateFamily }).toEqual({ group: g.spec.id, family: g.spec.family });
+      }
+      // Without a proxy, a managed group on the EKS AMI needs no user data at all.
+      const want = !d.example.hasProxy && g.spec.management === 'managed' ? 'none' : formatOfFamily(g.spec.family);
+      expect({ group: g.spec.id, format: g.format }).toEqual({ group: g.spec.id, format: want });
+    }
   });
+});
 
-  test('cloud-init finds a boothook part and a NodeConfig part', () => {
-    const parts = cloudInitParts(lts[0].userData!);
-    expect(parts.map((p) => p.contentType)).toEqual(['text/cloud-boothook', NODECONFIG_CONTENT_TYPE]);
+const mimeGroups = deployments().flatMap(nodeGroups).filter((g) => g.format === 'mime');
+
+describe.each(mimeGroups.map((g) => [g.label, g] as const))('%s', (_label, g) => {
+  let parts: UserDataPart[];
+  beforeAll(() => {
+    parts = groupParts(g);
+  });
+  const configMap = () => manifests(g.d).find((m) => m.kind === 'ConfigMap');
+
+  test(`cloud-init finds the parts of ${g.spec.family} ${g.spec.management}`, () => {
+    expect(parts.map((p) => baseType(p.contentType))).toEqual(expectedParts(g));
     const boothook = parts[0];
     // cloud-init writes the part to a file with mode 0700 and executes it: it needs a shebang.
     expect(boothook.boothookMode).toBe('0o700');
     expect(boothook.boothookScript).toMatch(/^#!\/bin\/bash\n/);
     expect(boothook.boothookScript).toBe(boothook.payload);
+    for (const p of parts.filter((x) => baseType(x.contentType) === SHELL)) {
+      // cloud-init runs text/x-shellscript parts as executables from scripts-user: a shebang too.
+      expect(p.payload).toMatch(/^#!\/bin\/bash\n/);
+    }
   });
 
-  test('the NodeConfig is nodeadm v1alpha1 with the proxy environment, same as the ConfigMap', () => {
-    const parts = cloudInitParts(lts[0].userData!);
-    const docs = parseNodeConfig(parts.find((p) => p.contentType === NODECONFIG_CONTENT_TYPE)!.payload);
-    expect(docs).toHaveLength(1);
-    const nc = docs[0];
-    expect(nc.apiVersion).toBe('node.eks.aws/v1alpha1');
-    expect(nc.kind).toBe('NodeConfig');
-    // A launch template without an AMI id: EKS merges the cluster fields, so the part must not set them.
-    expect(nc.spec.cluster).toBeUndefined();
-    const env = nc.spec.instance.environment.default;
-    expect(Object.keys(env).sort()).toEqual([...PROXY_VARIABLES].sort());
-    for (const v of Object.values(env)) {
-      expect(typeof v).toBe('string');
-      expect(v).not.toMatch(/\$\{Token|Fn::|\{"Ref"/);
-    }
-    expect(env.HTTP_PROXY).toBe(env.http_proxy);
-    expect(env.HTTPS_PROXY).toBe(env.https_proxy);
-    expect(env.NO_PROXY).toBe(env.no_proxy);
-    expect(env.NO_PROXY).toContain(`.${d.region}.eks.${d.urlSuffix}`);
-    const configMap = manifests(d).find((m) => m.kind === 'ConfigMap');
-    expect(configMap.data).toEqual(env);
+  if (g.spec.family === 'AL2023') {
+    test('the NodeConfig: nodeadm v1alpha1, the proxy environment (same as the ConfigMap), cluster and kubelet as the management needs', () => {
+      const docs = parseNodeConfig(parts.find((p) => p.contentType === NODECONFIG_CONTENT_TYPE)!.payload);
+      expect(docs).toHaveLength(1);
+      const nc = docs[0];
+      expect(nc.apiVersion).toBe('node.eks.aws/v1alpha1');
+      expect(nc.kind).toBe('NodeConfig');
+      if (g.spec.management === 'managed') {
+        // A launch template without an AMI id: EKS merges the cluster fields, so the part must not set them.
+        expect(nc.spec.cluster).toBeUndefined();
+      } else {
+        const c = clusterOf(g.d);
+        expect(nc.spec.cluster).toEqual({ name: c.name, apiServerEndpoint: c.endpoint, certificateAuthority: c.certificateAuthority, cidr: c.serviceCidr });
+      }
+      if (g.spec.management === 'self-managed') {
+        expect(nc.spec.kubelet).toEqual({ flags: kubeletFlags(g) });
+      } else {
+        expect(nc.spec.kubelet).toBeUndefined();
+      }
+      const env = nc.spec.instance.environment.default;
+      expect(Object.keys(env).sort()).toEqual([...PROXY_VARIABLES].sort());
+      for (const v of Object.values(env)) {
+        expect(typeof v).toBe('string');
+        expect(v).not.toMatch(/\$\{Token|Fn::|\{"Ref"/);
+      }
+      expect(env.HTTP_PROXY).toBe(env.http_proxy);
+      expect(env.HTTPS_PROXY).toBe(env.https_proxy);
+      expect(env.NO_PROXY).toBe(env.no_proxy);
+      expect(env.NO_PROXY).toContain(`.${g.d.region}.eks.${g.d.urlSuffix}`);
+      expect(configMap().data).toEqual(env);
+    });
+  }
+
+  if (g.spec.family === 'AL2' && g.spec.management !== 'managed') {
+    test('the bootstrap part calls /etc/eks/bootstrap.sh with the cluster details (argv checked in node-parts-sandbox)', () => {
+      const script = parts[1].payload;
+      const calls = script.split('\n').filter((l) => l.includes('/etc/eks/bootstrap.sh'));
+      expect(calls).toHaveLength(1);
+      expect(calls[0]).toMatch(/^\/etc\/eks\/bootstrap\.sh /);
+      for (const flag of ['--apiserver-endpoint', '--b64-cluster-ca', '--dns-cluster-ip']) {
+        expect(script.split(flag).length - 1).toBe(1);
+      }
+    });
+  }
+
+  if (g.spec.management === 'self-managed') {
+    test('the signal part installs the signal program and its unit with quoted here-documents', () => {
+      const signal = parts[parts.length - 1].payload;
+      const files = quotedHeredocs(signal);
+      expect(files.map((f) => f.path)).toEqual([SIGNAL_PROGRAM, SIGNAL_UNIT]);
+      expect(files[0].body).toMatch(/^#!\/bin\/bash\n/);
+      expect(files[0].body).toContain('/opt/aws/bin/cfn-signal');
+      expect(files[1].body).toContain(`ExecStart=${SIGNAL_PROGRAM}\n`);
+    });
+  }
+});
+
+describe('Bottlerocket user data is not MIME', () => {
+  const bottlerocket = deployments().flatMap(nodeGroups).filter((g) => g.spec.family === 'BOTTLEROCKET');
+
+  test('there are Bottlerocket groups, managed and self-managed', () => {
+    expect(new Set(bottlerocket.map((g) => g.spec.management))).toEqual(new Set(['managed', 'self-managed']));
+  });
+
+  test.each(bottlerocket.map((g) => [g.label, g] as const))('%s: a bare TOML document, no MIME headers', (_l, g) => {
+    expect(g.format).toBe('toml');
+    expect(g.userData).not.toMatch(/^(Content-Type|MIME-Version):/im);
+    expect(g.userData).toMatch(/^\[settings\./);
   });
 });
 
 describe('closed-network (no proxy)', () => {
   test.each(deployments((e) => !e.hasProxy).map((d) => [d.label, d] as const))('%s: no proxy parts in user data', (_l, d) => {
-    for (const lt of launchTemplates(d)) {
-      if (lt.userData === undefined) {
+    for (const g of nodeGroups(d)) {
+      if (g.userData === undefined) {
         continue;
       }
-      const parts = cloudInitParts(lt.userData);
+      const parts = cloudInitParts(g.userData);
       expect(parts.filter((p) => p.contentType === 'text/cloud-boothook' || p.contentType === NODECONFIG_CONTENT_TYPE)).toEqual([]);
-      expect(lt.userData).not.toMatch(/proxy/i);
+      expect(g.userData).not.toMatch(/proxy/i);
     }
   });
 });

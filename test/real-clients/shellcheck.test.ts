@@ -1,9 +1,10 @@
 /**
- * Check 2: every generated shell script (the boothook, as cloud-init writes it) passes
- * `shellcheck -S warning -s bash`.
+ * Check 2: every generated shell script passes `shellcheck -S warning -s bash`: each boothook (as
+ * cloud-init writes it), each text/x-shellscript part (the AL2 bootstrap.sh call, the ready-signal
+ * installer), and each script those parts install with a here-document (the ready-signal program).
  */
-import { boothooks } from './support/cloudinit';
-import { cleanupSynth, deployments } from './support/examples';
+import { baseType, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
+import { allNodeGroups, cleanupSynth } from './support/examples';
 import { requireCloudInit, requireTools, run } from './support/proc';
 
 beforeAll(() => {
@@ -21,14 +22,42 @@ function shellcheckFindings(script: string): string[] {
   return r.stdout.split('\n').filter(Boolean);
 }
 
-const proxied = deployments((e) => e.hasProxy);
+interface Script {
+  readonly label: string;
+  readonly kind: 'boothook' | 'x-shellscript part' | 'installed program';
+  readonly script: string;
+}
 
-test.each(proxied.map((d) => [d.label, d] as const))('%s: boothook passes shellcheck -S warning -s bash', (_l, d) => {
-  const scripts = boothooks(d);
-  expect(scripts.length).toBeGreaterThan(0);
-  for (const { script } of scripts) {
-    expect(shellcheckFindings(script)).toEqual([]);
+/** Every shell script of every MIME user data. */
+function scripts(): Script[] {
+  const out: Script[] = [];
+  for (const g of allNodeGroups((x) => x.format === 'mime')) {
+    const boothook = groupBoothook(g);
+    if (boothook !== undefined) {
+      out.push({ label: `${g.label}: boothook`, kind: 'boothook', script: boothook });
+    }
+    groupParts(g).filter((p) => baseType(p.contentType) === 'text/x-shellscript').forEach((p) => {
+      out.push({ label: `${g.label}: ${p.filename} (text/x-shellscript)`, kind: 'x-shellscript part', script: p.payload });
+      for (const f of quotedHeredocs(p.payload).filter((h) => h.body.startsWith('#!'))) {
+        out.push({ label: `${g.label}: ${f.path} (written by ${p.filename})`, kind: 'installed program', script: f.body });
+      }
+    });
   }
+  return out;
+}
+
+const all = scripts();
+
+test('every kind of script is covered', () => {
+  expect(new Set(all.map((s) => s.kind))).toEqual(new Set(['boothook', 'x-shellscript part', 'installed program']));
+  // The AL2 bootstrap.sh call and both ready-signal programs are among them.
+  expect(all.filter((s) => s.script.includes('/etc/eks/bootstrap.sh ')).length).toBeGreaterThan(0);
+  expect(all.filter((s) => s.kind === 'installed program' && s.script.includes('/opt/aws/bin/cfn-signal')).length).toBe(2);
+});
+
+test.each(all.map((s) => [s.label, s] as const))('%s passes shellcheck -S warning -s bash', (_l, s) => {
+  expect(s.script).toMatch(/^#!\/bin\/bash\n/);
+  expect(shellcheckFindings(s.script)).toEqual([]);
 });
 
 test('the check can fail: shellcheck flags an unquoted expansion', () => {

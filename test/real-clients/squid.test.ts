@@ -1,16 +1,18 @@
 /**
- * Check 5: a real Squid on the path. Clients configured ONLY from the generated /etc/environment
- * (the proxy URL pointed at a local Squid) reach an allowed public name through Squid, are refused
- * a denied one by Squid, and go straight to the origin for every NO_PROXY host, which never shows
- * up in Squid's access.log. Everything runs in one private network namespace.
+ * Check 5: a real Squid on the path. Clients configured ONLY from the environment a node family
+ * really gets (the generated /etc/environment on Amazon Linux; Bottlerocket's proxy.env, whose
+ * HTTPS_PROXY has no scheme), with the proxy pointed at a local Squid, reach an allowed public name
+ * through Squid, are refused a denied one by Squid, and go straight to the origin for every NO_PROXY
+ * host, which never shows up in Squid's access.log. Bottlerocket sets no HTTP proxy, so its clients
+ * are only given HTTPS URLs. Everything runs in one private network namespace.
  */
 import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './support/intrinsics';
-import { cleanupSynth, deployments, Deployment, networkOf } from './support/examples';
-import { generatedEtcEnvironment } from './support/generated';
+import { cleanupSynth, deployments, Deployment, endpointServiceNames, networkOf } from './support/examples';
+import { familyEnvironment, familyEnvironments } from './support/generated';
 import { removeDir, requireCloudInit, requireRoot, requireTools, tempDir, waitFor } from './support/proc';
 import { goEnvironment, ipv4 } from './support/resolvers';
-import { AccessLogEntry, DIRECT_ADDRESS, FetchResult, pointAtSquid, SquidLab, VIA_SQUID_ADDRESS } from './support/squid';
+import { AccessLogEntry, DIRECT_ADDRESS, FetchResult, pointAtSquid, SQUID_ADDRESS, SquidLab, VIA_SQUID_ADDRESS } from './support/squid';
 
 const GO_DIR = path.join(__dirname, 'go');
 const proxied = deployments((e) => e.hasProxy);
@@ -39,7 +41,8 @@ function directUrls(d: Deployment): Array<{ url: string; host: string; local: st
     `my-bucket.s3.${R}.${S}`,
     `my-bucket.s3.dualstack.${R}.${S}`,
     `${nodeName}.${R}.compute.internal`,
-    ...(d.example.key === 'proxy-cluster' ? ['git.corp.example'] : []),
+    ...(endpointServiceNames(d).some((n) => n.endsWith('.cloudformation')) ? [`cloudformation.${R}.${S}`] : []),
+    ...(d.example.userNoProxyHost ? [d.example.userNoProxyHost] : []),
   ];
   return [
     ...names.map((host) => ({ url: `https://${host}/`, host, local: DIRECT_ADDRESS })),
@@ -83,28 +86,40 @@ function fetchWith(client: ClientName, env: Record<string, string>, urls: string
 const matches = (e: AccessLogEntry, want: Partial<AccessLogEntry>) =>
   Object.entries(want).every(([k, v]) => (e as any)[k] === v);
 
-describe.each(proxied.map((d) => [d.label, d] as const))('%s', (_label, d) => {
+const environments = proxied.flatMap(familyEnvironments);
+
+describe.each(environments.map((fe) => [fe.label, fe] as const))('%s', (_label, fe) => {
+  const d = fe.d;
+  // Bottlerocket has no HTTP proxy: its clients are only given HTTPS URLs.
+  const httpsOnly = fe.family === 'BOTTLEROCKET';
+  const keep = <T extends { url: string }>(list: T[]) => list.filter((u) => !httpsOnly || u.url.startsWith('https://'));
   let env: Record<string, string>;
   beforeAll(() => {
-    env = pointAtSquid(generatedEtcEnvironment(d));
+    env = pointAtSquid(familyEnvironment(fe));
   });
 
   test.each(['curl', 'go', 'python'] as ClientName[])('%s: allowed via Squid, denied by Squid, NO_PROXY hosts never touch Squid', async (client) => {
-    const direct = directUrls(d);
-    const urls = [...ALLOWED.map((a) => a.url), ...DENIED.map((x) => x.url), ...direct.map((x) => x.url)];
+    const direct = keep(directUrls(d));
+    const allowed = keep(ALLOWED);
+    const denied = keep(DENIED);
+    const urls = [...allowed.map((a) => a.url), ...denied.map((x) => x.url), ...direct.map((x) => x.url)];
+    if (httpsOnly) {
+      // Bottlerocket's form, kept: host:port without a scheme, and no HTTP proxy at all.
+      expect([env.HTTPS_PROXY, env.https_proxy, env.HTTP_PROXY, env.http_proxy]).toEqual([SQUID_ADDRESS, SQUID_ADDRESS, undefined, undefined]);
+    }
     const logBefore = lab.accessLog().length;
     const upstreamBefore = lab.upstreamLog().length;
     const results = fetchWith(client, env, urls);
     expect(results.map((r) => r.url)).toEqual(urls);
     const byUrl = new Map(results.map((r) => [r.url, r]));
-    // Squid writes a tunnel's line when it closes: wait (bounded) for the four proxied requests.
-    await waitFor('Squid access.log lines', () => lab.accessLog().length >= logBefore + ALLOWED.length + DENIED.length, 5_000);
+    // Squid writes a tunnel's line when it closes: wait (bounded) for the proxied requests.
+    await waitFor('Squid access.log lines', () => lab.accessLog().length >= logBefore + allowed.length + denied.length, 5_000);
     await new Promise((r) => setTimeout(r, 200));
     const entries = lab.accessLog().slice(logBefore);
     const upstream = lab.upstreamLog().slice(upstreamBefore);
     const problems: string[] = [];
 
-    for (const a of ALLOWED) {
+    for (const a of allowed) {
       const r = byUrl.get(a.url)!;
       if (r.status !== 200 || !r.body.startsWith(`upstream-ok ${a.host}`)) {
         problems.push(`${a.url}: expected 200 from the origin through Squid, got ${r.status} ${r.error}`);
@@ -116,7 +131,7 @@ describe.each(proxied.map((d) => [d.label, d] as const))('%s', (_label, d) => {
         problems.push(`${a.url}: the origin did not see the request arrive from Squid`);
       }
     }
-    for (const x of DENIED) {
+    for (const x of denied) {
       const r = byUrl.get(x.url)!;
       if (r.status === 200) {
         problems.push(`${x.url}: a denied name answered 200`);

@@ -2,11 +2,12 @@
 # Runs a boothook N times as root in a throw-away sandbox, the way cloud-init runs it on every boot.
 # Start it as:  unshare --mount --pid --net --fork --mount-proc bash boothook-sandbox.sh WORK [RUNS [UNITS]]
 #
-# WORK must hold: boothook (the script cloud-init writes), seed/environment, seed/dnf.conf.
+# WORK must hold: boothook (the script cloud-init writes) and seed/etc/ (files copied into /etc
+# first: /etc/environment and the package manager's configuration, /etc/dnf/dnf.conf or /etc/yum.conf).
 # Inside the new namespaces:
 #   - network: only loopback, plus 169.254.169.254/32 on lo with a stub IMDSv2 server on port 80;
 #   - /etc: an overlay over the real /etc whose upper layer is a tmpfs, so nothing reaches the host;
-#     seeded with /etc/environment and /etc/dnf/dnf.conf, with no drop-ins for the node's units;
+#     seeded from seed/etc, with no drop-ins for any unit an Amazon Linux node's boothook configures;
 #   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm.
 # After each run i, WORK/run<i>/ holds: rc, stdout, stderr, calls.log (stub calls), imds.log (IMDS
 # requests made during the run), stat.txt (every changed path under /etc: type, mode, size, inode,
@@ -45,12 +46,13 @@ else
   echo overlay >"$WORK/etc-mode"
 fi
 
-# Seed: a known /etc/environment and dnf.conf; no drop-ins of our units.
-cp "$WORK/seed/environment" /etc/environment
-mkdir -p /etc/dnf
-cp "$WORK/seed/dnf.conf" /etc/dnf/dnf.conf
-chmod 0644 /etc/environment /etc/dnf/dnf.conf
-for unit in containerd kubelet amazon-ssm-agent; do
+# Seed: a known /etc/environment and package manager configuration; no drop-ins of our units.
+(cd "$WORK/seed/etc" && find . -type f -printf '%P\n') | while IFS= read -r f; do
+  mkdir -p "/etc/$(dirname "$f")"
+  cp "$WORK/seed/etc/$f" "/etc/$f"
+  chmod 0644 "/etc/$f"
+done
+for unit in docker containerd kubelet sandbox-image amazon-ssm-agent; do
   rm -rf "/etc/systemd/system/$unit.service.d"
 done
 

@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { launchTemplates, Deployment } from './examples';
+import { launchTemplates, Deployment, NodeGroup } from './examples';
 import { PYTHON, removeDir, runOk, SUPPORT_DIR, tempDir } from './proc';
 
 export interface UserDataPart {
@@ -17,8 +17,19 @@ export interface UserDataPart {
   readonly boothookMode?: string;
 }
 
-/** Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk. */
+const partsCache = new Map<string, UserDataPart[]>();
+
+/** Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk (memoized). */
 export function cloudInitParts(userData: string): UserDataPart[] {
+  let parts = partsCache.get(userData);
+  if (!parts) {
+    parts = splitWithCloudInit(userData);
+    partsCache.set(userData, parts);
+  }
+  return parts;
+}
+
+function splitWithCloudInit(userData: string): UserDataPart[] {
   const dir = tempDir('cloudinit');
   try {
     const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], { input: userData, timeout: 60_000 });
@@ -40,4 +51,48 @@ export function boothooks(d: Deployment): Array<{ logicalId: string; script: str
   return launchTemplates(d).flatMap((lt) => (lt.userData === undefined ? [] : cloudInitParts(lt.userData)
     .filter((p) => p.contentType === 'text/cloud-boothook' && p.boothookScript !== undefined)
     .map((p) => ({ logicalId: lt.logicalId, script: p.boothookScript! }))));
+}
+
+/** The parts of a node group's MIME user data, as cloud-init splits them. */
+export function groupParts(g: NodeGroup): UserDataPart[] {
+  if (g.format !== 'mime' || g.userData === undefined) {
+    throw new Error(`${g.label}: user data is ${g.format}, not MIME`);
+  }
+  return cloudInitParts(g.userData);
+}
+
+/** The content type without parameters, e.g. `text/x-shellscript`. */
+export function baseType(contentType: string): string {
+  return contentType.split(';')[0].trim().toLowerCase();
+}
+
+/** The boothook of a node group, as cloud-init writes it (undefined when it has none). */
+export function groupBoothook(g: NodeGroup): string | undefined {
+  const hooks = groupParts(g).filter((p) => p.contentType === 'text/cloud-boothook' && p.boothookScript !== undefined);
+  if (hooks.length > 1) {
+    throw new Error(`${g.label}: ${hooks.length} boothooks`);
+  }
+  return hooks[0]?.boothookScript;
+}
+
+/**
+ * The files a script writes with a quoted here-document (`cat >PATH <<'MARK'` ... `MARK`): the
+ * text bash writes, since a quoted delimiter means no expansion at all.
+ */
+export function quotedHeredocs(script: string): Array<{ path: string; body: string }> {
+  const out: Array<{ path: string; body: string }> = [];
+  const lines = script.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^cat >(\S+) <<'([A-Za-z_][A-Za-z0-9_]*)'$/.exec(lines[i]);
+    if (!m) {
+      continue;
+    }
+    const end = lines.findIndex((l, j) => j > i && l === m[2]);
+    if (end < 0) {
+      throw new Error(`here-document ${m[2]} is not terminated`);
+    }
+    out.push({ path: m[1], body: lines.slice(i + 1, end).join('\n') + '\n' });
+    i = end;
+  }
+  return out;
 }

@@ -7,14 +7,37 @@ import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { ChinaRegionStack } from '../../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../../examples/closed-network/app';
+import { Al2Stack, NodeFamiliesStack } from '../../../examples/node-families/app';
 import { ProxyClusterStack } from '../../../examples/proxy-cluster/app';
 import { IntrinsicResolver, partitionOf, resourcesOfType } from './intrinsics';
 import { removeDir, tempDir } from './proc';
 
+/** A node family the library supports. */
+export type Family = 'AL2023' | 'AL2' | 'BOTTLEROCKET';
+
+/**
+ * How a group's nodes join: `managed` (EKS managed node group on the EKS AMI: EKS merges the cluster
+ * details into the user data), `pinned` (managed node group on a custom AMI: the user data carries the
+ * cluster details) or `self-managed` (Auto Scaling group: cluster details, labels/taints, ready signal).
+ */
+export type Management = 'managed' | 'pinned' | 'self-managed';
+
+/** A node group an example declares, written down here from the example's source (not from the template). */
+export interface GroupSpec {
+  /** The construct id, e.g. `SelfManagedAl2023` (its launch template is `Cluster<id>LaunchTemplate<hash>`). */
+  readonly id: string;
+  readonly family: Family;
+  readonly management: Management;
+  /** Kubelet labels the example gives a self-managed group. */
+  readonly labels?: Record<string, string>;
+  /** Taints (`key=value:Effect`) the example gives a self-managed group. */
+  readonly taints?: string[];
+}
+
 /** One example app and the regions its template is resolved for. */
 export interface ExampleSpec {
-  /** The folder under examples/. */
-  readonly key: 'proxy-cluster' | 'closed-network' | 'china-region';
+  /** A unique name: the folder under examples/, or folder-variant when the folder exports several stacks. */
+  readonly key: 'proxy-cluster' | 'closed-network' | 'china-region' | 'node-families' | 'node-families-al2';
   /** The stack id the example's own app uses. */
   readonly stackId: string;
   /** Regions to resolve for: two commercial ones when env-agnostic, the stack's own when concrete. */
@@ -23,12 +46,43 @@ export interface ExampleSpec {
   readonly hasProxy: boolean;
   /** The account of a stack with a concrete environment. */
   readonly account?: string;
+  /** A host under the example's own NO_PROXY entry (e.g. `.corp.example`), which must go direct. */
+  readonly userNoProxyHost?: string;
+  /** Every node group of the example: each launch template of the template must be one of these. */
+  readonly groups: GroupSpec[];
 }
 
+const WORKERS: GroupSpec[] = [{ id: 'Workers', family: 'AL2023', management: 'managed' }];
+
 export const EXAMPLES: readonly ExampleSpec[] = [
-  { key: 'proxy-cluster', stackId: 'PrivateEksProxyExample', regions: ['us-east-1', 'eu-west-1'], hasProxy: true },
-  { key: 'closed-network', stackId: 'PrivateEksClosedNetworkExample', regions: ['us-east-1'], hasProxy: false },
-  { key: 'china-region', stackId: 'PrivateEksChinaExample', regions: ['cn-northwest-1'], hasProxy: true, account: '111122223333' },
+  { key: 'proxy-cluster', stackId: 'PrivateEksProxyExample', regions: ['us-east-1', 'eu-west-1'], hasProxy: true, userNoProxyHost: 'git.corp.example', groups: WORKERS },
+  { key: 'closed-network', stackId: 'PrivateEksClosedNetworkExample', regions: ['us-east-1'], hasProxy: false, groups: WORKERS },
+  { key: 'china-region', stackId: 'PrivateEksChinaExample', regions: ['cn-northwest-1'], hasProxy: true, account: '111122223333', groups: WORKERS },
+  {
+    key: 'node-families',
+    stackId: 'PrivateEksNodeFamiliesExample',
+    regions: ['us-east-1'],
+    hasProxy: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: [
+      { id: 'Al2023', family: 'AL2023', management: 'managed' },
+      { id: 'Bottlerocket', family: 'BOTTLEROCKET', management: 'managed' },
+      { id: 'Pinned', family: 'AL2023', management: 'pinned' },
+      { id: 'SelfManagedAl2023', family: 'AL2023', management: 'self-managed', labels: { pool: 'self-managed' } },
+      { id: 'SelfManagedBottlerocket', family: 'BOTTLEROCKET', management: 'self-managed', taints: ['dedicated=batch:NoSchedule'] },
+    ],
+  },
+  {
+    key: 'node-families-al2',
+    stackId: 'PrivateEksAl2Example',
+    regions: ['us-east-1'],
+    hasProxy: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: [
+      { id: 'Al2', family: 'AL2', management: 'managed' },
+      { id: 'SelfManagedAl2', family: 'AL2', management: 'self-managed' },
+    ],
+  },
 ];
 
 /** The account used for env-agnostic stacks (concrete stacks keep their own). */
@@ -39,7 +93,7 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
 let synthCache: { outdir: string; templates: Record<string, any> } | undefined;
 
 /**
- * Synthesize the three examples (asset staging off) into a temporary directory and read the
+ * Synthesize the examples (asset staging off) into a temporary directory and read the
  * `*.template.json` files back. Memoized for the test file; call `cleanupSynth()` in afterAll.
  */
 export function synthExamples(): Record<string, any> {
@@ -50,6 +104,8 @@ export function synthExamples(): Record<string, any> {
     new ProxyClusterStack(app, 'PrivateEksProxyExample');
     new ClosedNetworkStack(app, 'PrivateEksClosedNetworkExample');
     new ChinaRegionStack(app, 'PrivateEksChinaExample');
+    new NodeFamiliesStack(app, 'PrivateEksNodeFamiliesExample');
+    new Al2Stack(app, 'PrivateEksAl2Example');
     app.synth();
     const templates: Record<string, any> = {};
     for (const spec of EXAMPLES) {
@@ -148,4 +204,159 @@ export function networkOf(d: Deployment): { vpcCidr: string; serviceCidr: string
     vpcCidr: d.resolver.resolveString(vpcs[0][1].Properties.CidrBlock),
     serviceCidr: d.resolver.resolveString(clusters[0][1].Properties.KubernetesNetworkConfig.ServiceIpv4Cidr),
   };
+}
+
+/** The cluster's join details, resolved: what a node that joins without the EKS API must be given. */
+export interface ClusterFacts {
+  readonly logicalId: string;
+  readonly name: string;
+  /** https://... */
+  readonly endpoint: string;
+  /** Base64, as EKS returns it. */
+  readonly certificateAuthority: string;
+  readonly serviceCidr: string;
+}
+
+export function clusterOf(d: Deployment): ClusterFacts {
+  const clusters = resourcesOfType(d.template, 'AWS::EKS::Cluster');
+  if (clusters.length !== 1) {
+    throw new Error(`${d.label}: expected one cluster, found ${clusters.length}`);
+  }
+  const [logicalId] = clusters[0];
+  return {
+    logicalId,
+    name: d.resolver.resolveString({ Ref: logicalId }),
+    endpoint: d.resolver.resolveString({ 'Fn::GetAtt': [logicalId, 'Endpoint'] }),
+    certificateAuthority: d.resolver.resolveString({ 'Fn::GetAtt': [logicalId, 'CertificateAuthorityData'] }),
+    serviceCidr: networkOf(d).serviceCidr,
+  };
+}
+
+/** How the user data of a launch template is written. */
+export type UserDataFormat = 'mime' | 'toml' | 'none';
+
+/** One node group of a deployment: its launch template, who uses it, and what the template says it is. */
+export interface NodeGroup {
+  readonly d: Deployment;
+  readonly spec: GroupSpec;
+  /** e.g. `node-families @ us-east-1 / SelfManagedAl2023`. */
+  readonly label: string;
+  readonly launchTemplateId: string;
+  /** The AWS::EKS::Nodegroup or AWS::AutoScaling::AutoScalingGroup that uses the launch template. */
+  readonly owner: { readonly logicalId: string; readonly type: string };
+  /** The management the template shows: a Nodegroup with an AMI type, a Nodegroup on an image id, an ASG. */
+  readonly templateManagement: Management;
+  /** The family the template shows (AMI type, or the image's public SSM parameter), if it shows one. */
+  readonly templateFamily?: Family;
+  /** How the user data is written: MIME multi-part, a bare document (Bottlerocket TOML), or none. */
+  readonly format: UserDataFormat;
+  /** The user data, base64-decoded. */
+  readonly userData?: string;
+}
+
+/** The expected user-data format of a family: Amazon Linux reads MIME (cloud-init), Bottlerocket TOML. */
+export function formatOfFamily(family: Family): UserDataFormat {
+  return family === 'BOTTLEROCKET' ? 'toml' : 'mime';
+}
+
+function familyOfAmiType(amiType: string): Family | undefined {
+  if (amiType.startsWith('AL2023_')) {
+    return 'AL2023';
+  }
+  if (amiType.startsWith('AL2_')) {
+    return 'AL2';
+  }
+  return amiType.startsWith('BOTTLEROCKET_') ? 'BOTTLEROCKET' : undefined;
+}
+
+/** The family of a public AMI SSM parameter (EKS user guide / Bottlerocket QUICKSTART-EKS names). */
+function familyOfImageParameter(name: string): Family | undefined {
+  if (/^\/aws\/service\/eks\/optimized-ami\/[^/]+\/amazon-linux-2023\//.test(name)) {
+    return 'AL2023';
+  }
+  if (/^\/aws\/service\/eks\/optimized-ami\/[^/]+\/amazon-linux-2(-arm64)?\//.test(name)) {
+    return 'AL2';
+  }
+  return /^\/aws\/service\/bottlerocket\/aws-k8s-/.test(name) ? 'BOTTLEROCKET' : undefined;
+}
+
+/**
+ * Every launch template of a deployment, matched to the example's declared groups (by construct id)
+ * and to the resource that uses it. Throws when a launch template matches no declared group (a new
+ * group in the example must be added to EXAMPLES) or a declared group has no launch template.
+ */
+export function nodeGroups(d: Deployment): NodeGroup[] {
+  const owners = [
+    ...resourcesOfType(d.template, 'AWS::EKS::Nodegroup'),
+    ...resourcesOfType(d.template, 'AWS::AutoScaling::AutoScalingGroup'),
+  ];
+  const lts = launchTemplates(d);
+  const out: NodeGroup[] = [];
+  for (const lt of lts) {
+    const specs = d.example.groups.filter((g) => lt.logicalId.startsWith(`Cluster${g.id}LaunchTemplate`));
+    if (specs.length !== 1) {
+      throw new Error(`${d.label}: launch template ${lt.logicalId} matches ${specs.length} declared groups; declare every group in support/examples.ts`);
+    }
+    const spec = specs[0];
+    const users = owners.filter(([, r]) => {
+      const ref = r.Properties?.LaunchTemplate?.Id ?? r.Properties?.LaunchTemplate?.LaunchTemplateId;
+      return ref?.Ref === lt.logicalId;
+    });
+    if (users.length !== 1) {
+      throw new Error(`${d.label}: launch template ${lt.logicalId} is used by ${users.length} node groups, expected one`);
+    }
+    const [ownerId, owner] = users[0];
+    const ltData = d.template.Resources[lt.logicalId].Properties.LaunchTemplateData;
+    const image = ltData.ImageId === undefined ? undefined : d.resolver.resolveString(ltData.ImageId);
+    let templateManagement: Management;
+    let templateFamily: Family | undefined;
+    if (owner.Type === 'AWS::AutoScaling::AutoScalingGroup') {
+      templateManagement = 'self-managed';
+      templateFamily = image === undefined ? undefined : familyOfImageParameter(image);
+    } else if (owner.Properties.AmiType !== undefined) {
+      templateManagement = image === undefined ? 'managed' : 'pinned';
+      templateFamily = familyOfAmiType(owner.Properties.AmiType);
+    } else {
+      templateManagement = 'pinned';
+      templateFamily = image === undefined ? undefined : familyOfImageParameter(image);
+    }
+    const format: UserDataFormat = lt.userData === undefined ? 'none'
+      : /^Content-Type: multipart\//i.test(lt.userData) ? 'mime' : 'toml';
+    out.push({
+      d, spec, label: `${d.label} / ${spec.id}`, launchTemplateId: lt.logicalId,
+      owner: { logicalId: ownerId, type: owner.Type }, templateManagement, templateFamily, format, userData: lt.userData,
+    });
+  }
+  const missing = d.example.groups.filter((g) => !out.some((n) => n.spec === g));
+  if (missing.length > 0) {
+    throw new Error(`${d.label}: declared groups without a launch template: ${missing.map((g) => g.id).join(', ')}`);
+  }
+  return out;
+}
+
+/** Every node group of every (filtered) deployment. */
+export function allNodeGroups(filter: (g: NodeGroup) => boolean = () => true): NodeGroup[] {
+  return deployments().flatMap(nodeGroups).filter(filter);
+}
+
+/** The resolved service names of the deployment's VPC endpoints, e.g. `com.amazonaws.us-east-1.cloudformation`. */
+export function endpointServiceNames(d: Deployment): string[] {
+  return resourcesOfType(d.template, 'AWS::EC2::VPCEndpoint').map(([, r]) => d.resolver.resolveString(r.Properties.ServiceName));
+}
+
+/**
+ * Whether the instance role of a group's launch template may call cloudformation:SignalResource on
+ * the stack (cfn-signal and Bottlerocket's cfsignal sign with the instance role's credentials).
+ */
+export function roleMaySignal(g: NodeGroup): boolean {
+  const res = g.d.template.Resources;
+  const profileRef = res[g.launchTemplateId].Properties.LaunchTemplateData.IamInstanceProfile?.Arn?.['Fn::GetAtt']?.[0];
+  const roles: string[] = (res[profileRef]?.Properties?.Roles ?? []).map((r: any) => r.Ref);
+  const stackId = g.d.resolver.resolveString({ Ref: 'AWS::StackId' });
+  return resourcesOfType(g.d.template, 'AWS::IAM::Policy')
+    .filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => roles.includes(r.Ref)))
+    .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+    .some((s: any) => s.Effect === 'Allow'
+      && [s.Action].flat().includes('cloudformation:SignalResource')
+      && [s.Resource].flat().some((r: any) => ['*', stackId].includes(g.d.resolver.resolve(r))));
 }

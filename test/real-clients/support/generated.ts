@@ -1,19 +1,87 @@
 /**
- * The proxy environment as a node really gets it: the /etc/environment block the generated boothook
- * writes on its first run in the sandbox.
+ * The proxy environment as a node really gets it:
+ * - Amazon Linux (AL2023, AL2): the /etc/environment block the generated boothook writes on its
+ *   first run in the sandbox;
+ * - Bottlerocket: /etc/network/proxy.env as Bottlerocket renders it from the TOML settings.
  */
-import { boothooks } from './cloudinit';
-import { Deployment } from './examples';
-import { environmentBlock, runBoothookInSandbox } from './sandbox';
+import { effectiveSettings, bottlerocketProxyEnv, parseSettings } from './bottlerocket';
+import { groupBoothook } from './cloudinit';
+import { clusterOf, Deployment, Family, NodeGroup, nodeGroups } from './examples';
+import { BOOTHOOK_PROFILES, environmentBlock, runBoothookInSandbox } from './sandbox';
 
-export function generatedEtcEnvironment(d: Deployment): Record<string, string> {
-  const scripts = boothooks(d);
-  if (scripts.length !== 1) {
-    throw new Error(`${d.label}: expected one boothook, found ${scripts.length}`);
+const envCache = new Map<string, Record<string, string>>();
+
+/** The /etc/environment block an Amazon Linux group's boothook writes (one sandbox run, memoized by script). */
+export function generatedEtcEnvironment(g: NodeGroup): Record<string, string> {
+  if (g.spec.family === 'BOTTLEROCKET') {
+    throw new Error(`${g.label}: Bottlerocket has no /etc/environment; use nodeEnvironment`);
   }
-  const result = runBoothookInSandbox(scripts[0].script, 1);
-  if (result.runs[1].rc !== 0) {
-    throw new Error(`${d.label}: boothook failed: ${result.runs[1].stderr}`);
+  const script = groupBoothook(g);
+  if (script === undefined) {
+    throw new Error(`${g.label}: no boothook`);
   }
-  return environmentBlock(result.runs[1].files.environment);
+  const key = `${g.spec.family}\n${script}`;
+  let env = envCache.get(key);
+  if (!env) {
+    const result = runBoothookInSandbox(script, 1, [], BOOTHOOK_PROFILES[g.spec.family]);
+    if (result.runs[1].rc !== 0) {
+      throw new Error(`${g.label}: boothook failed: ${result.runs[1].stderr}`);
+    }
+    env = environmentBlock(result.runs[1].files.environment);
+    envCache.set(key, env);
+  }
+  return env;
+}
+
+/** The proxy environment of one group's nodes, whatever the family. */
+export function nodeEnvironment(g: NodeGroup): Record<string, string> {
+  if (g.spec.family !== 'BOTTLEROCKET') {
+    return generatedEtcEnvironment(g);
+  }
+  // Managed nodes on the EKS AMI: EKS merges the API server into the settings.
+  const eksApiServer = g.spec.management === 'managed' ? clusterOf(g.d).endpoint : undefined;
+  return bottlerocketProxyEnv(effectiveSettings(parseSettings(g), eksApiServer));
+}
+
+/** Where a family's processes read the proxy from. */
+export const ENVIRONMENT_SOURCE: Record<Family, string> = {
+  AL2023: '/etc/environment (boothook)',
+  AL2: '/etc/environment (boothook)',
+  BOTTLEROCKET: '/etc/network/proxy.env (Bottlerocket, from the TOML settings)',
+};
+
+/** The proxied node groups of a deployment, one entry per family (computing nothing yet). */
+export interface FamilyEnvironment {
+  readonly d: Deployment;
+  readonly family: Family;
+  readonly groups: NodeGroup[];
+  /** e.g. `node-families @ us-east-1 — BOTTLEROCKET /etc/network/proxy.env (...) [Bottlerocket, SelfManagedBottlerocket]`. */
+  readonly label: string;
+}
+
+export function familyEnvironments(d: Deployment): FamilyEnvironment[] {
+  const groups = nodeGroups(d).filter((g) => g.format !== 'none');
+  const families = [...new Set(groups.map((g) => g.spec.family))];
+  return families.map((family) => {
+    const members = groups.filter((g) => g.spec.family === family);
+    return {
+      d, family, groups: members,
+      label: `${d.label} — ${family} ${ENVIRONMENT_SOURCE[family]} [${members.map((g) => g.spec.id).join(', ')}]`,
+    };
+  });
+}
+
+/**
+ * The environment of a family's nodes in a deployment. Every group of the family must give the same
+ * environment (one NO_PROXY per cluster); throws when they differ.
+ */
+export function familyEnvironment(fe: FamilyEnvironment): Record<string, string> {
+  const envs = fe.groups.map((g) => ({ g, env: nodeEnvironment(g) }));
+  const first = JSON.stringify(envs[0].env);
+  const odd = envs.filter((e) => JSON.stringify(e.env) !== first);
+  if (odd.length > 0) {
+    throw new Error(`${fe.label}: groups disagree on the proxy environment: ${envs[0].g.spec.id} has ${first}, ` +
+      odd.map((e) => `${e.g.spec.id} has ${JSON.stringify(e.env)}`).join('; '));
+  }
+  return envs[0].env;
 }

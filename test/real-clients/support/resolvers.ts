@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
-import { Deployment } from './examples';
+import { Deployment, endpointServiceNames } from './examples';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './proc';
 
 export type Route = 'direct' | 'proxy';
@@ -96,9 +96,13 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
     { what: 'the internet', url: 'https://www.example.com/', expected: 'proxy' },
     { what: 'the internet (plain HTTP)', url: 'http://www.example.com/', expected: 'proxy' },
   ];
-  if (d.example.key === 'proxy-cluster') {
+  if (endpointServiceNames(d).some((n) => n.endsWith('.cloudformation'))) {
+    // With a CloudFormation interface endpoint, cfn-signal (self-managed nodes) must use it.
+    list.push({ what: 'CloudFormation (cfn-signal; VPC endpoint)', url: `https://cloudformation.${R}.${S}/`, expected: 'direct' });
+  }
+  if (d.example.userNoProxyHost) {
     // The example's own extra entry (.corp.example).
-    list.push({ what: 'corporate host (user entry .corp.example)', url: 'https://git.corp.example/', expected: 'direct' });
+    list.push({ what: 'corporate host (user entry .corp.example)', url: `https://${d.example.userNoProxyHost}/`, expected: 'direct' });
   }
   return list;
 }
@@ -254,4 +258,54 @@ export function renderTable(title: string, rows: Row[]): string {
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/** How one client spoke to a proxy given without a scheme. */
+export interface SchemeProbe {
+  readonly client: Client;
+  /** What the client's decision reports as the proxy (Go: the URL it made of it; curl: none; Python: the raw value). */
+  readonly decision: string;
+  /** The first request line the proxy received: `CONNECT host:443 ...` means plain HTTP to the proxy. */
+  readonly method: string;
+  readonly target: string;
+}
+
+/**
+ * Give each client an environment whose HTTPS_PROXY has no scheme and let it fetch an HTTPS URL
+ * through a recording proxy in a private network namespace (support/scheme-probe.sh). A client that
+ * took the value as an http:// proxy sends `CONNECT host:443`; one that took it as https:// would
+ * start TLS, which the recording proxy logs as a binary first line.
+ */
+export function schemelessProxyProbe(env: Record<string, string>, goDir: string, goCache: string): SchemeProbe[] {
+  requireRoot();
+  requireTools('unshare', 'ip', 'mount', 'curl', 'go', PYTHON);
+  const work = tempDir('scheme');
+  try {
+    const goBin = path.join(work, 'noproxy');
+    runOk('go', ['build', '-o', goBin, './noproxy'], { cwd: goDir, env: goEnvironment(goCache), timeout: 180_000 });
+    const hosts: Record<Client, string> = { go: 'go.scheme-probe.example', curl: 'curl.scheme-probe.example', python: 'python.scheme-probe.example' };
+    fs.writeFileSync(path.join(work, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    fs.writeFileSync(path.join(work, 'clients'), CLIENTS.map((c) => `${c} https://${hosts[c]}/`).join('\n') + '\n');
+    const r = run('unshare', ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', 'bash',
+      path.join(SUPPORT_DIR, 'scheme-probe.sh'), work, goBin], { timeout: 90_000 });
+    if (r.status !== 0) {
+      throw new Error(`scheme probe failed (${r.status ?? r.signal}): ${r.stderr}`);
+    }
+    const log = fs.readFileSync(path.join(work, 'proxy.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const urls = CLIENTS.map((c) => `https://${hosts[c]}/`);
+    const go = JSON.parse(runOk('go', ['run', './noproxy', 'decide', urls[0]], { cwd: goDir, env: { ...goEnvironment(goCache), ...env }, timeout: 180_000 }));
+    const py = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_decide.py'), urls[2]], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 }));
+    return CLIENTS.map((client) => {
+      // A TLS ClientHello would be logged as a binary "request line" that names no host we can match.
+      const seen = log.find((e) => typeof e.target === 'string' && e.target.includes(hosts[client]));
+      return {
+        client,
+        decision: client === 'go' ? go.proxy : client === 'python' ? py.proxy : '',
+        method: seen ? String(seen.method) : '(no request line naming the host)',
+        target: seen ? String(seen.target) : '',
+      };
+    });
+  } finally {
+    removeDir(work);
+  }
 }

@@ -14,6 +14,12 @@ export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_p
 /** The units an AL2023 node's boothook must give a drop-in. */
 export const NODE_UNITS = ['containerd', 'kubelet', 'amazon-ssm-agent'];
 
+/**
+ * The units an AL2 node's boothook must give a drop-in: docker (the runtime up to Kubernetes 1.23),
+ * containerd, kubelet, sandbox-image (the AL2 unit that pulls the pause image from ECR) and the SSM agent.
+ */
+export const AL2_NODE_UNITS = ['docker', 'containerd', 'kubelet', 'sandbox-image', 'amazon-ssm-agent'];
+
 /** The /etc/environment the sandbox starts from: a locale line and a stale proxy line to be replaced. */
 export const SEED_ENVIRONMENT = 'LANG=C.UTF-8\nno_proxy=stale.example.invalid\n';
 
@@ -27,6 +33,40 @@ export const SEED_DNF_CONF = [
   'skip_if_unavailable=True',
   '',
 ].join('\n');
+
+/** yum.conf as the sandbox starts from (Amazon Linux 2's, abridged), with a [main] section. */
+export const SEED_YUM_CONF = [
+  '[main]',
+  'cachedir=/var/cache/yum/$basearch/$releasever',
+  'keepcache=0',
+  'debuglevel=2',
+  'logfile=/var/log/yum.log',
+  'exactarch=1',
+  'obsoletes=1',
+  'gpgcheck=1',
+  'plugins=1',
+  'installonly_limit=3',
+  'distroverpkg=system-release',
+  'timeout=5',
+  'retries=7',
+  '',
+].join('\n');
+
+/** What an Amazon Linux family's boothook configures, written down from the family (not from the library). */
+export interface BoothookProfile {
+  readonly family: 'AL2023' | 'AL2';
+  /** The package manager's configuration, relative to /etc. */
+  readonly packageManagerConfig: string;
+  /** Its seeded content. */
+  readonly seedPackageManagerConfig: string;
+  /** The units that must get a drop-in. */
+  readonly units: string[];
+}
+
+export const BOOTHOOK_PROFILES: Record<'AL2023' | 'AL2', BoothookProfile> = {
+  AL2023: { family: 'AL2023', packageManagerConfig: 'dnf/dnf.conf', seedPackageManagerConfig: SEED_DNF_CONF, units: NODE_UNITS },
+  AL2: { family: 'AL2', packageManagerConfig: 'yum.conf', seedPackageManagerConfig: SEED_YUM_CONF, units: AL2_NODE_UNITS },
+};
 
 export interface FileStat {
   readonly type: string;
@@ -62,17 +102,19 @@ export interface SandboxResult {
 }
 
 /**
- * Run `script` RUNS times (as cloud-init would on RUNS boots) in a fresh sandbox, then let systemd
- * parse the drop-ins of `verifyUnits` where they were written.
+ * Run `script` RUNS times (as cloud-init would on RUNS boots) in a fresh sandbox seeded for the
+ * family of `profile`, then let systemd parse the drop-ins of `verifyUnits` where they were written.
  */
-export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: string[] = []): SandboxResult {
+export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: string[] = [],
+  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023): SandboxResult {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', '/usr/bin/python3', ...(verifyUnits.length > 0 ? ['systemd-analyze'] : []));
   const work = tempDir('boothook');
   try {
-    fs.mkdirSync(path.join(work, 'seed'));
-    fs.writeFileSync(path.join(work, 'seed', 'environment'), SEED_ENVIRONMENT);
-    fs.writeFileSync(path.join(work, 'seed', 'dnf.conf'), SEED_DNF_CONF);
+    const seed = path.join(work, 'seed', 'etc');
+    fs.mkdirSync(path.join(seed, path.dirname(profile.packageManagerConfig)), { recursive: true });
+    fs.writeFileSync(path.join(seed, 'environment'), SEED_ENVIRONMENT);
+    fs.writeFileSync(path.join(seed, profile.packageManagerConfig), profile.seedPackageManagerConfig);
     fs.writeFileSync(path.join(work, 'boothook'), script, { mode: 0o700 });
     const r = run('unshare', ['--mount', '--pid', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
       'bash', path.join(SUPPORT_DIR, 'boothook-sandbox.sh'), work, String(runs), verifyUnits.join(' ')], { timeout: 150_000 });
@@ -139,7 +181,8 @@ export function environmentBlock(etcEnvironment: string): Record<string, string>
 }
 
 /** Everything wrong with the first run of a boothook (empty when it did its job). */
-export function firstRunProblems(result: SandboxResult, expectedEnv: Record<string, string>, dnfProxy: string): string[] {
+export function firstRunProblems(result: SandboxResult, expectedEnv: Record<string, string>, packageManagerProxy: string,
+  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023): string[] {
   const problems: string[] = [];
   const seed = result.runs[0];
   const r = result.runs[1];
@@ -184,8 +227,9 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
     problems.push(`/etc/environment has mode ${r.stat.environment.mode}, expected 644`);
   }
 
-  // dnf.conf: exactly one proxy= line, in [main], other settings kept.
-  const dnf = r.files['dnf/dnf.conf'] ?? '';
+  // dnf.conf / yum.conf: exactly one proxy= line, in [main], other settings kept.
+  const conf = profile.packageManagerConfig;
+  const dnf = r.files[conf] ?? '';
   const proxyLines: Array<{ section: string; line: string }> = [];
   let section = '';
   for (const line of dnf.split('\n')) {
@@ -197,23 +241,23 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
     }
   }
   if (proxyLines.length !== 1) {
-    problems.push(`dnf.conf has ${proxyLines.length} proxy= lines, expected one:\n${dnf}`);
+    problems.push(`${conf} has ${proxyLines.length} proxy= lines, expected one:\n${dnf}`);
   } else {
     if (proxyLines[0].section !== 'main') {
-      problems.push(`dnf.conf proxy= is in [${proxyLines[0].section}], expected [main]`);
+      problems.push(`${conf} proxy= is in [${proxyLines[0].section}], expected [main]`);
     }
-    if (proxyLines[0].line !== `proxy=${dnfProxy}`) {
-      problems.push(`dnf.conf has '${proxyLines[0].line}', expected 'proxy=${dnfProxy}'`);
+    if (proxyLines[0].line !== `proxy=${packageManagerProxy}`) {
+      problems.push(`${conf} has '${proxyLines[0].line}', expected 'proxy=${packageManagerProxy}'`);
     }
   }
-  for (const kept of SEED_DNF_CONF.split('\n').filter(Boolean)) {
+  for (const kept of profile.seedPackageManagerConfig.split('\n').filter(Boolean)) {
     if (!dnf.split('\n').includes(kept)) {
-      problems.push(`dnf.conf lost the existing line '${kept}'`);
+      problems.push(`${conf} lost the existing line '${kept}'`);
     }
   }
 
   // Drop-ins for every unit.
-  for (const unit of NODE_UNITS) {
+  for (const unit of profile.units) {
     const dropIns = Object.keys(r.files).filter((p) => p.startsWith(`systemd/system/${unit}.service.d/`) && p.endsWith('.conf'));
     if (dropIns.length === 0) {
       problems.push(`no drop-in under /etc/systemd/system/${unit}.service.d/`);
@@ -227,8 +271,9 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
   }
   problems.push(...imdsProblems(r, 1));
   // Nothing outside the expected files changed.
-  const allowed = (p: string) => p === 'environment' || p === 'dnf' || p === 'dnf/dnf.conf' || p === 'systemd' ||
-    p === 'systemd/system' || NODE_UNITS.some((u) => p === `systemd/system/${u}.service.d` || p.startsWith(`systemd/system/${u}.service.d/`));
+  const confDirs = conf.split('/').slice(0, -1).map((_x, i, a) => a.slice(0, i + 1).join('/'));
+  const allowed = (p: string) => p === 'environment' || p === conf || confDirs.includes(p) || p === 'systemd' ||
+    p === 'systemd/system' || profile.units.some((u) => p === `systemd/system/${u}.service.d` || p.startsWith(`systemd/system/${u}.service.d/`));
   for (const p of Object.keys(r.stat)) {
     if (!allowed(p) && !(p in seed.stat)) {
       problems.push(`run 1 changed an unexpected path /etc/${p}`);

@@ -232,11 +232,20 @@ function envArgs(env: Record<string, string>): string[] {
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-/** The generated environment with the proxy URLs pointed at the local Squid. */
+/**
+ * The generated environment with the proxy pointed at the local Squid, written the same way: a URL
+ * keeps its scheme, a scheme-less host:port (Bottlerocket's https-proxy) stays scheme-less.
+ */
 export function pointAtSquid(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) {
-    out[k] = /^https?_proxy$/i.test(k) ? v.replace(/^(https?):\/\/[^/]+/, `$1://${SQUID_ADDRESS}`) : v;
+    if (!/^https?_proxy$/i.test(k)) {
+      out[k] = v;
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+      out[k] = v.replace(/^(https?):\/\/[^/]+/, `$1://${SQUID_ADDRESS}`);
+    } else {
+      out[k] = v.replace(/^[^/]+/, SQUID_ADDRESS);
+    }
   }
   return out;
 }

@@ -8,6 +8,8 @@ namespaces, so they only ever listen on (and answer) namespace-local addresses.
       answers 502 without connecting anywhere.
   stubs.py upstream --bind 0.0.0.0 --http-port 80 --https-port 443 --cert C --key K --log FILE --ready FILE
       An origin server on every namespace-local address: 200 'upstream-ok <host>' and a log line.
+  stubs.py healthz  --bind 127.0.0.1 --port 10248 --log FILE --ready FILE
+      kubelet's health endpoint: GET /healthz answers 200 'ok' (404 otherwise), one log line a request.
 
 Every log line is one JSON object. Servers stop after --lifetime seconds (default 300) at the latest.
 """
@@ -168,9 +170,22 @@ def upstream(args):
     servers[0].serve_forever()
 
 
+def healthz(args):
+    class H(Quiet):
+        def do_GET(self):
+            record(args.log, {"method": "GET", "path": self.path, "host": self.headers.get("Host", "")})
+            if self.path == "/healthz":
+                return self.reply(200, b"ok", {"Content-Type": "text/plain"})
+            return self.reply(404)
+
+    server = ThreadingHTTPServer((args.bind, args.port), H)
+    ready(args.ready, "healthz")
+    server.serve_forever()
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["imds", "proxy", "upstream"])
+    p.add_argument("kind", choices=["imds", "proxy", "upstream", "healthz"])
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--http-port", type=int, default=80)
@@ -182,7 +197,7 @@ def main():
     p.add_argument("--lifetime", type=float, default=300)
     args = p.parse_args()
     stop_after(args.lifetime)
-    {"imds": imds, "proxy": proxy, "upstream": upstream}[args.kind](args)
+    {"imds": imds, "proxy": proxy, "upstream": upstream, "healthz": healthz}[args.kind](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,163 @@
+#!/bin/bash
+# Runs the user-data scripts of an Amazon Linux node as root in a throw-away sandbox, in the order
+# cloud-init runs them, then the ready-signal program they install, the way systemd would start it.
+# Start it as:
+#   unshare --mount --pid --net --fork --kill-child --mount-proc --propagation private bash node-parts-sandbox.sh WORK
+#
+# WORK holds:
+#   seed/etc/...     files copied into /etc first (/etc/environment, dnf.conf or yum.conf, /etc/hosts)
+#   parts/NN-NAME    scripts, run in name order: the boothook first, then the text/x-shellscript parts
+#   signal-runs      optional lines "NAME HEALTHZ PROGRAM": after the parts, run PROGRAM (an absolute
+#                    path: the installed program, or a copy under WORK) with a stub kubelet health
+#                    endpoint on 127.0.0.1:10248 (HEALTHZ=1) or with nothing listening there (0)
+# Inside the new namespaces:
+#   - network: loopback only (the proxy named in /etc/environment does not exist here);
+#   - /etc, /usr/local/bin and /opt: overlays over the real directories with tmpfs upper layers, so
+#     nothing reaches the host;
+#   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm;
+#   - /opt/aws/bin/cfn-signal and /etc/eks/bootstrap.sh are recording stubs: one JSON line per call
+#     with argv and the proxy variables of their environment.
+# Output under WORK/out:
+#   parts/NAME/{rc,stdout,stderr,calls.log,cfn-signal.log,bootstrap.log}
+#   installed.stat ("PATH TYPE MODE" of the signal program and unit) and installed/ (copies)
+#   verify.{out,err,rc}     systemd-analyze verify of the signal unit, in place (when installed)
+#   runs/NAME/{rc,stdout,stderr,cfn-signal.log,healthz.log,seconds}
+set -euo pipefail
+WORK="$1"
+PY=/usr/bin/python3
+HERE="$(cd "$(dirname "$0")" && pwd)"
+SIGNAL_PROGRAM=/usr/local/bin/cdk-private-eks-ready-signal
+SIGNAL_UNIT=/etc/systemd/system/cdk-private-eks-ready-signal.service
+
+[ "$$" = 1 ] || { echo "not in a new PID namespace (use unshare --pid --fork)" >&2; exit 90; }
+
+ip link set lo up
+if [ "$(ip -o link show | grep -vc ' lo:')" != 0 ]; then
+  echo "unexpected network interfaces in the sandbox" >&2
+  exit 91
+fi
+
+# --- private /etc, /usr/local/bin and /opt -----------------------------------------------------
+mkdir -p "$WORK/ovl"
+mount -t tmpfs -o mode=0755 sandbox-ovl "$WORK/ovl"
+for dir in /etc /usr/local/bin /opt; do
+  name="$(echo "$dir" | tr / _)"
+  mkdir -p "$WORK/ovl/$name/upper" "$WORK/ovl/$name/work"
+  if [ -d "$dir" ]; then
+    mount -t overlay overlay -o "lowerdir=$dir,upperdir=$WORK/ovl/$name/upper,workdir=$WORK/ovl/$name/work" "$dir"
+  else
+    echo "$dir does not exist on this machine" >&2
+    exit 93
+  fi
+done
+
+(cd "$WORK/seed/etc" && find . -type f -printf '%P\n') | while IFS= read -r f; do
+  mkdir -p "/etc/$(dirname "$f")"
+  cp "$WORK/seed/etc/$f" "/etc/$f"
+  chmod 0644 "/etc/$f"
+done
+for unit in docker containerd kubelet sandbox-image amazon-ssm-agent; do
+  rm -rf "/etc/systemd/system/$unit.service.d"
+done
+rm -f "$SIGNAL_PROGRAM" "$SIGNAL_UNIT"
+
+# --- stubs -------------------------------------------------------------------------------------
+mkdir -p "$WORK/stubs" "$WORK/stublog"
+for name in systemctl cloud-init-per dnf yum nodeadm; do
+  cat >"$WORK/stubs/$name" <<EOF
+#!/bin/bash
+printf '%s\n' "$name \$*" >>"\${CALLS_LOG:?}"
+exit 0
+EOF
+  chmod 0755 "$WORK/stubs/$name"
+done
+# argv and the proxy variables, as JSON; the log path is fixed (systemd starts programs with a clean environment).
+recorder() {
+  cat <<EOF
+#!/bin/bash
+exec $PY -c 'import json, os, sys
+env = {k: v for k, v in os.environ.items() if k.lower() in ("http_proxy", "https_proxy", "no_proxy")}
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps({"argv": sys.argv[2:], "env": env}) + "\n")' "$WORK/stublog/$1.log" "\$@"
+EOF
+}
+mkdir -p /opt/aws/bin /etc/eks
+recorder cfn-signal >/opt/aws/bin/cfn-signal
+recorder bootstrap >/etc/eks/bootstrap.sh
+chmod 0755 /opt/aws/bin/cfn-signal /etc/eks/bootstrap.sh
+
+collect_stub_logs() {
+  local dest="$1"
+  for log in cfn-signal bootstrap; do
+    if [ -f "$WORK/stublog/$log.log" ]; then
+      mv "$WORK/stublog/$log.log" "$dest/$log.log"
+    else
+      : >"$dest/$log.log"
+    fi
+  done
+}
+
+NODE_PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+# --- the user-data scripts, in order -----------------------------------------------------------
+mkdir -p "$WORK/out/parts"
+for part in $(cd "$WORK/parts" && ls | LC_ALL=C sort); do
+  out="$WORK/out/parts/$part"
+  mkdir -p "$out" "$WORK/tmp-$part"
+  : >"$out/calls.log"
+  chmod 0700 "$WORK/parts/$part"
+  set +e
+  timeout 60 env -i PATH="$WORK/stubs:$NODE_PATH" HOME=/root LANG=C.UTF-8 TMPDIR="$WORK/tmp-$part" CALLS_LOG="$out/calls.log" \
+    "$WORK/parts/$part" >"$out/stdout" 2>"$out/stderr"
+  echo $? >"$out/rc"
+  set -e
+  collect_stub_logs "$out"
+done
+
+# --- what the signal part installed ------------------------------------------------------------
+mkdir -p "$WORK/out/installed"
+: >"$WORK/out/installed.stat"
+for f in "$SIGNAL_PROGRAM" "$SIGNAL_UNIT"; do
+  if [ -e "$f" ]; then
+    stat -c '%n %F %a' "$f" >>"$WORK/out/installed.stat"
+    cp "$f" "$WORK/out/installed/$(basename "$f")"
+  fi
+done
+if [ -f "$SIGNAL_UNIT" ]; then
+  set +e
+  SYSTEMD_LOG_COLOR=0 timeout 60 systemd-analyze verify "$SIGNAL_UNIT" >"$WORK/out/verify.out" 2>"$WORK/out/verify.err"
+  echo $? >"$WORK/out/verify.rc"
+  set -e
+fi
+
+# --- the signal program, as systemd starts it (ExecStart=, clean environment) ------------------
+if [ -f "$WORK/signal-runs" ]; then
+  while read -r name healthz program; do
+    out="$WORK/out/runs/$name"
+    mkdir -p "$out"
+    : >"$out/healthz.log"
+    hpid=""
+    if [ "$healthz" = 1 ]; then
+      rm -f "$WORK/healthz.ready"
+      "$PY" "$HERE/stubs.py" healthz --bind 127.0.0.1 --port 10248 --log "$out/healthz.log" --ready "$WORK/healthz.ready" --lifetime 120 \
+        >"$WORK/healthz.out" 2>&1 &
+      hpid=$!
+      for _ in $(seq 1 100); do
+        [ -f "$WORK/healthz.ready" ] && break
+        sleep 0.1
+      done
+      [ -f "$WORK/healthz.ready" ] || { echo "healthz stub did not start: $(cat "$WORK/healthz.out")" >&2; exit 92; }
+    fi
+    start=$(date +%s.%N)
+    set +e
+    timeout 90 env -i PATH="$NODE_PATH" LANG=C.UTF-8 "$program" >"$out/stdout" 2>"$out/stderr" </dev/null
+    echo $? >"$out/rc"
+    set -e
+    awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.2f\n", a - b }' >"$out/seconds"
+    if [ -n "$hpid" ]; then
+      kill "$hpid" 2>/dev/null || true
+      wait "$hpid" 2>/dev/null || true
+    fi
+    collect_stub_logs "$out"
+  done <"$WORK/signal-runs"
+fi
