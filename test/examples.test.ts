@@ -16,7 +16,9 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     expect(launchTemplates.length).toBeGreaterThan(0);
     for (const lt of launchTemplates) {
       const data = lt.Properties.LaunchTemplateData;
-      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+      // Nodes keep hop limit 2 (pods without host networking may need IMDS); the egress proxies use 1.
+      const isProxy = JSON.stringify(data.UserData ?? '').includes('squid');
+      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: isProxy ? 1 : 2 });
       expect(data.BlockDeviceMappings.length).toBeGreaterThan(0);
       data.BlockDeviceMappings.forEach((b: any) => expect(b.Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' }));
     }

@@ -8,6 +8,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AuthenticatedProxyStack } from '../examples/authenticated-proxy/app';
 import { ChinaRegionStack } from '../examples/china-region/app';
 import { ClosedNetworkStack } from '../examples/closed-network/app';
+import { EgressProxyStack } from '../examples/egress-proxy/app';
 import { Al2Stack, NodeFamiliesStack } from '../examples/node-families/app';
 import { ProxyClusterStack } from '../examples/proxy-cluster/app';
 import { testApp } from './support/cdk';
@@ -17,6 +18,7 @@ const builders: Record<string, (app: ReturnType<typeof testApp>) => Stack> = {
   'closed-network': (app) => new ClosedNetworkStack(app, 'Closed'),
   'china-region': (app) => new ChinaRegionStack(app, 'China'),
   'authenticated-proxy': (app) => new AuthenticatedProxyStack(app, 'Authenticated'),
+  'egress-proxy': (app) => new EgressProxyStack(app, 'Egress'),
   'node-families': (app) => new NodeFamiliesStack(app, 'Families'),
   'node-families-al2': (app) => new Al2Stack(app, 'Al2'),
 };

@@ -212,8 +212,9 @@ export class PrivateEksCluster extends Construct {
         environment,
       },
     });
-    // Nodes and the kubectl provider need the endpoints as soon as they start.
+    // Nodes and the kubectl provider need the endpoints (and a proxy deployed in this app) as soon as they start.
     this.cluster.node.addDependency(this.endpoints);
+    this.proxy?._dependencies.forEach((d) => this.node.addDependency(d));
     this.acknowledgeAwsEksV2Findings();
 
     if (this.proxy?.credentials) {

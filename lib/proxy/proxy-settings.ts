@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { IDependable } from 'constructs';
 import { invalid } from '../errors';
 import { isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
 import { ProxyCredentials } from './proxy-credentials';
@@ -87,6 +88,12 @@ export class ProxySettings {
 
   private readonly httpsHostPort?: string;
 
+  /**
+   * Resources the proxy needs deployed before anything uses it (e.g. an `EgressProxy`).
+   * @internal
+   */
+  public readonly _dependencies: IDependable[] = [];
+
   private constructor(httpProxy: string, httpsProxy: string, noProxy: string[], knownHostPort?: string, credentials?: ProxyCredentials) {
     const http = ProxySettings.check('httpProxy', httpProxy);
     const https = ProxySettings.check('httpsProxy', httpsProxy);
@@ -131,6 +138,15 @@ export class ProxySettings {
    */
   public environment(noProxy: string[]): { [name: string]: string } {
     return proxyEnvironment({ httpProxy: this.httpProxy, httpsProxy: this.httpsProxy, noProxy });
+  }
+
+  /**
+   * Record that the proxy is deployed by `dependency`: a cluster using these settings waits for it.
+   * @internal
+   */
+  public _deployedBy(dependency: IDependable): ProxySettings {
+    this._dependencies.push(dependency);
+    return this;
   }
 
   private static check(prop: string, url: string): ParsedProxyUrl | undefined {

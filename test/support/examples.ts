@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AuthenticatedProxyStack } from '../../examples/authenticated-proxy/app';
 import { ChinaRegionStack } from '../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../examples/closed-network/app';
+import { EgressProxyStack } from '../../examples/egress-proxy/app';
 import { Al2Stack, NodeFamiliesStack } from '../../examples/node-families/app';
 import { ProxyClusterStack } from '../../examples/proxy-cluster/app';
 import { testApp } from './cdk';
@@ -13,6 +14,7 @@ export const EXAMPLES: Record<string, () => Stack> = {
   'closed-network': () => new ClosedNetworkStack(testApp(), 'PrivateEksClosedNetworkExample'),
   'china-region': () => new ChinaRegionStack(testApp(), 'PrivateEksChinaExample'),
   'authenticated-proxy': () => new AuthenticatedProxyStack(testApp(), 'PrivateEksAuthenticatedProxyExample'),
+  'egress-proxy': () => new EgressProxyStack(testApp(), 'PrivateEksEgressProxyExample'),
   'node-families': () => new NodeFamiliesStack(testApp(), 'PrivateEksNodeFamiliesExample'),
   'node-families-al2': () => new Al2Stack(testApp(), 'PrivateEksAl2Example'),
 };

@@ -1,0 +1,64 @@
+/**
+ * Egress proxy (seeds 003 and 000): a team without a corporate proxy runs its own. Squid on two or more
+ * Amazon Linux 2023 instances in the public subnets, behind an internal Network Load Balancer in the
+ * nodes' subnets, allows the regional AWS APIs nodes need plus the public registries listed here, and
+ * refuses everything else. The nodes stay in isolated subnets; the proxies are the only way out.
+ *
+ * Only the endpoints a proxy cannot replace are created: Lambda and the S3 gateway, for CDK's kubectl
+ * provider framework function, which never gets the proxy.
+ *
+ * Env-agnostic: synthesizes without AWS credentials.
+ */
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct } from 'constructs';
+import { EgressProxy, EndpointService, PrivateEksCluster } from '../../lib';
+
+export class EgressProxyStack extends Stack {
+  public readonly egressProxy: EgressProxy;
+  public readonly cluster: PrivateEksCluster;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
+      maxAzs: 2,
+      natGateways: 0,
+      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      subnetConfiguration: [
+        // For the proxies only: nothing else is placed here.
+        { name: 'proxies', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
+        { name: 'nodes', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 },
+      ],
+    });
+
+    this.egressProxy = new EgressProxy(this, 'EgressProxy', {
+      vpc,
+      // Docker Hub (registry-1.docker.io, auth.docker.io, and its layer CDN under .docker.io) and quay.io.
+      // registry-1.docker.io is already covered by .docker.io: the proxy lists it once.
+      allowedDomains: ['.docker.io', 'registry-1.docker.io', '.quay.io'],
+    });
+
+    this.cluster = new PrivateEksCluster(this, 'Cluster', {
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
+      proxy: this.egressProxy.proxySettings,
+      endpointServices: [EndpointService.LAMBDA, EndpointService.S3],
+    });
+    this.cluster.addProxiedNodeGroup('Workers', {
+      instanceTypes: [new ec2.InstanceType('m7g.large')],
+      minSize: 2,
+    });
+  }
+}
+
+if (require.main === module) {
+  const app = new App();
+  new EgressProxyStack(app, 'PrivateEksEgressProxyExample');
+  app.synth();
+}
