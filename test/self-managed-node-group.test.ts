@@ -89,6 +89,8 @@ describe('SelfManagedNodeGroup', () => {
     expect(text).toContain("--stack 'Test' ");
     expect(text).toContain("--region 'us-east-1'");
     expect(text).toContain('After=nodeadm-run.service kubelet.service');
+    // The node gives up 4 minutes before CloudFormation (10 min), so its failure signal arrives in time.
+    expect(text).toContain('deadline=$((SECONDS + 6 * 60))');
   });
 
   test('the instances are tagged as owned by the cluster', () => {
@@ -111,8 +113,9 @@ describe('SelfManagedNodeGroup checks', () => {
       .toThrow(/exactly one/);
   });
 
-  test('a signal timeout over 12 hours is refused', () => {
+  test('a signal timeout over 12 hours or under 5 minutes is refused', () => {
     const { cluster } = setup();
     expect(() => cluster.addSelfManagedNodeGroup('Nodes', { signalTimeout: Duration.hours(13) })).toThrow(/signalTimeout/);
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes2', { signalTimeout: Duration.minutes(4) })).toThrow(/5 minutes/);
   });
 });

@@ -28,7 +28,8 @@ export class EndpointService {
    * Host from the EKS service endpoints table (docs.aws.amazon.com/general/latest/gr/eks.html).
    */
   public static readonly EKS_AUTH = new EndpointService('eks-auth', ec2.InterfaceVpcEndpointAwsService.EKS_AUTH, undefined,
-    (region) => [`eks-auth.${region}.api.aws`]);
+    // China uses api.amazonwebservices.com.cn (AWS SDK endpoint rules for the aws-cn partition's dual-stack domain).
+    (region, suffix) => [suffix === 'amazonaws.com.cn' ? `eks-auth.${region}.api.amazonwebservices.com.cn` : `eks-auth.${region}.api.aws`]);
 
   /** Elastic Load Balancing: the AWS Load Balancer Controller. */
   public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface('elasticloadbalancing', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING);

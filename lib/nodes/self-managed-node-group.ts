@@ -14,6 +14,9 @@ import { buildNodeUserData } from '../private/node-user-data';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
 
+/** Minutes a node needs from launch to the start of its ready-signal unit (boot, nodeadm), kept in reserve. */
+const SIGNAL_BOOT_MARGIN_MINUTES = 4;
+
 /**
  * Options for self-managed nodes that carry the cluster's proxy settings.
  */
@@ -82,8 +85,9 @@ export class SelfManagedNodeGroup extends Construct {
     // Without a proxy, the ready signal needs the CloudFormation endpoint.
     cluster._checkNodeRoute(this, [EndpointService.CLOUDFORMATION]);
     const timeout = props.signalTimeout ?? Duration.minutes(15);
-    if (timeout.toMinutes({ integral: false }) < 1 || timeout.toHours({ integral: false }) > 12) {
-      invalid(this, 'signalTimeout', `is ${timeout.toHumanString()}`, 'Use 1 minute to 12 hours (the CloudFormation creation policy limit)');
+    if (timeout.toMinutes({ integral: false }) < 5 || timeout.toHours({ integral: false }) > 12) {
+      invalid(this, 'signalTimeout', `is ${timeout.toHumanString()}`,
+        'Use 5 minutes (a node needs a few to boot and join) to 12 hours (the CloudFormation creation policy limit)');
     }
 
     this.role = props.nodeRole ?? new iam.Role(this, 'Role', {
@@ -111,7 +115,10 @@ export class SelfManagedNodeGroup extends Construct {
         stackName: stack.stackName,
         logicalId: groupLogicalId,
         region: stack.region,
-        timeoutMinutes: Math.ceil(timeout.toMinutes({ integral: false })),
+        // CloudFormation's timeout runs from the group's creation; the node's from the signal unit's
+        // start, a few minutes into boot. Give up before CloudFormation does, so that the deployment
+        // fails with the node's own failure signal rather than a bare timeout.
+        timeoutMinutes: Math.max(1, Math.floor(timeout.toMinutes({ integral: false })) - SIGNAL_BOOT_MARGIN_MINUTES),
       },
     });
 
