@@ -51,7 +51,7 @@ describe('PrivateEksCluster with a proxy', () => {
   test('NO_PROXY is complete, with user entries last', () => {
     expect(cluster.noProxy).toEqual(expect.arrayContaining([
       'localhost', '127.0.0.1', '169.254.169.254', 'fd00:ec2::254', '169.254.170.23', 'fd00:ec2::23',
-      '10.0.0.0/16', '172.20.0.0/16', '.internal', '.us-east-1.eks.amazonaws.com',
+      '10.0.0.0/16', '172.20.0.0/16', '172.20.0.1', '172.20.0.10', '.internal', '.us-east-1.eks.amazonaws.com',
       'ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com', 'dkr.ecr.us-east-1.amazonaws.com',
       'sts.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com', 's3.dualstack.us-east-1.amazonaws.com',
     ]));

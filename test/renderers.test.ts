@@ -83,6 +83,11 @@ describe('composeNoProxy', () => {
     expect(list).toContain('.${Token[AWS.Region.1]}.eks.${Token[AWS.URLSuffix.2]}');
   });
 
+  test('lists single in-cluster addresses after the CIDRs (Python ignores CIDRs)', () => {
+    const list = composeNoProxy({ ...base, addresses: ['172.20.0.1', '172.20.0.10'] });
+    expect(list.slice(list.indexOf('172.20.0.0/16'), list.indexOf('172.20.0.0/16') + 3)).toEqual(['172.20.0.0/16', '172.20.0.1', '172.20.0.10']);
+  });
+
   test('is stable', () => {
     expect(composeNoProxy(base)).toEqual(composeNoProxy(base));
   });

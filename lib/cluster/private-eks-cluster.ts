@@ -17,7 +17,7 @@ import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self
 import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
-import { clusterDnsIp, defaultServiceCidr, serviceCidrProblem } from '../private/cidr';
+import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
 import { CREDENTIALS_LAYER_DIR, CREDENTIALS_WRAPPER_PATH, ProxyCredentials } from '../proxy/proxy-credentials';
@@ -190,6 +190,8 @@ export class PrivateEksCluster extends Construct {
       ...regionAndSuffix(this),
       vpcCidrs: cidrs,
       serviceCidr: this.serviceIpv4Cidr,
+      addresses: Token.isUnresolved(this.serviceIpv4Cidr) ? []
+        : [kubernetesServiceIp(this.serviceIpv4Cidr), clusterDnsIp(this.serviceIpv4Cidr)].filter((a): a is string => a !== undefined),
       endpointHosts: this.endpoints.noProxyHosts,
       extra: this.proxy?.noProxy ?? [],
     });

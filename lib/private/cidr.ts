@@ -93,10 +93,19 @@ export function defaultServiceCidr(vpcCidrs: string[]): string {
 
 /** The cluster DNS address EKS uses: the tenth address of the service CIDR (172.20.0.0/16 -> 172.20.0.10). */
 export function clusterDnsIp(serviceCidr: string): string | undefined {
-  const c = parseCidr(serviceCidr);
+  return nthAddress(serviceCidr, 10);
+}
+
+/** The `kubernetes` service address: the first address of the service CIDR (172.20.0.0/16 -> 172.20.0.1). */
+export function kubernetesServiceIp(serviceCidr: string): string | undefined {
+  return nthAddress(serviceCidr, 1);
+}
+
+function nthAddress(cidr: string, n: number): string | undefined {
+  const c = parseCidr(cidr);
   if (!c) {
     return undefined;
   }
-  const ip = c.network + 10;
+  const ip = c.network + n;
   return [24, 16, 8, 0].map((shift) => (ip >>> shift) & 0xff).join('.');
 }

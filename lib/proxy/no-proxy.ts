@@ -38,6 +38,12 @@ export interface NoProxyInput {
   readonly vpcCidrs: string[];
   /** The cluster's Kubernetes service CIDR. */
   readonly serviceCidr?: string;
+  /**
+   * Single addresses inside the CIDRs that clients reach by IP: the `kubernetes` service (what
+   * KUBERNETES_SERVICE_HOST holds) and the cluster DNS. Python matches NO_PROXY only against names
+   * and exact addresses, never CIDRs.
+   */
+  readonly addresses?: string[];
   /** The AWS host names served by VPC endpoints (see `EndpointSet.noProxyHosts`). */
   readonly endpointHosts: string[];
   /** The user's own entries, last. */
@@ -54,6 +60,7 @@ export function composeNoProxy(input: NoProxyInput): string[] {
     ...ALWAYS_DIRECT,
     ...input.vpcCidrs,
     ...(input.serviceCidr ? [input.serviceCidr] : []),
+    ...(input.addresses ?? []),
     // EC2 private DNS names (ip-10-0-1-2.ec2.internal, *.compute.internal) and the node's own name.
     '.internal',
     // In-cluster service names, for pods that read the proxy ConfigMap.
