@@ -12,11 +12,11 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster, PrivateEksErrors } from '../lib';
+import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../lib';
 import { defaultEgressDomains } from '../lib/egress/squid-config';
-import { PrivateEksValidationError } from '../lib/errors';
 import { removeDir, requireTools, run, tempDir } from './real-clients/support/proc';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from './support/cdk';
+import { validationErrorOf } from './support/errors';
 
 /** A VPC for an egress proxy: public subnets for the proxies, isolated ones for the nodes, two AZs. */
 function egressVpc(stack: Stack, props: Partial<ec2.VpcProps> = {}): ec2.Vpc {
@@ -53,17 +53,6 @@ function userDataText(stack: Stack, lt: any, refs: Record<string, string> = {}):
   }).join('');
 }
 
-function errorOf(build: () => unknown): PrivateEksValidationError {
-  let error: unknown;
-  try {
-    build();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(PrivateEksValidationError);
-  expect(PrivateEksErrors.isValidationError(error)).toBe(true);
-  return error as PrivateEksValidationError;
-}
 
 describe('EgressProxy with its defaults', () => {
   const { stack, vpc, proxy } = egressOnly();
@@ -320,7 +309,7 @@ describe('synth-time errors', () => {
   ];
 
   test.each(cases)('%s', (_what, build, prop, message) => {
-    const err = errorOf(build);
+    const err = validationErrorOf(build);
     expect(err.prop).toBe(prop);
     expect(err.message).toMatch(new RegExp(`^Test/Egress: ${prop.replace(/[[\].]/g, '\\$&')} `));
     expect(err.message).toMatch(message);

@@ -2,9 +2,9 @@ import { Stack, Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { EndpointPresets, EndpointService, EndpointSet, PrivateEksCluster, PrivateEksErrors, ProxiedNodeGroupOptions, ProxySettings } from '../lib';
-import { PrivateEksValidationError } from '../lib/errors';
 import { userDataSizeProblem } from '../lib/private/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+import { validationErrorOf } from './support/errors';
 
 const VERSION = eks.KubernetesVersion.V1_35;
 
@@ -77,15 +77,7 @@ describe('synth-time errors', () => {
   });
 
   test.each(cases)('%s', (_what, build, prop, fix) => {
-    let error: unknown;
-    try {
-      build();
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(PrivateEksValidationError);
-    expect(PrivateEksErrors.isValidationError(error)).toBe(true);
-    const err = error as PrivateEksValidationError;
+    const err = validationErrorOf(build);
     expect(err.prop).toBe(prop);
     // `<construct path or value object>: <prop> <what is wrong>. <how to fix>`
     expect(err.message).toMatch(new RegExp(`^(Test/[\\w/]+|ProxySettings): ${prop.replace(/[[\].]/g, '\\$&')} `));
