@@ -6,12 +6,19 @@
  * of the family's units and reloads systemd; the second run changes and reloads nothing. The
  * drop-ins are parsed by systemd itself (systemd-analyze verify) and by a strict syntax check.
  * Groups of one deployment and family with byte-identical boothooks are run once.
+ *
+ * A boothook with proxy credentials (authenticated-proxy) runs with a stub `aws` CLI that returns the
+ * test secret: its files must carry the URL-encoded credentials and be root-only (0600); the
+ * credential-specific checks are in proxy-credentials-sandbox.test.ts.
  */
 import { renderSystemdDropIn } from '../../lib/proxy/render-environment';
 import { groupBoothook } from './support/cloudinit';
-import { allNodeGroups, cleanupSynth, manifests, NodeGroup } from './support/examples';
+import { sandboxOptionsFor } from './support/credentials';
+import { allNodeGroups, cleanupSynth, credentialsOf, manifests, NodeGroup, TEST_PROXY_USERINFO } from './support/examples';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
-import { BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, SandboxResult, secondRunNotes, secondRunProblems } from './support/sandbox';
+import {
+  BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, SandboxResult, secondRunNotes, secondRunProblems, withUserinfo,
+} from './support/sandbox';
 import { strictDropInCheck, systemdParseDropIn } from './support/systemd';
 
 beforeAll(() => {
@@ -47,17 +54,22 @@ test('the boothooks of both Amazon Linux families are covered', () => {
 
 describe.each(hooks.map((h) => [h.label, h] as const))('%s', (_label, h) => {
   const profile = BOOTHOOK_PROFILES[h.family];
+  const d = h.groups[0].d;
+  const credentialed = credentialsOf(d) !== undefined;
   let result: SandboxResult;
   let env: Record<string, string>;
 
   beforeAll(() => {
-    // What every other consumer must match: the ConfigMap the pods read (the NodeConfig's for AL2023, checked in cloud-init.test.ts).
-    env = manifests(h.groups[0].d).find((m) => m.kind === 'ConfigMap').data;
-    result = runBoothookInSandbox(h.script, 2, profile.units, profile);
+    // What every other consumer must match: the ConfigMap the pods read (the NodeConfig's for AL2023, checked in cloud-init.test.ts),
+    // with the credentials of the stub secret in the proxy URLs when the proxy authenticates.
+    const configMap = manifests(d).find((m) => m.kind === 'ConfigMap').data;
+    env = credentialed ? withUserinfo(configMap, TEST_PROXY_USERINFO) : configMap;
+    result = runBoothookInSandbox(h.script, 2, profile.units, profile, sandboxOptionsFor(d));
   });
 
-  test(`first run: one /etc/environment block, one proxy= line in [main] of /etc/${profile.packageManagerConfig}, drop-ins, daemon-reload`, () => {
-    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile)).toEqual([]);
+  test(`first run: one /etc/environment block, one proxy= line in [main] of /etc/${profile.packageManagerConfig}, drop-ins, daemon-reload` +
+    (credentialed ? ' (root-only files with the credentials)' : ''), () => {
+    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: credentialed ? '600' : '644' })).toEqual([]);
     const first = result.runs[1];
     expect(first.calls.filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
     // Only the SSM agent runs before cloud-init's boothooks; containerd and kubelet start later.

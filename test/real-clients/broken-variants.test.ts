@@ -5,13 +5,16 @@
 import * as path from 'path';
 import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './support/bottlerocket';
 import { baseType, boothooks, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
-import { allNodeGroups, cleanupSynth, clusterOf, deployments, networkOf, nodeGroups, patches, roleMaySignal } from './support/examples';
+import { awsStubFor } from './support/credentials';
+import {
+  allNodeGroups, cleanupSynth, clusterOf, deployments, manifests, networkOf, nodeGroups, patches, roleMaySignal, TEST_PROXY_USERINFO,
+} from './support/examples';
 import { generatedEtcEnvironment } from './support/generated';
 import { applyPatchProblems, fixture, kubectlPatch } from './support/kube';
 import { argvProblems, runNodeParts, signalProblems, SIGNAL_PROGRAM } from './support/node-parts';
 import { PYTHON, removeDir, requireCloudInit, requireRoot, requireTools, tempDir } from './support/proc';
 import { ipv4, probes, resolverMatrix } from './support/resolvers';
-import { BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, secondRunProblems } from './support/sandbox';
+import { BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, secondRunProblems, withUserinfo } from './support/sandbox';
 
 const GO_DIR = path.join(__dirname, 'go');
 const main = deployments((e) => e.key === 'proxy-cluster').find((d) => d.region === 'us-east-1')!;
@@ -50,6 +53,46 @@ test('an AL2023 boothook on an AL2 node fails the AL2 checks (no yum.conf proxy,
     'no drop-in under /etc/systemd/system/docker.service.d/',
     'no drop-in under /etc/systemd/system/sandbox-image.service.d/',
   ]);
+});
+
+describe('broken credentialed boothooks (authenticated-proxy) fail the credentials checks', () => {
+  const d = deployments((e) => e.credentials !== undefined)[0];
+  const g = nodeGroups(d)[0];
+  const profile = BOOTHOOK_PROFILES.AL2023;
+  const run = (script: string) => runBoothookInSandbox(script, 1, [], profile, { region: d.region, aws: awsStubFor(d) });
+  const expected = () => withUserinfo(manifests(d).find((m) => m.kind === 'ConfigMap').data, TEST_PROXY_USERINFO);
+
+  test('placeholder substitution removed: the URLs do not carry the credentials', () => {
+    const script = groupBoothook(g)!;
+    const fill = / \| fill_auth "\$auth(?:_systemd)?"/g;
+    // /etc/environment, dnf.conf, the drop-ins.
+    expect(script.match(fill)).toHaveLength(3);
+    const broken = script.replace(fill, '');
+    const env = expected();
+    const result = run(broken);
+    expect(result.runs[1].rc).toBe(0);
+    const problems = firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: '600' });
+    for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
+      expect(problems).toContain(`/etc/environment ${k}=http://@@CDK_PRIVATE_EKS_PROXY_AUTH@@@proxy.corp.example:3128 differs from the NodeConfig's ${env[k]}`);
+    }
+    expect(problems).toContain(`dnf/dnf.conf has 'proxy=http://@@CDK_PRIVATE_EKS_PROXY_AUTH@@@proxy.corp.example:3128', expected 'proxy=${env.HTTPS_PROXY}'`);
+    expect(problems).toContain('/etc/environment still has the credentials placeholder @@CDK_PRIVATE_EKS_PROXY_AUTH@@');
+    expect(problems.filter((p) => /^\/etc\/systemd\/system\/.*placeholder/.test(p))).toHaveLength(profile.units.length);
+    // The unbroken script passes the same check.
+    expect(firstRunProblems(run(script), env, env.HTTPS_PROXY, profile, { mode: '600' })).toEqual([]);
+  });
+
+  test('/etc/environment written 0644 with the credentials: the root-only check fails', () => {
+    const script = groupBoothook(g)!;
+    const line = '| replace_file /etc/environment 0600 || true';
+    expect(script.split(line)).toHaveLength(2);
+    const broken = script.replace(line, '| replace_file /etc/environment 0644 || true');
+    const env = expected();
+    const result = run(broken);
+    expect(result.runs[1].rc).toBe(0);
+    expect(result.runs[1].files.environment).toContain(TEST_PROXY_USERINFO);
+    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: '600' })).toEqual(['/etc/environment has mode 644, expected 600']);
+  });
 });
 
 test('the sandbox IMDS stub serves IMDSv2 and the check flags a request without a token', () => {

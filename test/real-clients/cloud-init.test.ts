@@ -10,9 +10,14 @@
  * - AL2023 self-managed: boothook + NodeConfig with spec.cluster and kubelet flags + the signal part;
  * - AL2 managed: boothook only (EKS merges its bootstrap.sh call);
  * - AL2 self-managed: boothook + bootstrap.sh part + the signal part.
+ *
+ * Proxy instances an example runs itself (EgressProxy's Squid Auto Scaling group) are recognised as
+ * such, not as a node group: their user data is a plain shell script (not MIME), which cloud-init
+ * must read as one text/x-shellscript part.
  */
 import { baseType, cloudInitParts, groupParts, quotedHeredocs, UserDataPart } from './support/cloudinit';
-import { cleanupSynth, clusterOf, deployments, formatOfFamily, manifests, NodeGroup, nodeGroups } from './support/examples';
+import { cleanupSynth, clusterOf, deployments, formatOfFamily, manifests, NodeGroup, nodeGroups, proxyInstances } from './support/examples';
+import { resourcesOfType } from './support/intrinsics';
 import { NODECONFIG_CONTENT_TYPE, parseNodeConfig } from './support/nodeconfig';
 import { requireCloudInit } from './support/proc';
 import { PROXY_VARIABLES } from './support/sandbox';
@@ -167,5 +172,52 @@ describe('closed-network (no proxy)', () => {
       expect(parts.filter((p) => p.contentType === 'text/cloud-boothook' || p.contentType === NODECONFIG_CONTENT_TYPE)).toEqual([]);
       expect(g.userData).not.toMatch(/proxy/i);
     }
+  });
+});
+
+describe('proxy instances are recognised as the proxy, not as a node group', () => {
+  const withProxies = deployments((e) => (e.proxyInstances ?? []).length > 0);
+  const all = withProxies.flatMap(proxyInstances);
+
+  test('the egress-proxy example runs Squid instances', () => {
+    expect(all.map((p) => p.label)).toEqual(['egress-proxy @ us-east-1 / EgressProxy (proxy instances)']);
+  });
+
+  describe.each(all.map((p) => [p.label, p] as const))('%s', (_l, p) => {
+    const res = p.d.template.Resources;
+
+    test('an Auto Scaling group on plain Amazon Linux 2023 (not an EKS AMI) behind the load balancer the nodes use as their proxy', () => {
+      expect(p.owner.type).toBe('AWS::AutoScaling::AutoScalingGroup');
+      expect(nodeGroups(p.d).map((g) => g.launchTemplateId)).not.toContain(p.launchTemplateId);
+      expect(p.image).toMatch(/^\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-/);
+      // ASG -> target group <- listener -> load balancer.
+      const targetGroups: string[] = res[p.owner.logicalId].Properties.TargetGroupARNs.map((t: any) => t.Ref);
+      const listeners = resourcesOfType(p.d.template, 'AWS::ElasticLoadBalancingV2::Listener')
+        .filter(([, l]) => l.Properties.DefaultActions.some((a: any) => targetGroups.includes(a.TargetGroupArn?.Ref)));
+      expect(listeners).toHaveLength(1);
+      const lbId = listeners[0][1].Properties.LoadBalancerArn.Ref;
+      expect(res[lbId].Properties).toMatchObject({ Type: 'network', Scheme: 'internal' });
+      const lbDns = p.d.resolver.resolveString({ 'Fn::GetAtt': [lbId, 'DNSName'] });
+      expect(lbDns).toBe(`internal-egress-0123456789.${p.d.region}.elb.amazonaws.com`);
+      // The nodes' proxy (NodeConfig and ConfigMap) is that name.
+      const port = listeners[0][1].Properties.Port;
+      expect(manifests(p.d).find((m) => m.kind === 'ConfigMap').data.HTTPS_PROXY).toBe(`http://${lbDns}:${port}`);
+      for (const g of nodeGroups(p.d).filter((x) => x.spec.family === 'AL2023' && x.format === 'mime')) {
+        const nc = parseNodeConfig(groupParts(g).find((x) => x.contentType === NODECONFIG_CONTENT_TYPE)!.payload)[0];
+        expect(nc.spec.instance.environment.default.HTTPS_PROXY).toBe(`http://${lbDns}:${port}`);
+      }
+    });
+
+    test('cloud-init reads the user data as one text/x-shellscript part (a plain script, not MIME)', () => {
+      expect(p.userData).toBeDefined();
+      expect(p.userData).not.toMatch(/^(Content-Type|MIME-Version):/im);
+      const parts = cloudInitParts(p.userData!);
+      expect(parts.map((x) => baseType(x.contentType))).toEqual(['text/x-shellscript']);
+      expect(parts[0].payload).toBe(p.userData);
+      expect(parts[0].payload).toMatch(/^#!\/bin\/bash\n/);
+      // No boothook, no NodeConfig: it is not a node.
+      expect(p.userData).not.toContain('nodeadm');
+      expect(p.userData).not.toContain('cdk-private-eks-proxy.conf');
+    });
   });
 });

@@ -3,9 +3,12 @@
  * are applied by kubectl itself (`kubectl patch --local --type strategic`) to the real aws-node
  * and kube-proxy DaemonSets (shared/fixtures); the ConfigMap comes from the KubernetesResource
  * manifest. Results are validated against the Kubernetes OpenAPI schema (kubernetes-models).
+ * With an authenticating proxy (authenticated-proxy), every container also reads the credentials
+ * Secret, after the ConfigMap; the Secret is written at deploy time by a custom resource that gets only
+ * the secret's ARN and the URLs without credentials (its handler is tested in proxy-secret-handler.test.ts).
  */
-import { cleanupSynth, deployments, manifests, patches } from './support/examples';
-import { applyPatchProblems, fixture, kubectlPatch, PROXY_CONFIGMAP, restorePatchProblems, schemaErrors } from './support/kube';
+import { cleanupSynth, credentialsOf, deployments, manifests, patches, resourcesOfTypeIn } from './support/examples';
+import { applyPatchProblems, CREDENTIALS_SECRET, fixture, kubectlPatch, PROXY_CONFIGMAP, restorePatchProblems, schemaErrors } from './support/kube';
 import { requireTools } from './support/proc';
 import { PROXY_VARIABLES } from './support/sandbox';
 
@@ -16,6 +19,8 @@ const DAEMONSETS = ['aws-node', 'kube-proxy'];
 
 describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))('%s', (_label, d) => {
   const all = patches(d);
+  const credentials = credentialsOf(d);
+  const secret = credentials ? CREDENTIALS_SECRET : undefined;
 
   test('one strategic patch per DaemonSet, in kube-system', () => {
     expect(all.map((p) => p.resourceName).sort()).toEqual(DAEMONSETS.map((n) => `daemonset/${n}`));
@@ -32,9 +37,9 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
     test('kubectl applies the patch: every container reads the ConfigMap, env survives, schema-valid', () => {
       expect(p.applyPatchJson).toBeDefined();
       const patched = kubectlPatch(original, p.applyPatchJson, 'strategic');
-      expect(applyPatchProblems(original, patched)).toEqual([]);
+      expect(applyPatchProblems(original, patched, secret)).toEqual([]);
       for (const c of patched.spec.template.spec.containers) {
-        expect(c.envFrom).toContainEqual({ configMapRef: { name: PROXY_CONFIGMAP } });
+        expect(c.envFrom).toEqual([{ configMapRef: { name: PROXY_CONFIGMAP } }, ...(secret ? [{ secretRef: { name: secret } }] : [])]);
         expect(c.env).toEqual(original.spec.template.spec.containers.find((o: any) => o.name === c.name).env);
       }
       expect(schemaErrors(patched)).toEqual([]);
@@ -52,6 +57,24 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
       expect(kubectlPatch(once, p.applyPatchJson, 'strategic')).toEqual(once);
     });
   });
+
+  if (credentials) {
+    test('the credentials Secret is written by a custom resource given the secret\'s ARN and the URLs without credentials', () => {
+      const writers = resourcesOfTypeIn(d, 'Custom::CdkPrivateEksProxyCredentials');
+      expect(writers).toHaveLength(1);
+      const cm = manifests(d).find((o) => o.kind === 'ConfigMap');
+      expect(writers[0]).toMatchObject({
+        SecretArn: credentials.secretArn,
+        UsernameKey: credentials.spec.usernameKey,
+        PasswordKey: credentials.spec.passwordKey,
+        HttpProxy: cm.data.HTTP_PROXY,
+        HttpsProxy: cm.data.HTTPS_PROXY,
+        Namespace: 'kube-system',
+        Name: CREDENTIALS_SECRET,
+      });
+      expect(cm.data.HTTPS_PROXY).not.toContain('@');
+    });
+  }
 
   test('the ConfigMap: kube-system, both cases of the three variables, schema-valid', () => {
     const objects = manifests(d);

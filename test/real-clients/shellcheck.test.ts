@@ -1,10 +1,12 @@
 /**
  * Check 2: every generated shell script passes `shellcheck -S warning -s bash`: each boothook (as
- * cloud-init writes it), each text/x-shellscript part (the AL2 bootstrap.sh call, the ready-signal
- * installer), and each script those parts install with a here-document (the ready-signal program).
+ * cloud-init writes it; with proxy credentials too), each text/x-shellscript part (the AL2 bootstrap.sh
+ * call, the ready-signal installer), each script those parts install with a here-document (the
+ * ready-signal program), and the user data of proxy instances (EgressProxy's Squid installer).
  */
 import { baseType, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
-import { allNodeGroups, cleanupSynth } from './support/examples';
+import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
+import { allNodeGroups, cleanupSynth, deployments, proxyInstances } from './support/examples';
 import { requireCloudInit, requireTools, run } from './support/proc';
 
 beforeAll(() => {
@@ -24,7 +26,7 @@ function shellcheckFindings(script: string): string[] {
 
 interface Script {
   readonly label: string;
-  readonly kind: 'boothook' | 'x-shellscript part' | 'installed program';
+  readonly kind: 'boothook' | 'x-shellscript part' | 'installed program' | 'proxy instance user data';
   readonly script: string;
 }
 
@@ -43,13 +45,22 @@ function scripts(): Script[] {
       }
     });
   }
+  for (const p of deployments().flatMap(proxyInstances)) {
+    if (p.userData !== undefined) {
+      out.push({ label: `${p.label}: user data`, kind: 'proxy instance user data', script: p.userData });
+    }
+  }
   return out;
 }
 
 const all = scripts();
 
 test('every kind of script is covered', () => {
-  expect(new Set(all.map((s) => s.kind))).toEqual(new Set(['boothook', 'x-shellscript part', 'installed program']));
+  expect(new Set(all.map((s) => s.kind))).toEqual(new Set(['boothook', 'x-shellscript part', 'installed program', 'proxy instance user data']));
+  // The boothook that reads proxy credentials from Secrets Manager is among them.
+  expect(all.filter((s) => s.kind === 'boothook' && s.script.includes(PROXY_AUTH_PLACEHOLDER) && s.script.includes('aws secretsmanager get-secret-value')))
+    .toHaveLength(1);
+  expect(all.filter((s) => s.kind === 'proxy instance user data' && s.script.includes('squid -k parse'))).toHaveLength(1);
   // The AL2 bootstrap.sh call and both ready-signal programs are among them.
   expect(all.filter((s) => s.script.includes('/etc/eks/bootstrap.sh ')).length).toBeGreaterThan(0);
   expect(all.filter((s) => s.kind === 'installed program' && s.script.includes('/opt/aws/bin/cfn-signal')).length).toBe(2);

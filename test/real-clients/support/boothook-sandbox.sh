@@ -4,14 +4,16 @@
 #
 # WORK must hold: boothook (the script cloud-init writes) and seed/etc/ (files copied into /etc
 # first: /etc/environment and the package manager's configuration, /etc/dnf/dnf.conf or /etc/yum.conf).
+# Optional: imds-region (the region the stub IMDS reports, default us-east-1) and extra-stubs/
+# (more programs put first on PATH, e.g. a stub `aws` CLI; they may log next to CALLS_LOG).
 # Inside the new namespaces:
 #   - network: only loopback, plus 169.254.169.254/32 on lo with a stub IMDSv2 server on port 80;
 #   - /etc: an overlay over the real /etc whose upper layer is a tmpfs, so nothing reaches the host;
 #     seeded from seed/etc, with no drop-ins for any unit an Amazon Linux node's boothook configures;
-#   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm.
+#   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm (and WORK/extra-stubs).
 # After each run i, WORK/run<i>/ holds: rc, stdout, stderr, calls.log (stub calls), imds.log (IMDS
 # requests made during the run), stat.txt (every changed path under /etc: type, mode, size, inode,
-# mtime), etc/ (copies of the changed regular files) and tmp-left.txt (files left in TMPDIR).
+# mtime, owner uid), etc/ (copies of the changed regular files) and tmp-left.txt (files left in TMPDIR).
 # With UNITS ("containerd kubelet ..."), WORK/verify/<unit>.{out,err,rc} hold systemd-analyze verify's
 # output for each unit and its drop-ins, run in place after the last run.
 set -euo pipefail
@@ -66,10 +68,16 @@ exit 0
 EOF
   chmod 0755 "$WORK/stubs/$name"
 done
+if [ -d "$WORK/extra-stubs" ]; then
+  for f in "$WORK/extra-stubs"/*; do
+    install -m 0755 "$f" "$WORK/stubs/$(basename "$f")"
+  done
+fi
 
 # --- stub IMDSv2 -------------------------------------------------------------------------------
 : >"$WORK/imds.log"
 "$PY" "$HERE/stubs.py" imds --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --ready "$WORK/imds.ready" --lifetime 120 \
+  --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)" \
   >"$WORK/imds.out" 2>&1 &
 for _ in $(seq 1 100); do
   [ -f "$WORK/imds.ready" ] && break
@@ -80,7 +88,7 @@ done
 snapshot() {
   local dest="$1"
   mkdir -p "$dest/etc"
-  (cd "$WORK/ovl/upper" && find . -mindepth 1 ! -path './.wh*' -printf '%P %y %m %s %i %T@\n' | LC_ALL=C sort) >"$dest/stat.txt"
+  (cd "$WORK/ovl/upper" && find . -mindepth 1 ! -path './.wh*' -printf '%P %y %m %s %i %T@ %U\n' | LC_ALL=C sort) >"$dest/stat.txt"
   (cd "$WORK/ovl/upper" && find . -type f -print0) | while IFS= read -r -d '' f; do
     mkdir -p "$dest/etc/$(dirname "$f")"
     cp -p "$WORK/ovl/upper/$f" "$dest/etc/$f"

@@ -19,12 +19,13 @@ ip link set lo up
 printf '127.0.0.1 localhost\n::1 localhost ip6-localhost ip6-loopback\n' >"$WORK/hosts"
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$WORK/resolv.conf"
 
-# The proxies named by the environment: scheme://host:port.
+# The proxies named by the environment: scheme://[user:password@]host:port.
 mapfile -t proxies < <(grep -E '^(http|https|HTTP|HTTPS)_(proxy|PROXY)=' "$WORK/env" | cut -d= -f2- | sort -u)
 ports=()
 for p in "${proxies[@]}"; do
   hostport="${p#*://}"
   hostport="${hostport%%/*}"
+  hostport="${hostport##*@}" # without user:password@ (an authenticating proxy)
   host="${hostport%:*}"
   port="${hostport##*:}"
   if [[ "$host" =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then

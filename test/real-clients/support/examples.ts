@@ -5,8 +5,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import { AuthenticatedProxyStack } from '../../../examples/authenticated-proxy/app';
 import { ChinaRegionStack } from '../../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../../examples/closed-network/app';
+import { EgressProxyStack } from '../../../examples/egress-proxy/app';
 import { Al2Stack, NodeFamiliesStack } from '../../../examples/node-families/app';
 import { ProxyClusterStack } from '../../../examples/proxy-cluster/app';
 import { IntrinsicResolver, partitionOf, resourcesOfType } from './intrinsics';
@@ -34,10 +36,39 @@ export interface GroupSpec {
   readonly taints?: string[];
 }
 
+/**
+ * Proxy instances an example runs itself (EgressProxy): an Auto Scaling group of Squid instances whose
+ * launch template is `<id>LaunchTemplate<hash>`. They are not node groups: their user data is a plain
+ * shell script that installs Squid.
+ */
+export interface ProxyInstancesSpec {
+  /** The construct id, e.g. `EgressProxy`. */
+  readonly id: string;
+}
+
+/** Proxy credentials an example keeps in Secrets Manager (ProxyCredentials.fromSecret). */
+export interface CredentialsSpec {
+  /** The construct id of the secret, e.g. `ProxyCredentials` (its logical id is `<id><hash>`). */
+  readonly secretId: string;
+  /** The JSON keys the example uses (the defaults unless it says otherwise). */
+  readonly usernameKey: string;
+  readonly passwordKey: string;
+}
+
+/**
+ * What the stub Secrets Manager returns in the tests: a user name and a password with every character
+ * that URL userinfo and systemd treat specially (`%`, `$`, `:`, `@`). The encoded form is written
+ * down here by hand (RFC 3986 percent-encoding), not computed, so the boothook's encoding is checked.
+ */
+export const TEST_PROXY_USERNAME = 'svc-eks';
+export const TEST_PROXY_PASSWORD = 'S3cr3t%Pa$$:word@';
+export const TEST_PROXY_USERINFO = 'svc-eks:S3cr3t%25Pa%24%24%3Aword%40';
+
 /** One example app and the regions its template is resolved for. */
 export interface ExampleSpec {
   /** A unique name: the folder under examples/, or folder-variant when the folder exports several stacks. */
-  readonly key: 'proxy-cluster' | 'closed-network' | 'china-region' | 'node-families' | 'node-families-al2';
+  readonly key: 'proxy-cluster' | 'closed-network' | 'china-region' | 'node-families' | 'node-families-al2'
+  | 'authenticated-proxy' | 'egress-proxy';
   /** The stack id the example's own app uses. */
   readonly stackId: string;
   /** Regions to resolve for: two commercial ones when env-agnostic, the stack's own when concrete. */
@@ -48,8 +79,14 @@ export interface ExampleSpec {
   readonly account?: string;
   /** A host under the example's own NO_PROXY entry (e.g. `.corp.example`), which must go direct. */
   readonly userNoProxyHost?: string;
-  /** Every node group of the example: each launch template of the template must be one of these. */
+  /** Every node group of the example: each launch template of the template must be one of these (or proxy instances). */
   readonly groups: GroupSpec[];
+  /** Proxy instances the example runs (their launch templates are not node groups). */
+  readonly proxyInstances?: ProxyInstancesSpec[];
+  /** Proxy credentials from Secrets Manager. */
+  readonly credentials?: CredentialsSpec;
+  /** Attribute values the template is resolved with (see DeployTarget.attributes). */
+  readonly attributes?: ReadonlyArray<{ readonly logicalIdPrefix: string; readonly attribute: string; readonly value: string }>;
 }
 
 const WORKERS: GroupSpec[] = [{ id: 'Workers', family: 'AL2023', management: 'managed' }];
@@ -83,6 +120,25 @@ export const EXAMPLES: readonly ExampleSpec[] = [
       { id: 'SelfManagedAl2', family: 'AL2', management: 'self-managed' },
     ],
   },
+  {
+    key: 'authenticated-proxy',
+    stackId: 'PrivateEksAuthenticatedProxyExample',
+    regions: ['us-east-1'],
+    hasProxy: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: WORKERS,
+    credentials: { secretId: 'ProxyCredentials', usernameKey: 'username', passwordKey: 'password' },
+  },
+  {
+    key: 'egress-proxy',
+    stackId: 'PrivateEksEgressProxyExample',
+    regions: ['us-east-1'],
+    hasProxy: true,
+    groups: WORKERS,
+    proxyInstances: [{ id: 'EgressProxy' }],
+    // The nodes' proxy is the internal NLB's DNS name (ProxySettings.fromHost with the token).
+    attributes: [{ logicalIdPrefix: 'EgressProxyLoadBalancer', attribute: 'DNSName', value: 'internal-egress-0123456789.{region}.elb.{urlSuffix}' }],
+  },
 ];
 
 /** The account used for env-agnostic stacks (concrete stacks keep their own). */
@@ -106,6 +162,8 @@ export function synthExamples(): Record<string, any> {
     new ChinaRegionStack(app, 'PrivateEksChinaExample');
     new NodeFamiliesStack(app, 'PrivateEksNodeFamiliesExample');
     new Al2Stack(app, 'PrivateEksAl2Example');
+    new AuthenticatedProxyStack(app, 'PrivateEksAuthenticatedProxyExample');
+    new EgressProxyStack(app, 'PrivateEksEgressProxyExample');
     app.synth();
     const templates: Record<string, any> = {};
     for (const spec of EXAMPLES) {
@@ -114,6 +172,12 @@ export function synthExamples(): Record<string, any> {
     synthCache = { outdir, templates };
   }
   return synthCache.templates;
+}
+
+/** The synthesized cdk.out directory (synthesizing first if needed). */
+export function synthOutdir(): string {
+  synthExamples();
+  return synthCache!.outdir;
 }
 
 /** Remove the synthesized output. */
@@ -144,7 +208,9 @@ export function deployments(filter: (e: ExampleSpec) => boolean = () => true): D
       const template = templates[example.key];
       out.push({
         example, region, partition, urlSuffix, template,
-        resolver: new IntrinsicResolver(template, { region, account: example.account ?? TEST_ACCOUNT, stackName: example.stackId }),
+        resolver: new IntrinsicResolver(template, {
+          region, account: example.account ?? TEST_ACCOUNT, stackName: example.stackId, attributes: example.attributes,
+        }),
         label: `${example.key} @ ${region}`,
       });
     }
@@ -290,12 +356,13 @@ export function nodeGroups(d: Deployment): NodeGroup[] {
     ...resourcesOfType(d.template, 'AWS::EKS::Nodegroup'),
     ...resourcesOfType(d.template, 'AWS::AutoScaling::AutoScalingGroup'),
   ];
-  const lts = launchTemplates(d);
+  const lts = launchTemplates(d).filter((lt) => proxyInstancesSpecOf(d, lt.logicalId) === undefined);
   const out: NodeGroup[] = [];
   for (const lt of lts) {
     const specs = d.example.groups.filter((g) => lt.logicalId.startsWith(`Cluster${g.id}LaunchTemplate`));
     if (specs.length !== 1) {
-      throw new Error(`${d.label}: launch template ${lt.logicalId} matches ${specs.length} declared groups; declare every group in support/examples.ts`);
+      throw new Error(`${d.label}: launch template ${lt.logicalId} matches ${specs.length} declared groups; declare every group ` +
+        '(or proxy instances) in support/examples.ts');
     }
     const spec = specs[0];
     const users = owners.filter(([, r]) => {
@@ -359,4 +426,96 @@ export function roleMaySignal(g: NodeGroup): boolean {
     .some((s: any) => s.Effect === 'Allow'
       && [s.Action].flat().includes('cloudformation:SignalResource')
       && [s.Resource].flat().some((r: any) => ['*', stackId].includes(g.d.resolver.resolve(r))));
+}
+
+function proxyInstancesSpecOf(d: Deployment, launchTemplateId: string): ProxyInstancesSpec | undefined {
+  return (d.example.proxyInstances ?? []).find((p) => launchTemplateId.startsWith(`${p.id}LaunchTemplate`));
+}
+
+/** Proxy instances of a deployment (EgressProxy): a launch template used by an Auto Scaling group. */
+export interface ProxyInstances {
+  readonly d: Deployment;
+  readonly spec: ProxyInstancesSpec;
+  /** e.g. `egress-proxy @ us-east-1 / EgressProxy (proxy instances)`. */
+  readonly label: string;
+  readonly launchTemplateId: string;
+  /** The Auto Scaling group that uses the launch template. */
+  readonly owner: { readonly logicalId: string; readonly type: string };
+  /** The image the launch template names (resolved: an SSM parameter name or an AMI id). */
+  readonly image?: string;
+  /** The user data, base64-decoded. */
+  readonly userData?: string;
+}
+
+/**
+ * The proxy instances of a deployment, matched to the example's declared `proxyInstances` and to the
+ * resource that uses each launch template. Throws when a declared one has no launch template or a
+ * launch template is not used by exactly one resource.
+ */
+export function proxyInstances(d: Deployment): ProxyInstances[] {
+  const owners = [
+    ...resourcesOfType(d.template, 'AWS::EKS::Nodegroup'),
+    ...resourcesOfType(d.template, 'AWS::AutoScaling::AutoScalingGroup'),
+  ];
+  const out: ProxyInstances[] = [];
+  for (const lt of launchTemplates(d)) {
+    const spec = proxyInstancesSpecOf(d, lt.logicalId);
+    if (!spec) {
+      continue;
+    }
+    const users = owners.filter(([, r]) => {
+      const ref = r.Properties?.LaunchTemplate?.Id ?? r.Properties?.LaunchTemplate?.LaunchTemplateId;
+      return ref?.Ref === lt.logicalId;
+    });
+    if (users.length !== 1) {
+      throw new Error(`${d.label}: launch template ${lt.logicalId} is used by ${users.length} resources, expected one`);
+    }
+    const ltData = d.template.Resources[lt.logicalId].Properties.LaunchTemplateData;
+    out.push({
+      d, spec, label: `${d.label} / ${spec.id} (proxy instances)`, launchTemplateId: lt.logicalId,
+      owner: { logicalId: users[0][0], type: users[0][1].Type },
+      image: ltData.ImageId === undefined ? undefined : d.resolver.resolveString(ltData.ImageId),
+      userData: lt.userData,
+    });
+  }
+  const missing = (d.example.proxyInstances ?? []).filter((p) => !out.some((o) => o.spec === p));
+  if (missing.length > 0) {
+    throw new Error(`${d.label}: declared proxy instances without a launch template: ${missing.map((p) => p.id).join(', ')}`);
+  }
+  return out;
+}
+
+/** The proxy credentials of a deployment, resolved: the secret's ARN as the nodes read it. */
+export interface ResolvedCredentials {
+  readonly spec: CredentialsSpec;
+  readonly secretLogicalId: string;
+  /** `Ref` of the secret: its ARN. */
+  readonly secretArn: string;
+}
+
+export function credentialsOf(d: Deployment): ResolvedCredentials | undefined {
+  const spec = d.example.credentials;
+  if (!spec) {
+    return undefined;
+  }
+  const secrets = resourcesOfType(d.template, 'AWS::SecretsManager::Secret')
+    .filter(([id]) => new RegExp(`^${spec.secretId}[0-9A-F]{8}$`).test(id));
+  if (secrets.length !== 1) {
+    throw new Error(`${d.label}: expected one secret ${spec.secretId}, found ${secrets.length}`);
+  }
+  const [secretLogicalId] = secrets[0];
+  return { spec, secretLogicalId, secretArn: d.resolver.resolveString({ Ref: secretLogicalId }) };
+}
+
+/**
+ * Whether the deployment's VPC has an endpoint for a regional service (`ec2`, `ecr.api`, `s3`, ...):
+ * without one, a node in an isolated subnet reaches that service only through the proxy.
+ */
+export function hasEndpoint(d: Deployment, service: string): boolean {
+  return endpointServiceNames(d).some((n) => n.endsWith(`.${d.region}.${service}`));
+}
+
+/** The properties of every resource of one type, resolved for the deployment. */
+export function resourcesOfTypeIn(d: Deployment, type: string): any[] {
+  return resourcesOfType(d.template, type).map(([, r]) => d.resolver.resolve(r.Properties ?? {}));
 }

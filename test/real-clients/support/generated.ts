@@ -1,11 +1,13 @@
 /**
  * The proxy environment as a node really gets it:
  * - Amazon Linux (AL2023, AL2): the /etc/environment block the generated boothook writes on its
- *   first run in the sandbox;
+ *   first run in the sandbox (with proxy credentials: a stub `aws` returns the test secret, so the
+ *   proxy URLs carry `svc-eks:S3cr3t%25Pa%24%24%3Aword%40@`);
  * - Bottlerocket: /etc/network/proxy.env as Bottlerocket renders it from the TOML settings.
  */
 import { effectiveSettings, bottlerocketProxyEnv, parseSettings } from './bottlerocket';
 import { groupBoothook } from './cloudinit';
+import { sandboxOptionsFor } from './credentials';
 import { clusterOf, Deployment, Family, NodeGroup, nodeGroups } from './examples';
 import { BOOTHOOK_PROFILES, environmentBlock, runBoothookInSandbox } from './sandbox';
 
@@ -20,10 +22,11 @@ export function generatedEtcEnvironment(g: NodeGroup): Record<string, string> {
   if (script === undefined) {
     throw new Error(`${g.label}: no boothook`);
   }
-  const key = `${g.spec.family}\n${script}`;
+  const key = `${g.spec.family}\n${g.d.label}\n${script}`;
   let env = envCache.get(key);
   if (!env) {
-    const result = runBoothookInSandbox(script, 1, [], BOOTHOOK_PROFILES[g.spec.family]);
+    // With proxy credentials, a stub `aws` returns the test secret and the block carries it.
+    const result = runBoothookInSandbox(script, 1, [], BOOTHOOK_PROFILES[g.spec.family], sandboxOptionsFor(g.d));
     if (result.runs[1].rc !== 0) {
       throw new Error(`${g.label}: boothook failed: ${result.runs[1].stderr}`);
     }

@@ -14,6 +14,11 @@ export interface DeployTarget {
   readonly region: string;
   readonly account: string;
   readonly stackName: string;
+  /**
+   * Attribute values to use instead of the modelled ones, for resources whose logical id starts with
+   * `logicalIdPrefix` (e.g. an internal load balancer's DNSName). `{region}` and `{urlSuffix}` are filled in.
+   */
+  readonly attributes?: ReadonlyArray<{ readonly logicalIdPrefix: string; readonly attribute: string; readonly value: string }>;
 }
 
 /** Partition and DNS suffix of a region (enough of region-info for the regions the tests use). */
@@ -45,6 +50,12 @@ const EC2_ID_PREFIX: Record<string, string> = {
 
 function hex(seed: string, length: number): string {
   return createHash('sha256').update(seed).digest('hex').slice(0, length);
+}
+
+/** Letters and digits derived from a seed, like the random parts of generated names. */
+function alnum(seed: string, length: number): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...createHash('sha256').update(seed).digest()].slice(0, length).map((b) => chars[b % chars.length]).join('');
 }
 
 /** Resolves intrinsics of one template for one deploy target. */
@@ -221,6 +232,17 @@ export class IntrinsicResolver {
     if (res.Type === 'AWS::EKS::Cluster' && typeof props.Name === 'string') {
       return props.Name;
     }
+    const { region, account } = this.target;
+    if (res.Type === 'AWS::SecretsManager::Secret') {
+      // Ref of a secret is its ARN: a generated name, then '-' and six random characters.
+      const name = typeof props.Name === 'string' ? props.Name : `${logicalId}-${alnum(logicalId, 12)}`;
+      return `arn:${this.partition}:secretsmanager:${region}:${account}:secret:${name}-${alnum('suffix' + logicalId, 6)}`;
+    }
+    if (res.Type === 'AWS::KMS::Key') {
+      // Ref of a key is its key id (a UUID).
+      const h = hex(logicalId, 32);
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    }
     // CloudFormation's generated names: <stack>-<logical id>-<random>.
     return `${this.target.stackName}-${logicalId}-${hex(logicalId, 12).toUpperCase()}`.slice(0, 63);
   }
@@ -229,6 +251,10 @@ export class IntrinsicResolver {
     const res = this.resources[logicalId];
     if (!res) {
       throw new Error(`Fn::GetAtt to unknown logical id ${logicalId}`);
+    }
+    const override = (this.target.attributes ?? []).find((a) => logicalId.startsWith(a.logicalIdPrefix) && a.attribute === attr);
+    if (override) {
+      return override.value.replace(/\{region\}/g, this.target.region).replace(/\{urlSuffix\}/g, this.urlSuffix);
     }
     const id = this.physicalId(logicalId, res);
     const { region, account } = this.target;
@@ -259,6 +285,13 @@ export class IntrinsicResolver {
         return `arn:${p}:lambda:${region}:${account}:function:${id}`;
       case 'AWS::Lambda::LayerVersion.LayerVersionArn':
         return `arn:${p}:lambda:${region}:${account}:layer:${id}:1`;
+      case 'AWS::KMS::Key.Arn':
+        return `arn:${p}:kms:${region}:${account}:key/${id}`;
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer.DNSName': {
+        // ELB names: [internal-]<name>-<id>.<region>.elb.<suffix>.
+        const internal = res.Properties?.Scheme === 'internal' ? 'internal-' : '';
+        return `${internal}${logicalId.slice(0, 20).toLowerCase()}-${parseInt(hex(logicalId, 8), 16)}.${region}.elb.${this.urlSuffix}`;
+      }
       default:
         if (attr === 'Arn') {
           const service = res.Type.split('::')[1].toLowerCase();

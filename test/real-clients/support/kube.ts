@@ -14,6 +14,8 @@ import { removeDir, requireTools, run, tempDir } from './proc';
 export const FIXTURES = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'daemonsets');
 export const PROXY_CONFIGMAP = 'proxy-environment-variables';
 export const HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
+/** The Secret with the credentialed proxy URLs (authenticating proxy). */
+export const CREDENTIALS_SECRET = 'proxy-environment-credentials';
 
 /** A DaemonSet fixture (a real object from outside the project), parsed. */
 export function fixture(name: string): any {
@@ -98,9 +100,11 @@ function envFromOf(c: any): any[] {
 /**
  * What is wrong with a DaemonSet after the apply patch: every container must read the proxy
  * ConfigMap through envFrom (keeping the envFrom it had), keep its env list exactly, and nothing
- * else may change but our pod-template annotation.
+ * else may change but our pod-template annotation. With `credentialsSecret` (an authenticating
+ * proxy), each container must also read that Secret, after the ConfigMap: for a key in both, the
+ * last envFrom source wins, so the credentialed URLs must come last.
  */
-export function applyPatchProblems(original: any, patched: any): string[] {
+export function applyPatchProblems(original: any, patched: any, credentialsSecret?: string): string[] {
   const problems: string[] = [];
   const before = new Map(containers(original).map((c) => [c.name, c]));
   const after = new Map(containers(patched).map((c) => [c.name, c]));
@@ -116,7 +120,17 @@ export function applyPatchProblems(original: any, patched: any): string[] {
     if (refs.length !== 1) {
       problems.push(`${name}: envFrom has ${refs.length} configMapRef ${PROXY_CONFIGMAP}, expected one`);
     }
-    const kept = envFromOf(p).filter((e: any) => e.configMapRef?.name !== PROXY_CONFIGMAP);
+    const secretRefs = envFromOf(p).filter((e: any) => credentialsSecret !== undefined && e.secretRef?.name === credentialsSecret);
+    if (credentialsSecret !== undefined) {
+      const cmAt = envFromOf(p).findIndex((e: any) => e.configMapRef?.name === PROXY_CONFIGMAP);
+      const secretAt = envFromOf(p).findIndex((e: any) => e.secretRef?.name === credentialsSecret);
+      if (secretRefs.length !== 1) {
+        problems.push(`${name}: envFrom has ${secretRefs.length} secretRef ${credentialsSecret}, expected one`);
+      } else if (secretAt < cmAt) {
+        problems.push(`${name}: envFrom reads the Secret ${credentialsSecret} before the ConfigMap, so the URLs without credentials win`);
+      }
+    }
+    const kept = envFromOf(p).filter((e: any) => e.configMapRef?.name !== PROXY_CONFIGMAP && !secretRefs.includes(e));
     if (!isDeepStrictEqual(kept, envFromOf(c))) {
       problems.push(`${name}: existing envFrom ${JSON.stringify(envFromOf(c))} became ${JSON.stringify(kept)}`);
     }

@@ -21,6 +21,7 @@ export const TOOLS: Record<string, string> = {
   'ip': 'iproute2',
   'curl': 'curl',
   'squid': 'squid',
+  '/usr/lib/squid/basic_ncsa_auth': 'squid (Squid\'s Basic authentication helper)',
   'go': 'golang-go',
   'shellcheck': 'shellcheck',
   'systemd-analyze': 'systemd',

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
-import { Deployment, endpointServiceNames } from './examples';
+import { Deployment, hasEndpoint } from './examples';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './proc';
 
 export type Route = 'direct' | 'proxy';
@@ -54,8 +54,10 @@ export function ipv4(cidr: string, offset: number): string {
 }
 
 /**
- * The hosts of one deployment: AWS endpoints, node, pod and service addresses and names must go
- * direct; public registries and the internet through the proxy.
+ * The hosts of one deployment: node, pod and service addresses and names, IMDS and the API server's
+ * private endpoint must go direct; a regional AWS API goes direct when the VPC has an endpoint for it
+ * and through the proxy when it has none (isolated subnets have no other way out); public registries
+ * and the internet go through the proxy.
  */
 export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: string }): Probe[] {
   const R = d.region;
@@ -65,18 +67,26 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
   const serviceIp = ipv4(network.serviceCidr, 1);
   const cell = d.partition === 'aws-cn' ? 'yl4' : 'gr7';
   const nodeName = `ip-${nodeIp.replace(/\./g, '-')}`;
+  /** A regional AWS API: direct through its VPC endpoint, or through the proxy without one. */
+  const api = (what: string, url: string, service: string): Probe => (hasEndpoint(d, service)
+    ? { what: `${what}; VPC endpoint`, url, expected: 'direct' }
+    : { what: `${what}; no VPC endpoint`, url, expected: 'proxy' });
   const list: Probe[] = [
     { what: 'EKS API server (private endpoint)', url: `https://${FAKE_CLUSTER_ENDPOINT_ID}.${cell}.${R}.eks.${S}/version`, expected: 'direct' },
-    { what: 'EC2 API (nodeadm, VPC CNI)', url: `https://ec2.${R}.${S}/`, expected: 'direct' },
-    { what: 'STS (IRSA, regional)', url: `https://sts.${R}.${S}/`, expected: 'direct' },
-    { what: 'ECR API', url: `https://api.ecr.${R}.${S}/`, expected: 'direct' },
-    { what: 'ECR registry (image pulls)', url: `https://123456789012.dkr.ecr.${R}.${S}/v2/`, expected: 'direct' },
-    { what: 'EKS API (DescribeCluster)', url: `https://eks.${R}.${S}/`, expected: 'direct' },
-    { what: 'Lambda API (kubectl provider)', url: `https://lambda.${R}.${S}/`, expected: 'direct' },
-    { what: 'S3 regional', url: `https://s3.${R}.${S}/`, expected: 'direct' },
-    { what: 'S3 bucket, regional virtual host', url: `https://my-bucket.s3.${R}.${S}/key`, expected: 'direct' },
-    { what: 'S3 bucket, dual-stack', url: `https://my-bucket.s3.dualstack.${R}.${S}/key`, expected: 'direct' },
-    { what: 'ECR image layers (S3)', url: `https://prod-${R}-starport-layer-bucket.s3.${R}.${S}/layer`, expected: 'direct' },
+    api('EC2 API (nodeadm, VPC CNI)', `https://ec2.${R}.${S}/`, 'ec2'),
+    api('STS (IRSA, regional)', `https://sts.${R}.${S}/`, 'sts'),
+    api('ECR API', `https://api.ecr.${R}.${S}/`, 'ecr.api'),
+    api('ECR registry (image pulls)', `https://123456789012.dkr.ecr.${R}.${S}/v2/`, 'ecr.dkr'),
+    api('EKS API (DescribeCluster)', `https://eks.${R}.${S}/`, 'eks'),
+    api('Lambda API (kubectl provider)', `https://lambda.${R}.${S}/`, 'lambda'),
+    api('S3 regional', `https://s3.${R}.${S}/`, 's3'),
+    api('S3 bucket, regional virtual host', `https://my-bucket.s3.${R}.${S}/key`, 's3'),
+    api('S3 bucket, dual-stack', `https://my-bucket.s3.dualstack.${R}.${S}/key`, 's3'),
+    api('ECR image layers (S3)', `https://prod-${R}-starport-layer-bucket.s3.${R}.${S}/layer`, 's3'),
+    // cfn-signal (self-managed nodes), the proxy credentials (nodes at boot) and their KMS key.
+    api('CloudFormation (cfn-signal)', `https://cloudformation.${R}.${S}/`, 'cloudformation'),
+    api('Secrets Manager (proxy credentials)', `https://secretsmanager.${R}.${S}/`, 'secretsmanager'),
+    api('KMS (the credentials\' key)', `https://kms.${R}.${S}/`, 'kms'),
     { what: 'IMDS', url: 'http://169.254.169.254/latest/meta-data/', expected: 'direct' },
     { what: 'IMDS (IPv6)', url: 'http://[fd00:ec2::254]/latest/meta-data/', expected: 'direct', known: PYTHON_IPV6 },
     { what: 'EKS Pod Identity agent', url: 'http://169.254.170.23/v1/credentials', expected: 'direct' },
@@ -96,10 +106,6 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
     { what: 'the internet', url: 'https://www.example.com/', expected: 'proxy' },
     { what: 'the internet (plain HTTP)', url: 'http://www.example.com/', expected: 'proxy' },
   ];
-  if (endpointServiceNames(d).some((n) => n.endsWith('.cloudformation'))) {
-    // With a CloudFormation interface endpoint, cfn-signal (self-managed nodes) must use it.
-    list.push({ what: 'CloudFormation (cfn-signal; VPC endpoint)', url: `https://cloudformation.${R}.${S}/`, expected: 'direct' });
-  }
   if (d.example.userNoProxyHost) {
     // The example's own extra entry (.corp.example).
     list.push({ what: 'corporate host (user entry .corp.example)', url: `https://${d.example.userNoProxyHost}/`, expected: 'direct' });

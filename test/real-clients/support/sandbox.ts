@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { PROXY_AUTH_PLACEHOLDER } from '../../../lib/nodes/user-data/boothook';
 import { removeDir, requireRoot, requireTools, run, SUPPORT_DIR, tempDir } from './proc';
 import { parseVerifyOutput, SystemdParse } from './systemd';
 
@@ -74,6 +75,39 @@ export interface FileStat {
   readonly size: number;
   readonly inode: string;
   readonly mtime: string;
+  /** Numeric owner. */
+  readonly uid: string;
+}
+
+/**
+ * A stub `aws` CLI on the boothook's PATH (written in Python, support/boothook-sandbox.sh installs it):
+ * it records every call (argv and the proxy variables of its environment) and prints `stdout` only
+ * for exactly `expectArgv`; any other command line fails like the CLI's usage error (exit 252).
+ */
+export interface AwsStub {
+  /** The exact argv after `aws`. */
+  readonly expectArgv: string[];
+  /** What it prints for that command line (the CLI adds a newline). */
+  readonly stdout: string;
+  /** Fail every call instead (exit 254 with an AccessDeniedException message), as without permission or route. */
+  readonly fail?: boolean;
+}
+
+/** One call of the stub `aws`. */
+export interface AwsCall {
+  readonly argv: string[];
+  /** Whether argv was exactly the expected one. */
+  readonly matched: boolean;
+  /** The proxy variables of its environment. */
+  readonly env: Record<string, string>;
+}
+
+/** Extra sandbox settings. */
+export interface SandboxOptions {
+  /** A stub `aws` CLI (absent: no `aws` on PATH). */
+  readonly aws?: AwsStub;
+  /** The region the stub IMDS reports (default us-east-1). */
+  readonly region?: string;
 }
 
 export interface BoothookRun {
@@ -90,6 +124,8 @@ export interface BoothookRun {
   readonly files: Record<string, string>;
   /** Files the boothook left in its TMPDIR. */
   readonly tmpLeft: string[];
+  /** Calls of the stub `aws` during the run. */
+  readonly aws: AwsCall[];
 }
 
 export interface SandboxResult {
@@ -106,7 +142,7 @@ export interface SandboxResult {
  * family of `profile`, then let systemd parse the drop-ins of `verifyUnits` where they were written.
  */
 export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: string[] = [],
-  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023): SandboxResult {
+  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023, options: SandboxOptions = {}): SandboxResult {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', '/usr/bin/python3', ...(verifyUnits.length > 0 ? ['systemd-analyze'] : []));
   const work = tempDir('boothook');
@@ -116,6 +152,12 @@ export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: stri
     fs.writeFileSync(path.join(seed, 'environment'), SEED_ENVIRONMENT);
     fs.writeFileSync(path.join(seed, profile.packageManagerConfig), profile.seedPackageManagerConfig);
     fs.writeFileSync(path.join(work, 'boothook'), script, { mode: 0o700 });
+    fs.writeFileSync(path.join(work, 'imds-region'), `${options.region ?? 'us-east-1'}\n`);
+    if (options.aws) {
+      fs.mkdirSync(path.join(work, 'extra-stubs'));
+      fs.writeFileSync(path.join(work, 'aws-stub.json'), JSON.stringify(options.aws));
+      fs.writeFileSync(path.join(work, 'extra-stubs', 'aws'), awsStubProgram(path.join(work, 'aws-stub.json')), { mode: 0o755 });
+    }
     const r = run('unshare', ['--mount', '--pid', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
       'bash', path.join(SUPPORT_DIR, 'boothook-sandbox.sh'), work, String(runs), verifyUnits.join(' ')], { timeout: 150_000 });
     if (r.status !== 0) {
@@ -140,8 +182,8 @@ function readRun(dir: string, seed: boolean): BoothookRun {
   const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
   const stat: Record<string, FileStat> = {};
   for (const line of read('stat.txt').split('\n').filter(Boolean)) {
-    const [p, type, mode, size, inode, mtime] = line.split(' ');
-    stat[p] = { type, mode, size: Number(size), inode, mtime };
+    const [p, type, mode, size, inode, mtime, uid] = line.split(' ');
+    stat[p] = { type, mode, size: Number(size), inode, mtime, uid };
   }
   const files: Record<string, string> = {};
   for (const [p, s] of Object.entries(stat)) {
@@ -158,7 +200,31 @@ function readRun(dir: string, seed: boolean): BoothookRun {
     stat,
     files,
     tmpLeft: read('tmp-left.txt').split('\n').filter(Boolean),
+    aws: read('aws.log').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
   };
+}
+
+/** The stub `aws` program (see AwsStub); its log goes next to the run's calls.log. */
+function awsStubProgram(specFile: string): string {
+  return [
+    '#!/usr/bin/python3',
+    '# Stub AWS CLI for the boothook sandbox (support/sandbox.ts AwsStub).',
+    'import json, os, sys',
+    `spec = json.load(open(${JSON.stringify(specFile)}))`,
+    'argv = sys.argv[1:]',
+    'matched = argv == spec["expectArgv"]',
+    'env = {k: v for k, v in os.environ.items() if k.lower() in ("http_proxy", "https_proxy", "no_proxy")}',
+    'with open(os.path.join(os.path.dirname(os.environ["CALLS_LOG"]), "aws.log"), "a") as f:',
+    '    f.write(json.dumps({"argv": argv, "matched": matched, "env": env}) + "\\n")',
+    'if spec.get("fail"):',
+    '    sys.stderr.write("\\nAn error occurred (AccessDeniedException) when calling the GetSecretValue operation: stub\\n")',
+    '    sys.exit(254)',
+    'if not matched:',
+    '    sys.stderr.write("aws stub: unexpected command line %r\\n" % (argv,))',
+    '    sys.exit(252)',
+    'sys.stdout.write(spec["stdout"] + "\\n")',
+    '',
+  ].join('\n');
 }
 
 /** Parse `KEY=VALUE` lines the way pam_env reads /etc/environment (no quoting in our values). */
@@ -182,7 +248,9 @@ export function environmentBlock(etcEnvironment: string): Record<string, string>
 
 /** Everything wrong with the first run of a boothook (empty when it did its job). */
 export function firstRunProblems(result: SandboxResult, expectedEnv: Record<string, string>, packageManagerProxy: string,
-  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023): string[] {
+  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023, expect: { mode?: string } = {}): string[] {
+  // 644 normally; 600 (root-only) when the files carry proxy credentials.
+  const wantMode = expect.mode ?? '644';
   const problems: string[] = [];
   const seed = result.runs[0];
   const r = result.runs[1];
@@ -223,9 +291,6 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
       problems.push(`/etc/environment lost the existing line '${kept}'`);
     }
   }
-  if (r.stat.environment && r.stat.environment.mode !== '644') {
-    problems.push(`/etc/environment has mode ${r.stat.environment.mode}, expected 644`);
-  }
 
   // dnf.conf / yum.conf: exactly one proxy= line, in [main], other settings kept.
   const conf = profile.packageManagerConfig;
@@ -257,10 +322,24 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
   }
 
   // Drop-ins for every unit.
+  const written = ['environment', conf];
   for (const unit of profile.units) {
     const dropIns = Object.keys(r.files).filter((p) => p.startsWith(`systemd/system/${unit}.service.d/`) && p.endsWith('.conf'));
     if (dropIns.length === 0) {
       problems.push(`no drop-in under /etc/systemd/system/${unit}.service.d/`);
+    }
+    written.push(...dropIns);
+  }
+  // Modes and owner of everything written; no credentials placeholder left unfilled.
+  for (const p of written.filter((x) => r.stat[x])) {
+    if ((r.files[p] ?? '').includes(PROXY_AUTH_PLACEHOLDER)) {
+      problems.push(`/etc/${p} still has the credentials placeholder ${PROXY_AUTH_PLACEHOLDER}`);
+    }
+    if (r.stat[p].mode !== wantMode) {
+      problems.push(`/etc/${p} has mode ${r.stat[p].mode}, expected ${wantMode}`);
+    }
+    if (r.stat[p].uid !== '0') {
+      problems.push(`/etc/${p} is owned by uid ${r.stat[p].uid}, expected root`);
     }
   }
   if (!r.calls.includes('systemctl daemon-reload')) {
@@ -331,4 +410,28 @@ function imdsProblems(r: BoothookRun, n: number): string[] {
   return r.imds
     .filter((q) => (q.method === 'GET' && !q.tokenValid) || (q.method === 'PUT' && !q.ok))
     .map((q) => `run ${n}: IMDS ${q.method} ${q.path} without a valid IMDSv2 token`);
+}
+
+/**
+ * A copy of a credentialed boothook whose retry loop does not wait: `  sleep $((attempt * 3))` (3+6+9+12
+ * +15 = 45 s over five failed attempts) becomes `  sleep 0`. Nothing else changes; throws when the
+ * script no longer has exactly one such line.
+ */
+export function noRetryWaitCopy(script: string): string {
+  const sleep = /^ {2}sleep \$\(\(attempt \* \d+\)\)$/m;
+  const n = script.split('\n').filter((l) => new RegExp(sleep.source).test(l)).length;
+  if (n !== 1) {
+    throw new Error(`the boothook has ${n} retry sleep lines, expected one: the no-wait rewrite needs updating`);
+  }
+  return script.replace(sleep, '  sleep 0');
+}
+
+/** The environment with `userinfo@` put into every proxy URL (written independently of the library). */
+export function withUserinfo(env: Record<string, string>, userinfo: string): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /^https?_proxy$/i.test(k) ? v.replace(/^(https?:\/\/)/, `$1${userinfo}@`) : v]));
+}
+
+/** The environment with any `userinfo@` removed from the proxy URLs. */
+export function withoutUserinfo(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /^https?_proxy$/i.test(k) ? v.replace(/^(https?:\/\/)[^@/]*@/, '$1') : v]));
 }

@@ -3,12 +3,20 @@
  * a domain allowlist and its own hosts_file, an HTTP(S) origin server on every namespace-local
  * address, a private /etc/hosts for clients going direct, and DNS on 127.0.0.1 where nothing
  * answers. Nothing can leave the namespace: it has no interface but lo.
+ *
+ * The same Squid also listens on 127.0.0.1:3129 where it demands Basic proxy authentication
+ * (basic_ncsa_auth, Debian's squid package, against an htpasswd file made with `openssl passwd -apr1`):
+ * a request without valid credentials gets 407, an authenticated one is logged with its user name.
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Background, PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir, waitFor } from './proc';
 
 export const SQUID_ADDRESS = '127.0.0.1:3128';
+/** Where Squid demands proxy authentication. */
+export const SQUID_AUTH_ADDRESS = '127.0.0.1:3129';
+/** Squid's Basic authentication helper for htpasswd files (Debian package squid). */
+export const BASIC_NCSA_AUTH = '/usr/lib/squid/basic_ncsa_auth';
 /** Where names that go through Squid resolve, in Squid's hosts_file. */
 export const VIA_SQUID_ADDRESS = '127.0.0.2';
 /** Where NO_PROXY names resolve, in the clients' /etc/hosts. */
@@ -23,6 +31,8 @@ export interface SquidLabOptions {
   readonly directNames: string[];
   /** Extra addresses for lo, e.g. 169.254.169.254/32 for IMDS. */
   readonly extraAddresses: string[];
+  /** The one user (and password) the authenticating port accepts. */
+  readonly proxyUser: { readonly username: string; readonly password: string };
 }
 
 export interface FetchResult {
@@ -38,6 +48,8 @@ export interface AccessLogEntry {
   readonly status: number;
   readonly method: string;
   readonly url: string;
+  /** The authenticated user name, `-` when none. */
+  readonly user: string;
   readonly hierarchy: string;
 }
 
@@ -46,7 +58,7 @@ export function parseAccessLog(text: string): AccessLogEntry[] {
   return text.split('\n').filter(Boolean).map((line) => {
     const f = line.trim().split(/\s+/);
     const [code, status] = f[3].split('/');
-    return { line, code, status: Number(status), method: f[5], url: f[6], hierarchy: f[8] };
+    return { line, code, status: Number(status), method: f[5], url: f[6], user: f[7], hierarchy: f[8] };
   });
 }
 
@@ -61,7 +73,7 @@ export class SquidLab {
 
   constructor(private readonly opts: SquidLabOptions) {
     requireRoot();
-    requireTools('unshare', 'nsenter', 'ip', 'mount', 'squid', 'openssl', 'curl', PYTHON);
+    requireTools('unshare', 'nsenter', 'ip', 'mount', 'squid', BASIC_NCSA_AUTH, 'openssl', 'curl', PYTHON);
     this.work = tempDir('squid');
     fs.chmodSync(this.work, 0o755);
     this.caFile = path.join(this.work, 'ca.pem');
@@ -79,6 +91,10 @@ export class SquidLab {
     ].join('\n'));
     fs.writeFileSync(path.join(w, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
     fs.writeFileSync(path.join(w, 'squid-hosts'), this.opts.squidNames.map((n) => `${VIA_SQUID_ADDRESS} ${n}`).join('\n') + '\n');
+    // htpasswd file: the password goes to openssl on stdin, never on a command line.
+    const { username, password } = this.opts.proxyUser;
+    const hash = runOk('openssl', ['passwd', '-apr1', '-stdin'], { input: password, timeout: 30_000 }).trim();
+    fs.writeFileSync(path.join(w, 'squid-passwd'), `${username}:${hash}\n`, { mode: 0o644 });
 
     const runDir = path.join(w, 'squid-run');
     fs.mkdirSync(runDir);
@@ -173,6 +189,7 @@ export class SquidLab {
   private squidConf(runDir: string): string {
     return [
       `http_port ${SQUID_ADDRESS}`,
+      `http_port ${SQUID_AUTH_ADDRESS} name=auth_port`,
       `pid_filename ${runDir}/squid.pid`,
       'cache_effective_user proxy',
       'cache_effective_group proxy',
@@ -192,12 +209,20 @@ export class SquidLab {
       'dns_timeout 2 seconds',
       'connect_timeout 5 seconds',
       'shutdown_lifetime 1 seconds',
+      `auth_param basic program ${BASIC_NCSA_AUTH} ${this.work}/squid-passwd`,
+      'auth_param basic children 2 startup=1 idle=1',
+      'auth_param basic realm cdk-private-eks test proxy',
+      'auth_param basic credentialsttl 1 minute',
       `acl allowed_domains dstdomain ${this.opts.allowedDomains.join(' ')}`,
+      'acl auth_port myportname auth_port',
+      'acl proxy_users proxy_auth REQUIRED',
       'acl SSL_ports port 443',
       'acl Safe_ports port 80 443',
       'acl CONNECT method CONNECT',
       'http_access deny !Safe_ports',
       'http_access deny CONNECT !SSL_ports',
+      // On the authenticating port: no valid credentials, 407 (a proxy_auth ACL last on a deny line challenges).
+      'http_access deny auth_port !proxy_users',
       'http_access allow localhost allowed_domains',
       'http_access deny all',
       '',
@@ -234,7 +259,8 @@ function envArgs(env: Record<string, string>): string[] {
 
 /**
  * The generated environment with the proxy pointed at the local Squid, written the same way: a URL
- * keeps its scheme, a scheme-less host:port (Bottlerocket's https-proxy) stays scheme-less.
+ * keeps its scheme and its `user:password@` (then pointing at the authenticating port), a scheme-less
+ * host:port (Bottlerocket's https-proxy) stays scheme-less.
  */
 export function pointAtSquid(env: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -242,7 +268,8 @@ export function pointAtSquid(env: Record<string, string>): Record<string, string
     if (!/^https?_proxy$/i.test(k)) {
       out[k] = v;
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
-      out[k] = v.replace(/^(https?):\/\/[^/]+/, `$1://${SQUID_ADDRESS}`);
+      out[k] = v.replace(/^(https?):\/\/(?:([^@/]*)@)?[^/@]+/, (_m, scheme: string, userinfo?: string) =>
+        (userinfo !== undefined ? `${scheme}://${userinfo}@${SQUID_AUTH_ADDRESS}` : `${scheme}://${SQUID_ADDRESS}`));
     } else {
       out[k] = v.replace(/^[^/]+/, SQUID_ADDRESS);
     }

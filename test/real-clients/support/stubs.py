@@ -1,7 +1,7 @@
 """Small recording servers for the real-client tests. Stdlib only; run inside private network
 namespaces, so they only ever listen on (and answer) namespace-local addresses.
 
-  stubs.py imds     --bind 169.254.169.254 --port 80  --log FILE --ready FILE
+  stubs.py imds     --bind 169.254.169.254 --port 80  --log FILE --ready FILE [--region R]
       IMDSv2: PUT /latest/api/token issues a token; GETs need it (401 otherwise).
   stubs.py proxy    --bind 127.0.0.1 --port 3128 --log FILE --ready FILE
       A recording forward proxy: logs the request line (GET http://... or CONNECT host:443) and
@@ -72,8 +72,8 @@ def imds(args):
         "/latest/meta-data/instance-id": "i-0123456789abcdef0",
         "/latest/meta-data/local-ipv4": "10.0.1.23",
         "/latest/meta-data/local-hostname": "ip-10-0-1-23.ec2.internal",
-        "/latest/meta-data/placement/region": "us-east-1",
-        "/latest/meta-data/placement/availability-zone": "us-east-1a",
+        "/latest/meta-data/placement/region": args.region,
+        "/latest/meta-data/placement/availability-zone": args.region + "a",
         "/latest/meta-data/mac": "0e:00:00:00:00:01",
     }
 
@@ -195,6 +195,7 @@ def main():
     p.add_argument("--log", required=True)
     p.add_argument("--ready", required=True)
     p.add_argument("--lifetime", type=float, default=300)
+    p.add_argument("--region", default="us-east-1", help="imds: the region it reports")
     args = p.parse_args()
     stop_after(args.lifetime)
     {"imds": imds, "proxy": proxy, "upstream": upstream, "healthz": healthz}[args.kind](args)
