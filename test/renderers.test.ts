@@ -1,7 +1,7 @@
 import { Fn } from 'aws-cdk-lib';
 import { ProxySettings } from '../lib';
 import { parseDocument } from 'yaml';
-import { renderBoothook, ENV_BEGIN, ENV_END } from '../lib/nodes/user-data/boothook';
+import { boothookFor, PROXY_AUTH_PLACEHOLDER, renderBoothook, ENV_BEGIN, ENV_END } from '../lib/nodes/user-data/boothook';
 import { renderNodeConfig } from '../lib/nodes/user-data/nodeadm';
 import { composeNoProxy, dedupe, ALWAYS_DIRECT } from '../lib/proxy/no-proxy';
 import { proxyEnvironment, renderEtcEnvironment, renderSystemdDropIn, systemdQuote } from '../lib/proxy/render-environment';
@@ -239,5 +239,26 @@ describe('ProxySettings.fromHost', () => {
 
   test('a host with a scheme is refused', () => {
     expect(() => ProxySettings.fromHost('http://proxy', 3128)).toThrow(/without scheme/);
+  });
+});
+
+describe('renderBoothook with proxy credentials', () => {
+  const script: string = renderBoothook(boothookFor({
+    environment: env, httpsProxy: 'http://proxy:3128', noProxy: ['localhost'],
+    credentials: { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p', usernameKey: 'username', passwordKey: 'password' },
+  }, '/etc/dnf/dnf.conf', ['containerd'], []));
+
+  test('reads the secret with IMDSv2 and the AWS CLI, and writes root-only files', () => {
+    expect(script).toContain('X-aws-ec2-metadata-token-ttl-seconds: 300');
+    expect(script).toContain("aws secretsmanager get-secret-value --region \"$region\" --secret-id 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p'");
+    expect(script.match(/replace_file \S+ 0600/g)).toHaveLength(3);
+    expect(script).not.toMatch(/replace_file \S+ 0644/);
+  });
+
+  test('never puts the credentials on a command line (readable by anyone in /proc)', () => {
+    expect(script).not.toMatch(/sed[^\n]*\$auth/);
+    expect(script).toContain('CDK_PRIVATE_EKS_AUTH="$1" awk');
+    expect(script.match(/\| fill_auth "\$auth(_systemd)?"/g)).toHaveLength(3);
+    expect(script).toContain(`http://${PROXY_AUTH_PLACEHOLDER}@proxy:3128`);
   });
 });

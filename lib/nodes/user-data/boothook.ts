@@ -101,8 +101,8 @@ export function renderBoothook(input: BoothookInput): string {
   // With credentials: files are root-only, and the placeholder is replaced by the credentials (with
   // every % doubled in systemd files, where % starts a specifier).
   const mode = creds ? '0600' : '0644';
-  const fill = creds ? ` | sed "s|${PROXY_AUTH_PLACEHOLDER}|$auth|g"` : '';
-  const fillSystemd = creds ? ` | sed "s|${PROXY_AUTH_PLACEHOLDER}|$auth_systemd|g"` : '';
+  const fill = creds ? ' | fill_auth "$auth"' : '';
+  const fillSystemd = creds ? ' | fill_auth "$auth_systemd"' : '';
   const lines: string[] = [
     '#!/bin/bash',
     '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
@@ -193,18 +193,37 @@ function renderCredentialFetch(creds: BoothookCredentials): string[] {
     `  if secret="$(aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text)"; then`,
     '    break',
     '  fi',
+    '  if [ "$attempt" = 5 ]; then',
+    '    break',
+    '  fi',
     '  sleep $((attempt * 3))',
     'done',
     'if [ -z "$secret" ]; then',
     '  echo "cdk-private-eks: cannot read the proxy credentials from Secrets Manager" >&2',
     '  exit 1',
     'fi',
-    `auth="$(printf '%s' "$secret" | python3 -c 'import json, sys, urllib.parse as u; d = json.load(sys.stdin); print(u.quote(d[sys.argv[1]], safe="") + ":" + u.quote(d[sys.argv[2]], safe=""))' '${creds.usernameKey}' '${creds.passwordKey}')"`,
+    // Python reads the JSON and URL-encodes; a secret that is not such a JSON object fails with our
+    // message only (never a traceback that could quote the value).
+    `auth="$(printf '%s' "$secret" | python3 -c '${PYTHON_ENCODE}' '${creds.usernameKey}' '${creds.passwordKey}')"`,
     'auth_systemd="${auth//%/%%}"',
     'unset secret',
+    '# fill_auth VALUE: replace the placeholder on standard input. The value goes through the environment of',
+    '# awk (readable by root only), never through a command line (readable by anyone in /proc).',
+    'fill_auth() {',
+    `  CDK_PRIVATE_EKS_AUTH="$1" awk '{ gsub(/${PROXY_AUTH_PLACEHOLDER}/, ENVIRON["CDK_PRIVATE_EKS_AUTH"]); print }'`,
+    '}',
     '',
   ];
 }
+
+/** The Python one-liner (no single quotes) that turns the secret's JSON into URL-encoded `user:password`. */
+const PYTHON_ENCODE = [
+  'import json, sys, urllib.parse as u',
+  'try:',
+  '    d = json.load(sys.stdin); print(u.quote(d[sys.argv[1]], safe="") + ":" + u.quote(d[sys.argv[2]], safe=""))',
+  'except Exception:',
+  '    sys.exit("cdk-private-eks: the proxy credentials secret is not a JSON object with the user name and password keys")',
+].join('\n');
 
 function escapeSed(s: string): string {
   return s.replace(/[/\\.*[\]^$]/g, (c) => `\\${c}`);
