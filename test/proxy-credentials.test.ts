@@ -6,6 +6,7 @@ import { Fn, SecretValue, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../lib';
 import { PrivateEksValidationError } from '../lib/errors';
@@ -197,6 +198,21 @@ describe('credentials checks', () => {
     expect(() => build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
       secretStringValue: SecretValue.secretsManager('arn:aws:secretsmanager:us-east-1:111122223333:secret:other'),
     }))).not.toThrow();
+  });
+
+  test('a cluster that makes its own endpoints adds Secrets Manager (and KMS only for a customer key)', () => {
+    const names = (secretOf: (stack: Stack) => secretsmanager.ISecret) => {
+      const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+      const cluster = new PrivateEksCluster(stack, 'Cluster', {
+        vpc: isolatedVpc(stack), version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+        proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { credentials: ProxyCredentials.fromSecret(secretOf(stack)) }),
+      });
+      return cluster.endpoints.services.map((s) => s.name);
+    };
+    expect(names(imported)).toEqual(expect.arrayContaining(['secretsmanager']));
+    expect(names(imported)).not.toContain('kms');
+    expect(names((stack) => new secretsmanager.Secret(stack, 'S', { encryptionKey: new kms.Key(stack, 'K', { enableKeyRotation: true }) })))
+      .toEqual(expect.arrayContaining(['secretsmanager', 'kms']));
   });
 
   test('the Secrets Manager endpoint is required', () => {

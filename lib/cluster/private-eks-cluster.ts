@@ -103,7 +103,7 @@ export interface PrivateEksClusterProps {
   /**
    * The services of the EndpointSet created for the cluster (ignored when `endpoints` is given).
    *
-   * @default EndpointPresets.minimal()
+   * @default EndpointPresets.minimal(), plus Secrets Manager (and KMS for a customer key) when the proxy has credentials
    */
   readonly endpointServices?: EndpointService[];
 
@@ -180,7 +180,7 @@ export class PrivateEksCluster extends Construct {
     }
     this.endpoints = props.endpoints ?? new EndpointSet(this, 'Endpoints', {
       vpc,
-      services: props.endpointServices ?? EndpointPresets.minimal(),
+      services: props.endpointServices ?? defaultEndpointServices(props.proxy),
       existingServices: props.existingEndpointServices,
     });
     this.checkProviderRoutes();
@@ -471,4 +471,16 @@ export class PrivateEksCluster extends Construct {
       'add-on (or eksctl utils update-*) can drop the patch: redeploy this stack after such an update to re-apply it.');
     return manifest;
   }
+}
+
+/**
+ * The endpoints a cluster gets when none are named: what nodes and the kubectl provider need, and, for
+ * an authenticating proxy, what must be reached before the credentials are known.
+ */
+function defaultEndpointServices(proxy: ProxySettings | undefined): EndpointService[] {
+  const credentials = proxy?.credentials;
+  if (!credentials) {
+    return EndpointPresets.minimal();
+  }
+  return [...EndpointPresets.minimal(), EndpointService.SECRETS_MANAGER, ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : [])];
 }
