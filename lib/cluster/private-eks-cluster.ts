@@ -4,12 +4,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import { ProxyEnvironmentChart } from '../manifests/proxy-chart';
+import type * as proxyChart from '../manifests/proxy-chart';
 import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../manifests/proxy-credentials-secret';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
@@ -422,7 +421,10 @@ export class PrivateEksCluster extends Construct {
   }
 
   private applyProxyManifests(environment: Record<string, string>, extra: ProxiedDaemonSet[]): eks.KubernetesManifest {
-    const chart = new ProxyEnvironmentChart(new cdk8s.App(), 'ProxyEnvironment', { environment, namespace: 'kube-system' });
+    // Loaded here, not at the top: only clusters with a proxy need cdk8s (see proxyEnvironmentChart).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { proxyEnvironmentChart }: typeof proxyChart = require('../manifests/proxy-chart');
+    const chart = proxyEnvironmentChart({ environment, namespace: 'kube-system' });
     const manifest = this.cluster.addCdk8sChart('ProxyEnvironment', chart);
     const credentials = this.proxy?.credentials;
     const credentialsSecret = credentials && new ProxyCredentialsSecret(this, 'ProxyCredentials', {

@@ -33,3 +33,11 @@ export class ProxyEnvironmentChart extends cdk8s.Chart {
     });
   }
 }
+
+/**
+ * A standalone cdk8s App with the proxy chart. cdk8s is loaded here, on first use: apps whose clusters
+ * have no proxy never pay for loading it (about 20 ms, most of it cdk8s's YAML library).
+ */
+export function proxyEnvironmentChart(props: ProxyEnvironmentChartProps): ProxyEnvironmentChart {
+  return new ProxyEnvironmentChart(new cdk8s.App(), 'ProxyEnvironment', props);
+}
