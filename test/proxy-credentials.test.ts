@@ -127,7 +127,7 @@ describe('the exec wrapper, run by the real Python', () => {
     const out = execFileSync('python3', [path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime], {
       encoding: 'utf8',
       env: {
-        PATH: process.env.PATH, PYTHONPATH: tmp,
+        PATH: process.env.PATH, PYTHONPATH: tmp, PYTHONDONTWRITEBYTECODE: '1',
         CDK_PRIVATE_EKS_PROXY_SECRET_ARN: SECRET_ARN,
         HTTP_PROXY: 'http://proxy.corp.example:3128', HTTPS_PROXY: 'http://proxy.corp.example:3128',
         http_proxy: 'http://proxy.corp.example:3128', https_proxy: 'http://proxy.corp.example:3128',

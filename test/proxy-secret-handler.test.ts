@@ -65,7 +65,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function run(requestType: string, kubeStatus: number): any {
   const out = execFileSync('python3', [HARNESS, HANDLER_DIR, path.join(tmp, 'stubs'), path.join(tmp, 'cert.pem'), path.join(tmp, 'key.pem'),
-    requestType, String(kubeStatus)], { encoding: 'utf8', timeout: 60000, env: { PATH: process.env.PATH } });
+    requestType, String(kubeStatus)], { encoding: 'utf8', timeout: 60000, env: { PATH: process.env.PATH, PYTHONDONTWRITEBYTECODE: '1' } });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 

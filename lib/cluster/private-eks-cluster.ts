@@ -284,7 +284,7 @@ export class PrivateEksCluster extends Construct {
       throw new Error('cdk-private-eks: the aws-eks-v2 kubectl handler was not found; this aws-cdk-lib version is not supported');
     }
     handler.addLayers(new lambda.LayerVersion(this, 'ProxyCredentialsLayer', {
-      code: lambda.Code.fromAsset(CREDENTIALS_LAYER_DIR),
+      code: lambda.Code.fromAsset(CREDENTIALS_LAYER_DIR, { exclude: ['__pycache__', '*.pyc'] }),
       description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
     }));
     handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);

@@ -45,7 +45,8 @@ export class ProxyCredentialsSecret extends Construct {
       description: 'cdk-private-eks: writes the proxy credentials Kubernetes Secret from Secrets Manager',
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(path.join(__dirname, 'proxy-secret-handler')),
+      // Only the handler: byte code a local test run may have left must not change the asset.
+      code: lambda.Code.fromAsset(path.join(__dirname, 'proxy-secret-handler'), { exclude: ['__pycache__', '*.pyc'] }),
       timeout: Duration.minutes(2),
       role,
       vpc: props.cluster.vpc,
