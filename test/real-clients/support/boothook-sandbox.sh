@@ -22,6 +22,8 @@ RUNS="${2:-2}"
 VERIFY_UNITS="${3:-}"
 PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=sandbox-lib.sh
+. "$HERE/sandbox-lib.sh"
 
 [ "$$" = 1 ] || { echo "not in a new PID namespace (use unshare --pid --fork)" >&2; exit 90; }
 
@@ -49,25 +51,10 @@ else
 fi
 
 # Seed: a known /etc/environment and package manager configuration; no drop-ins of our units.
-(cd "$WORK/seed/etc" && find . -type f -printf '%P\n') | while IFS= read -r f; do
-  mkdir -p "/etc/$(dirname "$f")"
-  cp "$WORK/seed/etc/$f" "/etc/$f"
-  chmod 0644 "/etc/$f"
-done
-for unit in docker containerd kubelet sandbox-image amazon-ssm-agent; do
-  rm -rf "/etc/systemd/system/$unit.service.d"
-done
+seed_etc
 
 # --- recording stubs ---------------------------------------------------------------------------
-mkdir -p "$WORK/stubs"
-for name in systemctl cloud-init-per dnf yum nodeadm; do
-  cat >"$WORK/stubs/$name" <<EOF
-#!/bin/bash
-printf '%s\n' "$name \$*" >>"\${CALLS_LOG:?}"
-exit 0
-EOF
-  chmod 0755 "$WORK/stubs/$name"
-done
+make_recording_stubs
 if [ -d "$WORK/extra-stubs" ]; then
   for f in "$WORK/extra-stubs"/*; do
     install -m 0755 "$f" "$WORK/stubs/$(basename "$f")"

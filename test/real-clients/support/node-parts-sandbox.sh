@@ -26,6 +26,8 @@ set -euo pipefail
 WORK="$1"
 PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=sandbox-lib.sh
+. "$HERE/sandbox-lib.sh"
 SIGNAL_PROGRAM=/usr/local/bin/cdk-private-eks-ready-signal
 SIGNAL_UNIT=/etc/systemd/system/cdk-private-eks-ready-signal.service
 
@@ -51,26 +53,12 @@ for dir in /etc /usr/local/bin /opt; do
   fi
 done
 
-(cd "$WORK/seed/etc" && find . -type f -printf '%P\n') | while IFS= read -r f; do
-  mkdir -p "/etc/$(dirname "$f")"
-  cp "$WORK/seed/etc/$f" "/etc/$f"
-  chmod 0644 "/etc/$f"
-done
-for unit in docker containerd kubelet sandbox-image amazon-ssm-agent; do
-  rm -rf "/etc/systemd/system/$unit.service.d"
-done
+seed_etc
 rm -f "$SIGNAL_PROGRAM" "$SIGNAL_UNIT"
 
 # --- stubs -------------------------------------------------------------------------------------
 mkdir -p "$WORK/stubs" "$WORK/stublog"
-for name in systemctl cloud-init-per dnf yum nodeadm; do
-  cat >"$WORK/stubs/$name" <<EOF
-#!/bin/bash
-printf '%s\n' "$name \$*" >>"\${CALLS_LOG:?}"
-exit 0
-EOF
-  chmod 0755 "$WORK/stubs/$name"
-done
+make_recording_stubs
 # argv and the proxy variables, as JSON; the log path is fixed (systemd starts programs with a clean environment).
 recorder() {
   cat <<EOF
