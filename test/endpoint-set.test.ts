@@ -79,6 +79,11 @@ describe('EndpointSet in China', () => {
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: `cn.com.amazonaws.cn-northwest-1.${name}` });
   });
 
+  test('the eks-auth host uses the China dual-stack domain', () => {
+    expect(EndpointService.EKS_AUTH.hostNames('cn-northwest-1', 'amazonaws.com.cn')).toEqual(['eks-auth.cn-northwest-1.api.amazonwebservices.com.cn']);
+    expect(EndpointService.EKS_AUTH.hostNames('us-east-1', 'amazonaws.com')).toEqual(['eks-auth.us-east-1.api.aws']);
+  });
+
   test('NO_PROXY hosts use amazonaws.com.cn and no global S3 name', () => {
     expect(set.noProxyHosts).toContain('api.ecr.cn-northwest-1.amazonaws.com.cn');
     expect(set.noProxyHosts).not.toContain('s3.amazonaws.com.cn');

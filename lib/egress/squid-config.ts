@@ -8,6 +8,8 @@
  * has the same directives.
  */
 
+import { dualStackSuffix } from '../private/dns-suffix';
+
 /** Where Squid writes its files. */
 export interface SquidPaths {
   /**
@@ -209,15 +211,6 @@ export function normaliseDomains(domains: string[]): string[] {
     .sort((x, y) => x.n - y.n || x.i - y.i)
     .map((x) => x.d);
   return [...wildcards, ...kept.filter((d) => !d.startsWith('.'))];
-}
-
-/**
- * The dual-stack DNS suffix of a partition, from its standard suffix (botocore/SDK partitions.json:
- * aws and aws-us-gov `api.aws`, aws-cn `api.amazonwebservices.com.cn`). A token suffix is taken as
- * commercial: China stacks need a concrete region in this library.
- */
-export function dualStackSuffix(urlSuffix: string): string {
-  return urlSuffix === 'amazonaws.com.cn' ? 'api.amazonwebservices.com.cn' : 'api.aws';
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { dualStackSuffix } from '../private/dns-suffix';
 
 /**
  * An AWS service that a private cluster reaches through a VPC endpoint, with the host names its
@@ -28,8 +29,8 @@ export class EndpointService {
    * Host from the EKS service endpoints table (docs.aws.amazon.com/general/latest/gr/eks.html).
    */
   public static readonly EKS_AUTH = new EndpointService('eks-auth', ec2.InterfaceVpcEndpointAwsService.EKS_AUTH, undefined,
-    // China uses api.amazonwebservices.com.cn (AWS SDK endpoint rules for the aws-cn partition's dual-stack domain).
-    (region, suffix) => [suffix === 'amazonaws.com.cn' ? `eks-auth.${region}.api.amazonwebservices.com.cn` : `eks-auth.${region}.api.aws`]);
+    // eks-auth.REGION.{dualStackDnsSuffix} in the SDK endpoint rules (api.amazonwebservices.com.cn in China).
+    (region, suffix) => [`eks-auth.${region}.${dualStackSuffix(suffix)}`]);
 
   /** Elastic Load Balancing: the AWS Load Balancer Controller. */
   public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface('elasticloadbalancing', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING);
