@@ -161,6 +161,9 @@ export class PrivateEksCluster extends Construct {
   /** The manifest with the proxy ConfigMap, when a proxy is set. */
   public readonly proxyConfigMap?: eks.KubernetesManifest;
 
+  /** The proxy environment (both cases, composed NO_PROXY), rendered once for every consumer. */
+  private readonly proxyEnvironment?: Record<string, string>;
+
   constructor(scope: Construct, id: string, props: PrivateEksClusterProps) {
     super(scope, id);
     const vpc = props.vpc;
@@ -194,7 +197,7 @@ export class PrivateEksCluster extends Construct {
       endpointHosts: this.endpoints.noProxyHosts,
       extra: this.proxy?.noProxy ?? [],
     });
-    const environment = this.proxy?.environment(this.noProxy);
+    const environment = this.proxyEnvironment = this.proxy?.environment(this.noProxy);
     if (environment) {
       this.checkLambdaEnvironment(environment);
     }
@@ -333,12 +336,13 @@ export class PrivateEksCluster extends Construct {
    * @internal
    */
   public _nodeProxy(): NodeProxy | undefined {
-    if (!this.proxy) {
+    const environment = this.proxyEnvironment;
+    if (!this.proxy || !environment) {
       return undefined;
     }
     const credentials = this.proxy.credentials;
     return {
-      environment: this.proxy.environment(this.noProxy),
+      environment,
       httpsProxy: this.proxy.httpsProxy,
       httpsProxyHostPort: this.proxy._httpsProxyHostPort,
       noProxy: this.noProxy,
