@@ -29,7 +29,9 @@ export class PlainClusterStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
       subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
     });
 
@@ -50,13 +52,15 @@ export class PlainClusterStack extends Stack {
     };
     const endpoints: ec2.InterfaceVpcEndpoint[] = [];
     for (const [name, service] of Object.entries(services)) {
-      endpoints.push(vpc.addInterfaceEndpoint(name, {
-        service,
-        subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED, onePerAz: true },
-        securityGroups: [endpointSg],
-        privateDnsEnabled: true,
-        open: false,
-      }));
+      endpoints.push(
+        vpc.addInterfaceEndpoint(name, {
+          service,
+          subnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED, onePerAz: true },
+          securityGroups: [endpointSg],
+          privateDnsEnabled: true,
+          open: false,
+        }),
+      );
     }
     vpc.addGatewayEndpoint('S3', {
       service: ec2.GatewayVpcEndpointAwsService.S3,
@@ -66,15 +70,32 @@ export class PlainClusterStack extends Stack {
     // The proxy environment, hand-written: VPC, service CIDR, IMDS and the endpoint hosts bypass the proxy.
     const suffix = `${Aws.REGION}.${Aws.URL_SUFFIX}`;
     const noProxy = [
-      'localhost', '127.0.0.1', '169.254.169.254', '169.254.170.23',
-      vpc.vpcCidrBlock, SERVICE_CIDR, '.internal', '.svc', '.cluster.local',
+      'localhost',
+      '127.0.0.1',
+      '169.254.169.254',
+      '169.254.170.23',
+      vpc.vpcCidrBlock,
+      SERVICE_CIDR,
+      '.internal',
+      '.svc',
+      '.cluster.local',
       `.${Aws.REGION}.eks.${Aws.URL_SUFFIX}`,
-      `ec2.${suffix}`, `api.ecr.${suffix}`, `dkr.ecr.${suffix}`, `sts.${suffix}`,
-      `s3.${suffix}`, `eks.${suffix}`, `lambda.${suffix}`, '.corp.example',
+      `ec2.${suffix}`,
+      `api.ecr.${suffix}`,
+      `dkr.ecr.${suffix}`,
+      `sts.${suffix}`,
+      `s3.${suffix}`,
+      `eks.${suffix}`,
+      `lambda.${suffix}`,
+      '.corp.example',
     ].join(',');
     const environment = {
-      HTTP_PROXY: PROXY, HTTPS_PROXY: PROXY, NO_PROXY: noProxy,
-      http_proxy: PROXY, https_proxy: PROXY, no_proxy: noProxy,
+      HTTP_PROXY: PROXY,
+      HTTPS_PROXY: PROXY,
+      NO_PROXY: noProxy,
+      http_proxy: PROXY,
+      https_proxy: PROXY,
+      no_proxy: noProxy,
     };
 
     this.cluster = new eks.Cluster(this, 'Cluster', {
@@ -95,39 +116,41 @@ export class PlainClusterStack extends Stack {
 
     // Node group: launch template with a small MIME user data (proxy for the OS and nodeadm).
     const userData = new ec2.MultipartUserData();
-    userData.addPart(ec2.MultipartBody.fromRawBody({
-      contentType: 'text/cloud-boothook; charset="us-ascii"',
-      body: [
-        '#!/bin/bash',
-        `cat >> /etc/environment <<'EOF'`,
-        ...Object.entries(environment).map(([k, v]) => `${k}=${v}`),
-        'EOF',
-        `echo "proxy=${PROXY}" >> /etc/dnf/dnf.conf`,
-        'for unit in containerd kubelet; do',
-        '  mkdir -p /etc/systemd/system/$unit.service.d',
-        '  printf "[Service]\\nEnvironmentFile=/etc/environment\\n" > /etc/systemd/system/$unit.service.d/http-proxy.conf',
-        'done',
-        'systemctl daemon-reload',
-      ].join('\n'),
-    }));
-    userData.addPart(ec2.MultipartBody.fromRawBody({
-      contentType: 'application/node.eks.aws',
-      body: [
-        'apiVersion: node.eks.aws/v1alpha1',
-        'kind: NodeConfig',
-        'spec:',
-        '  kubelet:',
-        '    flags: []',
-      ].join('\n'),
-    }));
+    userData.addPart(
+      ec2.MultipartBody.fromRawBody({
+        contentType: 'text/cloud-boothook; charset="us-ascii"',
+        body: [
+          '#!/bin/bash',
+          `cat >> /etc/environment <<'EOF'`,
+          ...Object.entries(environment).map(([k, v]) => `${k}=${v}`),
+          'EOF',
+          `echo "proxy=${PROXY}" >> /etc/dnf/dnf.conf`,
+          'for unit in containerd kubelet; do',
+          '  mkdir -p /etc/systemd/system/$unit.service.d',
+          '  printf "[Service]\\nEnvironmentFile=/etc/environment\\n" > /etc/systemd/system/$unit.service.d/http-proxy.conf',
+          'done',
+          'systemctl daemon-reload',
+        ].join('\n'),
+      }),
+    );
+    userData.addPart(
+      ec2.MultipartBody.fromRawBody({
+        contentType: 'application/node.eks.aws',
+        body: ['apiVersion: node.eks.aws/v1alpha1', 'kind: NodeConfig', 'spec:', '  kubelet:', '    flags: []'].join(
+          '\n',
+        ),
+      }),
+    );
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       userData,
       requireImdsv2: true,
       httpPutResponseHopLimit: 2,
-      blockDevices: [{
-        deviceName: '/dev/xvda',
-        volume: ec2.BlockDeviceVolume.ebs(20, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true }),
-      }],
+      blockDevices: [
+        {
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(20, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true }),
+        },
+      ],
     });
     this.cluster.addNodegroupCapacity('Workers', {
       instanceTypes: [new ec2.InstanceType('m7i.large')],
@@ -148,7 +171,13 @@ export class PlainClusterStack extends Stack {
       resourceName: 'daemonset/aws-node',
       resourceNamespace: 'kube-system',
       applyPatch: {
-        spec: { template: { spec: { containers: [{ name: 'aws-node', envFrom: [{ configMapRef: { name: 'proxy-environment-variables' } }] }] } } },
+        spec: {
+          template: {
+            spec: {
+              containers: [{ name: 'aws-node', envFrom: [{ configMapRef: { name: 'proxy-environment-variables' } }] }],
+            },
+          },
+        },
       },
       restorePatch: {
         spec: { template: { spec: { containers: [{ name: 'aws-node', envFrom: [] }] } } },

@@ -29,7 +29,7 @@ export class PrivateEksErrors {
    * True when `x` is a synth-time validation error of this library.
    * @param x any value caught from a construct
    */
-  public static isValidationError(x: any): boolean {
+  public static isValidationError(x: unknown): boolean {
     return x instanceof PrivateEksValidationError;
   }
 

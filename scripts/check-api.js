@@ -10,7 +10,10 @@ const root = path.resolve(__dirname, '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'api-md-'));
 const generated = path.join(tmp, 'API.md');
 try {
-  execFileSync(path.join(root, 'node_modules', '.bin', 'jsii-docgen'), ['-o', generated], { cwd: root, stdio: 'inherit' });
+  execFileSync(path.join(root, 'node_modules', '.bin', 'jsii-docgen'), ['-o', generated], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   const committed = path.join(root, 'API.md');
   const want = fs.readFileSync(generated, 'utf8');
   const have = fs.existsSync(committed) ? fs.readFileSync(committed, 'utf8') : '';

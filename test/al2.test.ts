@@ -17,7 +17,11 @@ const BOOTHOOK = 'text/cloud-boothook; charset="us-ascii"';
 const SHELL = 'text/x-shellscript; charset="us-ascii"';
 
 const proxy: NodeProxy = {
-  environment: proxyEnvironment({ httpProxy: 'http://proxy.corp.example:3128', httpsProxy: 'http://proxy.corp.example:3128', noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'] }),
+  environment: proxyEnvironment({
+    httpProxy: 'http://proxy.corp.example:3128',
+    httpsProxy: 'http://proxy.corp.example:3128',
+    noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'],
+  }),
   httpsProxy: 'http://proxy.corp.example:3128',
   noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'],
 };
@@ -102,7 +106,9 @@ describe('AL2 renderer', () => {
 
   test('labels and taints go to --kubelet-extra-args as one quoted word', () => {
     const body = bootstrapPart({ cluster, kubelet })!.body;
-    expect(body).toContain("--kubelet-extra-args '--node-labels=role=worker,example.com/tier=a --register-with-taints=dedicated=x:NoSchedule'");
+    expect(body).toContain(
+      "--kubelet-extra-args '--node-labels=role=worker,example.com/tier=a --register-with-taints=dedicated=x:NoSchedule'",
+    );
     expect(body.split('--kubelet-extra-args').length - 1).toBe(1);
   });
 
@@ -129,16 +135,20 @@ describe('AL2 renderer', () => {
     try {
       const stub = path.join(dir, 'bootstrap.sh');
       fs.writeFileSync(stub, '#!/bin/bash\nprintf \'%s\\n\' "$@"\n', { mode: 0o755 });
-      const tricky = { ...cluster, name: "it's $HOME `id` \"x\"" };
+      const tricky = { ...cluster, name: 'it\'s $HOME `id` "x"' };
       const script = renderBootstrapScript(tricky, kubelet).replace(AL2_BOOTSTRAP, stub);
       const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
       expect(r.status).toBe(0);
       expect(r.stdout.split('\n').slice(0, -1)).toEqual([
         tricky.name,
-        '--apiserver-endpoint', cluster.endpoint,
-        '--b64-cluster-ca', cluster.certificateAuthority,
-        '--dns-cluster-ip', cluster.dnsClusterIp,
-        '--kubelet-extra-args', '--node-labels=role=worker,example.com/tier=a --register-with-taints=dedicated=x:NoSchedule',
+        '--apiserver-endpoint',
+        cluster.endpoint,
+        '--b64-cluster-ca',
+        cluster.certificateAuthority,
+        '--dns-cluster-ip',
+        cluster.dnsClusterIp,
+        '--kubelet-extra-args',
+        '--node-labels=role=worker,example.com/tier=a --register-with-taints=dedicated=x:NoSchedule',
       ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -147,8 +157,12 @@ describe('AL2 renderer', () => {
 
   test('AMI types, SSM parameters, versions and the warning', () => {
     expect(AL2.amiTypes).toEqual({ x86_64: ['AL2_x86_64', 'AL2_x86_64_GPU'], arm64: ['AL2_ARM_64'] });
-    expect(AL2.amiParameter('1.32', 'x86_64')).toBe('/aws/service/eks/optimized-ami/1.32/amazon-linux-2/recommended/image_id');
-    expect(AL2.amiParameter('1.31', 'arm64')).toBe('/aws/service/eks/optimized-ami/1.31/amazon-linux-2-arm64/recommended/image_id');
+    expect(AL2.amiParameter('1.32', 'x86_64')).toBe(
+      '/aws/service/eks/optimized-ami/1.32/amazon-linux-2/recommended/image_id',
+    );
+    expect(AL2.amiParameter('1.31', 'arm64')).toBe(
+      '/aws/service/eks/optimized-ami/1.31/amazon-linux-2-arm64/recommended/image_id',
+    );
     expect(AL2.versionProblem('1.29')).toBeUndefined();
     expect(AL2.versionProblem('1.32')).toBeUndefined();
     expect(AL2.versionProblem('1.33')).toMatch(/1\.32 is the last/);
@@ -163,13 +177,18 @@ describe('AL2 shell parts pass shellcheck -s bash -S warning', () => {
   beforeAll(() => {
     const probe = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) {
-      throw new Error(`shellcheck is required for these tests and could not be run: ${probe.error?.message ?? probe.stderr}`);
+      throw new Error(
+        `shellcheck is required for these tests and could not be run: ${probe.error?.message ?? probe.stderr}`,
+      );
     }
   });
 
   /** shellcheck's findings (gcc format), empty when clean. */
   function findings(script: string): string[] {
-    const r = spawnSync('shellcheck', ['-s', 'bash', '-S', 'warning', '-f', 'gcc', '-'], { input: script, encoding: 'utf8' });
+    const r = spawnSync('shellcheck', ['-s', 'bash', '-S', 'warning', '-f', 'gcc', '-'], {
+      input: script,
+      encoding: 'utf8',
+    });
     if (r.error || (r.status !== 0 && r.stdout.trim() === '')) {
       throw new Error(`shellcheck failed to run (${r.status}): ${r.error?.message ?? r.stderr}`);
     }
@@ -189,7 +208,11 @@ describe('AL2 shell parts pass shellcheck -s bash -S warning', () => {
     return out;
   }
 
-  const tricky: ClusterBootstrap = { ...cluster, name: "it's", endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com' };
+  const tricky: ClusterBootstrap = {
+    ...cluster,
+    name: "it's",
+    endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com',
+  };
   test.each([
     ['managed on the EKS AMI', { proxy }],
     ['pinned AMI', { proxy, cluster }],
@@ -212,17 +235,22 @@ describe('AL2 shell parts pass shellcheck -s bash -S warning', () => {
 /** The parts of a MIME multi-part document: content type and body. */
 function mimeParts(text: string): { contentType: string; body: string }[] {
   const boundary = /boundary="([^"]+)"/.exec(text)![1];
-  return text.split(`--${boundary}`).slice(1, -1).map((raw) => {
-    const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
-    return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
-  });
+  return text
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((raw) => {
+      const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
+      return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
+    });
 }
 
 function setup(version: eks.KubernetesVersion) {
   const stack = testStack('us-east-1');
   const vpc = isolatedVpc(stack);
   const privateCluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version, kubectlLayer: fakeKubectlLayer(stack),
+    vpc,
+    version,
+    kubectlLayer: fakeKubectlLayer(stack),
     proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
   });
   return { stack, cluster: privateCluster };
@@ -237,19 +265,29 @@ describe('NodeFamily.AMAZON_LINUX_2 node groups', () => {
     const p = mimeParts(group.userData!.render());
     expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK]);
     expect(p[0].body).toContain('/etc/yum.conf');
-    Annotations.fromStack(stack).hasWarning('/Test/Cluster/Al2', Match.stringLikeRegexp('2025-11-26.*NodeFamily.AMAZON_LINUX_2023'));
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Cluster/Al2',
+      Match.stringLikeRegexp('2025-11-26.*NodeFamily.AMAZON_LINUX_2023'),
+    );
   });
 
   test('Graviton instance types get AL2_ARM_64', () => {
     const { stack, cluster: c } = setup(eks.KubernetesVersion.V1_32);
-    c.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2, instanceTypes: [new ec2.InstanceType('m7g.large')] });
+    c.addProxiedNodeGroup('Al2', {
+      family: NodeFamily.AMAZON_LINUX_2,
+      instanceTypes: [new ec2.InstanceType('m7g.large')],
+    });
     Template.fromStack(stack).hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'AL2_ARM_64' });
   });
 
   test('an AL2023 AMI type is rejected for the AL2 family', () => {
     const { cluster: c } = setup(eks.KubernetesVersion.V1_32);
-    expect(() => c.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2, amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD }))
-      .toThrow(/not an AMI type of the AL2 node family/);
+    expect(() =>
+      c.addProxiedNodeGroup('Al2', {
+        family: NodeFamily.AMAZON_LINUX_2,
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      }),
+    ).toThrow(/not an AMI type of the AL2 node family/);
   });
 
   test('on a pinned AMI the nodes call bootstrap.sh with the cluster attributes', () => {
@@ -264,7 +302,9 @@ describe('NodeFamily.AMAZON_LINUX_2 node groups', () => {
     expect(resolved).toContain(AL2_BOOTSTRAP);
     expect(resolved).toMatch(/bootstrap\.sh '",\{"Ref":"Cluster[0-9A-Za-z]+"\},"' /);
     expect(resolved).toMatch(/--apiserver-endpoint '",\{"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","Endpoint"\]\},"'/);
-    expect(resolved).toMatch(/--b64-cluster-ca '",\{"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","CertificateAuthorityData"\]\},"'/);
+    expect(resolved).toMatch(
+      /--b64-cluster-ca '",\{"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","CertificateAuthorityData"\]\},"'/,
+    );
     expect(resolved).toContain("--dns-cluster-ip '172.20.0.10'");
   });
 

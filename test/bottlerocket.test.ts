@@ -5,7 +5,14 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { parse } from 'smol-toml';
 import { NodeFamily, PrivateEksCluster, ProxySettings } from '../lib';
 import { PrivateEksValidationError } from '../lib/errors';
-import { BOTTLEROCKET, bottlerocketTaints, renderBottlerocketSettings, renderToml, tomlKey, tomlString } from '../lib/nodes/user-data/bottlerocket';
+import {
+  BOTTLEROCKET,
+  bottlerocketTaints,
+  renderBottlerocketSettings,
+  renderToml,
+  tomlKey,
+  tomlString,
+} from '../lib/nodes/user-data/bottlerocket';
 import { ClusterBootstrap, NodeBootstrapInput, NodeProxy } from '../lib/nodes/user-data/family';
 import { buildNodeUserData } from '../lib/private/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
@@ -14,8 +21,17 @@ const REGION = '${Token[AWS.Region.4]}';
 const VPC_CIDR = '${Token[TOKEN.123]}';
 
 const NO_PROXY = [
-  'localhost', '127.0.0.1', '169.254.169.254', 'fd00:ec2::254', VPC_CIDR, '172.20.0.0/16', '.internal',
-  `.${REGION}.eks.amazonaws.com`, `ec2.${REGION}.amazonaws.com`, `.s3.${REGION}.amazonaws.com`, '.corp.example',
+  'localhost',
+  '127.0.0.1',
+  '169.254.169.254',
+  'fd00:ec2::254',
+  VPC_CIDR,
+  '172.20.0.0/16',
+  '.internal',
+  `.${REGION}.eks.amazonaws.com`,
+  `ec2.${REGION}.amazonaws.com`,
+  `.s3.${REGION}.amazonaws.com`,
+  '.corp.example',
 ];
 
 const proxy: NodeProxy = {
@@ -59,23 +75,27 @@ describe('Bottlerocket TOML renderer', () => {
       proxy,
       cluster,
       kubelet: {
-        labels: { 'role': 'worker', 'node.kubernetes.io/lifecycle': 'spot' },
+        labels: { role: 'worker', 'node.kubernetes.io/lifecycle': 'spot' },
         taints: ['dedicated=gpu:NoSchedule', 'dedicated=gpu:NoExecute', 'spot:PreferNoSchedule'],
       },
       signal: { stackName: '${Token[AWS.StackName.5]}', logicalId: 'NodesAsg1234', region: REGION, timeoutMinutes: 15 },
     });
     expect(settings).toEqual({
       settings: {
-        'network': { 'https-proxy': 'proxy.corp.example:3128', 'no-proxy': NO_PROXY },
-        'kubernetes': {
+        network: { 'https-proxy': 'proxy.corp.example:3128', 'no-proxy': NO_PROXY },
+        kubernetes: {
           'api-server': '${Token[TOKEN.201]}',
           'cluster-certificate': '${Token[TOKEN.202]}',
           'cluster-name': '${Token[TOKEN.200]}',
           'cluster-dns-ip': '172.20.0.10',
-          'node-labels': { 'role': 'worker', 'node.kubernetes.io/lifecycle': 'spot' },
+          'node-labels': { role: 'worker', 'node.kubernetes.io/lifecycle': 'spot' },
           'node-taints': { dedicated: ['gpu:NoSchedule', 'gpu:NoExecute'], spot: [':PreferNoSchedule'] },
         },
-        'cloudformation': { 'should-signal': true, 'stack-name': '${Token[AWS.StackName.5]}', 'logical-resource-id': 'NodesAsg1234' },
+        cloudformation: {
+          'should-signal': true,
+          'stack-name': '${Token[AWS.StackName.5]}',
+          'logical-resource-id': 'NodesAsg1234',
+        },
       },
     });
   });
@@ -122,7 +142,9 @@ describe('Bottlerocket TOML renderer', () => {
   });
 
   test('taints become key = ["value:Effect", ...], an empty value as ":Effect"', () => {
-    expect(bottlerocketTaints(['k=v:NoSchedule', 'example.com/x=:NoExecute', 'bare:NoSchedule', 'k=w:NoExecute'])).toEqual([
+    expect(
+      bottlerocketTaints(['k=v:NoSchedule', 'example.com/x=:NoExecute', 'bare:NoSchedule', 'k=w:NoExecute']),
+    ).toEqual([
       ['k', ['v:NoSchedule', 'w:NoExecute']],
       ['example.com/x', [':NoExecute']],
       ['bare', [':NoSchedule']],
@@ -131,7 +153,12 @@ describe('Bottlerocket TOML renderer', () => {
 
   test('empty labels and taints leave their tables out', () => {
     expect(renderBottlerocketSettings({ kubelet: { labels: {}, taints: [] } })).toBe('');
-    expect(renderToml([{ name: ['a'], entries: [] }, { name: ['b'], entries: [['x', true]] }])).toBe('[b]\nx = true\n');
+    expect(
+      renderToml([
+        { name: ['a'], entries: [] },
+        { name: ['b'], entries: [['x', true]] },
+      ]),
+    ).toBe('[b]\nx = true\n');
   });
 
   test('nothing to say means no user data (an empty MIME document)', () => {
@@ -151,16 +178,24 @@ describe('Bottlerocket TOML renderer', () => {
 
   test('AMI types are aws-eks-v2 NodegroupAmiType values, default first', () => {
     expect(BOTTLEROCKET.amiTypes.x86_64).toEqual([
-      eks.NodegroupAmiType.BOTTLEROCKET_X86_64, eks.NodegroupAmiType.BOTTLEROCKET_X86_64_NVIDIA, eks.NodegroupAmiType.BOTTLEROCKET_X86_64_FIPS,
+      eks.NodegroupAmiType.BOTTLEROCKET_X86_64,
+      eks.NodegroupAmiType.BOTTLEROCKET_X86_64_NVIDIA,
+      eks.NodegroupAmiType.BOTTLEROCKET_X86_64_FIPS,
     ]);
     expect(BOTTLEROCKET.amiTypes.arm64).toEqual([
-      eks.NodegroupAmiType.BOTTLEROCKET_ARM_64, eks.NodegroupAmiType.BOTTLEROCKET_ARM_64_NVIDIA, eks.NodegroupAmiType.BOTTLEROCKET_ARM_64_FIPS,
+      eks.NodegroupAmiType.BOTTLEROCKET_ARM_64,
+      eks.NodegroupAmiType.BOTTLEROCKET_ARM_64_NVIDIA,
+      eks.NodegroupAmiType.BOTTLEROCKET_ARM_64_FIPS,
     ]);
   });
 
   test('the public SSM parameter of the aws-k8s variant', () => {
-    expect(BOTTLEROCKET.amiParameter('1.35', 'x86_64')).toBe('/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id');
-    expect(BOTTLEROCKET.amiParameter('1.34', 'arm64')).toBe('/aws/service/bottlerocket/aws-k8s-1.34/arm64/latest/image_id');
+    expect(BOTTLEROCKET.amiParameter('1.35', 'x86_64')).toBe(
+      '/aws/service/bottlerocket/aws-k8s-1.35/x86_64/latest/image_id',
+    );
+    expect(BOTTLEROCKET.amiParameter('1.34', 'arm64')).toBe(
+      '/aws/service/bottlerocket/aws-k8s-1.34/arm64/latest/image_id',
+    );
   });
 
   test('every version aws-eks-v2 knows has a variant; no warning', () => {
@@ -177,7 +212,9 @@ function setup(proxyUrl: string = 'http://proxy.corp.example:3128', envAgnostic 
   const stack = testStack(envAgnostic ? undefined : 'us-east-1');
   const vpc = isolatedVpc(stack);
   const privateCluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
     proxy: ProxySettings.fromUrl(proxyUrl),
   });
   return { stack, cluster: privateCluster };
@@ -208,7 +245,15 @@ describe('ProxiedNodeGroup with NodeFamily.BOTTLEROCKET', () => {
     const settings = parse(text) as any;
     expect(Object.keys(settings.settings)).toEqual(['network']);
     expect(settings.settings.network['https-proxy']).toBe('proxy.corp.example:3128');
-    expect(settings.settings.network['no-proxy']).toEqual(expect.arrayContaining(['localhost', '127.0.0.1', '169.254.169.254', '10.0.0.0/16', '.us-east-1.eks.amazonaws.com']));
+    expect(settings.settings.network['no-proxy']).toEqual(
+      expect.arrayContaining([
+        'localhost',
+        '127.0.0.1',
+        '169.254.169.254',
+        '10.0.0.0/16',
+        '.us-east-1.eks.amazonaws.com',
+      ]),
+    );
     expect(text).not.toContain('Content-Type');
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({ UserData: { 'Fn::Base64': Match.anyValue() } }),
@@ -225,8 +270,14 @@ describe('ProxiedNodeGroup with NodeFamily.BOTTLEROCKET', () => {
 describe('ProxiedNodeGroup with NodeFamily.BOTTLEROCKET, other cases', () => {
   test('ARM instance types pick BOTTLEROCKET_ARM_64', () => {
     const { stack, cluster: privateCluster } = setup();
-    privateCluster.addProxiedNodeGroup('Br', { family: NodeFamily.BOTTLEROCKET, instanceTypes: [new ec2.InstanceType('m7g.large')] });
-    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Nodegroup', { AmiType: 'BOTTLEROCKET_ARM_64', InstanceTypes: ['m7g.large'] });
+    privateCluster.addProxiedNodeGroup('Br', {
+      family: NodeFamily.BOTTLEROCKET,
+      instanceTypes: [new ec2.InstanceType('m7g.large')],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::EKS::Nodegroup', {
+      AmiType: 'BOTTLEROCKET_ARM_64',
+      InstanceTypes: ['m7g.large'],
+    });
   });
 
   test('in an env-agnostic stack the region tokens resolve inside the TOML strings', () => {
@@ -236,13 +287,19 @@ describe('ProxiedNodeGroup with NodeFamily.BOTTLEROCKET, other cases', () => {
     expect(resolved['Fn::Join'][1]).toContainEqual({ Ref: 'AWS::Region' });
     const settings = parse(joined(stack, group.userData!.render())) as any;
     expect(settings.settings.network['https-proxy']).toBe('proxy.corp.example:3128');
-    expect(settings.settings.network['no-proxy']).toEqual(expect.arrayContaining(['localhost', '.PLACEHOLDER.eks.PLACEHOLDER']));
+    expect(settings.settings.network['no-proxy']).toEqual(
+      expect.arrayContaining(['localhost', '.PLACEHOLDER.eks.PLACEHOLDER']),
+    );
   });
 
   test('an AL2023 AMI type is refused for the Bottlerocket family', () => {
     const { cluster: privateCluster } = setup();
-    expect(() => privateCluster.addProxiedNodeGroup('Br', { family: NodeFamily.BOTTLEROCKET, amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD }))
-      .toThrow(/not an AMI type of the BOTTLEROCKET node family/);
+    expect(() =>
+      privateCluster.addProxiedNodeGroup('Br', {
+        family: NodeFamily.BOTTLEROCKET,
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      }),
+    ).toThrow(/not an AMI type of the BOTTLEROCKET node family/);
   });
 
   test('a pinned AMI carries the cluster details in [settings.kubernetes]', () => {
@@ -256,7 +313,10 @@ describe('ProxiedNodeGroup with NodeFamily.BOTTLEROCKET, other cases', () => {
     expect(resolved).toMatch(/"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","CertificateAuthorityData"\]/);
     const settings = parse(joined(stack, group.userData!.render())) as any;
     expect(settings.settings.kubernetes).toEqual({
-      'api-server': 'PLACEHOLDER', 'cluster-certificate': 'PLACEHOLDER', 'cluster-name': 'PLACEHOLDER', 'cluster-dns-ip': '172.20.0.10',
+      'api-server': 'PLACEHOLDER',
+      'cluster-certificate': 'PLACEHOLDER',
+      'cluster-name': 'PLACEHOLDER',
+      'cluster-dns-ip': '172.20.0.10',
     });
   });
 

@@ -24,7 +24,9 @@ function egressVpc(stack: Stack, props: Partial<ec2.VpcProps> = {}): ec2.Vpc {
     ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
     maxAzs: 2,
     natGateways: 0,
-    flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+    flowLogs: {
+      all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+    },
     subnetConfiguration: [
       { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
       { name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 },
@@ -44,15 +46,16 @@ function egressOnly(props: Partial<EgressProxyProps> = {}, region?: string) {
 function userDataText(stack: Stack, lt: any, refs: Record<string, string> = {}): string {
   const ud = stack.resolve(lt.Properties.LaunchTemplateData.UserData)['Fn::Base64'];
   const parts = typeof ud === 'string' ? [ud] : ud['Fn::Join'][1];
-  return parts.map((p: any) => {
-    if (typeof p === 'string') {
-      return p;
-    }
-    const key = p.Ref ?? (p['Fn::GetAtt'] ? p['Fn::GetAtt'].join('.') : JSON.stringify(p));
-    return refs[key] ?? `<${key}>`;
-  }).join('');
+  return parts
+    .map((p: any) => {
+      if (typeof p === 'string') {
+        return p;
+      }
+      const key = p.Ref ?? (p['Fn::GetAtt'] ? p['Fn::GetAtt'].join('.') : JSON.stringify(p));
+      return refs[key] ?? `<${key}>`;
+    })
+    .join('');
 }
-
 
 describe('EgressProxy with its defaults', () => {
   const { stack, vpc, proxy } = egressOnly();
@@ -65,24 +68,39 @@ describe('EgressProxy with its defaults', () => {
     expect(group.Properties).toMatchObject({ MinSize: '2', MaxSize: '2', HealthCheckType: 'ELB' });
     expect(group.Properties.DesiredCapacity).toBeUndefined();
     expect(group.Properties.VPCZoneIdentifier).toEqual(stack.resolve(vpc.publicSubnets.map((s) => s.subnetId)));
-    const zones = group.Properties.VPCZoneIdentifier.map((ref: any) => JSON.stringify(template.toJSON().Resources[ref.Ref].Properties.AvailabilityZone));
+    const zones = group.Properties.VPCZoneIdentifier.map((ref: any) =>
+      JSON.stringify(template.toJSON().Resources[ref.Ref].Properties.AvailabilityZone),
+    );
     expect(new Set(zones).size).toBe(2);
   });
 
   test('a launch template change rolls the group one proxy at a time, each waiting for its signal', () => {
     const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
-    expect(group.UpdatePolicy.AutoScalingRollingUpdate).toMatchObject({ MaxBatchSize: 1, MinInstancesInService: 1, WaitOnResourceSignals: true });
+    expect(group.UpdatePolicy.AutoScalingRollingUpdate).toMatchObject({
+      MaxBatchSize: 1,
+      MinInstancesInService: 1,
+      WaitOnResourceSignals: true,
+    });
     expect(group.CreationPolicy.ResourceSignal).toEqual({ Count: 2, Timeout: 'PT15M' });
-    expect(userDataText(stack, launchTemplate)).toContain(`/opt/aws/bin/cfn-signal --stack Test --resource ${id(proxy.autoScalingGroup)}`);
+    expect(userDataText(stack, launchTemplate)).toContain(
+      `/opt/aws/bin/cfn-signal --stack Test --resource ${id(proxy.autoScalingGroup)}`,
+    );
   });
 
   test('AL2023 arm64 on t4g.small, IMDSv2 with hop limit 1, an encrypted gp3 root volume, no key pair', () => {
     const data = launchTemplate.Properties.LaunchTemplateData;
     expect(data.InstanceType).toBe('t4g.small');
     expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
-    expect(data.BlockDeviceMappings).toEqual([{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 16, DeleteOnTermination: true } }]);
+    expect(data.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: '/dev/xvda',
+        Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 16, DeleteOnTermination: true },
+      },
+    ]);
     expect(data.KeyName).toBeUndefined();
-    expect(data.NetworkInterfaces).toEqual([expect.objectContaining({ AssociatePublicIpAddress: true, DeviceIndex: 0 })]);
+    expect(data.NetworkInterfaces).toEqual([
+      expect.objectContaining({ AssociatePublicIpAddress: true, DeviceIndex: 0 }),
+    ]);
     const parameter = Object.keys(template.toJSON().Parameters).find((p) => /al2023amikernel\w*arm64/.test(p));
     expect(parameter).toBeDefined();
     expect(data.ImageId).toEqual({ Ref: parameter });
@@ -90,10 +108,16 @@ describe('EgressProxy with its defaults', () => {
 
   test('Session Manager instead of SSH: the SSM managed policy on the role, and the log group writable', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
-      ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] }],
+      ManagedPolicyArns: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonSSMManagedInstanceCore']] },
+      ],
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] }),
+        ]),
+      },
     });
   });
 
@@ -106,11 +130,18 @@ describe('EgressProxy with its defaults', () => {
     ]);
     expect(groups[instanceSg].Properties.SecurityGroupIngress).toBeUndefined();
     const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as any[];
-    expect(ingress.map((i) => i.Properties)).toEqual([expect.objectContaining({
-      GroupId: { 'Fn::GetAtt': [instanceSg, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [lbSg, 'GroupId'] }, FromPort: 3128, ToPort: 3128,
-    })]);
+    expect(ingress.map((i) => i.Properties)).toEqual([
+      expect.objectContaining({
+        GroupId: { 'Fn::GetAtt': [instanceSg, 'GroupId'] },
+        SourceSecurityGroupId: { 'Fn::GetAtt': [lbSg, 'GroupId'] },
+        FromPort: 3128,
+        ToPort: 3128,
+      }),
+    ]);
     // Out of the proxies: HTTP and HTTPS only.
-    const egress = groups[instanceSg].Properties.SecurityGroupEgress.map((e: any) => `${e.CidrIp ?? e.CidrIpv6}:${e.FromPort}-${e.ToPort}`);
+    const egress = groups[instanceSg].Properties.SecurityGroupEgress.map(
+      (e: any) => `${e.CidrIp ?? e.CidrIpv6}:${e.FromPort}-${e.ToPort}`,
+    );
     expect(egress.sort()).toEqual(['0.0.0.0/0:443-443', '0.0.0.0/0:80-80', '::/0:443-443', '::/0:80-80']);
   });
 
@@ -123,7 +154,11 @@ describe('EgressProxy with its defaults', () => {
     });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 3128, Protocol: 'TCP' });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      Port: 3128, Protocol: 'TCP', TargetType: 'instance', HealthCheckProtocol: 'TCP', HealthCheckPort: '3128',
+      Port: 3128,
+      Protocol: 'TCP',
+      TargetType: 'instance',
+      HealthCheckProtocol: 'TCP',
+      HealthCheckPort: '3128',
     });
     const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
     expect(group.Properties.TargetGroupARNs).toHaveLength(1);
@@ -144,7 +179,9 @@ describe('EgressProxy with its defaults', () => {
     expect(text).toContain('"file_path": "/var/log/squid/access.log"');
     expect(text).toContain('systemctl enable --now squid\n');
     expect(text).toMatch(/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/);
-    expect(text.indexOf('squid -k parse -f /etc/squid/squid.conf')).toBeLessThan(text.indexOf('systemctl enable --now squid'));
+    expect(text.indexOf('squid -k parse -f /etc/squid/squid.conf')).toBeLessThan(
+      text.indexOf('systemctl enable --now squid'),
+    );
   });
 
   test('proxySettings: http://<load balancer DNS name>:3128, host:port known to every consumer', () => {
@@ -155,7 +192,7 @@ describe('EgressProxy with its defaults', () => {
     expect(proxy.port).toBe(3128);
   });
 
-  test('the allowlist holds the defaults of the stack\'s region (tokens here) and nothing else', () => {
+  test("the allowlist holds the defaults of the stack's region (tokens here) and nothing else", () => {
     expect([...proxy.allowedDomains].sort()).toEqual([...defaultEgressDomains(stack.region, stack.urlSuffix)].sort());
   });
 });
@@ -163,9 +200,14 @@ describe('EgressProxy with its defaults', () => {
 describe('EgressProxy options', () => {
   test('instance type, capacity, port, domains, CIDRs and retention', () => {
     const { stack, proxy } = egressOnly({
-      instanceType: new ec2.InstanceType('t3.small'), minCapacity: 3, maxCapacity: 4, port: 8080,
-      allowedDomains: ['*.docker.io', 'registry-1.docker.io'], includeDefaultDomains: false,
-      allowedCidrs: ['10.0.0.0/17', '10.0.128.0/17'], logRetention: logs.RetentionDays.THREE_MONTHS,
+      instanceType: new ec2.InstanceType('t3.small'),
+      minCapacity: 3,
+      maxCapacity: 4,
+      port: 8080,
+      allowedDomains: ['*.docker.io', 'registry-1.docker.io'],
+      includeDefaultDomains: false,
+      allowedCidrs: ['10.0.0.0/17', '10.0.128.0/17'],
+      logRetention: logs.RetentionDays.THREE_MONTHS,
     });
     const template = Template.fromStack(stack);
     const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0] as any;
@@ -175,9 +217,16 @@ describe('EgressProxy options', () => {
     expect(Object.keys(template.toJSON().Parameters).some((p) => /al2023amikernel\w*x8664/.test(p))).toBe(true);
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 8080 });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
-    template.resourcePropertiesCountIs('AWS::EC2::SecurityGroup', {
-      SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.0.0.0/17', FromPort: 8080 }), Match.objectLike({ CidrIp: '10.0.128.0/17', FromPort: 8080 })],
-    }, 1);
+    template.resourcePropertiesCountIs(
+      'AWS::EC2::SecurityGroup',
+      {
+        SecurityGroupIngress: [
+          Match.objectLike({ CidrIp: '10.0.0.0/17', FromPort: 8080 }),
+          Match.objectLike({ CidrIp: '10.0.128.0/17', FromPort: 8080 }),
+        ],
+      },
+      1,
+    );
     expect(proxy.allowedDomains).toEqual(['.docker.io']);
     expect(proxy.squidConfig).toContain('http_port 8080\n');
     expect(proxy.squidConfig).toContain('acl egress_clients src 10.0.0.0/17 10.0.128.0/17\n');
@@ -185,8 +234,11 @@ describe('EgressProxy options', () => {
     expect(stack.resolve(proxy.proxySettings.httpProxy)['Fn::Join'][1][2]).toBe(':8080');
   });
 
-  test('a concrete region gives concrete default names, merged with the user\'s', () => {
-    const { proxy } = egressOnly({ allowedDomains: ['prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com', 'ghcr.io'] }, 'eu-west-1');
+  test("a concrete region gives concrete default names, merged with the user's", () => {
+    const { proxy } = egressOnly(
+      { allowedDomains: ['prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com', 'ghcr.io'] },
+      'eu-west-1',
+    );
     expect(proxy.allowedDomains).toContain('.s3.eu-west-1.amazonaws.com');
     expect(proxy.allowedDomains).toContain('ghcr.io');
     expect(proxy.allowedDomains).not.toContain('prod-eu-west-1-starport-layer-bucket.s3.eu-west-1.amazonaws.com');
@@ -195,7 +247,10 @@ describe('EgressProxy options', () => {
 
   test('in an env-agnostic stack, an entry that overlaps a default once the region is known is a warning', () => {
     const { stack } = egressOnly({ allowedDomains: ['s3.us-east-1.amazonaws.com', 'ghcr.io'] });
-    Annotations.fromStack(stack).hasWarning('/Test/Egress', Match.stringLikeRegexp('allowedDomains s3.us-east-1.amazonaws.com overlap the default AWS domains'));
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Egress',
+      Match.stringLikeRegexp('allowedDomains s3.us-east-1.amazonaws.com overlap the default AWS domains'),
+    );
     const quiet = egressOnly({ allowedDomains: ['ghcr.io'] });
     Annotations.fromStack(quiet.stack).hasNoWarning('/Test/Egress', Match.anyValue());
   });
@@ -223,7 +278,10 @@ describe('EgressProxy options', () => {
     const stack = testStack();
     const vpc = egressVpc(stack);
     new EgressProxy(stack, 'Egress', { vpc, loadBalancerSubnets: { subnets: [vpc.isolatedSubnets[0]] } });
-    Annotations.fromStack(stack).hasWarning('/Test/Egress', Match.stringLikeRegexp('load balancer is in 1 Availability Zone'));
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Egress',
+      Match.stringLikeRegexp('load balancer is in 1 Availability Zone'),
+    );
   });
 
   test('toProxySettings adds NO_PROXY entries and keeps the same proxy', () => {
@@ -239,16 +297,21 @@ describe('plugged into a PrivateEksCluster', () => {
   const vpc = egressVpc(stack);
   const proxy = new EgressProxy(stack, 'Egress', { vpc, allowedDomains: ['.docker.io', '.quay.io'] });
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
     proxy: proxy.proxySettings,
     endpointServices: [EndpointService.LAMBDA, EndpointService.S3],
   });
   cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7g.large')] });
-  cluster.addProxiedNodeGroup('Bottlerocket', { family: NodeFamily.BOTTLEROCKET, instanceTypes: [new ec2.InstanceType('m7g.large')] });
+  cluster.addProxiedNodeGroup('Bottlerocket', {
+    family: NodeFamily.BOTTLEROCKET,
+    instanceTypes: [new ec2.InstanceType('m7g.large')],
+  });
   const template = Template.fromStack(stack);
   const dnsName = { 'Fn::GetAtt': [stack.getLogicalId(proxy.loadBalancer.node.defaultChild as any), 'DNSName'] };
 
-  test('the kubectl handler gets HTTPS_PROXY with the load balancer\'s DNS name (Fn::GetAtt)', () => {
+  test("the kubectl handler gets HTTPS_PROXY with the load balancer's DNS name (Fn::GetAtt)", () => {
     const handlers = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: Match.objectLike({ HTTPS_PROXY: Match.anyValue() }) } },
     });
@@ -265,7 +328,8 @@ describe('plugged into a PrivateEksCluster', () => {
     const texts = lts.map((lt) => userDataText(stack, lt, { [dnsName['Fn::GetAtt'].join('.')]: 'egress.elb.example' }));
     const nodeTexts = texts.filter((t) => !t.includes('CDK_PRIVATE_EKS_SQUID_CONF'));
     expect(nodeTexts).toHaveLength(2);
-    const bottlerocket = nodeTexts.map((t) => (/^[A-Za-z0-9+/=\s]+$/.test(t) ? Buffer.from(t, 'base64').toString('utf8') : t))
+    const bottlerocket = nodeTexts
+      .map((t) => (/^[A-Za-z0-9+/=\s]+$/.test(t) ? Buffer.from(t, 'base64').toString('utf8') : t))
       .find((t) => t.includes('[settings.network]'));
     expect(bottlerocket).toContain('https-proxy = "egress.elb.example:3128"');
     const al2023 = nodeTexts.find((t) => !t.includes('[settings.network]'))!;
@@ -296,16 +360,56 @@ describe('synth-time errors', () => {
   /** [what is wrong, build, prop, a phrase of the message] */
   const cases: Array<[string, () => unknown, string, RegExp]> = [
     ['a single proxy', () => egressOnly({ minCapacity: 1 }), 'minCapacity', /single point of failure.*Use 2 or more/],
-    ['maxCapacity below minCapacity', () => egressOnly({ minCapacity: 3, maxCapacity: 2 }), 'maxCapacity', /Raise maxCapacity/],
-    ['proxy subnets in one Availability Zone', () => withVpc((vpc) => ({ proxySubnets: { subnets: [vpc.publicSubnets[0]] } })), 'proxySubnets', /span 1 Availability Zone.*at least two/],
-    ['proxy subnets without a way out', () => withVpc(() => ({ proxySubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })), 'proxySubnets', /isolated subnets/],
+    [
+      'maxCapacity below minCapacity',
+      () => egressOnly({ minCapacity: 3, maxCapacity: 2 }),
+      'maxCapacity',
+      /Raise maxCapacity/,
+    ],
+    [
+      'proxy subnets in one Availability Zone',
+      () => withVpc((vpc) => ({ proxySubnets: { subnets: [vpc.publicSubnets[0]] } })),
+      'proxySubnets',
+      /span 1 Availability Zone.*at least two/,
+    ],
+    [
+      'proxy subnets without a way out',
+      () => withVpc(() => ({ proxySubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })),
+      'proxySubnets',
+      /isolated subnets/,
+    ],
     ['a VPC with no subnet with egress', inIsolatedVpc, 'proxySubnets', /no subnet with a way to the internet/],
-    ['an invalid domain', () => egressOnly({ allowedDomains: ['.docker.io', 'https://quay.io/v2'] }), 'allowedDomains[1]', /URL.*registry-1\.docker\.io/],
-    ['a top-level domain wildcard', () => egressOnly({ allowedDomains: ['.io'] }), 'allowedDomains[0]', /whole top-level domain/],
-    ['nothing allowed at all', () => egressOnly({ includeDefaultDomains: false }), 'allowedDomains', /refuse every request/],
+    [
+      'an invalid domain',
+      () => egressOnly({ allowedDomains: ['.docker.io', 'https://quay.io/v2'] }),
+      'allowedDomains[1]',
+      /URL.*registry-1\.docker\.io/,
+    ],
+    [
+      'a top-level domain wildcard',
+      () => egressOnly({ allowedDomains: ['.io'] }),
+      'allowedDomains[0]',
+      /whole top-level domain/,
+    ],
+    [
+      'nothing allowed at all',
+      () => egressOnly({ includeDefaultDomains: false }),
+      'allowedDomains',
+      /refuse every request/,
+    ],
     ['port 0', () => egressOnly({ port: 0 }), 'port', /1 to 65535/],
-    ['a client CIDR open to the world', () => egressOnly({ allowedCidrs: ['0.0.0.0/0'] }), 'allowedCidrs[0]', /every address/],
-    ['an invalid client CIDR', () => egressOnly({ allowedCidrs: ['10.0.0.0/16', '10.0.0.0/33'] }), 'allowedCidrs[1]', /not a CIDR block/],
+    [
+      'a client CIDR open to the world',
+      () => egressOnly({ allowedCidrs: ['0.0.0.0/0'] }),
+      'allowedCidrs[0]',
+      /every address/,
+    ],
+    [
+      'an invalid client CIDR',
+      () => egressOnly({ allowedCidrs: ['10.0.0.0/16', '10.0.0.0/33'] }),
+      'allowedCidrs[1]',
+      /not a CIDR block/,
+    ],
   ];
 
   test.each(cases)('%s', (_what, build, prop, message) => {
@@ -322,7 +426,10 @@ describe('cdk-nag AwsSolutions', () => {
     const vpc = egressVpc(stack);
     const proxy = new EgressProxy(stack, 'Proxy', { vpc, allowedDomains: ['.docker.io'] });
     const cluster = new PrivateEksCluster(stack, 'Cluster', {
-      vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack), proxy: proxy.proxySettings,
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      proxy: proxy.proxySettings,
       endpointServices: [EndpointService.LAMBDA, EndpointService.S3],
     });
     cluster.addProxiedNodeGroup('Workers');
@@ -340,7 +447,11 @@ describe('cdk-nag AwsSolutions', () => {
     const app = testApp();
     const stack = build(app);
     new elbv2.NetworkLoadBalancer(stack, 'Bare', {
-      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Other', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'], privateSubnetIds: ['subnet-0123456789abcdef0'] }),
+      vpc: ec2.Vpc.fromVpcAttributes(stack, 'Other', {
+        vpcId: 'vpc-0123456789abcdef0',
+        availabilityZones: ['us-east-1a'],
+        privateSubnetIds: ['subnet-0123456789abcdef0'],
+      }),
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-ELB2/);
@@ -348,10 +459,15 @@ describe('cdk-nag AwsSolutions', () => {
 });
 
 describe('the user data, run through the real tools', () => {
-  const { stack, proxy } = egressOnly({ allowedDomains: ['.docker.io', 'registry-1.docker.io', '.quay.io'] }, 'us-east-1');
+  const { stack, proxy } = egressOnly(
+    { allowedDomains: ['.docker.io', 'registry-1.docker.io', '.quay.io'] },
+    'us-east-1',
+  );
   const lt = Object.values(Template.fromStack(stack).findResources('AWS::EC2::LaunchTemplate'))[0] as any;
-  const script = userDataText(stack, lt, { 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com' })
-    .replace(/<(\w+)>/g, 'Test-$1-0123456789');
+  const script = userDataText(stack, lt, { 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com' }).replace(
+    /<(\w+)>/g,
+    'Test-$1-0123456789',
+  );
   let work: string;
 
   beforeAll(() => {
@@ -364,8 +480,11 @@ describe('the user data, run through the real tools', () => {
     // Only the two here-documents, into a temporary directory instead of /etc and /opt.
     const start = script.indexOf('cat > /etc/squid/squid.conf');
     const end = script.indexOf('\nsystemctl enable --now squid');
-    const heredocs = script.slice(start, end).split('\n')
-      .filter((l) => !/^(squid -k parse|install -d)/.test(l)).join('\n')
+    const heredocs = script
+      .slice(start, end)
+      .split('\n')
+      .filter((l) => !/^(squid -k parse|install -d)/.test(l))
+      .join('\n')
       .replace('/etc/squid/squid.conf', `${work}/squid.conf`)
       .replace('/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json', `${work}/agent.json`);
     const r = run('bash', ['-euo', 'pipefail', '-c', heredocs], { timeout: 30_000 });
@@ -378,7 +497,10 @@ describe('the user data, run through the real tools', () => {
     expect(parse.status).toBe(0);
     expect((parse.stdout + parse.stderr).split('\n').filter((l) => /\b(ERROR|FATAL)\b/.test(l))).toEqual([]);
     const agent = JSON.parse(fs.readFileSync(path.join(work, 'agent.json'), 'utf8'));
-    expect(agent.logs.logs_collected.files.collect_list.map((f: any) => f.file_path)).toEqual(['/var/log/squid/access.log', '/var/log/squid/cache.log']);
+    expect(agent.logs.logs_collected.files.collect_list.map((f: any) => f.file_path)).toEqual([
+      '/var/log/squid/access.log',
+      '/var/log/squid/cache.log',
+    ]);
   });
 
   test('shellcheck finds nothing in the script', () => {

@@ -43,9 +43,15 @@ describe('EndpointSet defaults', () => {
   });
 
   test('the S3 gateway policy allows only the buckets nodes and the providers need', () => {
-    const gw = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0] as any;
+    const gw = Object.values(
+      template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }),
+    )[0] as any;
     const statements = stack.resolve(gw.Properties.PolicyDocument.Statement);
-    expect(statements.map((s: any) => s.Sid)).toEqual(['EcrImageLayers', 'AmazonLinuxRepositories', 'CloudFormationCustomResourceResponses']);
+    expect(statements.map((s: any) => s.Sid)).toEqual([
+      'EcrImageLayers',
+      'AmazonLinuxRepositories',
+      'CloudFormationCustomResourceResponses',
+    ]);
     const text = JSON.stringify(statements);
     expect(text).toContain('-starport-layer-bucket/*');
     expect(text).toContain('al2023-repos-');
@@ -54,21 +60,32 @@ describe('EndpointSet defaults', () => {
   });
 
   test('the gateway is attached to every isolated route table', () => {
-    const gw = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0] as any;
+    const gw = Object.values(
+      template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }),
+    )[0] as any;
     expect(gw.Properties.RouteTableIds).toHaveLength(2);
   });
 
   test('NO_PROXY hosts cover every service', () => {
     expect(set.noProxyHosts).toEqual([
-      'ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com', 'dkr.ecr.us-east-1.amazonaws.com',
-      'sts.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com', 's3.dualstack.us-east-1.amazonaws.com',
-      's3.amazonaws.com', 'eks.us-east-1.amazonaws.com', 'lambda.us-east-1.amazonaws.com',
+      'ec2.us-east-1.amazonaws.com',
+      'api.ecr.us-east-1.amazonaws.com',
+      'dkr.ecr.us-east-1.amazonaws.com',
+      'sts.us-east-1.amazonaws.com',
+      's3.us-east-1.amazonaws.com',
+      's3.dualstack.us-east-1.amazonaws.com',
+      's3.amazonaws.com',
+      'eks.us-east-1.amazonaws.com',
+      'lambda.us-east-1.amazonaws.com',
     ]);
   });
 
   test('prints the monthly cost estimate with its source', () => {
     expect(set.estimatedMonthlyCostUsd).toBe(87.6);
-    Annotations.fromStack(stack).hasInfo('/Test/Endpoints', Match.stringLikeRegexp('87.60 USD/month.*privatelink/pricing'));
+    Annotations.fromStack(stack).hasInfo(
+      '/Test/Endpoints',
+      Match.stringLikeRegexp('87.60 USD/month.*privatelink/pricing'),
+    );
   });
 });
 
@@ -80,7 +97,9 @@ describe('EndpointSet in China', () => {
   });
 
   test('the eks-auth host uses the China dual-stack domain', () => {
-    expect(EndpointService.EKS_AUTH.hostNames('cn-northwest-1', 'amazonaws.com.cn')).toEqual(['eks-auth.cn-northwest-1.api.amazonwebservices.com.cn']);
+    expect(EndpointService.EKS_AUTH.hostNames('cn-northwest-1', 'amazonaws.com.cn')).toEqual([
+      'eks-auth.cn-northwest-1.api.amazonwebservices.com.cn',
+    ]);
     expect(EndpointService.EKS_AUTH.hostNames('us-east-1', 'amazonaws.com')).toEqual(['eks-auth.us-east-1.api.aws']);
   });
 
@@ -99,7 +118,9 @@ describe('EndpointSet with a token region', () => {
   });
 
   test('host names resolve through AWS::Region and AWS::URLSuffix', () => {
-    expect(stack.resolve(set.noProxyHosts[0])).toEqual({ 'Fn::Join': ['', ['ec2.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]] });
+    expect(stack.resolve(set.noProxyHosts[0])).toEqual({
+      'Fn::Join': ['', ['ec2.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+    });
   });
 });
 
@@ -113,14 +134,33 @@ describe('EndpointSet options', () => {
 
   test('the private-cluster guide preset has the guide list', () => {
     const names = EndpointPresets.privateClusterGuide().map((s) => s.name);
-    expect(names).toEqual(expect.arrayContaining(['ec2', 'ecr.api', 'ecr.dkr', 's3', 'sts', 'eks', 'eks-auth',
-      'elasticloadbalancing', 'logs', 'ssm', 'ssmmessages', 'ec2messages', 'xray', 'lambda', 'autoscaling']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'ec2',
+        'ecr.api',
+        'ecr.dkr',
+        's3',
+        'sts',
+        'eks',
+        'eks-auth',
+        'elasticloadbalancing',
+        'logs',
+        'ssm',
+        'ssmmessages',
+        'ec2messages',
+        'xray',
+        'lambda',
+        'autoscaling',
+      ]),
+    );
     expect(new Set(names).size).toBe(names.length);
   });
 
   test('additional buckets are added to the gateway policy', () => {
     const { stack, template } = build('us-east-1', { additionalS3Buckets: ['my-bucket'] });
-    const gw = Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }))[0] as any;
+    const gw = Object.values(
+      template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Gateway' } }),
+    )[0] as any;
     expect(JSON.stringify(stack.resolve(gw.Properties.PolicyDocument))).toContain(':s3:::my-bucket/*');
   });
 

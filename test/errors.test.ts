@@ -1,7 +1,15 @@
 import { Stack, Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { EndpointPresets, EndpointService, EndpointSet, PrivateEksCluster, PrivateEksErrors, ProxiedNodeGroupOptions, ProxySettings } from '../lib';
+import {
+  EndpointPresets,
+  EndpointService,
+  EndpointSet,
+  PrivateEksCluster,
+  PrivateEksErrors,
+  ProxiedNodeGroupOptions,
+  ProxySettings,
+} from '../lib';
 import { userDataSizeProblem } from '../lib/private/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';
@@ -9,11 +17,18 @@ import { validationErrorOf } from './support/errors';
 const VERSION = eks.KubernetesVersion.V1_35;
 
 /** A cluster in a fresh stack, with overridable VPC and props. */
-function cluster(props: Partial<ConstructorParameters<typeof PrivateEksCluster>[2]> = {}, vpcOf?: (s: Stack) => ec2.IVpc) {
+function cluster(
+  props: Partial<ConstructorParameters<typeof PrivateEksCluster>[2]> = {},
+  vpcOf?: (s: Stack) => ec2.IVpc,
+) {
   const stack = testStack('us-east-1');
   const vpc = vpcOf ? vpcOf(stack) : isolatedVpc(stack);
   return new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version: VERSION, kubectlLayer: fakeKubectlLayer(stack), proxy: ProxySettings.fromUrl('http://proxy:3128'), ...props,
+    vpc,
+    version: VERSION,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy:3128'),
+    ...props,
   });
 }
 
@@ -23,52 +38,222 @@ function nodeGroup(options: ProxiedNodeGroupOptions) {
 
 /** [what is wrong, the code that must throw, the prop named, a phrase of the fix] */
 const cases: [string, () => unknown, string, RegExp][] = [
-  ['proxy URL without scheme', () => ProxySettings.fromUrl('proxy.corp.example:3128'), 'httpProxy', /http:\/\/proxy.corp.example:3128/],
-  ['proxy URL with a socks scheme', () => ProxySettings.fromUrl('socks5://proxy:1080'), 'httpProxy', /http:\/\/ or https:\/\//],
+  [
+    'proxy URL without scheme',
+    () => ProxySettings.fromUrl('proxy.corp.example:3128'),
+    'httpProxy',
+    /http:\/\/proxy.corp.example:3128/,
+  ],
+  [
+    'proxy URL with a socks scheme',
+    () => ProxySettings.fromUrl('socks5://proxy:1080'),
+    'httpProxy',
+    /http:\/\/ or https:\/\//,
+  ],
   ['proxy URL without port', () => ProxySettings.fromUrl('http://proxy'), 'httpProxy', /write it explicitly/],
-  ['credentials in the proxy URL', () => ProxySettings.fromUrl('http://user:secret@proxy:3128'), 'httpProxy', /Secrets Manager/],
-  ['a % in the proxy password', () => ProxySettings.fromUrl('http://user:p%25ss@proxy:3128'), 'httpProxy', /Secrets Manager/],
-  ['a path in the proxy URL', () => ProxySettings.fromUrl('http://proxy:3128/pac'), 'httpProxy', /only scheme, host and port/],
-  ['proxy port out of range', () => ProxySettings.fromUrl('http://proxy:65536'), 'httpProxy', /port your proxy listens on/],
-  ['bad HTTPS proxy', () => ProxySettings.fromUrl('http://proxy:3128', { httpsProxy: 'proxy:3129' }), 'httpsProxy', /scheme and port/],
-  ['NO_PROXY entry with commas', () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['a.example,b.example'] }), 'noProxy[0]', /one per element/],
-  ['NO_PROXY entry with a space', () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['.ok', 'bad host'] }), 'noProxy[1]', /host names, domains/],
-  ['empty NO_PROXY entry', () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: [''] }), 'noProxy[0]', /one per element/],
-  ['service CIDR overlapping the VPC', () => cluster({ serviceIpv4Cidr: '10.0.0.0/16' }), 'serviceIpv4Cidr', /outside the VPC/],
+  [
+    'credentials in the proxy URL',
+    () => ProxySettings.fromUrl('http://user:secret@proxy:3128'),
+    'httpProxy',
+    /Secrets Manager/,
+  ],
+  [
+    'a % in the proxy password',
+    () => ProxySettings.fromUrl('http://user:p%25ss@proxy:3128'),
+    'httpProxy',
+    /Secrets Manager/,
+  ],
+  [
+    'a path in the proxy URL',
+    () => ProxySettings.fromUrl('http://proxy:3128/pac'),
+    'httpProxy',
+    /only scheme, host and port/,
+  ],
+  [
+    'proxy port out of range',
+    () => ProxySettings.fromUrl('http://proxy:65536'),
+    'httpProxy',
+    /port your proxy listens on/,
+  ],
+  [
+    'bad HTTPS proxy',
+    () => ProxySettings.fromUrl('http://proxy:3128', { httpsProxy: 'proxy:3129' }),
+    'httpsProxy',
+    /scheme and port/,
+  ],
+  [
+    'NO_PROXY entry with commas',
+    () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['a.example,b.example'] }),
+    'noProxy[0]',
+    /one per element/,
+  ],
+  [
+    'NO_PROXY entry with a space',
+    () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['.ok', 'bad host'] }),
+    'noProxy[1]',
+    /host names, domains/,
+  ],
+  [
+    'empty NO_PROXY entry',
+    () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: [''] }),
+    'noProxy[0]',
+    /one per element/,
+  ],
+  [
+    'service CIDR overlapping the VPC',
+    () => cluster({ serviceIpv4Cidr: '10.0.0.0/16' }),
+    'serviceIpv4Cidr',
+    /outside the VPC/,
+  ],
   ['service CIDR too large', () => cluster({ serviceIpv4Cidr: '10.0.0.0/8' }), 'serviceIpv4Cidr', /\/12 to \/24/],
-  ['service CIDR outside private ranges', () => cluster({ serviceIpv4Cidr: '100.64.0.0/16' }), 'serviceIpv4Cidr', /private block/],
-  ['service CIDR with host bits', () => cluster({ serviceIpv4Cidr: '172.20.0.1/16' }), 'serviceIpv4Cidr', /172.20.0.0\/16/],
-  ['VPC without DNS support', () => cluster({}, (s) => isolatedVpc(s, '10.0.0.0/16', { enableDnsSupport: false })), 'vpc', /enableDnsSupport: true/],
-  ['VPC without DNS host names', () => cluster({}, (s) => isolatedVpc(s, '10.0.0.0/16', { enableDnsHostnames: false })), 'vpc', /enableDnsHostnames: true/],
-  ['VPC with public subnets only', () => cluster({}, (s) => new ec2.Vpc(s, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'pub', subnetType: ec2.SubnetType.PUBLIC }] })), 'vpc', /PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED/],
-  ['imported VPC with unknown CIDR and no service CIDR', () => cluster({}, (s) => ec2.Vpc.fromVpcAttributes(s, 'Vpc', {
-    vpcId: 'vpc-1', vpcCidrBlock: Fn.importValue('VpcCidr'), availabilityZones: ['a', 'b'], isolatedSubnetIds: ['s1', 's2'],
-  })), 'serviceIpv4Cidr', /Set serviceIpv4Cidr explicitly/],
-  ['endpoints and endpointServices together', () => {
-    const stack = testStack('us-east-1');
-    const vpc = isolatedVpc(stack);
-    return new PrivateEksCluster(stack, 'Cluster', {
-      vpc, version: VERSION, kubectlLayer: fakeKubectlLayer(stack),
-      endpoints: new EndpointSet(stack, 'E', { vpc }), endpointServices: [EndpointService.EC2],
-    });
-  }, 'endpointServices', /Configure the services on the EndpointSet/],
-  ['no proxy and no endpoint for the kubectl provider', () => cluster({ proxy: undefined, endpointServices: EndpointPresets.nodes() }), 'endpoints', /EndpointPresets.kubectlProvider\(\)/],
-  ['a proxy but no Lambda endpoint for the provider framework', () => cluster({ endpointServices: [...EndpointPresets.nodes(), EndpointService.EKS] }), 'endpoints', /EndpointService.LAMBDA and EndpointService.S3/],
-  ['no proxy and no route to ECR/EC2 for nodes', () => cluster({ proxy: undefined, endpointServices: EndpointPresets.kubectlProvider() }).addProxiedNodeGroup('Workers'), 'cluster', /EndpointPresets.nodes\(\)/],
-  ['an AMI type of another family', () => nodeGroup({ amiType: eks.NodegroupAmiType.BOTTLEROCKET_X86_64 }), 'amiType', /pick the node family that matches/],
-  ['an AL2 AMI type on the AL2023 family', () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2_X86_64 }), 'amiType', /AL2023_x86_64_STANDARD/],
-  ['amiType with a custom machine image', () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD, machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }) }), 'amiType', /Drop amiType/],
-  ['ARM instances with an x86 AMI', () => nodeGroup({ instanceTypes: [new ec2.InstanceType('m7g.large')], amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD }), 'amiType', /AL2023_ARM_64_STANDARD/],
-  ['mixed architectures', () => nodeGroup({ instanceTypes: [new ec2.InstanceType('m7g.large'), new ec2.InstanceType('m7i.large')] }), 'instanceTypes', /one node group per architecture/],
+  [
+    'service CIDR outside private ranges',
+    () => cluster({ serviceIpv4Cidr: '100.64.0.0/16' }),
+    'serviceIpv4Cidr',
+    /private block/,
+  ],
+  [
+    'service CIDR with host bits',
+    () => cluster({ serviceIpv4Cidr: '172.20.0.1/16' }),
+    'serviceIpv4Cidr',
+    /172.20.0.0\/16/,
+  ],
+  [
+    'VPC without DNS support',
+    () => cluster({}, (s) => isolatedVpc(s, '10.0.0.0/16', { enableDnsSupport: false })),
+    'vpc',
+    /enableDnsSupport: true/,
+  ],
+  [
+    'VPC without DNS host names',
+    () => cluster({}, (s) => isolatedVpc(s, '10.0.0.0/16', { enableDnsHostnames: false })),
+    'vpc',
+    /enableDnsHostnames: true/,
+  ],
+  [
+    'VPC with public subnets only',
+    () =>
+      cluster(
+        {},
+        (s) =>
+          new ec2.Vpc(s, 'Vpc', {
+            maxAzs: 2,
+            natGateways: 0,
+            subnetConfiguration: [{ name: 'pub', subnetType: ec2.SubnetType.PUBLIC }],
+          }),
+      ),
+    'vpc',
+    /PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED/,
+  ],
+  [
+    'imported VPC with unknown CIDR and no service CIDR',
+    () =>
+      cluster({}, (s) =>
+        ec2.Vpc.fromVpcAttributes(s, 'Vpc', {
+          vpcId: 'vpc-1',
+          vpcCidrBlock: Fn.importValue('VpcCidr'),
+          availabilityZones: ['a', 'b'],
+          isolatedSubnetIds: ['s1', 's2'],
+        }),
+      ),
+    'serviceIpv4Cidr',
+    /Set serviceIpv4Cidr explicitly/,
+  ],
+  [
+    'endpoints and endpointServices together',
+    () => {
+      const stack = testStack('us-east-1');
+      const vpc = isolatedVpc(stack);
+      return new PrivateEksCluster(stack, 'Cluster', {
+        vpc,
+        version: VERSION,
+        kubectlLayer: fakeKubectlLayer(stack),
+        endpoints: new EndpointSet(stack, 'E', { vpc }),
+        endpointServices: [EndpointService.EC2],
+      });
+    },
+    'endpointServices',
+    /Configure the services on the EndpointSet/,
+  ],
+  [
+    'no proxy and no endpoint for the kubectl provider',
+    () => cluster({ proxy: undefined, endpointServices: EndpointPresets.nodes() }),
+    'endpoints',
+    /EndpointPresets.kubectlProvider\(\)/,
+  ],
+  [
+    'a proxy but no Lambda endpoint for the provider framework',
+    () => cluster({ endpointServices: [...EndpointPresets.nodes(), EndpointService.EKS] }),
+    'endpoints',
+    /EndpointService.LAMBDA and EndpointService.S3/,
+  ],
+  [
+    'no proxy and no route to ECR/EC2 for nodes',
+    () =>
+      cluster({ proxy: undefined, endpointServices: EndpointPresets.kubectlProvider() }).addProxiedNodeGroup('Workers'),
+    'cluster',
+    /EndpointPresets.nodes\(\)/,
+  ],
+  [
+    'an AMI type of another family',
+    () => nodeGroup({ amiType: eks.NodegroupAmiType.BOTTLEROCKET_X86_64 }),
+    'amiType',
+    /pick the node family that matches/,
+  ],
+  [
+    'an AL2 AMI type on the AL2023 family',
+    () => nodeGroup({ amiType: eks.NodegroupAmiType.AL2_X86_64 }),
+    'amiType',
+    /AL2023_x86_64_STANDARD/,
+  ],
+  [
+    'amiType with a custom machine image',
+    () =>
+      nodeGroup({
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+        machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }),
+      }),
+    'amiType',
+    /Drop amiType/,
+  ],
+  [
+    'ARM instances with an x86 AMI',
+    () =>
+      nodeGroup({
+        instanceTypes: [new ec2.InstanceType('m7g.large')],
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      }),
+    'amiType',
+    /AL2023_ARM_64_STANDARD/,
+  ],
+  [
+    'mixed architectures',
+    () => nodeGroup({ instanceTypes: [new ec2.InstanceType('m7g.large'), new ec2.InstanceType('m7i.large')] }),
+    'instanceTypes',
+    /one node group per architecture/,
+  ],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],
   ['hop limit 0', () => nodeGroup({ httpPutResponseHopLimit: 0 }), 'httpPutResponseHopLimit', /1 or 2 for EKS nodes/],
   ['root volume smaller than the AMI', () => nodeGroup({ rootVolumeSize: 8 }), 'rootVolumeSize', /at least 20 GiB/],
-  ['NO_PROXY too long for the kubectl Lambda environment', () => cluster({
-    proxy: ProxySettings.fromUrl('http://proxy:3128', { noProxy: Array.from({ length: 120 }, (_, i) => `host-${i}.a-long-internal-domain.corp.example`) }),
-  }), 'proxy.noProxy', /fewer, broader NO_PROXY entries/],
-  ['a DaemonSet patch without containers', () => cluster({ additionalProxiedDaemonSets: [{ name: 'fluent-bit', containers: [] }] }), 'additionalProxiedDaemonSets[fluent-bit].containers', /Name the containers/],
+  [
+    'NO_PROXY too long for the kubectl Lambda environment',
+    () =>
+      cluster({
+        proxy: ProxySettings.fromUrl('http://proxy:3128', {
+          noProxy: Array.from({ length: 120 }, (_, i) => `host-${i}.a-long-internal-domain.corp.example`),
+        }),
+      }),
+    'proxy.noProxy',
+    /fewer, broader NO_PROXY entries/,
+  ],
+  [
+    'a DaemonSet patch without containers',
+    () => cluster({ additionalProxiedDaemonSets: [{ name: 'fluent-bit', containers: [] }] }),
+    'additionalProxiedDaemonSets[fluent-bit].containers',
+    /Name the containers/,
+  ],
 ];
 
 describe('synth-time errors', () => {
@@ -91,11 +276,19 @@ describe('synth-time errors', () => {
 
   test('tokens are not validated at synth time', () => {
     const stack = testStack('us-east-1');
-    expect(() => ProxySettings.fromUrl(Fn.importValue('ProxyUrl'), { noProxy: [Fn.importValue('Extra')] })).not.toThrow();
-    expect(() => new PrivateEksCluster(stack, 'Cluster', {
-      vpc: isolatedVpc(stack), version: VERSION, kubectlLayer: fakeKubectlLayer(stack), serviceIpv4Cidr: Fn.importValue('Cidr'),
-      proxy: ProxySettings.fromUrl('http://proxy:3128'),
-    })).not.toThrow();
+    expect(() =>
+      ProxySettings.fromUrl(Fn.importValue('ProxyUrl'), { noProxy: [Fn.importValue('Extra')] }),
+    ).not.toThrow();
+    expect(
+      () =>
+        new PrivateEksCluster(stack, 'Cluster', {
+          vpc: isolatedVpc(stack),
+          version: VERSION,
+          kubectlLayer: fakeKubectlLayer(stack),
+          serviceIpv4Cidr: Fn.importValue('Cidr'),
+          proxy: ProxySettings.fromUrl('http://proxy:3128'),
+        }),
+    ).not.toThrow();
   });
 
   test('errors from other code are not ours', () => {

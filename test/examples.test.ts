@@ -23,7 +23,9 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
       data.BlockDeviceMappings.forEach((b: any) => expect(b.Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' }));
     }
     const nodegroups = Object.values(template.findResources('AWS::EKS::Nodegroup')) as any[];
-    nodegroups.forEach((ng) => expect(ng.Properties.AmiType ?? 'CUSTOM').toMatch(/^(AL2023_|AL2_|BOTTLEROCKET_|CUSTOM)/));
+    nodegroups.forEach((ng) =>
+      expect(ng.Properties.AmiType ?? 'CUSTOM').toMatch(/^(AL2023_|AL2_|BOTTLEROCKET_|CUSTOM)/),
+    );
   });
 });
 
@@ -31,13 +33,20 @@ test('the China example uses China service names and the amazonaws.com.cn suffix
   const template = exampleTemplate('china-region');
   template.hasResourceProperties('AWS::EC2::VPCEndpoint', { ServiceName: 'cn.com.amazonaws.cn-northwest-1.ecr.api' });
   const handler = template.findResources('AWS::Lambda::Function', {
-    Properties: { Environment: { Variables: Match.objectLike({ NO_PROXY: Match.stringLikeRegexp('api.ecr.cn-northwest-1.amazonaws.com.cn') }) } },
+    Properties: {
+      Environment: {
+        Variables: Match.objectLike({ NO_PROXY: Match.stringLikeRegexp('api.ecr.cn-northwest-1.amazonaws.com.cn') }),
+      },
+    },
   });
   expect(Object.keys(handler)).toHaveLength(1);
 });
 
 test('the node-families examples have every family, managed and self-managed', () => {
-  const amiTypes = (name: string) => (Object.values(exampleTemplate(name).findResources('AWS::EKS::Nodegroup')) as any[]).map((n) => n.Properties.AmiType);
+  const amiTypes = (name: string) =>
+    (Object.values(exampleTemplate(name).findResources('AWS::EKS::Nodegroup')) as any[]).map(
+      (n) => n.Properties.AmiType,
+    );
   expect(amiTypes('node-families')).toEqual(['AL2023_x86_64_STANDARD', 'BOTTLEROCKET_ARM_64', undefined]);
   expect(amiTypes('node-families-al2')).toEqual(['AL2_x86_64']);
   exampleTemplate('node-families').resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 2);

@@ -12,8 +12,11 @@ import { exampleTemplate } from './support/examples';
 const FIXTURES = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'daemonsets');
 
 function kubectlPatch(fixture: string, patch: string): any {
-  const out = execFileSync('kubectl', ['patch', '--local', '-f', path.join(FIXTURES, fixture), '--type', 'strategic', '-p', patch, '-o', 'json'],
-    { encoding: 'utf8' });
+  const out = execFileSync(
+    'kubectl',
+    ['patch', '--local', '-f', path.join(FIXTURES, fixture), '--type', 'strategic', '-p', patch, '-o', 'json'],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(out);
 }
 
@@ -21,9 +24,14 @@ function readFixture(fixture: string): any {
   return parse(fs.readFileSync(path.join(FIXTURES, fixture), 'utf8'));
 }
 
-const patches = Object.values(exampleTemplate('proxy-cluster').findResources('Custom::AWSCDK-EKS-KubernetesPatch')) as any[];
+const patches = Object.values(
+  exampleTemplate('proxy-cluster').findResources('Custom::AWSCDK-EKS-KubernetesPatch'),
+) as any[];
 
-describe.each([['aws-node', 'aws-node.yaml'], ['kube-proxy', 'kube-proxy.yaml']])('%s', (name, fixture) => {
+describe.each([
+  ['aws-node', 'aws-node.yaml'],
+  ['kube-proxy', 'kube-proxy.yaml'],
+])('%s', (name, fixture) => {
   const patch = patches.find((p) => p.Properties.ResourceName === `daemonset/${name}`);
   const before = readFixture(fixture);
 
@@ -37,7 +45,10 @@ describe.each([['aws-node', 'aws-node.yaml'], ['kube-proxy', 'kube-proxy.yaml']]
     const containers = after.spec.template.spec.containers;
     expect(containers.map((c: any) => c.name)).toEqual(before.spec.template.spec.containers.map((c: any) => c.name));
     containers.forEach((c: any, i: number) => {
-      expect(c.envFrom).toEqual([...(before.spec.template.spec.containers[i].envFrom ?? []), { configMapRef: { name: PROXY_CONFIGMAP_NAME } }]);
+      expect(c.envFrom).toEqual([
+        ...(before.spec.template.spec.containers[i].envFrom ?? []),
+        { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
+      ]);
       expect(c.env).toEqual(before.spec.template.spec.containers[i].env);
       expect(c.image).toBe(before.spec.template.spec.containers[i].image);
     });
@@ -50,7 +61,13 @@ describe.each([['aws-node', 'aws-node.yaml'], ['kube-proxy', 'kube-proxy.yaml']]
     const tmp = fs.mkdtempSync('/tmp/ds-');
     const file = path.join(tmp, fixture.replace('.yaml', '.json'));
     fs.writeFileSync(file, JSON.stringify(applied));
-    const restored = JSON.parse(execFileSync('kubectl', ['patch', '--local', '-f', file, '--type', 'strategic', '-p', patch.Properties.RestorePatchJson, '-o', 'json'], { encoding: 'utf8' }));
+    const restored = JSON.parse(
+      execFileSync(
+        'kubectl',
+        ['patch', '--local', '-f', file, '--type', 'strategic', '-p', patch.Properties.RestorePatchJson, '-o', 'json'],
+        { encoding: 'utf8' },
+      ),
+    );
     fs.rmSync(tmp, { recursive: true });
     restored.spec.template.spec.containers.forEach((c: any, i: number) => {
       expect(c.envFrom ?? []).toEqual(before.spec.template.spec.containers[i].envFrom ?? []);

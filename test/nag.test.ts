@@ -33,7 +33,9 @@ test.each(Object.keys(builders))('example %s has no unacknowledged AwsSolutions 
 test('the check can fail: a security group open to the world is reported', () => {
   const app = testApp();
   const stack = builders['proxy-cluster'](app);
-  const sg = new ec2.SecurityGroup(stack, 'Open', { vpc: ec2.Vpc.fromVpcAttributes(stack, 'V', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'] }) });
+  const sg = new ec2.SecurityGroup(stack, 'Open', {
+    vpc: ec2.Vpc.fromVpcAttributes(stack, 'V', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'] }),
+  });
   sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.allTraffic());
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).toThrow(/AwsSolutions-EC23/);

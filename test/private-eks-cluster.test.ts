@@ -44,28 +44,57 @@ describe('PrivateEksCluster with a proxy', () => {
     const handler = Object.values(handlers)[0] as any;
     expect(handler.Properties.VpcConfig.SubnetIds).toHaveLength(2);
     const vars = handler.Properties.Environment.Variables;
-    expect(Object.keys(vars)).toEqual(expect.arrayContaining(['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']));
+    expect(Object.keys(vars)).toEqual(
+      expect.arrayContaining(['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']),
+    );
     expect(vars.NO_PROXY).toContain('.us-east-1.eks.amazonaws.com');
   });
 
   test('NO_PROXY is complete, with user entries last', () => {
-    expect(cluster.noProxy).toEqual(expect.arrayContaining([
-      'localhost', '127.0.0.1', '169.254.169.254', 'fd00:ec2::254', '169.254.170.23', 'fd00:ec2::23',
-      '10.0.0.0/16', '172.20.0.0/16', '172.20.0.1', '172.20.0.10', '.internal', '.us-east-1.eks.amazonaws.com',
-      'ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com', 'dkr.ecr.us-east-1.amazonaws.com',
-      'sts.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com', 's3.dualstack.us-east-1.amazonaws.com',
-    ]));
+    expect(cluster.noProxy).toEqual(
+      expect.arrayContaining([
+        'localhost',
+        '127.0.0.1',
+        '169.254.169.254',
+        'fd00:ec2::254',
+        '169.254.170.23',
+        'fd00:ec2::23',
+        '10.0.0.0/16',
+        '172.20.0.0/16',
+        '172.20.0.1',
+        '172.20.0.10',
+        '.internal',
+        '.us-east-1.eks.amazonaws.com',
+        'ec2.us-east-1.amazonaws.com',
+        'api.ecr.us-east-1.amazonaws.com',
+        'dkr.ecr.us-east-1.amazonaws.com',
+        'sts.us-east-1.amazonaws.com',
+        's3.us-east-1.amazonaws.com',
+        's3.dualstack.us-east-1.amazonaws.com',
+      ]),
+    );
     expect(cluster.noProxy[cluster.noProxy.length - 1]).toBe('.corp.example');
   });
 
   test('the proxy ConfigMap is applied in kube-system with both cases of the three variables', () => {
     const manifests = template.findResources('Custom::AWSCDK-EKS-KubernetesResource');
-    const bodies = Object.values(manifests).map((m: any) => JSON.parse(JSON.stringify(stack.resolve(m.Properties.Manifest))));
-    const configMap = bodies.map((b) => (typeof b === 'string' ? JSON.parse(b) : b)).flat()
+    const bodies = Object.values(manifests).map((m: any) =>
+      JSON.parse(JSON.stringify(stack.resolve(m.Properties.Manifest))),
+    );
+    const configMap = bodies
+      .map((b) => (typeof b === 'string' ? JSON.parse(b) : b))
+      .flat()
       .find((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'proxy-environment-variables');
     expect(configMap).toBeDefined();
     expect(configMap.metadata.namespace).toBe('kube-system');
-    expect(Object.keys(configMap.data).sort()).toEqual(['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
+    expect(Object.keys(configMap.data).sort()).toEqual([
+      'HTTPS_PROXY',
+      'HTTP_PROXY',
+      'NO_PROXY',
+      'http_proxy',
+      'https_proxy',
+      'no_proxy',
+    ]);
   });
 
   test('aws-node and kube-proxy are patched in kube-system, after the ConfigMap', () => {
@@ -83,9 +112,12 @@ describe('PrivateEksCluster with a proxy', () => {
 
   test('nodes and the provider wait for the endpoints', () => {
     const eksCluster = Object.values(template.findResources('AWS::EKS::Cluster'))[0] as any;
-    expect(eksCluster.DependsOn).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^ClusterEndpointsS3/), expect.stringMatching(/^ClusterEndpointsEcrDkr/),
-    ]));
+    expect(eksCluster.DependsOn).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^ClusterEndpointsS3/),
+        expect.stringMatching(/^ClusterEndpointsEcrDkr/),
+      ]),
+    );
   });
 
   test('tells how to re-apply the patch after an add-on update', () => {
@@ -96,7 +128,9 @@ describe('PrivateEksCluster with a proxy', () => {
 describe('the proxy hash', () => {
   const hashOf = (proxyUrl: string) => {
     const { stack } = proxiedCluster('us-east-1', proxyUrl);
-    const patch = Object.values(Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesPatch'))[0] as any;
+    const patch = Object.values(
+      Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesPatch'),
+    )[0] as any;
     return JSON.parse(patch.Properties.ApplyPatchJson).spec.template.metadata.annotations[PROXY_HASH_ANNOTATION];
   };
 
@@ -111,7 +145,10 @@ describe('PrivateEksCluster without a proxy (closed network)', () => {
   const vpc = isolatedVpc(stack, '172.25.0.0/16');
   const endpoints = new EndpointSet(stack, 'Endpoints', { vpc, services: EndpointPresets.privateClusterGuide() });
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack), endpoints,
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    endpoints,
   });
   cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7g.large')] });
   const template = Template.fromStack(stack);
@@ -127,7 +164,9 @@ describe('PrivateEksCluster without a proxy (closed network)', () => {
   });
 
   test('the service CIDR follows the EKS rule for a 172.x VPC', () => {
-    template.hasResourceProperties('AWS::EKS::Cluster', { KubernetesNetworkConfig: Match.objectLike({ ServiceIpv4Cidr: '10.100.0.0/16' }) });
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      KubernetesNetworkConfig: Match.objectLike({ ServiceIpv4Cidr: '10.100.0.0/16' }),
+    });
   });
 
   test('nodes get no proxy user data, and ARM instances get the AL2023 ARM AMI type', () => {
@@ -148,7 +187,9 @@ describe('PrivateEksCluster with an imported VPC', () => {
       isolatedSubnetRouteTableIds: ['rtb-0a1b2c3d4e5f60001', 'rtb-0a1b2c3d4e5f60002'],
     });
     const cluster = new PrivateEksCluster(stack, 'Cluster', {
-      vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
       proxy: ProxySettings.fromUrl('http://10.20.0.10:3128'),
     });
     cluster.addProxiedNodeGroup('Workers');

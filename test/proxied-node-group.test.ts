@@ -8,7 +8,9 @@ function setup() {
   const stack = testStack('us-east-1');
   const vpc = isolatedVpc(stack);
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
     proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
   });
   return { stack, vpc, cluster };
@@ -17,10 +19,13 @@ function setup() {
 /** The parts of a MIME multi-part document: content type and body. */
 function mimeParts(text: string): { contentType: string; body: string }[] {
   const boundary = /boundary="([^"]+)"/.exec(text)![1];
-  return text.split(`--${boundary}`).slice(1, -1).map((raw) => {
-    const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
-    return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
-  });
+  return text
+    .split(`--${boundary}`)
+    .slice(1, -1)
+    .map((raw) => {
+      const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
+      return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
+    });
 }
 
 describe('ProxiedNodeGroup', () => {
@@ -54,7 +59,12 @@ describe('ProxiedNodeGroup', () => {
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 20, DeleteOnTermination: true } }],
+        BlockDeviceMappings: [
+          {
+            DeviceName: '/dev/xvda',
+            Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 20, DeleteOnTermination: true },
+          },
+        ],
       }),
     });
   });
@@ -68,7 +78,10 @@ describe('ProxiedNodeGroup', () => {
 
   test('user data is MIME multi-part with a boothook and a nodeadm NodeConfig', () => {
     const parts = mimeParts(group.userData!.render());
-    expect(parts.map((p) => p.contentType)).toEqual(['text/cloud-boothook; charset="us-ascii"', 'application/node.eks.aws']);
+    expect(parts.map((p) => p.contentType)).toEqual([
+      'text/cloud-boothook; charset="us-ascii"',
+      'application/node.eks.aws',
+    ]);
     expect(parts[0].body.startsWith('#!/bin/bash')).toBe(true);
     expect(parts[1].body).toContain('kind: NodeConfig');
     expect(parts[1].body).toContain('"HTTPS_PROXY": "http://proxy.corp.example:3128"');
@@ -104,7 +117,9 @@ describe('ProxiedNodeGroup on a pinned AMI (bootstrap without the EKS API)', () 
   const template = Template.fromStack(stack);
 
   test('the launch template has the AMI and the node group no AMI type', () => {
-    template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ ImageId: 'ami-0123456789abcdef0' }) });
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({ ImageId: 'ami-0123456789abcdef0' }),
+    });
     const ng = Object.values(template.findResources('AWS::EKS::Nodegroup'))[0] as any;
     expect(ng.Properties.AmiType).toBeUndefined();
     expect(group.amiType).toBeUndefined();

@@ -26,7 +26,9 @@ function build(secretOf: (stack: Stack) => secretsmanager.ISecret, services = En
     vpc: isolatedVpc(stack),
     version: eks.KubernetesVersion.V1_35,
     kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { credentials: ProxyCredentials.fromSecret(secretOf(stack)) }),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+      credentials: ProxyCredentials.fromSecret(secretOf(stack)),
+    }),
     endpointServices: services,
   });
   return { app, stack, cluster };
@@ -42,7 +44,11 @@ describe('an authenticating proxy', () => {
 
   test('the kubectl handler reads the secret at cold start through the exec wrapper layer', () => {
     const handlers = template.findResources('AWS::Lambda::Function', {
-      Properties: { Environment: { Variables: Match.objectLike({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/cdk-private-eks/proxy-credentials-wrapper' }) } },
+      Properties: {
+        Environment: {
+          Variables: Match.objectLike({ AWS_LAMBDA_EXEC_WRAPPER: '/opt/cdk-private-eks/proxy-credentials-wrapper' }),
+        },
+      },
     });
     const handler = Object.values(handlers)[0] as any;
     expect(handler.Properties.Environment.Variables).toMatchObject({
@@ -51,26 +57,41 @@ describe('an authenticating proxy', () => {
     });
     expect(handler.Properties.Layers).toHaveLength(3);
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: SECRET_ARN,
+          }),
+        ]),
+      },
       Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('KubectlProviderHandlerServiceRole') }]),
     });
   });
 
   test('pods get the credentials from a Kubernetes Secret written at deploy time, after the ConfigMap', () => {
     template.hasResourceProperties('Custom::CdkPrivateEksProxyCredentials', {
-      SecretArn: SECRET_ARN, Namespace: 'kube-system', Name: 'proxy-environment-credentials', HttpProxy: 'http://proxy.corp.example:3128',
+      SecretArn: SECRET_ARN,
+      Namespace: 'kube-system',
+      Name: 'proxy-environment-credentials',
+      HttpProxy: 'http://proxy.corp.example:3128',
     });
     const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')) as any[];
     const writer = entries.find((e) => JSON.stringify(e.Properties.PrincipalArn).includes('ProxyCredentialsRole'));
     expect(writer.Properties.AccessPolicies).toHaveLength(1);
     expect(writer.Properties.AccessPolicies[0].AccessScope).toEqual({ Type: 'namespace', Namespaces: ['kube-system'] });
-    expect(JSON.stringify(writer.Properties.AccessPolicies[0].PolicyArn)).toContain(':eks::aws:cluster-access-policy/AmazonEKSEditPolicy');
+    expect(JSON.stringify(writer.Properties.AccessPolicies[0].PolicyArn)).toContain(
+      ':eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+    );
     const patches = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesPatch')) as any[];
     for (const patch of patches) {
       const containers = JSON.parse(patch.Properties.ApplyPatchJson).spec.template.spec.containers;
-      containers.forEach((c: any) => expect(c.envFrom).toEqual([
-        { configMapRef: { name: 'proxy-environment-variables' } }, { secretRef: { name: 'proxy-environment-credentials' } },
-      ]));
+      containers.forEach((c: any) =>
+        expect(c.envFrom).toEqual([
+          { configMapRef: { name: 'proxy-environment-variables' } },
+          { secretRef: { name: 'proxy-environment-credentials' } },
+        ]),
+      );
       expect(patch.DependsOn.some((d: string) => d.startsWith('ClusterProxyCredentials'))).toBe(true);
     }
   });
@@ -85,17 +106,26 @@ describe('an authenticating proxy', () => {
     const nodeConfig = text.slice(text.indexOf('kind: NodeConfig'));
     expect(nodeConfig).not.toContain(PROXY_AUTH_PLACEHOLDER);
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: SECRET_ARN })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            Resource: SECRET_ARN,
+          }),
+        ]),
+      },
       Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodegroupNodeGroupRole') }]),
     });
   });
 
   test('no credential value is anywhere in cdk.out', () => {
     const files: string[] = [];
-    const walk = (dir: string) => fs.readdirSync(dir, { withFileTypes: true }).forEach((e) => {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p); else files.push(p);
-    });
+    const walk = (dir: string) =>
+      fs.readdirSync(dir, { withFileTypes: true }).forEach((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else files.push(p);
+      });
     walk(outdir);
     expect(files.length).toBeGreaterThan(2);
     for (const file of files) {
@@ -112,28 +142,39 @@ describe('the exec wrapper, run by the real Python', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wrapper-'));
     // A stand-in boto3 that returns what Secrets Manager would.
     fs.mkdirSync(path.join(tmp, 'boto3'));
-    fs.writeFileSync(path.join(tmp, 'boto3', '__init__.py'), [
-      'import json, os',
-      'class _Client:',
-      '    def get_secret_value(self, SecretId):',
-      `        assert SecretId == ${JSON.stringify(SECRET_ARN)}`,
-      `        return {"SecretString": json.dumps({"username": ${JSON.stringify(USER)}, "password": ${JSON.stringify(PASSWORD)}})}`,
-      'def client(name):',
-      '    assert name == "secretsmanager"',
-      '    return _Client()',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(tmp, 'boto3', '__init__.py'),
+      [
+        'import json, os',
+        'class _Client:',
+        '    def get_secret_value(self, SecretId):',
+        `        assert SecretId == ${JSON.stringify(SECRET_ARN)}`,
+        `        return {"SecretString": json.dumps({"username": ${JSON.stringify(USER)}, "password": ${JSON.stringify(PASSWORD)}})}`,
+        'def client(name):',
+        '    assert name == "secretsmanager"',
+        '    return _Client()',
+      ].join('\n'),
+    );
     const runtime = path.join(tmp, 'runtime');
     fs.writeFileSync(runtime, '#!/bin/sh\nenv | grep -i -E "^(https?|no)_proxy=" | sort\n', { mode: 0o755 });
-    const out = execFileSync('python3', [path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime], {
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH, PYTHONPATH: tmp, PYTHONDONTWRITEBYTECODE: '1',
-        CDK_PRIVATE_EKS_PROXY_SECRET_ARN: SECRET_ARN,
-        HTTP_PROXY: 'http://proxy.corp.example:3128', HTTPS_PROXY: 'http://proxy.corp.example:3128',
-        http_proxy: 'http://proxy.corp.example:3128', https_proxy: 'http://proxy.corp.example:3128',
-        NO_PROXY: 'localhost,.eks.amazonaws.com',
+    const out = execFileSync(
+      'python3',
+      [path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          PYTHONPATH: tmp,
+          PYTHONDONTWRITEBYTECODE: '1',
+          CDK_PRIVATE_EKS_PROXY_SECRET_ARN: SECRET_ARN,
+          HTTP_PROXY: 'http://proxy.corp.example:3128',
+          HTTPS_PROXY: 'http://proxy.corp.example:3128',
+          http_proxy: 'http://proxy.corp.example:3128',
+          https_proxy: 'http://proxy.corp.example:3128',
+          NO_PROXY: 'localhost,.eks.amazonaws.com',
+        },
       },
-    });
+    );
     fs.rmSync(tmp, { recursive: true });
     const auth = `${encodeURIComponent(USER)}:${encodeURIComponent(PASSWORD)}`;
     expect(out.trim().split('\n')).toEqual([
@@ -159,16 +200,26 @@ test('a new revision rewrites the Kubernetes Secret and rolls the pods', () => {
     const app = testApp();
     const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
     new PrivateEksCluster(stack, 'Cluster', {
-      vpc: isolatedVpc(stack), version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
-      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { credentials: ProxyCredentials.fromSecret(imported(stack), { revision }) }),
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+        credentials: ProxyCredentials.fromSecret(imported(stack), { revision }),
+      }),
       endpointServices: EndpointPresets.withProxyCredentials(),
     });
     const t = Template.fromStack(stack);
     const patch = Object.values(t.findResources('Custom::AWSCDK-EKS-KubernetesPatch'))[0] as any;
     const cr = Object.values(t.findResources('Custom::CdkPrivateEksProxyCredentials'))[0] as any;
-    return { hash: JSON.parse(patch.Properties.ApplyPatchJson).spec.template.metadata.annotations['cdk-private-eks.io/proxy-settings-hash'], revision: cr.Properties.Revision };
+    return {
+      hash: JSON.parse(patch.Properties.ApplyPatchJson).spec.template.metadata.annotations[
+        'cdk-private-eks.io/proxy-settings-hash'
+      ],
+      revision: cr.Properties.Revision,
+    };
   };
-  const a = stackFor('2026-11'), b = stackFor('2026-12');
+  const a = stackFor('2026-11'),
+    b = stackFor('2026-12');
   expect(a.revision).toBe('2026-11');
   expect(b.revision).toBe('2026-12');
   expect(a.hash).not.toBe(b.hash);
@@ -179,9 +230,12 @@ describe('credentials checks', () => {
   test('a secret whose value is written into the template fails the build, without echoing it', () => {
     let error: any;
     try {
-      build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
-        secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ username: USER, password: PASSWORD })),
-      }));
+      build(
+        (stack) =>
+          new secretsmanager.Secret(stack, 'ProxySecret', {
+            secretStringValue: SecretValue.unsafePlainText(JSON.stringify({ username: USER, password: PASSWORD })),
+          }),
+      );
     } catch (e) {
       error = e;
     }
@@ -192,31 +246,56 @@ describe('credentials checks', () => {
   });
 
   test('a generated secret or a dynamic reference is fine', () => {
-    expect(() => build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
-      generateSecretString: { secretStringTemplate: JSON.stringify({ username: USER }), generateStringKey: 'password' },
-    }))).not.toThrow();
-    expect(() => build((stack) => new secretsmanager.Secret(stack, 'ProxySecret', {
-      secretStringValue: SecretValue.secretsManager('arn:aws:secretsmanager:us-east-1:111122223333:secret:other'),
-    }))).not.toThrow();
+    expect(() =>
+      build(
+        (stack) =>
+          new secretsmanager.Secret(stack, 'ProxySecret', {
+            generateSecretString: {
+              secretStringTemplate: JSON.stringify({ username: USER }),
+              generateStringKey: 'password',
+            },
+          }),
+      ),
+    ).not.toThrow();
+    expect(() =>
+      build(
+        (stack) =>
+          new secretsmanager.Secret(stack, 'ProxySecret', {
+            secretStringValue: SecretValue.secretsManager('arn:aws:secretsmanager:us-east-1:111122223333:secret:other'),
+          }),
+      ),
+    ).not.toThrow();
   });
 
   test('a cluster that makes its own endpoints adds Secrets Manager (and KMS only for a customer key)', () => {
     const names = (secretOf: (stack: Stack) => secretsmanager.ISecret) => {
       const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
       const cluster = new PrivateEksCluster(stack, 'Cluster', {
-        vpc: isolatedVpc(stack), version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
-        proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { credentials: ProxyCredentials.fromSecret(secretOf(stack)) }),
+        vpc: isolatedVpc(stack),
+        version: eks.KubernetesVersion.V1_35,
+        kubectlLayer: fakeKubectlLayer(stack),
+        proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+          credentials: ProxyCredentials.fromSecret(secretOf(stack)),
+        }),
       });
       return cluster.endpoints.services.map((s) => s.name);
     };
     expect(names(imported)).toEqual(expect.arrayContaining(['secretsmanager']));
     expect(names(imported)).not.toContain('kms');
-    expect(names((stack) => new secretsmanager.Secret(stack, 'S', { encryptionKey: new kms.Key(stack, 'K', { enableKeyRotation: true }) })))
-      .toEqual(expect.arrayContaining(['secretsmanager', 'kms']));
+    expect(
+      names(
+        (stack) =>
+          new secretsmanager.Secret(stack, 'S', {
+            encryptionKey: new kms.Key(stack, 'K', { enableKeyRotation: true }),
+          }),
+      ),
+    ).toEqual(expect.arrayContaining(['secretsmanager', 'kms']));
   });
 
   test('the Secrets Manager endpoint is required', () => {
-    expect(() => build(imported, EndpointPresets.minimal())).toThrow(/secretsmanager.*EndpointPresets.withProxyCredentials/);
+    expect(() => build(imported, EndpointPresets.minimal())).toThrow(
+      /secretsmanager.*EndpointPresets.withProxyCredentials/,
+    );
   });
 
   test('Bottlerocket nodes cannot take credentials', () => {
@@ -226,7 +305,11 @@ describe('credentials checks', () => {
 
   test('a token proxy URL cannot take credentials; fromHost can', () => {
     const secret = secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'S', SECRET_ARN);
-    expect(() => ProxySettings.fromUrl(Fn.importValue('Url'), { credentials: ProxyCredentials.fromSecret(secret) })).toThrow(/fromHost/);
-    expect(() => ProxySettings.fromHost(Fn.importValue('Host'), 3128, { credentials: ProxyCredentials.fromSecret(secret) })).not.toThrow();
+    expect(() =>
+      ProxySettings.fromUrl(Fn.importValue('Url'), { credentials: ProxyCredentials.fromSecret(secret) }),
+    ).toThrow(/fromHost/);
+    expect(() =>
+      ProxySettings.fromHost(Fn.importValue('Host'), 3128, { credentials: ProxyCredentials.fromSecret(secret) }),
+    ).not.toThrow();
   });
 });

@@ -1,15 +1,36 @@
 import { Fn } from 'aws-cdk-lib';
 import { ProxySettings } from '../lib';
 import { parseDocument } from 'yaml';
-import { boothookFor, PROXY_AUTH_PLACEHOLDER, renderBoothook, ENV_BEGIN, ENV_END } from '../lib/nodes/user-data/boothook';
+import {
+  boothookFor,
+  PROXY_AUTH_PLACEHOLDER,
+  renderBoothook,
+  ENV_BEGIN,
+  ENV_END,
+} from '../lib/nodes/user-data/boothook';
 import { renderNodeConfig } from '../lib/nodes/user-data/nodeadm';
 import { composeNoProxy, dedupe, ALWAYS_DIRECT } from '../lib/proxy/no-proxy';
-import { proxyEnvironment, renderEtcEnvironment, renderSystemdDropIn, systemdQuote } from '../lib/proxy/render-environment';
+import {
+  proxyEnvironment,
+  renderEtcEnvironment,
+  renderSystemdDropIn,
+  systemdQuote,
+} from '../lib/proxy/render-environment';
 import { parseProxyUrl, isProblem, noProxyEntryProblem } from '../lib/private/proxy-url';
 import { defaultServiceCidr, overlaps, parseCidr, serviceCidrProblem } from '../lib/private/cidr';
-import { DEFAULT_TARGETS, PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION, renderApplyPatch, renderRestorePatch } from '../lib/manifests/proxy-patch';
+import {
+  DEFAULT_TARGETS,
+  PROXY_CONFIGMAP_NAME,
+  PROXY_HASH_ANNOTATION,
+  renderApplyPatch,
+  renderRestorePatch,
+} from '../lib/manifests/proxy-patch';
 
-const env = proxyEnvironment({ httpProxy: 'http://proxy:3128', httpsProxy: 'http://proxy:3128', noProxy: ['localhost', '10.0.0.0/16'] });
+const env = proxyEnvironment({
+  httpProxy: 'http://proxy:3128',
+  httpsProxy: 'http://proxy:3128',
+  noProxy: ['localhost', '10.0.0.0/16'],
+});
 
 describe('parseProxyUrl', () => {
   test.each([
@@ -46,9 +67,12 @@ describe('parseProxyUrl', () => {
 });
 
 describe('NO_PROXY entries', () => {
-  test.each(['.corp.example', 'host.example', '10.0.0.0/8', '192.168.1.7', 'fd00:ec2::254', '*', 'host:8080'])('%s is valid', (e) => {
-    expect(noProxyEntryProblem(e)).toBeUndefined();
-  });
+  test.each(['.corp.example', 'host.example', '10.0.0.0/8', '192.168.1.7', 'fd00:ec2::254', '*', 'host:8080'])(
+    '%s is valid',
+    (e) => {
+      expect(noProxyEntryProblem(e)).toBeUndefined();
+    },
+  );
   test.each(['', 'a,b', 'has space', '$HOME', '10.0.0.0/40', '300.1.1.1/8', 'quote"d'])('%s is invalid', (e) => {
     expect(noProxyEntryProblem(e)).toBeDefined();
   });
@@ -56,23 +80,40 @@ describe('NO_PROXY entries', () => {
 
 describe('composeNoProxy', () => {
   const base = {
-    region: 'us-east-1', urlSuffix: 'amazonaws.com', vpcCidrs: ['10.0.0.0/16'], serviceCidr: '172.20.0.0/16',
-    endpointHosts: ['ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com'], extra: ['.corp.example'],
+    region: 'us-east-1',
+    urlSuffix: 'amazonaws.com',
+    vpcCidrs: ['10.0.0.0/16'],
+    serviceCidr: '172.20.0.0/16',
+    endpointHosts: ['ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com'],
+    extra: ['.corp.example'],
   };
 
   test('has the fixed entries, the CIDRs, internal domains, the EKS API domain, endpoint hosts and extras, in that order', () => {
     expect(composeNoProxy(base)).toEqual([
-      ...ALWAYS_DIRECT, '10.0.0.0/16', '172.20.0.0/16', '.internal', '.svc', '.cluster.local',
-      '.us-east-1.eks.amazonaws.com', 'ec2.us-east-1.amazonaws.com', 'api.ecr.us-east-1.amazonaws.com', '.corp.example',
+      ...ALWAYS_DIRECT,
+      '10.0.0.0/16',
+      '172.20.0.0/16',
+      '.internal',
+      '.svc',
+      '.cluster.local',
+      '.us-east-1.eks.amazonaws.com',
+      'ec2.us-east-1.amazonaws.com',
+      'api.ecr.us-east-1.amazonaws.com',
+      '.corp.example',
     ]);
   });
 
   test('includes IMDS and the Pod Identity agent, v4 and v6', () => {
-    expect(composeNoProxy(base)).toEqual(expect.arrayContaining(['169.254.169.254', 'fd00:ec2::254', '169.254.170.23', 'fd00:ec2::23']));
+    expect(composeNoProxy(base)).toEqual(
+      expect.arrayContaining(['169.254.169.254', 'fd00:ec2::254', '169.254.170.23', 'fd00:ec2::23']),
+    );
   });
 
   test('removes duplicates case-insensitively and keeps the first', () => {
-    const list = composeNoProxy({ ...base, extra: ['LOCALHOST', 'EC2.us-east-1.amazonaws.com', '.corp.example', '.corp.example'] });
+    const list = composeNoProxy({
+      ...base,
+      extra: ['LOCALHOST', 'EC2.us-east-1.amazonaws.com', '.corp.example', '.corp.example'],
+    });
     expect(list.filter((e) => e.toLowerCase() === 'localhost')).toEqual(['localhost']);
     expect(list.filter((e) => e === '.corp.example')).toHaveLength(1);
     expect(dedupe(['a', 'A', 'b'])).toEqual(['a', 'b']);
@@ -85,7 +126,11 @@ describe('composeNoProxy', () => {
 
   test('lists single in-cluster addresses after the CIDRs (Python ignores CIDRs)', () => {
     const list = composeNoProxy({ ...base, addresses: ['172.20.0.1', '172.20.0.10'] });
-    expect(list.slice(list.indexOf('172.20.0.0/16'), list.indexOf('172.20.0.0/16') + 3)).toEqual(['172.20.0.0/16', '172.20.0.1', '172.20.0.10']);
+    expect(list.slice(list.indexOf('172.20.0.0/16'), list.indexOf('172.20.0.0/16') + 3)).toEqual([
+      '172.20.0.0/16',
+      '172.20.0.1',
+      '172.20.0.10',
+    ]);
   });
 
   test('is stable', () => {
@@ -95,7 +140,14 @@ describe('composeNoProxy', () => {
 
 describe('environment renderers', () => {
   test('both cases of the three variables', () => {
-    expect(Object.keys(env)).toEqual(['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy']);
+    expect(Object.keys(env)).toEqual([
+      'HTTP_PROXY',
+      'HTTPS_PROXY',
+      'NO_PROXY',
+      'http_proxy',
+      'https_proxy',
+      'no_proxy',
+    ]);
     expect(env.no_proxy).toBe('localhost,10.0.0.0/16');
   });
 
@@ -207,13 +259,21 @@ describe('DaemonSet patches', () => {
       { name: 'aws-eks-nodeagent', envFrom: [{ configMapRef: { name: PROXY_CONFIGMAP_NAME } }] },
     ]);
     expect(patch.spec.template.metadata.annotations[PROXY_HASH_ANNOTATION]).toBe('abc');
-    expect(renderApplyPatch(kubeProxy, 'abc').spec.template.spec.containers.map((c: any) => c.name)).toEqual(['kube-proxy']);
+    expect(renderApplyPatch(kubeProxy, 'abc').spec.template.spec.containers.map((c: any) => c.name)).toEqual([
+      'kube-proxy',
+    ]);
   });
 
   test('existing envFrom sources are kept in front of ours, and restored on removal', () => {
-    const target = { name: 'x', namespace: 'kube-system', containers: ['c'], keepEnvFrom: [{ secretRef: { name: 's' } }] };
+    const target = {
+      name: 'x',
+      namespace: 'kube-system',
+      containers: ['c'],
+      keepEnvFrom: [{ secretRef: { name: 's' } }],
+    };
     expect(renderApplyPatch(target, 'h').spec.template.spec.containers[0].envFrom).toEqual([
-      { secretRef: { name: 's' } }, { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
+      { secretRef: { name: 's' } },
+      { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
     ]);
     const restore = renderRestorePatch(target);
     expect(restore.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: 's' } }]);
@@ -243,14 +303,29 @@ describe('ProxySettings.fromHost', () => {
 });
 
 describe('renderBoothook with proxy credentials', () => {
-  const script: string = renderBoothook(boothookFor({
-    environment: env, httpsProxy: 'http://proxy:3128', noProxy: ['localhost'],
-    credentials: { secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p', usernameKey: 'username', passwordKey: 'password' },
-  }, '/etc/dnf/dnf.conf', ['containerd'], []));
+  const script: string = renderBoothook(
+    boothookFor(
+      {
+        environment: env,
+        httpsProxy: 'http://proxy:3128',
+        noProxy: ['localhost'],
+        credentials: {
+          secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p',
+          usernameKey: 'username',
+          passwordKey: 'password',
+        },
+      },
+      '/etc/dnf/dnf.conf',
+      ['containerd'],
+      [],
+    ),
+  );
 
   test('reads the secret with IMDSv2 and the AWS CLI, and writes root-only files', () => {
     expect(script).toContain('X-aws-ec2-metadata-token-ttl-seconds: 300');
-    expect(script).toContain("aws secretsmanager get-secret-value --region \"$region\" --secret-id 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p'");
+    expect(script).toContain(
+      'aws secretsmanager get-secret-value --region "$region" --secret-id \'arn:aws:secretsmanager:us-east-1:111122223333:secret:p\'',
+    );
     expect(script.match(/replace_file \S+ 0600/g)).toHaveLength(3);
     expect(script).not.toMatch(/replace_file \S+ 0644/);
   });

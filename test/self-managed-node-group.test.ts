@@ -10,8 +10,11 @@ function setup(props: Partial<ConstructorParameters<typeof PrivateEksCluster>[2]
   const stack = testStack('us-east-1');
   const vpc = isolatedVpc(stack);
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc, version: eks.KubernetesVersion.V1_35, kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'), ...props,
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+    ...props,
   });
   return { stack, cluster };
 }
@@ -46,7 +49,12 @@ describe('SelfManagedNodeGroup', () => {
     template.hasResource('AWS::AutoScaling::AutoScalingGroup', {
       CreationPolicy: { ResourceSignal: { Count: 2, Timeout: 'PT10M' } },
       UpdatePolicy: Match.objectLike({
-        AutoScalingRollingUpdate: Match.objectLike({ WaitOnResourceSignals: true, PauseTime: 'PT10M', MinInstancesInService: 1, MaxBatchSize: 1 }),
+        AutoScalingRollingUpdate: Match.objectLike({
+          WaitOnResourceSignals: true,
+          PauseTime: 'PT10M',
+          MinInstancesInService: 1,
+          MaxBatchSize: 1,
+        }),
       }),
       Properties: Match.objectLike({ MinSize: '2', MaxSize: '4', DesiredCapacity: Match.absent() }),
     });
@@ -64,7 +72,8 @@ describe('SelfManagedNodeGroup', () => {
   test('the launch template has the AL2023 AMI from SSM, the cluster security group, a profile, IMDSv2 and encrypted gp3', () => {
     const parameters = template.toJSON().Parameters;
     expect(Object.values(parameters).map((p: any) => p.Default)).toContain(
-      '/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id');
+      '/aws/service/eks/optimized-ami/1.35/amazon-linux-2023/x86_64/standard/recommended/image_id',
+    );
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         InstanceType: 'm7i.large',
@@ -95,7 +104,13 @@ describe('SelfManagedNodeGroup', () => {
 
   test('the instances are tagged as owned by the cluster', () => {
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
-      Tags: Match.arrayWith([Match.objectLike({ Key: { 'Fn::Join': ['', ['kubernetes.io/cluster/', { Ref: Match.anyValue() }]] }, Value: 'owned', PropagateAtLaunch: true })]),
+      Tags: Match.arrayWith([
+        Match.objectLike({
+          Key: { 'Fn::Join': ['', ['kubernetes.io/cluster/', { Ref: Match.anyValue() }]] },
+          Value: 'owned',
+          PropagateAtLaunch: true,
+        }),
+      ]),
     });
   });
 });
@@ -109,13 +124,20 @@ describe('SelfManagedNodeGroup checks', () => {
 
   test('several instance types are refused', () => {
     const { cluster } = setup();
-    expect(() => cluster.addSelfManagedNodeGroup('Nodes', { instanceTypes: [new ec2.InstanceType('m7i.large'), new ec2.InstanceType('m6i.large')] }))
-      .toThrow(/exactly one/);
+    expect(() =>
+      cluster.addSelfManagedNodeGroup('Nodes', {
+        instanceTypes: [new ec2.InstanceType('m7i.large'), new ec2.InstanceType('m6i.large')],
+      }),
+    ).toThrow(/exactly one/);
   });
 
   test('a signal timeout over 12 hours or under 5 minutes is refused', () => {
     const { cluster } = setup();
-    expect(() => cluster.addSelfManagedNodeGroup('Nodes', { signalTimeout: Duration.hours(13) })).toThrow(/signalTimeout/);
-    expect(() => cluster.addSelfManagedNodeGroup('Nodes2', { signalTimeout: Duration.minutes(4) })).toThrow(/5 minutes/);
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes', { signalTimeout: Duration.hours(13) })).toThrow(
+      /signalTimeout/,
+    );
+    expect(() => cluster.addSelfManagedNodeGroup('Nodes2', { signalTimeout: Duration.minutes(4) })).toThrow(
+      /5 minutes/,
+    );
   });
 });

@@ -29,7 +29,9 @@ export class AuthenticatedProxyStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
       subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
     });
 
@@ -39,11 +41,15 @@ export class AuthenticatedProxyStack extends Stack {
     const secret = new secretsmanager.Secret(this, 'ProxyCredentials', {
       description: 'User name and password of the corporate proxy',
       encryptionKey: key,
-      generateSecretString: { secretStringTemplate: JSON.stringify({ username: 'svc-eks' }), generateStringKey: 'password' },
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'svc-eks' }),
+        generateStringKey: 'password',
+      },
     });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: 'The proxy team rotates the password in the proxy and in this secret together; nodes pick it up at their next boot',
+      reason:
+        'The proxy team rotates the password in the proxy and in this secret together; nodes pick it up at their next boot',
     });
 
     this.cluster = new PrivateEksCluster(this, 'Cluster', {

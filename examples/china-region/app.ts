@@ -25,7 +25,9 @@ export class ChinaRegionStack extends Stack {
       maxAzs: 2,
       natGateways: 0,
       // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
       subnetConfiguration: [
         // Where the Squid proxy runs (seed 003); the nodes never get a public address.
         { name: 'proxy', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },

@@ -28,7 +28,9 @@ export class EgressProxyStack extends Stack {
       maxAzs: 2,
       natGateways: 0,
       // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
       subnetConfiguration: [
         // For the proxies only: nothing else is placed here.
         { name: 'proxies', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },

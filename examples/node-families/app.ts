@@ -23,12 +23,18 @@ function privateVpc(scope: Construct): ec2.Vpc {
     ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
     maxAzs: 2,
     natGateways: 0,
-    flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+    flowLogs: {
+      all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+    },
     subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
   });
 }
 
-function proxiedCluster(scope: Construct, version: eks.KubernetesVersion, kubectlLayer: lambda.ILayerVersion): PrivateEksCluster {
+function proxiedCluster(
+  scope: Construct,
+  version: eks.KubernetesVersion,
+  kubectlLayer: lambda.ILayerVersion,
+): PrivateEksCluster {
   return new PrivateEksCluster(scope, 'Cluster', {
     vpc: privateVpc(scope),
     version,
@@ -47,13 +53,19 @@ export class NodeFamiliesStack extends Stack {
     this.cluster = proxiedCluster(this, eks.KubernetesVersion.V1_35, new KubectlV35Layer(this, 'Kubectl'));
     const large = [new ec2.InstanceType('m7i.large')];
     this.cluster.addProxiedNodeGroup('Al2023', { instanceTypes: large });
-    this.cluster.addProxiedNodeGroup('Bottlerocket', { family: NodeFamily.BOTTLEROCKET, instanceTypes: [new ec2.InstanceType('m7g.large')] });
+    this.cluster.addProxiedNodeGroup('Bottlerocket', {
+      family: NodeFamily.BOTTLEROCKET,
+      instanceTypes: [new ec2.InstanceType('m7g.large')],
+    });
     this.cluster.addProxiedNodeGroup('Pinned', {
       instanceTypes: large,
       // A golden AMI built from the EKS AL2023 AMI: nodes join without calling the EKS API.
       machineImage: ec2.MachineImage.fromSsmParameter('/golden-images/eks-1.35-al2023'),
     });
-    this.cluster.addSelfManagedNodeGroup('SelfManagedAl2023', { instanceTypes: large, labels: { pool: 'self-managed' } });
+    this.cluster.addSelfManagedNodeGroup('SelfManagedAl2023', {
+      instanceTypes: large,
+      labels: { pool: 'self-managed' },
+    });
     this.cluster.addSelfManagedNodeGroup('SelfManagedBottlerocket', {
       family: NodeFamily.BOTTLEROCKET,
       instanceTypes: large,
@@ -68,8 +80,14 @@ export class Al2Stack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
     this.cluster = proxiedCluster(this, eks.KubernetesVersion.V1_32, new KubectlV32Layer(this, 'Kubectl'));
-    this.cluster.addProxiedNodeGroup('Al2', { family: NodeFamily.AMAZON_LINUX_2, instanceTypes: [new ec2.InstanceType('m6i.large')] });
-    this.cluster.addSelfManagedNodeGroup('SelfManagedAl2', { family: NodeFamily.AMAZON_LINUX_2, instanceTypes: [new ec2.InstanceType('m6i.large')] });
+    this.cluster.addProxiedNodeGroup('Al2', {
+      family: NodeFamily.AMAZON_LINUX_2,
+      instanceTypes: [new ec2.InstanceType('m6i.large')],
+    });
+    this.cluster.addSelfManagedNodeGroup('SelfManagedAl2', {
+      family: NodeFamily.AMAZON_LINUX_2,
+      instanceTypes: [new ec2.InstanceType('m6i.large')],
+    });
   }
 }
 

@@ -25,7 +25,9 @@ export class ProxyClusterStack extends Stack {
       maxAzs: 2,
       natGateways: 0,
       // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL } },
+      flowLogs: {
+        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
+      },
       subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
     });
 

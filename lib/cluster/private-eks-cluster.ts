@@ -177,14 +177,20 @@ export class PrivateEksCluster extends Construct {
     this.version = props.version;
 
     if (props.endpoints && (props.endpointServices || props.existingEndpointServices)) {
-      invalid(this, 'endpointServices', 'is set together with endpoints',
-        'Configure the services on the EndpointSet you pass in, or drop endpoints and let the cluster create one');
+      invalid(
+        this,
+        'endpointServices',
+        'is set together with endpoints',
+        'Configure the services on the EndpointSet you pass in, or drop endpoints and let the cluster create one',
+      );
     }
-    this.endpoints = props.endpoints ?? new EndpointSet(this, 'Endpoints', {
-      vpc,
-      services: props.endpointServices ?? defaultEndpointServices(props.proxy),
-      existingServices: props.existingEndpointServices,
-    });
+    this.endpoints =
+      props.endpoints ??
+      new EndpointSet(this, 'Endpoints', {
+        vpc,
+        services: props.endpointServices ?? defaultEndpointServices(props.proxy),
+        existingServices: props.existingEndpointServices,
+      });
     this.checkProviderRoutes();
     this.checkCredentialRoutes();
 
@@ -192,12 +198,15 @@ export class PrivateEksCluster extends Construct {
       ...regionAndSuffix(this),
       vpcCidrs: cidrs,
       serviceCidr: this.serviceIpv4Cidr,
-      addresses: Token.isUnresolved(this.serviceIpv4Cidr) ? []
-        : [kubernetesServiceIp(this.serviceIpv4Cidr), clusterDnsIp(this.serviceIpv4Cidr)].filter((a): a is string => a !== undefined),
+      addresses: Token.isUnresolved(this.serviceIpv4Cidr)
+        ? []
+        : [kubernetesServiceIp(this.serviceIpv4Cidr), clusterDnsIp(this.serviceIpv4Cidr)].filter(
+            (a): a is string => a !== undefined,
+          ),
       endpointHosts: this.endpoints.noProxyHosts,
       extra: this.proxy?.noProxy ?? [],
     });
-    const environment = this.proxyEnvironment = this.proxy?.environment(this.noProxy);
+    const environment = (this.proxyEnvironment = this.proxy?.environment(this.noProxy));
     if (environment) {
       this.checkLambdaEnvironment(environment);
     }
@@ -252,9 +261,14 @@ export class PrivateEksCluster extends Construct {
       const why = this.proxy
         ? "CDK's kubectl provider framework function, which does not get the proxy, cannot invoke its handler or answer CloudFormation"
         : "there is no proxy, so CDK's kubectl provider cannot reach AWS";
-      invalid(this, 'endpoints', `has no endpoint for ${missing.join(', ')}: ${why}`,
-        this.proxy ? 'Add EndpointService.LAMBDA and EndpointService.S3 to the endpoint services'
-          : 'Add EndpointPresets.kubectlProvider() to the endpoint services, or set a proxy');
+      invalid(
+        this,
+        'endpoints',
+        `has no endpoint for ${missing.join(', ')}: ${why}`,
+        this.proxy
+          ? 'Add EndpointService.LAMBDA and EndpointService.S3 to the endpoint services'
+          : 'Add EndpointPresets.kubectlProvider() to the endpoint services, or set a proxy',
+      );
     }
   }
 
@@ -269,11 +283,19 @@ export class PrivateEksCluster extends Construct {
       return;
     }
     credentials._checkNotPlainText(this);
-    const needed = [...EndpointPresets.nodes(), EndpointService.SECRETS_MANAGER, ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : [])];
+    const needed = [
+      ...EndpointPresets.nodes(),
+      EndpointService.SECRETS_MANAGER,
+      ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : []),
+    ];
     const missing = needed.filter((s) => !this.endpoints.has(s)).map((s) => s.name);
     if (missing.length > 0) {
-      invalid(this, 'endpoints', `has no endpoint for ${missing.join(', ')}, which nodes and the kubectl provider must reach before they know the proxy credentials`,
-        'Add these services to the endpoint services (EndpointPresets.withProxyCredentials() lists them)');
+      invalid(
+        this,
+        'endpoints',
+        `has no endpoint for ${missing.join(', ')}, which nodes and the kubectl provider must reach before they know the proxy credentials`,
+        'Add these services to the endpoint services (EndpointPresets.withProxyCredentials() lists them)',
+      );
     }
   }
 
@@ -284,12 +306,16 @@ export class PrivateEksCluster extends Construct {
   private readCredentialsInKubectlHandler(credentials: ProxyCredentials): void {
     const handler = this.cluster.node.tryFindChild('KubectlProvider')?.node.tryFindChild('Handler');
     if (!(handler instanceof lambda.Function)) {
-      throw new Error('cdk-private-eks: the aws-eks-v2 kubectl handler was not found; this aws-cdk-lib version is not supported');
+      throw new Error(
+        'cdk-private-eks: the aws-eks-v2 kubectl handler was not found; this aws-cdk-lib version is not supported',
+      );
     }
-    handler.addLayers(new lambda.LayerVersion(this, 'ProxyCredentialsLayer', {
-      code: lambda.Code.fromAsset(CREDENTIALS_LAYER_DIR, { exclude: ['__pycache__', '*.pyc'] }),
-      description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
-    }));
+    handler.addLayers(
+      new lambda.LayerVersion(this, 'ProxyCredentialsLayer', {
+        code: lambda.Code.fromAsset(CREDENTIALS_LAYER_DIR, { exclude: ['__pycache__', '*.pyc'] }),
+        description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
+      }),
+    );
     handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);
     handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
     handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
@@ -299,26 +325,45 @@ export class PrivateEksCluster extends Construct {
 
   /** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
   private acknowledgeAwsEksV2Findings(): void {
-    acknowledgeNag(this.cluster.role, managedPolicyFinding('AmazonEKSClusterPolicy'),
-      'EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role (EKS user guide, "Amazon EKS cluster IAM role")');
+    acknowledgeNag(
+      this.cluster.role,
+      managedPolicyFinding('AmazonEKSClusterPolicy'),
+      'EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role (EKS user guide, "Amazon EKS cluster IAM role")',
+    );
     const provider = this.cluster.node.tryFindChild('KubectlProvider');
-    const providerPolicies = ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole', 'AmazonEC2ContainerRegistryReadOnly'];
+    const providerPolicies = [
+      'service-role/AWSLambdaBasicExecutionRole',
+      'service-role/AWSLambdaVPCAccessExecutionRole',
+      'AmazonEC2ContainerRegistryReadOnly',
+    ];
     for (const policy of providerPolicies) {
-      acknowledgeNag(provider, managedPolicyFinding(policy),
-        `aws-eks-v2 attaches the AWS managed ${policy} to the roles of its kubectl provider; it is not configurable`);
+      acknowledgeNag(
+        provider,
+        managedPolicyFinding(policy),
+        `aws-eks-v2 attaches the AWS managed ${policy} to the roles of its kubectl provider; it is not configurable`,
+      );
     }
     const handler = provider?.node.tryFindChild('Handler');
     const ecrPublic = handler?.node.tryFindChild('HasEcrPublic') as CfnCondition | undefined;
     if (ecrPublic) {
-      acknowledgeNag(provider, `AwsSolutions-IAM4[Policy::{"Fn::If":["${Stack.of(this).getLogicalId(ecrPublic)}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
-        'aws-eks-v2 attaches the AWS managed ECR Public read-only policy to its kubectl handler in the aws partition; it is not configurable');
+      acknowledgeNag(
+        provider,
+        `AwsSolutions-IAM4[Policy::{"Fn::If":["${Stack.of(this).getLogicalId(ecrPublic)}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
+        'aws-eks-v2 attaches the AWS managed ECR Public read-only policy to its kubectl handler in the aws partition; it is not configurable',
+      );
     }
     if (handler instanceof lambda.Function) {
-      acknowledgeNag(provider, `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as CfnElement)}.Arn>:*]`,
-        'The custom-resource provider framework of aws-cdk-lib invokes any version of its own kubectl handler function (Arn:*)');
+      acknowledgeNag(
+        provider,
+        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as CfnElement)}.Arn>:*]`,
+        'The custom-resource provider framework of aws-cdk-lib invokes any version of its own kubectl handler function (Arn:*)',
+      );
     }
-    acknowledgeNag(provider, 'AwsSolutions-L1',
-      'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)');
+    acknowledgeNag(
+      provider,
+      'AwsSolutions-L1',
+      'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)',
+    );
   }
 
   /**
@@ -361,8 +406,12 @@ export class PrivateEksCluster extends Construct {
   public _clusterBootstrap(scope: Construct): ClusterBootstrap {
     const dnsClusterIp = Token.isUnresolved(this.serviceIpv4Cidr) ? undefined : clusterDnsIp(this.serviceIpv4Cidr);
     if (!dnsClusterIp) {
-      invalid(scope, 'cluster.serviceIpv4Cidr', 'is not known at synth time, so nodes that bootstrap without the EKS API cannot be given the cluster DNS address',
-        'Give the cluster a concrete serviceIpv4Cidr');
+      invalid(
+        scope,
+        'cluster.serviceIpv4Cidr',
+        'is not known at synth time, so nodes that bootstrap without the EKS API cannot be given the cluster DNS address',
+        'Give the cluster a concrete serviceIpv4Cidr',
+      );
     }
     return {
       name: this.cluster.clusterName,
@@ -391,8 +440,12 @@ export class PrivateEksCluster extends Construct {
     }
     const missing = [...EndpointPresets.nodes(), ...extra].filter((s) => !this.endpoints.has(s)).map((s) => s.name);
     if (missing.length > 0) {
-      invalid(scope, 'cluster', `has no proxy and no VPC endpoint for ${[...new Set(missing)].join(', ')}, so these nodes cannot reach the AWS APIs they need to join`,
-        'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes() and the ones named)');
+      invalid(
+        scope,
+        'cluster',
+        `has no proxy and no VPC endpoint for ${[...new Set(missing)].join(', ')}, so these nodes cannot reach the AWS APIs they need to join`,
+        'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes() and the ones named)',
+      );
     }
   }
 
@@ -402,14 +455,23 @@ export class PrivateEksCluster extends Construct {
       if (!Token.isUnresolved(given)) {
         const problem = serviceCidrProblem(given, concreteVpc);
         if (problem) {
-          invalid(this, 'serviceIpv4Cidr', problem, 'Pick a /12 to /24 private block outside the VPC, for example 172.20.0.0/16 for a VPC in 10.0.0.0/8');
+          invalid(
+            this,
+            'serviceIpv4Cidr',
+            problem,
+            'Pick a /12 to /24 private block outside the VPC, for example 172.20.0.0/16 for a VPC in 10.0.0.0/8',
+          );
         }
       }
       return given;
     }
     if (concreteVpc.length < cidrs.length) {
-      invalid(this, 'serviceIpv4Cidr', 'is not set and the VPC CIDR is not known at synth time, so the EKS default cannot be worked out for NO_PROXY',
-        'Set serviceIpv4Cidr explicitly, for example 172.20.0.0/16 (or import the VPC with a concrete vpcCidrBlock)');
+      invalid(
+        this,
+        'serviceIpv4Cidr',
+        'is not set and the VPC CIDR is not known at synth time, so the EKS default cannot be worked out for NO_PROXY',
+        'Set serviceIpv4Cidr explicitly, for example 172.20.0.0/16 (or import the VPC with a concrete vpcCidrBlock)',
+      );
     }
     return defaultServiceCidr(concreteVpc);
   }
@@ -419,8 +481,12 @@ export class PrivateEksCluster extends Construct {
     const all = { ...environment, AWS_STS_REGIONAL_ENDPOINTS: 'regional' };
     const bytes = Object.entries(all).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
     if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {
-      invalid(this, 'proxy.noProxy', `makes the kubectl provider's environment ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES}-byte limit`,
-        'Use fewer, broader NO_PROXY entries (a domain such as .corp.example instead of single hosts)');
+      invalid(
+        this,
+        'proxy.noProxy',
+        `makes the kubectl provider's environment ${bytes} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES}-byte limit`,
+        'Use fewer, broader NO_PROXY entries (a domain such as .corp.example instead of single hosts)',
+      );
     }
   }
 
@@ -431,18 +497,25 @@ export class PrivateEksCluster extends Construct {
     const chart = proxyEnvironmentChart({ environment, namespace: 'kube-system' });
     const manifest = this.cluster.addCdk8sChart('ProxyEnvironment', chart);
     const credentials = this.proxy?.credentials;
-    const credentialsSecret = credentials && new ProxyCredentialsSecret(this, 'ProxyCredentials', {
-      cluster: this.cluster,
-      credentials,
-      httpProxy: this.proxy!.httpProxy,
-      httpsProxy: this.proxy!.httpsProxy,
-      namespace: 'kube-system',
-      subnets: this.nodeSubnets,
-    });
+    const credentialsSecret =
+      credentials &&
+      new ProxyCredentialsSecret(this, 'ProxyCredentials', {
+        cluster: this.cluster,
+        credentials,
+        httpProxy: this.proxy!.httpProxy,
+        httpsProxy: this.proxy!.httpsProxy,
+        namespace: 'kube-system',
+        subnets: this.nodeSubnets,
+      });
     // Hash of the resolved settings (CloudFormation intrinsics included), stable between synths:
     // a change of proxy, VPC CIDR or endpoints changes it and rolls the pods to re-read the ConfigMap.
-    const settings = credentials ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision } : environment;
-    const hash = createHash('sha256').update(JSON.stringify(Stack.of(this).resolve(settings))).digest('hex').slice(0, 16);
+    const settings = credentials
+      ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision }
+      : environment;
+    const hash = createHash('sha256')
+      .update(JSON.stringify(Stack.of(this).resolve(settings)))
+      .digest('hex')
+      .slice(0, 16);
     const targets: DaemonSetTarget[] = [
       ...DEFAULT_TARGETS,
       ...extra.map((d) => ({
@@ -457,7 +530,12 @@ export class PrivateEksCluster extends Construct {
     ];
     for (const target of targets) {
       if (target.containers.length === 0) {
-        invalid(this, `additionalProxiedDaemonSets[${target.name}].containers`, 'is empty', 'Name the containers that need the proxy');
+        invalid(
+          this,
+          `additionalProxiedDaemonSets[${target.name}].containers`,
+          'is empty',
+          'Name the containers that need the proxy',
+        );
       }
       const patch = new eks.KubernetesPatch(this, `ProxyPatch-${target.namespace}-${target.name}`, {
         cluster: this.cluster,
@@ -474,7 +552,8 @@ export class PrivateEksCluster extends Construct {
     }
     Annotations.of(this).addInfo(
       'cdk-private-eks: aws-node and kube-proxy are patched to read the proxy ConfigMap. Updating the vpc-cni or kube-proxy ' +
-      'add-on (or eksctl utils update-*) can drop the patch: redeploy this stack after such an update to re-apply it.');
+        'add-on (or eksctl utils update-*) can drop the patch: redeploy this stack after such an update to re-apply it.',
+    );
     return manifest;
   }
 }
@@ -488,5 +567,9 @@ function defaultEndpointServices(proxy: ProxySettings | undefined): EndpointServ
   if (!credentials) {
     return EndpointPresets.minimal();
   }
-  return [...EndpointPresets.minimal(), EndpointService.SECRETS_MANAGER, ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : [])];
+  return [
+    ...EndpointPresets.minimal(),
+    EndpointService.SECRETS_MANAGER,
+    ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : []),
+  ];
 }

@@ -13,7 +13,13 @@ import { regionAndSuffix } from '../private/partition';
 import { privateSubnetSelection, vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
 import {
-  DEFAULT_SQUID_PATHS, defaultEgressDomains, domainCovers, domainProblem, normaliseDomain, normaliseDomains, renderSquidConfig,
+  DEFAULT_SQUID_PATHS,
+  defaultEgressDomains,
+  domainCovers,
+  domainProblem,
+  normaliseDomain,
+  normaliseDomains,
+  renderSquidConfig,
 } from './squid-config';
 
 /**
@@ -166,8 +172,11 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       description: 'cdk-private-eks egress proxy: Session Manager and its own log group',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
-    acknowledgeNag(this.role, managedPolicyFinding('AmazonSSMManagedInstanceCore'),
-      'Session Manager replaces SSH (the proxies have no key pair); AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent');
+    acknowledgeNag(
+      this.role,
+      managedPolicyFinding('AmazonSSMManagedInstanceCore'),
+      'Session Manager replaces SSH (the proxies have no key pair); AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
+    );
     // The CloudWatch agent creates one stream per instance and file, and writes to it.
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
 
@@ -186,7 +195,11 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     // A load balancer with a security group can be named in its targets' rules, client IP preservation
     // or not (ELB user guide, "Update the security groups for your Network Load Balancer"): traffic and
     // health checks come through it, so the instances accept the port from nowhere else.
-    lbSecurityGroup.connections.allowTo(this.instanceSecurityGroup, port, 'Load balancer to the proxies (traffic and health checks)');
+    lbSecurityGroup.connections.allowTo(
+      this.instanceSecurityGroup,
+      port,
+      'Load balancer to the proxies (traffic and health checks)',
+    );
     // Out: HTTP and HTTPS only, the ports Squid allows (and dnf, the SSM and CloudWatch agents,
     // cfn-signal). The VPC resolver, IMDS and NTP are not filtered by security groups (VPC user guide,
     // "Security group rules").
@@ -197,7 +210,10 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     this.connections = new ec2.Connections({ securityGroups: [lbSecurityGroup], defaultPort: port });
 
     const instanceType = props.instanceType ?? new ec2.InstanceType('t4g.small');
-    const cpuType = instanceType.architecture === ec2.InstanceArchitecture.ARM_64 ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64;
+    const cpuType =
+      instanceType.architecture === ec2.InstanceArchitecture.ARM_64
+        ? ec2.AmazonLinuxCpuType.ARM_64
+        : ec2.AmazonLinuxCpuType.X86_64;
     const userData = ec2.UserData.forLinux();
     const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       // The AMI id comes from the public SSM parameter at deploy time: no lookup at synth time. A new
@@ -211,11 +227,17 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       // The proxies run no containers: IMDS answers the instance only.
       httpPutResponseHopLimit: 1,
       associatePublicIpAddress: proxySubnets.public ? true : undefined,
-      blockDevices: [{
-        // The root device of the AL2023 AMIs.
-        deviceName: '/dev/xvda',
-        volume: ec2.BlockDeviceVolume.ebs(16, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3, deleteOnTermination: true }),
-      }],
+      blockDevices: [
+        {
+          // The root device of the AL2023 AMIs.
+          deviceName: '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(16, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+            deleteOnTermination: true,
+          }),
+        },
+      ],
     });
 
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
@@ -239,8 +261,11 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
         pauseTime: SIGNAL_TIMEOUT,
       }),
     });
-    acknowledgeNag(this.autoScalingGroup, 'AwsSolutions-AS3',
-      'Scaling events of the proxies stay in the Auto Scaling activity history and CloudTrail; instances are replaced by health checks, not by load');
+    acknowledgeNag(
+      this.autoScalingGroup,
+      'AwsSolutions-AS3',
+      'Scaling events of the proxies stay in the Auto Scaling activity history and CloudTrail; instances are replaced by health checks, not by load',
+    );
     userData.addCommands(...this.userDataCommands());
     userData.addSignalOnExitCommand(this.autoScalingGroup);
 
@@ -251,9 +276,12 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       crossZoneEnabled: true,
       securityGroups: [lbSecurityGroup],
     });
-    acknowledgeNag(this.loadBalancer, 'AwsSolutions-ELB2',
+    acknowledgeNag(
+      this.loadBalancer,
+      'AwsSolutions-ELB2',
       'Network Load Balancer access logs record TLS listeners only (ELB user guide, "Access logs for your Network Load Balancer"); ' +
-      'this one has a TCP listener, and every request is in the proxies\' access log in CloudWatch Logs instead');
+        "this one has a TCP listener, and every request is in the proxies' access log in CloudWatch Logs instead",
+    );
     const listener = this.loadBalancer.addListener('Listener', { port: this.port, protocol: elbv2.Protocol.TCP });
     listener.addTargets('Proxies', {
       port: this.port,
@@ -284,32 +312,56 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
 
   private checkPort(port: number): number {
     if (Token.isUnresolved(port) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      invalid(this, 'port', `is ${Token.isUnresolved(port) ? 'a token' : port}`,
-        'Give a literal port from 1 to 65535 (it is written into squid.conf and the security groups), for example 3128');
+      invalid(
+        this,
+        'port',
+        `is ${Token.isUnresolved(port) ? 'a token' : port}`,
+        'Give a literal port from 1 to 65535 (it is written into squid.conf and the security groups), for example 3128',
+      );
     }
     return port;
   }
 
   private checkCapacity(min: number, maxGiven: number | undefined): { min: number; max: number } {
     if (!Token.isUnresolved(min) && min < 2) {
-      invalid(this, 'minCapacity', `is ${min}: a single proxy is a single point of failure for every node and the kubectl provider`,
-        'Use 2 or more, so that a proxy in another Availability Zone keeps serving');
+      invalid(
+        this,
+        'minCapacity',
+        `is ${min}: a single proxy is a single point of failure for every node and the kubectl provider`,
+        'Use 2 or more, so that a proxy in another Availability Zone keeps serving',
+      );
     }
     const max = maxGiven ?? min;
     if (!Token.isUnresolved(max) && !Token.isUnresolved(min) && max < min) {
-      invalid(this, 'maxCapacity', `(${max}) is smaller than minCapacity (${min})`, 'Raise maxCapacity or lower minCapacity');
+      invalid(
+        this,
+        'maxCapacity',
+        `(${max}) is smaller than minCapacity (${min})`,
+        'Raise maxCapacity or lower minCapacity',
+      );
     }
     return { min, max };
   }
 
-  private selectProxySubnets(vpc: ec2.IVpc, given: ec2.SubnetSelection | undefined): { selection: ec2.SubnetSelection; public: boolean } {
+  private selectProxySubnets(
+    vpc: ec2.IVpc,
+    given: ec2.SubnetSelection | undefined,
+  ): { selection: ec2.SubnetSelection; public: boolean } {
     if (vpc.publicSubnets.length === 0 && vpc.privateSubnets.length === 0 && given?.subnets === undefined) {
-      invalid(this, 'proxySubnets', 'cannot be chosen: the VPC has no subnet with a way to the internet (no public subnet, no private subnet with egress)',
-        'Add PUBLIC subnets (with an internet gateway) to the VPC, or PRIVATE_WITH_EGRESS subnets behind a NAT gateway');
+      invalid(
+        this,
+        'proxySubnets',
+        'cannot be chosen: the VPC has no subnet with a way to the internet (no public subnet, no private subnet with egress)',
+        'Add PUBLIC subnets (with an internet gateway) to the VPC, or PRIVATE_WITH_EGRESS subnets behind a NAT gateway',
+      );
     }
     if (!given && vpc.publicSubnets.length === 0) {
-      invalid(this, 'proxySubnets', 'is not set and the VPC has no public subnets',
-        'Add PUBLIC subnets to the VPC, or set proxySubnets to its PRIVATE_WITH_EGRESS subnets');
+      invalid(
+        this,
+        'proxySubnets',
+        'is not set and the VPC has no public subnets',
+        'Add PUBLIC subnets to the VPC, or set proxySubnets to its PRIVATE_WITH_EGRESS subnets',
+      );
     }
     const selection = given ?? { subnetType: ec2.SubnetType.PUBLIC };
     const selected = vpc.selectSubnets(selection);
@@ -317,13 +369,21 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     const isolated = ids(vpc.isolatedSubnets);
     const noWayOut = selected.subnets.filter((s) => isolated.has(s.subnetId));
     if (noWayOut.length > 0) {
-      invalid(this, 'proxySubnets', 'include isolated subnets, which have no route to the internet',
-        'Choose PUBLIC subnets, or PRIVATE_WITH_EGRESS subnets behind a NAT gateway');
+      invalid(
+        this,
+        'proxySubnets',
+        'include isolated subnets, which have no route to the internet',
+        'Choose PUBLIC subnets, or PRIVATE_WITH_EGRESS subnets behind a NAT gateway',
+      );
     }
     const zones = new Set(selected.subnets.map((s) => s.availabilityZone));
     if (zones.size < 2) {
-      invalid(this, 'proxySubnets', `span ${zones.size} Availability Zone${zones.size === 1 ? '' : 's'}: one zone is a single point of failure`,
-        'Give subnets in at least two Availability Zones');
+      invalid(
+        this,
+        'proxySubnets',
+        `span ${zones.size} Availability Zone${zones.size === 1 ? '' : 's'}: one zone is a single point of failure`,
+        'Give subnets in at least two Availability Zones',
+      );
     }
     const publicIds = ids(vpc.publicSubnets);
     return { selection, public: selected.subnets.every((s) => publicIds.has(s.subnetId)) };
@@ -331,22 +391,33 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
 
   private selectLoadBalancerSubnets(vpc: ec2.IVpc, given: ec2.SubnetSelection | undefined): ec2.SubnetSelection {
     if (!given && vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
-      invalid(this, 'loadBalancerSubnets', 'is not set and the VPC has no private or isolated subnets',
-        'Give the subnets of the nodes, where the internal load balancer should be');
+      invalid(
+        this,
+        'loadBalancerSubnets',
+        'is not set and the VPC has no private or isolated subnets',
+        'Give the subnets of the nodes, where the internal load balancer should be',
+      );
     }
     // A load balancer takes one subnet per Availability Zone.
     const selection: ec2.SubnetSelection = { ...(given ?? privateSubnetSelection(vpc)), onePerAz: true };
     const zones = new Set(vpc.selectSubnets(selection).subnets.map((s) => s.availabilityZone));
     if (zones.size < 2) {
-      Annotations.of(this).addWarningV2('cdk-private-eks:egressProxySingleZoneLoadBalancer',
-        `The egress proxy's load balancer is in ${zones.size} Availability Zone: clients in other zones lose the proxy when it fails. Give loadBalancerSubnets in two or more zones.`);
+      Annotations.of(this).addWarningV2(
+        'cdk-private-eks:egressProxySingleZoneLoadBalancer',
+        `The egress proxy's load balancer is in ${zones.size} Availability Zone: clients in other zones lose the proxy when it fails. Give loadBalancerSubnets in two or more zones.`,
+      );
     }
     return selection;
   }
 
   private checkCidrs(cidrs: string[]): string[] {
     if (cidrs.length === 0) {
-      invalid(this, 'allowedCidrs', 'is empty, so no client could use the proxy', 'Give the client networks, for example the VPC CIDR');
+      invalid(
+        this,
+        'allowedCidrs',
+        'is empty, so no client could use the proxy',
+        'Give the client networks, for example the VPC CIDR',
+      );
     }
     cidrs.forEach((cidr, i) => {
       if (Token.isUnresolved(cidr)) {
@@ -354,10 +425,20 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       }
       const ipv6 = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*\/(\d{1,3})$/.exec(cidr);
       if (!parseCidr(cidr) && !(ipv6 && Number(ipv6[1]) <= 128)) {
-        invalid(this, `allowedCidrs[${i}]`, `'${cidr}' is not a CIDR block`, 'Write it as a.b.c.d/n (or an IPv6 prefix), for example 10.0.0.0/16');
+        invalid(
+          this,
+          `allowedCidrs[${i}]`,
+          `'${cidr}' is not a CIDR block`,
+          'Write it as a.b.c.d/n (or an IPv6 prefix), for example 10.0.0.0/16',
+        );
       }
       if (cidr.endsWith('/0')) {
-        invalid(this, `allowedCidrs[${i}]`, `'${cidr}' opens the proxy to every address`, 'Give the client networks, for example the VPC CIDR');
+        invalid(
+          this,
+          `allowedCidrs[${i}]`,
+          `'${cidr}' opens the proxy to every address`,
+          'Give the client networks, for example the VPC CIDR',
+        );
       }
     });
     return [...cidrs];
@@ -367,16 +448,24 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     user.forEach((d, i) => {
       const problem = domainProblem(d);
       if (problem) {
-        invalid(this, `allowedDomains[${i}]`, problem,
-          'Give DNS names, for example registry-1.docker.io for one host or .docker.io for a domain and its subdomains');
+        invalid(
+          this,
+          `allowedDomains[${i}]`,
+          problem,
+          'Give DNS names, for example registry-1.docker.io for one host or .docker.io for a domain and its subdomains',
+        );
       }
     });
     const { region, urlSuffix } = regionAndSuffix(this);
     const defaults = includeDefaults ? defaultEgressDomains(region, urlSuffix) : [];
     const all = [...defaults, ...user];
     if (all.length === 0) {
-      invalid(this, 'allowedDomains', 'is empty and includeDefaultDomains is false, so the proxy would refuse every request',
-        'List the domains the cluster needs, or keep the defaults');
+      invalid(
+        this,
+        'allowedDomains',
+        'is empty and includeDefaultDomains is false, so the proxy would refuse every request',
+        'List the domains the cluster needs, or keep the defaults',
+      );
     }
     if (includeDefaults && Token.isUnresolved(region)) {
       this.warnTokenOverlaps(user.map(normaliseDomain));
@@ -396,17 +485,21 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
         continue;
       }
       const defaults = defaultEgressDomains(info.name, info.domainSuffix);
-      user.filter((u) => !u.includes('${Token[')).forEach((u) => {
-        if (defaults.some((d) => d === u || domainCovers(d, u) || domainCovers(u, d))) {
-          overlapping.add(u);
-        }
-      });
+      user
+        .filter((u) => !u.includes('${Token['))
+        .forEach((u) => {
+          if (defaults.some((d) => d === u || domainCovers(d, u) || domainCovers(u, d))) {
+            overlapping.add(u);
+          }
+        });
     }
     if (overlapping.size > 0) {
-      Annotations.of(this).addWarningV2('cdk-private-eks:egressDomainOverlap',
+      Annotations.of(this).addWarningV2(
+        'cdk-private-eks:egressDomainOverlap',
         `allowedDomains ${[...overlapping].join(', ')} overlap the default AWS domains once the region is known; in an env-agnostic stack ` +
-        'they cannot be merged at synth time, and Squid refuses a list with both x and .x. Give the stack a region, or drop these entries ' +
-        '(or set includeDefaultDomains: false and list every domain).');
+          'they cannot be merged at synth time, and Squid refuses a list with both x and .x. Give the stack a region, or drop these entries ' +
+          '(or set includeDefaultDomains: false and list every domain).',
+      );
     }
   }
 

@@ -206,7 +206,8 @@ function labelCount(d: string): number {
 export function normaliseDomains(domains: string[]): string[] {
   const unique = [...new Set(domains.map(normaliseDomain))];
   const kept = unique.filter((d) => !unique.some((other) => domainCovers(other, d)));
-  const wildcards = kept.filter((d) => d.startsWith('.'))
+  const wildcards = kept
+    .filter((d) => d.startsWith('.'))
     .map((d, i) => ({ d, i, n: labelCount(d) }))
     .sort((x, y) => x.n - y.n || x.i - y.i)
     .map((x) => x.d);
@@ -313,7 +314,9 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     'netdb_filename none',
     '',
     ...(input.hostsFile ? [`hosts_file ${input.hostsFile}`] : []),
-    ...(input.dnsNameservers && input.dnsNameservers.length > 0 ? [`dns_nameservers ${input.dnsNameservers.join(' ')}`] : []),
+    ...(input.dnsNameservers && input.dnsNameservers.length > 0
+      ? [`dns_nameservers ${input.dnsNameservers.join(' ')}`]
+      : []),
     `logformat ${ACCESS_LOG_FORMAT_NAME} ${ACCESS_LOG_FORMAT}`,
     `access_log stdio:${paths.accessLog} logformat=${ACCESS_LOG_FORMAT_NAME}`,
     `cache_log ${paths.cacheLog}`,

@@ -93,23 +93,34 @@ export class EndpointSet extends Construct {
 
     const existing = uniqueServices(props.existingServices ?? []);
     const existingNames = new Set(existing.map((s) => s.name));
-    const toCreate = uniqueServices(props.services ?? EndpointPresets.minimal()).filter((s) => !existingNames.has(s.name));
+    const toCreate = uniqueServices(props.services ?? EndpointPresets.minimal()).filter(
+      (s) => !existingNames.has(s.name),
+    );
     this.services = uniqueServices([...toCreate, ...existing]);
 
     if (Token.isUnresolved(stack.region)) {
-      Annotations.of(this).addWarningV2('cdk-private-eks:endpoint-region-token',
+      Annotations.of(this).addWarningV2(
+        'cdk-private-eks:endpoint-region-token',
         'The stack has no concrete region, so interface endpoint service names use the com.amazonaws. prefix. ' +
-        'That is wrong in the China regions, where most services use cn.com.amazonaws.: set env.region on the stack to deploy to aws-cn.');
+          'That is wrong in the China regions, where most services use cn.com.amazonaws.: set env.region on the stack to deploy to aws-cn.',
+      );
     }
 
-    const subnets = props.vpc.selectSubnets({ ...(props.subnets ?? privateSubnetSelection(props.vpc)), onePerAz: true });
+    const subnets = props.vpc.selectSubnets({
+      ...(props.subnets ?? privateSubnetSelection(props.vpc)),
+      onePerAz: true,
+    });
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'VPC interface endpoints: HTTPS from the VPC only',
       allowAllOutbound: false,
     });
     for (const cidr of [...vpcCidrs(props.vpc), ...(props.allowedCidrs ?? [])]) {
-      this.securityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS to VPC endpoints from inside the VPC');
+      this.securityGroup.addIngressRule(
+        ec2.Peer.ipv4(cidr),
+        ec2.Port.tcp(443),
+        'HTTPS to VPC endpoints from inside the VPC',
+      );
     }
 
     for (const service of toCreate) {
@@ -128,7 +139,9 @@ export class EndpointSet extends Construct {
           vpc: props.vpc,
           service: service._gateway,
           // Every private and isolated route table: that is where nodes and the provider Lambdas run.
-          subnets: [props.vpc.privateSubnets, props.vpc.isolatedSubnets].filter((s) => s.length > 0).map((s) => ({ subnets: s })),
+          subnets: [props.vpc.privateSubnets, props.vpc.isolatedSubnets]
+            .filter((s) => s.length > 0)
+            .map((s) => ({ subnets: s })),
         });
         for (const statement of s3GatewayStatements(props.additionalS3Buckets ?? [])) {
           this.s3GatewayEndpoint.addToPolicy(statement);
@@ -146,9 +159,10 @@ export class EndpointSet extends Construct {
       this.estimatedMonthlyCostUsd = Math.round(cost * 100) / 100;
       Annotations.of(this).addInfo(
         `EndpointSet: ${interfaceCount} interface endpoints x ${azCount} AZs x ${HOURS_PER_MONTH} h x ` +
-        `${INTERFACE_ENDPOINT_USD_PER_AZ_HOUR} USD = about ${this.estimatedMonthlyCostUsd.toFixed(2)} USD/month ` +
-        '(AWS PrivateLink list price per endpoint-AZ-hour in us-east-1, https://aws.amazon.com/privatelink/pricing/; ' +
-        'other regions differ, data processing is extra; the S3 gateway endpoint is free)');
+          `${INTERFACE_ENDPOINT_USD_PER_AZ_HOUR} USD = about ${this.estimatedMonthlyCostUsd.toFixed(2)} USD/month ` +
+          '(AWS PrivateLink list price per endpoint-AZ-hour in us-east-1, https://aws.amazon.com/privatelink/pricing/; ' +
+          'other regions differ, data processing is extra; the S3 gateway endpoint is free)',
+      );
     }
   }
 
@@ -171,7 +185,10 @@ export class EndpointSet extends Construct {
 
 /** A construct id from a service name: `ecr.dkr` -> `EcrDkr`. */
 function idFor(name: string): string {
-  return name.split(/[.-]/).map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+  return name
+    .split(/[.-]/)
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
 }
 
 /**
@@ -211,12 +228,14 @@ export function s3GatewayStatements(additionalBuckets: string[]): iam.PolicyStat
     }),
   ];
   if (additionalBuckets.length > 0) {
-    statements.push(new iam.PolicyStatement({
-      sid: 'AdditionalBuckets',
-      principals: [new iam.AnyPrincipal()],
-      actions: ['s3:GetObject', 's3:ListBucket'],
-      resources: additionalBuckets.flatMap((b) => [arn(b), arn(`${b}/*`)]),
-    }));
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'AdditionalBuckets',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:ListBucket'],
+        resources: additionalBuckets.flatMap((b) => [arn(b), arn(`${b}/*`)]),
+      }),
+    );
   }
   return statements;
 }

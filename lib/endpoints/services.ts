@@ -13,10 +13,14 @@ export class EndpointService {
   public static readonly EC2 = EndpointService.iface('ec2', ec2.InterfaceVpcEndpointAwsService.EC2);
 
   /** Amazon ECR API (`api.ecr.REGION`): authentication and image manifests. */
-  public static readonly ECR_API = EndpointService.iface('ecr.api', ec2.InterfaceVpcEndpointAwsService.ECR, ['api.ecr']);
+  public static readonly ECR_API = EndpointService.iface('ecr.api', ec2.InterfaceVpcEndpointAwsService.ECR, [
+    'api.ecr',
+  ]);
 
   /** Amazon ECR registry (`ACCOUNT.dkr.ecr.REGION`): image pulls; layers come from S3. */
-  public static readonly ECR_DKR = EndpointService.iface('ecr.dkr', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, ['dkr.ecr']);
+  public static readonly ECR_DKR = EndpointService.iface('ecr.dkr', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, [
+    'dkr.ecr',
+  ]);
 
   /** AWS STS: IAM roles for service accounts and the regional STS endpoint. */
   public static readonly STS = EndpointService.iface('sts', ec2.InterfaceVpcEndpointAwsService.STS);
@@ -28,24 +32,40 @@ export class EndpointService {
    * EKS Auth (`eks-auth.REGION.api.aws`): the EKS Pod Identity agent.
    * Host from the EKS service endpoints table (docs.aws.amazon.com/general/latest/gr/eks.html).
    */
-  public static readonly EKS_AUTH = new EndpointService('eks-auth', ec2.InterfaceVpcEndpointAwsService.EKS_AUTH, undefined,
+  public static readonly EKS_AUTH = new EndpointService(
+    'eks-auth',
+    ec2.InterfaceVpcEndpointAwsService.EKS_AUTH,
+    undefined,
     // eks-auth.REGION.{dualStackDnsSuffix} in the SDK endpoint rules (api.amazonwebservices.com.cn in China).
-    (region, suffix) => [`eks-auth.${region}.${dualStackSuffix(suffix)}`]);
+    (region, suffix) => [`eks-auth.${region}.${dualStackSuffix(suffix)}`],
+  );
 
   /** Elastic Load Balancing: the AWS Load Balancer Controller. */
-  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface('elasticloadbalancing', ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING);
+  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface(
+    'elasticloadbalancing',
+    ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
+  );
 
   /** CloudWatch Logs: Fluent Bit, the CloudWatch agent, container insights. */
-  public static readonly CLOUDWATCH_LOGS = EndpointService.iface('logs', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS);
+  public static readonly CLOUDWATCH_LOGS = EndpointService.iface(
+    'logs',
+    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  );
 
   /** Systems Manager: the SSM agent on nodes. */
   public static readonly SSM = EndpointService.iface('ssm', ec2.InterfaceVpcEndpointAwsService.SSM);
 
   /** Session Manager channels (with `SSM` and `EC2_MESSAGES`). */
-  public static readonly SSM_MESSAGES = EndpointService.iface('ssmmessages', ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES);
+  public static readonly SSM_MESSAGES = EndpointService.iface(
+    'ssmmessages',
+    ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+  );
 
   /** EC2 messages, for the SSM agent. */
-  public static readonly EC2_MESSAGES = EndpointService.iface('ec2messages', ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES);
+  public static readonly EC2_MESSAGES = EndpointService.iface(
+    'ec2messages',
+    ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+  );
 
   /** AWS X-Ray, when tracing is used. */
   public static readonly XRAY = EndpointService.iface('xray', ec2.InterfaceVpcEndpointAwsService.XRAY);
@@ -54,13 +74,22 @@ export class EndpointService {
   public static readonly LAMBDA = EndpointService.iface('lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA);
 
   /** EC2 Auto Scaling: the Cluster Autoscaler. */
-  public static readonly AUTOSCALING = EndpointService.iface('autoscaling', ec2.InterfaceVpcEndpointAwsService.AUTOSCALING);
+  public static readonly AUTOSCALING = EndpointService.iface(
+    'autoscaling',
+    ec2.InterfaceVpcEndpointAwsService.AUTOSCALING,
+  );
 
   /** AWS CloudFormation: `cfn-signal` from self-managed nodes. */
-  public static readonly CLOUDFORMATION = EndpointService.iface('cloudformation', ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION);
+  public static readonly CLOUDFORMATION = EndpointService.iface(
+    'cloudformation',
+    ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
+  );
 
   /** AWS Secrets Manager. */
-  public static readonly SECRETS_MANAGER = EndpointService.iface('secretsmanager', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+  public static readonly SECRETS_MANAGER = EndpointService.iface(
+    'secretsmanager',
+    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+  );
 
   /** AWS KMS. */
   public static readonly KMS = EndpointService.iface('kms', ec2.InterfaceVpcEndpointAwsService.KMS);
@@ -69,13 +98,17 @@ export class EndpointService {
    * Amazon S3 as a gateway endpoint (free): ECR image layers, Amazon Linux repositories and the
    * CloudFormation custom-resource response bucket. Its policy is scoped to those buckets.
    */
-  public static readonly S3 = new EndpointService('s3', undefined, ec2.GatewayVpcEndpointAwsService.S3,
+  public static readonly S3 = new EndpointService(
+    's3',
+    undefined,
+    ec2.GatewayVpcEndpointAwsService.S3,
     (region, suffix) => [
       `s3.${region}.${suffix}`,
       `s3.dualstack.${region}.${suffix}`,
       // The legacy global name is served by the gateway endpoint only in us-east-1.
       ...(region === 'us-east-1' ? [`s3.${suffix}`] : []),
-    ]);
+    ],
+  );
 
   /**
    * Any other interface endpoint service, e.g. `EndpointService.interfaceService('ecs')`.
@@ -88,8 +121,14 @@ export class EndpointService {
     return EndpointService.iface(name, new ec2.InterfaceVpcEndpointAwsService(name), [hostPrefix ?? name]);
   }
 
-  private static iface(name: string, service: ec2.InterfaceVpcEndpointAwsService, prefixes: string[] = [name]): EndpointService {
-    return new EndpointService(name, service, undefined, (region, suffix) => prefixes.map((p) => `${p}.${region}.${suffix}`));
+  private static iface(
+    name: string,
+    service: ec2.InterfaceVpcEndpointAwsService,
+    prefixes: string[] = [name],
+  ): EndpointService {
+    return new EndpointService(name, service, undefined, (region, suffix) =>
+      prefixes.map((p) => `${p}.${region}.${suffix}`),
+    );
   }
 
   /** The short service name, e.g. `ecr.api`. */
@@ -136,7 +175,13 @@ export class EndpointPresets {
    * EC2, ECR API, ECR registry, STS and the S3 gateway.
    */
   public static nodes(): EndpointService[] {
-    return [EndpointService.EC2, EndpointService.ECR_API, EndpointService.ECR_DKR, EndpointService.STS, EndpointService.S3];
+    return [
+      EndpointService.EC2,
+      EndpointService.ECR_API,
+      EndpointService.ECR_DKR,
+      EndpointService.STS,
+      EndpointService.S3,
+    ];
   }
 
   /**

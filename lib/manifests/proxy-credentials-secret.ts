@@ -38,8 +38,11 @@ export class ProxyCredentialsSecret extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')],
     });
-    acknowledgeNag(role, managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
-      'The AWS managed policy for Lambda functions in a VPC (network interfaces and logs), as AWS documents it for VPC-bound functions');
+    acknowledgeNag(
+      role,
+      managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
+      'The AWS managed policy for Lambda functions in a VPC (network interfaces and logs), as AWS documents it for VPC-bound functions',
+    );
     props.credentials.secret.grantRead(role);
     const fn = new lambda.Function(this, 'Handler', {
       description: 'cdk-private-eks: writes the proxy credentials Kubernetes Secret from Secrets Manager',
@@ -51,11 +54,16 @@ export class ProxyCredentialsSecret extends Construct {
       role,
       vpc: props.cluster.vpc,
       vpcSubnets: props.subnets,
-      securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', props.cluster.clusterSecurityGroupId)],
+      securityGroups: [
+        ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', props.cluster.clusterSecurityGroupId),
+      ],
       environment: { AWS_STS_REGIONAL_ENDPOINTS: 'regional' },
     });
-    acknowledgeNag(fn, 'AwsSolutions-L1',
-      'The runtime is the newest Python that aws-cdk-lib knows to be available in the region (Runtime.determineLatestPythonRuntime), as for the kubectl handler');
+    acknowledgeNag(
+      fn,
+      'AwsSolutions-L1',
+      'The runtime is the newest Python that aws-cdk-lib knows to be available in the region (Runtime.determineLatestPythonRuntime), as for the kubectl handler',
+    );
     props.cluster.grantAccess('ProxyCredentialsWriter', role.roleArn, [
       eks.AccessPolicy.fromAccessPolicyName('AmazonEKSEditPolicy', {
         accessScopeType: eks.AccessScopeType.NAMESPACE,

@@ -30,6 +30,19 @@ export interface DaemonSetTarget {
   readonly keepEnvFrom: EnvFromSource[];
 }
 
+/** A strategic-merge patch of a DaemonSet's pod template: the containers' `envFrom` and the hash annotation. */
+export interface DaemonSetPatch {
+  readonly spec: {
+    readonly template: {
+      /** `null` removes the annotation (JSON merge semantics of strategic merge). */
+      readonly metadata: { readonly annotations: Record<string, string | null> };
+      readonly spec: {
+        readonly containers: ReadonlyArray<{ readonly name: string; readonly envFrom: EnvFromSource[] }>;
+      };
+    };
+  };
+}
+
 /** The DaemonSets of an EKS cluster that call AWS or the API server through the node network. */
 export const DEFAULT_TARGETS: readonly DaemonSetTarget[] = [
   // VPC CNI: the CNI daemon and the network policy agent (amazon-vpc-cni-k8s config/master/aws-k8s-cni.yaml).
@@ -42,20 +55,28 @@ export const DEFAULT_TARGETS: readonly DaemonSetTarget[] = [
  * With an authenticating proxy, a `secretRef` to the credentials Secret follows the ConfigMap: its
  * proxy URLs (with credentials) win, as the last source of a key takes precedence.
  */
-export function renderApplyPatch(target: DaemonSetTarget, settingsHash: string, credentialsSecret?: string): Record<string, any> {
-  return patch(target, [
-    ...target.keepEnvFrom,
-    { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
-    ...(credentialsSecret ? [{ secretRef: { name: credentialsSecret } }] : []),
-  ], settingsHash);
+export function renderApplyPatch(
+  target: DaemonSetTarget,
+  settingsHash: string,
+  credentialsSecret?: string,
+): DaemonSetPatch {
+  return patch(
+    target,
+    [
+      ...target.keepEnvFrom,
+      { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
+      ...(credentialsSecret ? [{ secretRef: { name: credentialsSecret } }] : []),
+    ],
+    settingsHash,
+  );
 }
 
 /** The patch that restores the containers' own `envFrom` and removes the annotation (on stack deletion). */
-export function renderRestorePatch(target: DaemonSetTarget): Record<string, any> {
+export function renderRestorePatch(target: DaemonSetTarget): DaemonSetPatch {
   return patch(target, [...target.keepEnvFrom], null);
 }
 
-function patch(target: DaemonSetTarget, envFrom: EnvFromSource[], hash: string | null): Record<string, any> {
+function patch(target: DaemonSetTarget, envFrom: EnvFromSource[], hash: string | null): DaemonSetPatch {
   return {
     spec: {
       template: {

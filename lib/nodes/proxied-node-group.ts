@@ -75,7 +75,12 @@ export class ProxiedNodeGroup extends Construct {
     const { family: nodeFamily, spec: family, instanceTypes, arch } = nodeBasics(this, props, cluster);
     this.family = nodeFamily;
     if (props.machineImage && props.amiType) {
-      invalid(this, 'amiType', 'is set together with machineImage', 'Drop amiType: a node group on a custom AMI has none');
+      invalid(
+        this,
+        'amiType',
+        'is set together with machineImage',
+        'Drop amiType: a node group on a custom AMI has none',
+      );
     }
     this.amiType = props.machineImage ? undefined : this.chooseAmiType(family, props.amiType, arch);
     cluster._checkNodeRoute(this);
@@ -86,7 +91,12 @@ export class ProxiedNodeGroup extends Construct {
       cluster: props.machineImage ? cluster._clusterBootstrap(this) : undefined,
     });
     this.launchTemplate = nodeLaunchTemplate(this, {
-      cluster, family, userData: this.userData, machineImage: props.machineImage, options: props, alwaysClusterSecurityGroup: false,
+      cluster,
+      family,
+      userData: this.userData,
+      machineImage: props.machineImage,
+      options: props,
+      alwaysClusterSecurityGroup: false,
     });
 
     const sizes = nodeSizes(props);
@@ -115,16 +125,28 @@ export class ProxiedNodeGroup extends Construct {
     cluster._grantProxyCredentials(this.nodegroup.role);
   }
 
-  private chooseAmiType(family: NodeFamilySpec, given: eks.NodegroupAmiType | undefined, arch: Arch): eks.NodegroupAmiType {
-    const amiType = given ?? family.amiTypes[arch][0] as eks.NodegroupAmiType;
+  private chooseAmiType(
+    family: NodeFamilySpec,
+    given: eks.NodegroupAmiType | undefined,
+    arch: Arch,
+  ): eks.NodegroupAmiType {
+    const amiType = given ?? (family.amiTypes[arch][0] as eks.NodegroupAmiType);
     const all = [...family.amiTypes.x86_64, ...family.amiTypes.arm64];
     if (!all.includes(amiType)) {
-      invalid(this, 'amiType', `is ${amiType}, which is not an AMI type of the ${family.name} node family`,
-        `Use one of ${all.join(', ')}, or pick the node family that matches the AMI type`);
+      invalid(
+        this,
+        'amiType',
+        `is ${amiType}, which is not an AMI type of the ${family.name} node family`,
+        `Use one of ${all.join(', ')}, or pick the node family that matches the AMI type`,
+      );
     }
     if (!family.amiTypes[arch].includes(amiType)) {
-      invalid(this, 'amiType', `is ${amiType} but the instance types are ${arch}`,
-        `Use ${family.amiTypes[arch][0]} or instance types of the other architecture`);
+      invalid(
+        this,
+        'amiType',
+        `is ${amiType} but the instance types are ${arch}`,
+        `Use ${family.amiTypes[arch][0]} or instance types of the other architecture`,
+      );
     }
     return amiType;
   }

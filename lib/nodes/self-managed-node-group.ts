@@ -8,7 +8,13 @@ import { Construct } from 'constructs';
 import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import { acknowledgeNodeRolePolicies, nodeBasics, nodeLaunchTemplate, nodeSizes, taintStrings } from '../private/node-common';
+import {
+  acknowledgeNodeRolePolicies,
+  nodeBasics,
+  nodeLaunchTemplate,
+  nodeSizes,
+  taintStrings,
+} from '../private/node-common';
 import { acknowledgeNag } from '../private/nag';
 import { buildNodeUserData } from '../private/node-user-data';
 import { NodeFamily } from './node-family';
@@ -80,23 +86,38 @@ export class SelfManagedNodeGroup extends Construct {
     const { family: nodeFamily, spec: family, instanceTypes, arch } = nodeBasics(this, props, cluster);
     this.family = nodeFamily;
     if (instanceTypes.length !== 1) {
-      invalid(this, 'instanceTypes', `has ${instanceTypes.length} instance types`, 'Give exactly one for a self-managed group, or use a managed ProxiedNodeGroup for several');
+      invalid(
+        this,
+        'instanceTypes',
+        `has ${instanceTypes.length} instance types`,
+        'Give exactly one for a self-managed group, or use a managed ProxiedNodeGroup for several',
+      );
     }
     // Without a proxy, the ready signal needs the CloudFormation endpoint.
     cluster._checkNodeRoute(this, [EndpointService.CLOUDFORMATION]);
     const timeout = props.signalTimeout ?? Duration.minutes(15);
     if (timeout.toMinutes({ integral: false }) < 5 || timeout.toHours({ integral: false }) > 12) {
-      invalid(this, 'signalTimeout', `is ${timeout.toHumanString()}`,
-        'Use 5 minutes (a node needs a few to boot and join) to 12 hours (the CloudFormation creation policy limit)');
+      invalid(
+        this,
+        'signalTimeout',
+        `is ${timeout.toHumanString()}`,
+        'Use 5 minutes (a node needs a few to boot and join) to 12 hours (the CloudFormation creation policy limit)',
+      );
     }
 
-    this.role = props.nodeRole ?? new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      managedPolicies: [
-        ...['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly', 'AmazonSSMManagedInstanceCore']
-          .map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
-      ],
-    });
+    this.role =
+      props.nodeRole ??
+      new iam.Role(this, 'Role', {
+        assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+        managedPolicies: [
+          ...[
+            'AmazonEKSWorkerNodePolicy',
+            'AmazonEKS_CNI_Policy',
+            'AmazonEC2ContainerRegistryReadOnly',
+            'AmazonSSMManagedInstanceCore',
+          ].map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
+        ],
+      });
     if (!props.nodeRole) {
       acknowledgeNodeRolePolicies(this.role, ['AmazonSSMManagedInstanceCore']);
     }
@@ -105,8 +126,9 @@ export class SelfManagedNodeGroup extends Construct {
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group
     // does; the group needs the launch template, which needs the user data: resolve the id lazily.
     const stack = Stack.of(this);
-    let group: autoscaling.AutoScalingGroup | undefined;
-    const groupLogicalId = Lazy.string({ produce: () => stack.getLogicalId(group!.node.defaultChild as CfnElement) });
+    const groupLogicalId = Lazy.string({
+      produce: () => stack.getLogicalId(this.autoScalingGroup.node.defaultChild as CfnElement),
+    });
     this.userData = buildNodeUserData(this, family, {
       proxy: cluster._nodeProxy(),
       cluster: cluster._clusterBootstrap(this),
@@ -122,13 +144,20 @@ export class SelfManagedNodeGroup extends Construct {
       },
     });
 
-    const machineImage = props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(cluster.version.version, arch));
+    const machineImage =
+      props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(cluster.version.version, arch));
     this.launchTemplate = nodeLaunchTemplate(this, {
-      cluster, family, machineImage, userData: this.userData, instanceType: instanceTypes[0], role: this.role, options: props,
+      cluster,
+      family,
+      machineImage,
+      userData: this.userData,
+      instanceType: instanceTypes[0],
+      role: this.role,
+      options: props,
       alwaysClusterSecurityGroup: true,
     });
     const sizes = nodeSizes(props);
-    group = this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
       vpc: cluster.cluster.vpc,
       vpcSubnets: props.subnets ?? cluster.nodeSubnets,
       launchTemplate: this.launchTemplate,
@@ -146,11 +175,18 @@ export class SelfManagedNodeGroup extends Construct {
       }),
     });
     if (!props.notificationTopic) {
-      acknowledgeNag(this.autoScalingGroup, 'AwsSolutions-AS3',
-        'Scaling events stay in the Auto Scaling activity history and CloudTrail; set notificationTopic to be notified');
+      acknowledgeNag(
+        this.autoScalingGroup,
+        'AwsSolutions-AS3',
+        'Scaling events stay in the Auto Scaling activity history and CloudTrail; set notificationTopic to be notified',
+      );
     }
-    Tags.of(this.autoScalingGroup).add(`kubernetes.io/cluster/${cluster.cluster.clusterName}`, 'owned', { applyToLaunchedInstances: true });
-    Object.entries(props.tags ?? {}).forEach(([k, v]) => Tags.of(this.autoScalingGroup).add(k, v, { applyToLaunchedInstances: true }));
+    Tags.of(this.autoScalingGroup).add(`kubernetes.io/cluster/${cluster.cluster.clusterName}`, 'owned', {
+      applyToLaunchedInstances: true,
+    });
+    Object.entries(props.tags ?? {}).forEach(([k, v]) =>
+      Tags.of(this.autoScalingGroup).add(k, v, { applyToLaunchedInstances: true }),
+    );
 
     this.accessEntry = new eks.AccessEntry(this, 'AccessEntry', {
       cluster: cluster.cluster,

@@ -36,13 +36,13 @@ export function isNetworkAddress(text: string): boolean {
   }
   const [addr] = text.split('/');
   const o = addr.split('.').map(Number);
-  return (((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0) === c.network;
+  return ((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]) >>> 0 === c.network;
 }
 
 /** True when two CIDRs share at least one address. */
 export function overlaps(a: Cidr, b: Cidr): boolean {
   const p = Math.min(a.prefix, b.prefix);
-  return ((a.network & mask(p)) >>> 0) === ((b.network & mask(p)) >>> 0);
+  return (a.network & mask(p)) >>> 0 === (b.network & mask(p)) >>> 0;
 }
 
 /** True when `inner` lies inside `outer`. */

@@ -16,7 +16,11 @@ import { acknowledgeNag, managedPolicyFinding } from './nag';
  */
 
 /** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
-export const NODE_ROLE_POLICIES = ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryReadOnly'];
+export const NODE_ROLE_POLICIES = [
+  'AmazonEKSWorkerNodePolicy',
+  'AmazonEKS_CNI_Policy',
+  'AmazonEC2ContainerRegistryReadOnly',
+];
 
 /** What both kinds of node group derive from their options first: family, instance types, architecture. */
 export interface NodeBasics {
@@ -40,7 +44,12 @@ export function nodeBasics(scope: IConstruct, props: NodeOptions, cluster: Priva
 export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceType[]): Arch {
   const arches = new Set(instanceTypes.map((t) => t.architecture));
   if (arches.size > 1) {
-    invalid(scope, 'instanceTypes', `mixes CPU architectures (${[...arches].join(', ')})`, 'Use one node group per architecture');
+    invalid(
+      scope,
+      'instanceTypes',
+      `mixes CPU architectures (${[...arches].join(', ')})`,
+      'Use one node group per architecture',
+    );
   }
   return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
 }
@@ -55,7 +64,12 @@ export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
     invalid(scope, 'maxSize', `(${maxSize}) is smaller than minSize (${minSize})`, 'Raise maxSize or lower minSize');
   }
   if (desiredSize !== undefined && maxSize !== undefined && desiredSize > maxSize) {
-    invalid(scope, 'desiredSize', `(${desiredSize}) is larger than maxSize (${maxSize})`, 'Lower desiredSize or raise maxSize');
+    invalid(
+      scope,
+      'desiredSize',
+      `(${desiredSize}) is larger than maxSize (${maxSize})`,
+      'Lower desiredSize or raise maxSize',
+    );
   }
   const hop = props.httpPutResponseHopLimit;
   if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 64)) {
@@ -82,7 +96,12 @@ export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, cl
   }
   const problem = family.versionProblem(version);
   if (problem) {
-    invalid(scope, 'family', problem, 'Pick a node family that supports this Kubernetes version (NodeFamily.AMAZON_LINUX_2023 supports every current one)');
+    invalid(
+      scope,
+      'family',
+      problem,
+      'Pick a node family that supports this Kubernetes version (NodeFamily.AMAZON_LINUX_2023 supports every current one)',
+    );
   }
   const warning = family.warning(version);
   if (warning) {
@@ -113,9 +132,10 @@ export interface NodeLaunchTemplateOptions {
  */
 export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOptions): ec2.LaunchTemplate {
   const extraGroups = o.options.securityGroups ?? [];
-  const clusterSecurityGroup = extraGroups.length > 0 || o.alwaysClusterSecurityGroup
-    ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.cluster.clusterSecurityGroupId)
-    : undefined;
+  const clusterSecurityGroup =
+    extraGroups.length > 0 || o.alwaysClusterSecurityGroup
+      ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.cluster.clusterSecurityGroupId)
+      : undefined;
   const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
     securityGroup: clusterSecurityGroup,
     machineImage: o.machineImage,
@@ -133,7 +153,12 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
 
 /** Encrypted gp3 volumes for every device of the family's AMI: the data volume at the node's size. */
 function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevice[] {
-  const ebs = (size: number) => ec2.BlockDeviceVolume.ebs(size, { volumeType: ec2.EbsDeviceVolumeType.GP3, encrypted: true, deleteOnTermination: true });
+  const ebs = (size: number) =>
+    ec2.BlockDeviceVolume.ebs(size, {
+      volumeType: ec2.EbsDeviceVolumeType.GP3,
+      encrypted: true,
+      deleteOnTermination: true,
+    });
   const os = family.devices.os;
   return [
     ...(os ? [{ deviceName: os.device, volume: ebs(os.sizeGiB) }] : []),
@@ -144,8 +169,11 @@ function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevi
 /** Acknowledge cdk-nag's finding on the documented AWS managed node role policies. */
 export function acknowledgeNodeRolePolicies(role: iam.IRole, extra: string[] = []): void {
   for (const policy of [...NODE_ROLE_POLICIES, ...extra]) {
-    acknowledgeNag(role, managedPolicyFinding(policy),
-      `${policy} is an AWS managed policy EKS documents for nodes (EKS user guide, "Amazon EKS node IAM role")`);
+    acknowledgeNag(
+      role,
+      managedPolicyFinding(policy),
+      `${policy} is an AWS managed policy EKS documents for nodes (EKS user guide, "Amazon EKS node IAM role")`,
+    );
   }
 }
 

@@ -14,7 +14,11 @@ export const USER_DATA_MAX_BYTES = 16 * 1024;
  * or a raw document), or undefined when the family has nothing to say. Shared by managed and
  * self-managed node groups.
  */
-export function buildNodeUserData(scope: IConstruct, family: NodeFamilySpec, input: NodeBootstrapInput): ec2.UserData | undefined {
+export function buildNodeUserData(
+  scope: IConstruct,
+  family: NodeFamilySpec,
+  input: NodeBootstrapInput,
+): ec2.UserData | undefined {
   const problem = family.inputProblem(input);
   if (problem) {
     invalid(scope, problem.prop, problem.problem, problem.fix);
@@ -35,8 +39,12 @@ export function buildNodeUserData(scope: IConstruct, family: NodeFamilySpec, inp
   }
   const sizeProblem = userDataSizeProblem(userData.render());
   if (sizeProblem) {
-    invalid(scope, 'userData', sizeProblem,
-      'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services');
+    invalid(
+      scope,
+      'userData',
+      sizeProblem,
+      'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services',
+    );
   }
   return userData;
 }
@@ -47,5 +55,7 @@ export function buildNodeUserData(scope: IConstruct, family: NodeFamilySpec, inp
  */
 export function userDataSizeProblem(rendered: string): string | undefined {
   const bytes = Buffer.byteLength(rendered, 'utf8');
-  return bytes > USER_DATA_MAX_BYTES ? `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes` : undefined;
+  return bytes > USER_DATA_MAX_BYTES
+    ? `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes`
+    : undefined;
 }

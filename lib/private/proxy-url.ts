@@ -33,7 +33,10 @@ export interface ProxyUrlProblem {
 export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
   const trimmed = raw.trim();
   if (trimmed !== raw || /\s/.test(raw)) {
-    return { problem: `'${raw}' contains white space`, fix: 'Remove the spaces, for example http://proxy.example.com:3128' };
+    return {
+      problem: `'${raw}' contains white space`,
+      fix: 'Remove the spaces, for example http://proxy.example.com:3128',
+    };
   }
   const schemeMatch = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(raw);
   if (!schemeMatch) {
@@ -52,17 +55,24 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
   const authority = raw.slice(schemeMatch[0].length).split(/[/?#]/, 1)[0];
   if (authority.includes('@')) {
     return {
-      problem: 'contains credentials (user:password@), which would be written in plain text into the template, the node user data, the Lambda environment and the ConfigMap',
+      problem:
+        'contains credentials (user:password@), which would be written in plain text into the template, the node user data, the Lambda environment and the ConfigMap',
       fix: 'Remove them from the URL; pass proxy credentials from AWS Secrets Manager instead, which keeps them out of the template',
     };
   }
   const rest = raw.slice(schemeMatch[0].length + authority.length);
   if (rest !== '' && rest !== '/') {
-    return { problem: `'${raw}' has a path, query or fragment ('${rest}')`, fix: `Give only scheme, host and port, for example ${scheme}://${authority}` };
+    return {
+      problem: `'${raw}' has a path, query or fragment ('${rest}')`,
+      fix: `Give only scheme, host and port, for example ${scheme}://${authority}`,
+    };
   }
   const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d+))?$/.exec(authority);
   if (!hostPort || !/[A-Za-z0-9]/.test(hostPort[1])) {
-    return { problem: `'${raw}' has an invalid host '${authority}'`, fix: 'Use a DNS name, an IPv4 address or a bracketed IPv6 address, followed by :port' };
+    return {
+      problem: `'${raw}' has an invalid host '${authority}'`,
+      fix: 'Use a DNS name, an IPv4 address or a bracketed IPv6 address, followed by :port',
+    };
   }
   if (hostPort[2] === undefined) {
     return {
@@ -72,12 +82,18 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
   }
   const port = Number(hostPort[2]);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    return { problem: `'${raw}' has port ${hostPort[2]}, outside 1-65535`, fix: 'Use the port your proxy listens on, for example 3128' };
+    return {
+      problem: `'${raw}' has port ${hostPort[2]}, outside 1-65535`,
+      fix: 'Use the port your proxy listens on, for example 3128',
+    };
   }
   try {
     new URL(`${scheme}://${authority}`);
   } catch {
-    return { problem: `'${raw}' is not a valid URL`, fix: 'Write it as scheme://host:port, for example http://proxy.example.com:3128' };
+    return {
+      problem: `'${raw}' is not a valid URL`,
+      fix: 'Write it as scheme://host:port, for example http://proxy.example.com:3128',
+    };
   }
   const host = hostPort[1].toLowerCase();
   return { scheme, host, port, url: `${scheme}://${host}:${port}` };

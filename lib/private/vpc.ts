@@ -28,17 +28,26 @@ export function vpcCidrs(vpc: ec2.IVpc): string[] {
 export function checkVpcDns(scope: IConstruct, vpc: ec2.IVpc): void {
   if (vpc instanceof ec2.Vpc) {
     if (!vpc.dnsSupportEnabled) {
-      invalid(scope, 'vpc', 'has DNS support disabled, so nodes cannot resolve the private API endpoint or VPC endpoint names',
-        'Create the VPC with enableDnsSupport: true');
+      invalid(
+        scope,
+        'vpc',
+        'has DNS support disabled, so nodes cannot resolve the private API endpoint or VPC endpoint names',
+        'Create the VPC with enableDnsSupport: true',
+      );
     }
     if (!vpc.dnsHostnamesEnabled) {
-      invalid(scope, 'vpc', 'has DNS host names disabled, which private DNS of VPC endpoints and of the EKS private endpoint require',
-        'Create the VPC with enableDnsHostnames: true');
+      invalid(
+        scope,
+        'vpc',
+        'has DNS host names disabled, which private DNS of VPC endpoints and of the EKS private endpoint require',
+        'Create the VPC with enableDnsHostnames: true',
+      );
     }
     return;
   }
   Annotations.of(scope).addInfo(
-    'cdk-private-eks: the imported VPC\'s DNS settings cannot be checked at synth time; enableDnsSupport and enableDnsHostnames must both be true');
+    "cdk-private-eks: the imported VPC's DNS settings cannot be checked at synth time; enableDnsSupport and enableDnsHostnames must both be true",
+  );
 }
 
 /** The subnets nodes and endpoints go in: private with egress (to a proxy or NAT) first, else isolated. */
@@ -52,8 +61,12 @@ export function privateSubnetSelection(vpc: ec2.IVpc): ec2.SubnetSelection {
 /** Fail when the VPC has no private or isolated subnets. */
 export function requirePrivateSubnets(scope: IConstruct, vpc: ec2.IVpc): void {
   if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
-    invalid(scope, 'vpc', 'has no private or isolated subnets, so the cluster cannot be private',
-      'Add PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED subnets to the VPC (or import them with fromVpcAttributes privateSubnetIds)');
+    invalid(
+      scope,
+      'vpc',
+      'has no private or isolated subnets, so the cluster cannot be private',
+      'Add PRIVATE_WITH_EGRESS or PRIVATE_ISOLATED subnets to the VPC (or import them with fromVpcAttributes privateSubnetIds)',
+    );
   }
 }
 

@@ -56,9 +56,17 @@ export class ProxyCredentials {
   public static fromSecret(secret: secretsmanager.ISecret, options: ProxyCredentialsOptions = {}): ProxyCredentials {
     const usernameKey = options.usernameKey ?? 'username';
     const passwordKey = options.passwordKey ?? 'password';
-    for (const [prop, key] of [['usernameKey', usernameKey], ['passwordKey', passwordKey]]) {
+    for (const [prop, key] of [
+      ['usernameKey', usernameKey],
+      ['passwordKey', passwordKey],
+    ]) {
       if (!Token.isUnresolved(key) && !/^[A-Za-z0-9_.-]+$/.test(key)) {
-        invalid('ProxyCredentials', prop, `'${key}' is not a simple JSON key`, 'Use letters, digits, dot, dash or underscore');
+        invalid(
+          'ProxyCredentials',
+          prop,
+          `'${key}' is not a simple JSON key`,
+          'Use letters, digits, dot, dash or underscore',
+        );
       }
     }
     return new ProxyCredentials(secret, usernameKey, passwordKey, options.revision);
@@ -101,8 +109,12 @@ export class ProxyCredentials {
     // A dynamic reference or a parameter reference resolves at deploy time; anything else is literal text.
     const fromElsewhere = /\{\{resolve:|"Ref"|"Fn::ImportValue"|"Fn::GetAtt"/.test(resolved);
     if (!fromElsewhere) {
-      invalid(scope, 'proxy.credentials', `uses the secret ${this.secret.node.path}, whose value is written into the template in plain text`,
-        'Create the secret with generateSecretString, import an existing one (Secret.fromSecretCompleteArn), or set its value outside CloudFormation');
+      invalid(
+        scope,
+        'proxy.credentials',
+        `uses the secret ${this.secret.node.path}, whose value is written into the template in plain text`,
+        'Create the secret with generateSecretString, import an existing one (Secret.fromSecretCompleteArn), or set its value outside CloudFormation',
+      );
     }
   }
 }

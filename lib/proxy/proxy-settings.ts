@@ -52,7 +52,13 @@ export class ProxySettings {
    * @param options HTTPS proxy and extra NO_PROXY entries
    */
   public static fromUrl(httpProxy: string, options: ProxyOptions = {}): ProxySettings {
-    return new ProxySettings(httpProxy, options.httpsProxy ?? httpProxy, options.noProxy ?? [], undefined, options.credentials);
+    return new ProxySettings(
+      httpProxy,
+      options.httpsProxy ?? httpProxy,
+      options.noProxy ?? [],
+      undefined,
+      options.credentials,
+    );
   }
 
   /**
@@ -68,10 +74,21 @@ export class ProxySettings {
       invalid('ProxySettings', 'port', `is ${port}`, 'Use the port your proxy listens on, 1-65535, for example 3128');
     }
     if (!Token.isUnresolved(host) && !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/.test(host)) {
-      invalid('ProxySettings', 'host', `'${host}' is not a DNS name or IP address`, 'Give only the host, without scheme, credentials or port');
+      invalid(
+        'ProxySettings',
+        'host',
+        `'${host}' is not a DNS name or IP address`,
+        'Give only the host, without scheme, credentials or port',
+      );
     }
     const url = `http://${host}:${port}`;
-    return new ProxySettings(url, options.httpsProxy ?? url, options.noProxy ?? [], `${host}:${port}`, options.credentials);
+    return new ProxySettings(
+      url,
+      options.httpsProxy ?? url,
+      options.noProxy ?? [],
+      `${host}:${port}`,
+      options.credentials,
+    );
   }
 
   /** The proxy for HTTP requests, normalised to `scheme://host:port` when concrete. */
@@ -94,28 +111,46 @@ export class ProxySettings {
    */
   public readonly _dependencies: IDependable[] = [];
 
-  private constructor(httpProxy: string, httpsProxy: string, noProxy: string[], knownHostPort?: string, credentials?: ProxyCredentials) {
+  private constructor(
+    httpProxy: string,
+    httpsProxy: string,
+    noProxy: string[],
+    knownHostPort?: string,
+    credentials?: ProxyCredentials,
+  ) {
     const http = ProxySettings.check('httpProxy', httpProxy);
     const https = ProxySettings.check('httpsProxy', httpsProxy);
     this.httpProxy = http?.url ?? httpProxy;
     this.httpsProxy = https?.url ?? httpsProxy;
-    this.httpsHostPort = https ? `${https.host}:${https.port}` : (httpsProxy === httpProxy ? knownHostPort : undefined);
+    this.httpsHostPort = https ? `${https.host}:${https.port}` : httpsProxy === httpProxy ? knownHostPort : undefined;
     noProxy.forEach((entry, i) => {
       if (Token.isUnresolved(entry)) {
         return;
       }
       const problem = noProxyEntryProblem(entry);
       if (problem) {
-        invalid('ProxySettings', `noProxy[${i}]`, problem, 'Give host names, domains (.corp.example), IP addresses or CIDRs, one per element');
+        invalid(
+          'ProxySettings',
+          `noProxy[${i}]`,
+          problem,
+          'Give host names, domains (.corp.example), IP addresses or CIDRs, one per element',
+        );
       }
     });
     this.noProxy = [...noProxy];
     this.credentials = credentials;
     if (credentials) {
-      for (const [prop, url] of [['httpProxy', httpProxy], ['httpsProxy', httpsProxy]]) {
+      for (const [prop, url] of [
+        ['httpProxy', httpProxy],
+        ['httpsProxy', httpsProxy],
+      ]) {
         if (!url.includes('://')) {
-          invalid('ProxySettings', prop, 'is a token, so the credentials cannot be put into it at run time',
-            'Give the URL as text, or use ProxySettings.fromHost(host, port) with a token host');
+          invalid(
+            'ProxySettings',
+            prop,
+            'is a token, so the credentials cannot be put into it at run time',
+            'Give the URL as text, or use ProxySettings.fromHost(host, port) with a token host',
+          );
         }
       }
     }

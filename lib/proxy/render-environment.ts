@@ -31,7 +31,11 @@ export function proxyEnvironment(values: ProxyValues): Record<string, string> {
  * `source` it. Values are validated to contain no spaces, quotes or `$`, so they need no quoting.
  */
 export function renderEtcEnvironment(env: Record<string, string>): string {
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }
 
 /**

@@ -14,10 +14,23 @@
 import { renderSystemdDropIn } from '../../lib/proxy/render-environment';
 import { groupBoothook } from './support/cloudinit';
 import { sandboxOptionsFor } from './support/credentials';
-import { allNodeGroups, cleanupSynth, credentialsOf, manifests, NodeGroup, TEST_PROXY_USERINFO } from './support/examples';
+import {
+  allNodeGroups,
+  cleanupSynth,
+  credentialsOf,
+  manifests,
+  NodeGroup,
+  TEST_PROXY_USERINFO,
+} from './support/examples';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
 import {
-  BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, SandboxResult, secondRunNotes, secondRunProblems, withUserinfo,
+  BOOTHOOK_PROFILES,
+  firstRunProblems,
+  runBoothookInSandbox,
+  SandboxResult,
+  secondRunNotes,
+  secondRunProblems,
+  withUserinfo,
 } from './support/sandbox';
 import { strictDropInCheck, systemdParseDropIn } from './support/systemd';
 
@@ -43,7 +56,10 @@ function distinctBoothooks(): Array<{ label: string; family: 'AL2023' | 'AL2'; g
       out.push({ label: '', family: g.spec.family, groups: [g], script });
     }
   }
-  return out.map((o) => ({ ...o, label: `${o.groups[0].d.label} — ${o.family} boothook [${o.groups.map((g) => g.spec.id).join(', ')}]` }));
+  return out.map((o) => ({
+    ...o,
+    label: `${o.groups[0].d.label} — ${o.family} boothook [${o.groups.map((g) => g.spec.id).join(', ')}]`,
+  }));
 }
 
 const hooks = distinctBoothooks();
@@ -67,16 +83,22 @@ describe.each(hooks.map((h) => [h.label, h] as const))('%s', (_label, h) => {
     result = runBoothookInSandbox(h.script, 2, profile.units, profile, sandboxOptionsFor(d));
   });
 
-  test(`first run: one /etc/environment block, one proxy= line in [main] of /etc/${profile.packageManagerConfig}, drop-ins, daemon-reload` +
-    (credentialed ? ' (root-only files with the credentials)' : ''), () => {
-    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: credentialed ? '600' : '644' })).toEqual([]);
-    const first = result.runs[1];
-    expect(first.calls.filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
-    // Only the SSM agent runs before cloud-init's boothooks; containerd and kubelet start later.
-    expect(first.calls.filter((c) => c.startsWith('systemctl ') && c !== 'systemctl daemon-reload'))
-      .toEqual(['systemctl try-restart --no-block amazon-ssm-agent.service']);
-    expect(first.calls.filter((c) => /^(dnf|yum|nodeadm|cloud-init-per) /.test(c))).toEqual([]);
-  });
+  test(
+    `first run: one /etc/environment block, one proxy= line in [main] of /etc/${profile.packageManagerConfig}, drop-ins, daemon-reload` +
+      (credentialed ? ' (root-only files with the credentials)' : ''),
+    () => {
+      expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: credentialed ? '600' : '644' })).toEqual(
+        [],
+      );
+      const first = result.runs[1];
+      expect(first.calls.filter((c) => c === 'systemctl daemon-reload')).toHaveLength(1);
+      // Only the SSM agent runs before cloud-init's boothooks; containerd and kubelet start later.
+      expect(first.calls.filter((c) => c.startsWith('systemctl ') && c !== 'systemctl daemon-reload')).toEqual([
+        'systemctl try-restart --no-block amazon-ssm-agent.service',
+      ]);
+      expect(first.calls.filter((c) => /^(dnf|yum|nodeadm|cloud-init-per) /.test(c))).toEqual([]);
+    },
+  );
 
   test('second run: every file byte-identical, nothing rewritten, no reload or restart', () => {
     expect(secondRunProblems(result)).toEqual([]);
@@ -89,7 +111,9 @@ describe.each(hooks.map((h) => [h.label, h] as const))('%s', (_label, h) => {
   });
 
   test.each(profile.units)('drop-in for %s passes the strict syntax check and carries the environment', (unit) => {
-    const files = Object.entries(result.runs[2].files).filter(([p]) => p.startsWith(`systemd/system/${unit}.service.d/`));
+    const files = Object.entries(result.runs[2].files).filter(([p]) =>
+      p.startsWith(`systemd/system/${unit}.service.d/`),
+    );
     expect(files).toHaveLength(1);
     const check = strictDropInCheck(files[0][1]);
     expect(check.problems).toEqual([]);
@@ -123,7 +147,7 @@ describe('the systemd escaping rule, confirmed by systemd-analyze verify', () =>
     DOLLAR: '$HOME ${PATH}',
   };
 
-  test('renderSystemdDropIn values come back unchanged from systemd\'s parser and the strict check', () => {
+  test("renderSystemdDropIn values come back unchanged from systemd's parser and the strict check", () => {
     const dropIn = renderSystemdDropIn(tricky);
     const parsed = systemdParseDropIn(dropIn);
     expect(parsed.complaints).toEqual([]);

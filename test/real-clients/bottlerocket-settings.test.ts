@@ -62,7 +62,7 @@ describe.each(bottlerocket.map((g) => [g.label, g] as const))('%s', (_label, g: 
     expect(Object.keys(settings.settings).sort()).toEqual(want.sort());
   });
 
-  test('[settings.network]: https-proxy is the proxy as host:port, no-proxy is the cluster\'s NO_PROXY list', () => {
+  test("[settings.network]: https-proxy is the proxy as host:port, no-proxy is the cluster's NO_PROXY list", () => {
     const network = settings.settings.network;
     expect(Object.keys(network).sort()).toEqual(['https-proxy', 'no-proxy']);
     // No scheme: the documented form is host[:port] (settings reference, network.toml).
@@ -73,7 +73,7 @@ describe.each(bottlerocket.map((g) => [g.label, g] as const))('%s', (_label, g: 
   });
 
   if (g.spec.management === 'self-managed') {
-    test('[settings.kubernetes]: the cluster, resolved; the group\'s taints and labels', () => {
+    test("[settings.kubernetes]: the cluster, resolved; the group's taints and labels", () => {
       const c = clusterOf(g.d);
       const { 'node-taints': taints, 'node-labels': labels, ...cluster } = settings.settings.kubernetes;
       expect(cluster).toEqual({
@@ -86,7 +86,7 @@ describe.each(bottlerocket.map((g) => [g.label, g] as const))('%s', (_label, g: 
       expect(labels).toEqual(g.spec.labels);
     });
 
-    test('[settings.cloudformation]: signal this group\'s Auto Scaling group, which waits for it', () => {
+    test("[settings.cloudformation]: signal this group's Auto Scaling group, which waits for it", () => {
       expect(settings.settings.cloudformation).toEqual({
         'should-signal': true,
         'stack-name': g.d.example.stackId,
@@ -101,8 +101,16 @@ describe.each(bottlerocket.map((g) => [g.label, g] as const))('%s', (_label, g: 
 
   test('/etc/network/proxy.env as Bottlerocket renders it: HTTPS only, the list, then localhost, 127.0.0.1, the API server, .cluster.local', () => {
     const apiHost = new URL(clusterOf(g.d).endpoint).hostname;
-    const env = bottlerocketProxyEnv(effectiveSettings(settings, g.spec.management === 'managed' ? clusterOf(g.d).endpoint : undefined));
-    const noProxy = [...settings.settings.network['no-proxy'], 'localhost', '127.0.0.1', apiHost, '.cluster.local'].join(',');
+    const env = bottlerocketProxyEnv(
+      effectiveSettings(settings, g.spec.management === 'managed' ? clusterOf(g.d).endpoint : undefined),
+    );
+    const noProxy = [
+      ...settings.settings.network['no-proxy'],
+      'localhost',
+      '127.0.0.1',
+      apiHost,
+      '.cluster.local',
+    ].join(',');
     expect(env).toEqual({
       HTTPS_PROXY: 'proxy.corp.example:3128',
       https_proxy: 'proxy.corp.example:3128',

@@ -7,14 +7,29 @@ import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './suppor
 import { baseType, boothooks, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
 import { awsStubFor } from './support/credentials';
 import {
-  allNodeGroups, cleanupSynth, clusterOf, deployments, manifests, networkOf, nodeGroups, patches, roleMaySignal, TEST_PROXY_USERINFO,
+  allNodeGroups,
+  cleanupSynth,
+  clusterOf,
+  deployments,
+  manifests,
+  networkOf,
+  nodeGroups,
+  patches,
+  roleMaySignal,
+  TEST_PROXY_USERINFO,
 } from './support/examples';
 import { generatedEtcEnvironment } from './support/generated';
 import { applyPatchProblems, fixture, kubectlPatch } from './support/kube';
 import { argvProblems, runNodeParts, signalProblems, SIGNAL_PROGRAM } from './support/node-parts';
 import { PYTHON, removeDir, requireCloudInit, requireRoot, requireTools, tempDir } from './support/proc';
 import { ipv4, probes, resolverMatrix } from './support/resolvers';
-import { BOOTHOOK_PROFILES, firstRunProblems, runBoothookInSandbox, secondRunProblems, withUserinfo } from './support/sandbox';
+import {
+  BOOTHOOK_PROFILES,
+  firstRunProblems,
+  runBoothookInSandbox,
+  secondRunProblems,
+  withUserinfo,
+} from './support/sandbox';
 
 const GO_DIR = path.join(__dirname, 'go');
 const main = deployments((e) => e.key === 'proxy-cluster').find((d) => d.region === 'us-east-1')!;
@@ -59,7 +74,8 @@ describe('broken credentialed boothooks (authenticated-proxy) fail the credentia
   const d = deployments((e) => e.credentials !== undefined)[0];
   const g = nodeGroups(d)[0];
   const profile = BOOTHOOK_PROFILES.AL2023;
-  const run = (script: string) => runBoothookInSandbox(script, 1, [], profile, { region: d.region, aws: awsStubFor(d) });
+  const run = (script: string) =>
+    runBoothookInSandbox(script, 1, [], profile, { region: d.region, aws: awsStubFor(d) });
   const expected = () => withUserinfo(manifests(d).find((m) => m.kind === 'ConfigMap').data, TEST_PROXY_USERINFO);
 
   test('placeholder substitution removed: the URLs do not carry the credentials', () => {
@@ -73,9 +89,13 @@ describe('broken credentialed boothooks (authenticated-proxy) fail the credentia
     expect(result.runs[1].rc).toBe(0);
     const problems = firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: '600' });
     for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
-      expect(problems).toContain(`/etc/environment ${k}=http://@@CDK_PRIVATE_EKS_PROXY_AUTH@@@proxy.corp.example:3128 differs from the NodeConfig's ${env[k]}`);
+      expect(problems).toContain(
+        `/etc/environment ${k}=http://@@CDK_PRIVATE_EKS_PROXY_AUTH@@@proxy.corp.example:3128 differs from the NodeConfig's ${env[k]}`,
+      );
     }
-    expect(problems).toContain(`dnf/dnf.conf has 'proxy=http://@@CDK_PRIVATE_EKS_PROXY_AUTH@@@proxy.corp.example:3128', expected 'proxy=${env.HTTPS_PROXY}'`);
+    expect(problems).toContain(
+      `dnf/dnf.conf has 'proxy=http://@@CDK_PRIVATE_EKS_PROXY_AUTH@@@proxy.corp.example:3128', expected 'proxy=${env.HTTPS_PROXY}'`,
+    );
     expect(problems).toContain('/etc/environment still has the credentials placeholder @@CDK_PRIVATE_EKS_PROXY_AUTH@@');
     expect(problems.filter((p) => /^\/etc\/systemd\/system\/.*placeholder/.test(p))).toHaveLength(profile.units.length);
     // The unbroken script passes the same check.
@@ -91,7 +111,9 @@ describe('broken credentialed boothooks (authenticated-proxy) fail the credentia
     const result = run(broken);
     expect(result.runs[1].rc).toBe(0);
     expect(result.runs[1].files.environment).toContain(TEST_PROXY_USERINFO);
-    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: '600' })).toEqual(['/etc/environment has mode 644, expected 600']);
+    expect(firstRunProblems(result, env, env.HTTPS_PROXY, profile, { mode: '600' })).toEqual([
+      '/etc/environment has mode 644, expected 600',
+    ]);
   });
 });
 
@@ -112,13 +134,19 @@ test('the sandbox IMDS stub serves IMDSv2 and the check flags a request without 
     ['GET', '/latest/meta-data/instance-id', true],
     ['GET', '/latest/meta-data/instance-id', false],
   ]);
-  expect(firstRunProblems(result, {}, '')).toContain('run 1: IMDS GET /latest/meta-data/instance-id without a valid IMDSv2 token');
+  expect(firstRunProblems(result, {}, '')).toContain(
+    'run 1: IMDS GET /latest/meta-data/instance-id without a valid IMDSv2 token',
+  );
 });
 
 test('a NO_PROXY missing one endpoint host fails the resolver check, for all three clients', () => {
   const env = generatedEtcEnvironment(nodeGroups(main)[0]);
   const missing = `sts.${main.region}.${main.urlSuffix}`;
-  const drop = (v: string) => v.split(',').filter((e) => e !== missing).join(',');
+  const drop = (v: string) =>
+    v
+      .split(',')
+      .filter((e) => e !== missing)
+      .join(',');
   expect(drop(env.NO_PROXY)).not.toBe(env.NO_PROXY);
   const broken = { ...env, NO_PROXY: drop(env.NO_PROXY), no_proxy: drop(env.no_proxy) };
   const rows = resolverMatrix(broken, probes(main, networkOf(main)), GO_DIR, goCache);
@@ -143,7 +171,7 @@ test('a Bottlerocket no-proxy list missing one endpoint host fails the resolver 
   expect(failing[0].actual).toEqual({ go: 'proxy', curl: 'proxy', python: 'proxy' });
 });
 
-test('the signal-permission check can fail: a managed group\'s role may not signal', () => {
+test("the signal-permission check can fail: a managed group's role may not signal", () => {
   const managed = allNodeGroups((x) => x.spec.management === 'managed' && x.d.example.key === 'node-families');
   expect(managed.length).toBeGreaterThan(0);
   expect(managed.map(roleMaySignal)).toEqual(managed.map(() => false));
@@ -157,37 +185,52 @@ describe('broken self-managed AL2 parts fail the node-parts checks', () => {
   let original: string;
 
   beforeAll(() => {
-    const [bootstrap, signal] = groupParts(g).filter((p) => baseType(p.contentType) === 'text/x-shellscript').map((p) => p.payload);
+    const [bootstrap, signal] = groupParts(g)
+      .filter((p) => baseType(p.contentType) === 'text/x-shellscript')
+      .map((p) => p.payload);
     original = quotedHeredocs(signal)[0].body;
     // bootstrap.sh: one flag given twice. Signal program: the cfn-signal call without --resource.
     // Unit: ExecStart pointing at a program that is not there.
-    const brokenBootstrap = bootstrap.replace(/--dns-cluster-ip '([^']+)'/, `--dns-cluster-ip '$1' \\\n  --dns-cluster-ip '10.0.0.2'`);
-    const brokenSignal = signal.replace(/ --resource '[^']+'/, '').replace(`ExecStart=${SIGNAL_PROGRAM}`, `ExecStart=${SIGNAL_PROGRAM}-missing`);
+    const brokenBootstrap = bootstrap.replace(
+      /--dns-cluster-ip '([^']+)'/,
+      `--dns-cluster-ip '$1' \\\n  --dns-cluster-ip '10.0.0.2'`,
+    );
+    const brokenSignal = signal
+      .replace(/ --resource '[^']+'/, '')
+      .replace(`ExecStart=${SIGNAL_PROGRAM}`, `ExecStart=${SIGNAL_PROGRAM}-missing`);
     expect(brokenBootstrap).not.toBe(bootstrap);
     expect(brokenSignal.split('--resource').length).toBe(1);
-    result = runNodeParts(BOOTHOOK_PROFILES.AL2, [
-      { name: 'boothook', script: groupBoothook(g)! },
-      { name: 'bootstrap', script: brokenBootstrap },
-      { name: 'signal', script: brokenSignal },
-    ], [
-      { name: 'broken', healthz: true, program: 'installed' },
-      { name: 'original', healthz: true, program: { script: original } },
-    ]);
+    result = runNodeParts(
+      BOOTHOOK_PROFILES.AL2,
+      [
+        { name: 'boothook', script: groupBoothook(g)! },
+        { name: 'bootstrap', script: brokenBootstrap },
+        { name: 'signal', script: brokenSignal },
+      ],
+      [
+        { name: 'broken', healthz: true, program: 'installed' },
+        { name: 'original', healthz: true, program: { script: original } },
+      ],
+    );
   });
 
   test('a bootstrap.sh flag given twice', () => {
     const c = clusterOf(g.d);
     const calls = result.parts.flatMap((p) => p.bootstrap);
     expect(calls).toHaveLength(1);
-    expect(argvProblems(calls[0].argv, [c.name], {
-      '--apiserver-endpoint': c.endpoint,
-      '--b64-cluster-ca': c.certificateAuthority,
-      '--dns-cluster-ip': ipv4(c.serviceCidr, 10),
-    })).toEqual(['--dns-cluster-ip given 2 times, expected once']);
+    expect(
+      argvProblems(calls[0].argv, [c.name], {
+        '--apiserver-endpoint': c.endpoint,
+        '--b64-cluster-ca': c.certificateAuthority,
+        '--dns-cluster-ip': ipv4(c.serviceCidr, 10),
+      }),
+    ).toEqual(['--dns-cluster-ip given 2 times, expected once']);
   });
 
   test('a cfn-signal call without --resource (the unbroken program passes the same check)', () => {
-    expect(signalProblems(result.runs.broken.cfnSignal, 0, want)).toEqual(['cfn-signal: --resource given 0 times, expected once']);
+    expect(signalProblems(result.runs.broken.cfnSignal, 0, want)).toEqual([
+      'cfn-signal: --resource given 0 times, expected once',
+    ]);
     expect(signalProblems(result.runs.original.cfnSignal, 0, want)).toEqual([]);
   });
 
@@ -204,20 +247,29 @@ describe('a patch that drops existing env fails the patch check', () => {
   test('our patch applied as a JSON merge patch (containers list replaced)', () => {
     const patched = kubectlPatch(original, apply, 'merge');
     const problems = applyPatchProblems(original, patched);
-    expect(problems).toContainEqual(expect.stringMatching(/^aws-node: env changed \(\d+ -> 0 entries; lost .*AWS_VPC_K8S_CNI_LOGLEVEL/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^aws-node: env changed \(\d+ -> 0 entries; lost .*AWS_VPC_K8S_CNI_LOGLEVEL/),
+    );
   });
 
   test('a strategic patch that replaces env ($patch: replace)', () => {
     const p = JSON.parse(apply);
-    p.spec.template.spec.containers[0].env = [{ $patch: 'replace' }, { name: 'HTTPS_PROXY', value: 'http://proxy.corp.example:3128' }];
+    p.spec.template.spec.containers[0].env = [
+      { $patch: 'replace' },
+      { name: 'HTTPS_PROXY', value: 'http://proxy.corp.example:3128' },
+    ];
     const patched = kubectlPatch(original, JSON.stringify(p), 'strategic');
-    expect(applyPatchProblems(original, patched)).toContainEqual(expect.stringMatching(/^aws-node: env changed \(\d+ -> 1 entries/));
+    expect(applyPatchProblems(original, patched)).toContainEqual(
+      expect.stringMatching(/^aws-node: env changed \(\d+ -> 1 entries/),
+    );
   });
 
   test('a patch without our envFrom for one container', () => {
     const p = JSON.parse(apply);
     p.spec.template.spec.containers = p.spec.template.spec.containers.slice(0, 1);
     const patched = kubectlPatch(original, JSON.stringify(p), 'strategic');
-    expect(applyPatchProblems(original, patched)).toEqual(['aws-eks-nodeagent: envFrom has 0 configMapRef proxy-environment-variables, expected one']);
+    expect(applyPatchProblems(original, patched)).toEqual([
+      'aws-eks-nodeagent: envFrom has 0 configMapRef proxy-environment-variables, expected one',
+    ]);
   });
 });

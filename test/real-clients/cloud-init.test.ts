@@ -16,7 +16,16 @@
  * must read as one text/x-shellscript part.
  */
 import { baseType, cloudInitParts, groupParts, quotedHeredocs, UserDataPart } from './support/cloudinit';
-import { cleanupSynth, clusterOf, deployments, formatOfFamily, manifests, NodeGroup, nodeGroups, proxyInstances } from './support/examples';
+import {
+  cleanupSynth,
+  clusterOf,
+  deployments,
+  formatOfFamily,
+  manifests,
+  NodeGroup,
+  nodeGroups,
+  proxyInstances,
+} from './support/examples';
 import { resourcesOfType } from './support/intrinsics';
 import { NODECONFIG_CONTENT_TYPE, parseNodeConfig } from './support/nodeconfig';
 import { requireCloudInit } from './support/proc';
@@ -58,7 +67,10 @@ describe.each(deployments().map((d) => [d.label, d] as const))('%s', (_label, d)
   test('every launch template is a declared group; template and user data agree with its family', () => {
     expect(groups.map((g) => g.spec.id).sort()).toEqual(d.example.groups.map((g) => g.id).sort());
     for (const g of groups) {
-      expect({ group: g.spec.id, management: g.templateManagement }).toEqual({ group: g.spec.id, management: g.spec.management });
+      expect({ group: g.spec.id, management: g.templateManagement }).toEqual({
+        group: g.spec.id,
+        management: g.spec.management,
+      });
       if (g.templateFamily !== undefined) {
         expect({ group: g.spec.id, family: g.templateFamily }).toEqual({ group: g.spec.id, family: g.spec.family });
       }
@@ -69,7 +81,9 @@ describe.each(deployments().map((d) => [d.label, d] as const))('%s', (_label, d)
   });
 });
 
-const mimeGroups = deployments().flatMap(nodeGroups).filter((g) => g.format === 'mime');
+const mimeGroups = deployments()
+  .flatMap(nodeGroups)
+  .filter((g) => g.format === 'mime');
 
 describe.each(mimeGroups.map((g) => [g.label, g] as const))('%s', (_label, g) => {
   let parts: UserDataPart[];
@@ -103,7 +117,12 @@ describe.each(mimeGroups.map((g) => [g.label, g] as const))('%s', (_label, g) =>
         expect(nc.spec.cluster).toBeUndefined();
       } else {
         const c = clusterOf(g.d);
-        expect(nc.spec.cluster).toEqual({ name: c.name, apiServerEndpoint: c.endpoint, certificateAuthority: c.certificateAuthority, cidr: c.serviceCidr });
+        expect(nc.spec.cluster).toEqual({
+          name: c.name,
+          apiServerEndpoint: c.endpoint,
+          certificateAuthority: c.certificateAuthority,
+          cidr: c.serviceCidr,
+        });
       }
       if (g.spec.management === 'self-managed') {
         expect(nc.spec.kubelet).toEqual({ flags: kubeletFlags(g) });
@@ -149,7 +168,9 @@ describe.each(mimeGroups.map((g) => [g.label, g] as const))('%s', (_label, g) =>
 });
 
 describe('Bottlerocket user data is not MIME', () => {
-  const bottlerocket = deployments().flatMap(nodeGroups).filter((g) => g.spec.family === 'BOTTLEROCKET');
+  const bottlerocket = deployments()
+    .flatMap(nodeGroups)
+    .filter((g) => g.spec.family === 'BOTTLEROCKET');
 
   test('there are Bottlerocket groups, managed and self-managed', () => {
     expect(new Set(bottlerocket.map((g) => g.spec.management))).toEqual(new Set(['managed', 'self-managed']));
@@ -163,16 +184,21 @@ describe('Bottlerocket user data is not MIME', () => {
 });
 
 describe('closed-network (no proxy)', () => {
-  test.each(deployments((e) => !e.hasProxy).map((d) => [d.label, d] as const))('%s: no proxy parts in user data', (_l, d) => {
-    for (const g of nodeGroups(d)) {
-      if (g.userData === undefined) {
-        continue;
+  test.each(deployments((e) => !e.hasProxy).map((d) => [d.label, d] as const))(
+    '%s: no proxy parts in user data',
+    (_l, d) => {
+      for (const g of nodeGroups(d)) {
+        if (g.userData === undefined) {
+          continue;
+        }
+        const parts = cloudInitParts(g.userData);
+        expect(
+          parts.filter((p) => p.contentType === 'text/cloud-boothook' || p.contentType === NODECONFIG_CONTENT_TYPE),
+        ).toEqual([]);
+        expect(g.userData).not.toMatch(/proxy/i);
       }
-      const parts = cloudInitParts(g.userData);
-      expect(parts.filter((p) => p.contentType === 'text/cloud-boothook' || p.contentType === NODECONFIG_CONTENT_TYPE)).toEqual([]);
-      expect(g.userData).not.toMatch(/proxy/i);
-    }
-  });
+    },
+  );
 });
 
 describe('proxy instances are recognised as the proxy, not as a node group', () => {
@@ -192,8 +218,9 @@ describe('proxy instances are recognised as the proxy, not as a node group', () 
       expect(p.image).toMatch(/^\/aws\/service\/ami-amazon-linux-latest\/al2023-ami-/);
       // ASG -> target group <- listener -> load balancer.
       const targetGroups: string[] = res[p.owner.logicalId].Properties.TargetGroupARNs.map((t: any) => t.Ref);
-      const listeners = resourcesOfType(p.d.template, 'AWS::ElasticLoadBalancingV2::Listener')
-        .filter(([, l]) => l.Properties.DefaultActions.some((a: any) => targetGroups.includes(a.TargetGroupArn?.Ref)));
+      const listeners = resourcesOfType(p.d.template, 'AWS::ElasticLoadBalancingV2::Listener').filter(([, l]) =>
+        l.Properties.DefaultActions.some((a: any) => targetGroups.includes(a.TargetGroupArn?.Ref)),
+      );
       expect(listeners).toHaveLength(1);
       const lbId = listeners[0][1].Properties.LoadBalancerArn.Ref;
       expect(res[lbId].Properties).toMatchObject({ Type: 'network', Scheme: 'internal' });

@@ -8,7 +8,15 @@
  * the secret's ARN and the URLs without credentials (its handler is tested in proxy-secret-handler.test.ts).
  */
 import { cleanupSynth, credentialsOf, deployments, manifests, patches, resourcesOfTypeIn } from './support/examples';
-import { applyPatchProblems, CREDENTIALS_SECRET, fixture, kubectlPatch, PROXY_CONFIGMAP, restorePatchProblems, schemaErrors } from './support/kube';
+import {
+  applyPatchProblems,
+  CREDENTIALS_SECRET,
+  fixture,
+  kubectlPatch,
+  PROXY_CONFIGMAP,
+  restorePatchProblems,
+  schemaErrors,
+} from './support/kube';
 import { requireTools } from './support/proc';
 import { PROXY_VARIABLES } from './support/sandbox';
 
@@ -39,7 +47,10 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
       const patched = kubectlPatch(original, p.applyPatchJson, 'strategic');
       expect(applyPatchProblems(original, patched, secret)).toEqual([]);
       for (const c of patched.spec.template.spec.containers) {
-        expect(c.envFrom).toEqual([{ configMapRef: { name: PROXY_CONFIGMAP } }, ...(secret ? [{ secretRef: { name: secret } }] : [])]);
+        expect(c.envFrom).toEqual([
+          { configMapRef: { name: PROXY_CONFIGMAP } },
+          ...(secret ? [{ secretRef: { name: secret } }] : []),
+        ]);
         expect(c.env).toEqual(original.spec.template.spec.containers.find((o: any) => o.name === c.name).env);
       }
       expect(schemaErrors(patched)).toEqual([]);
@@ -59,7 +70,7 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
   });
 
   if (credentials) {
-    test('the credentials Secret is written by a custom resource given the secret\'s ARN and the URLs without credentials', () => {
+    test("the credentials Secret is written by a custom resource given the secret's ARN and the URLs without credentials", () => {
       const writers = resourcesOfTypeIn(d, 'Custom::CdkPrivateEksProxyCredentials');
       expect(writers).toHaveLength(1);
       const cm = manifests(d).find((o) => o.kind === 'ConfigMap');
@@ -98,7 +109,9 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
 });
 
 test('the schema check can fail', () => {
-  expect(schemaErrors({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { A: 1 } })).not.toEqual([]);
+  expect(schemaErrors({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' }, data: { A: 1 } })).not.toEqual(
+    [],
+  );
   const ds = fixture('kube-proxy');
   ds.spec.template.spec.containers[0].envFrom = [{ configMapRef: { name: 42 } }];
   expect(schemaErrors(ds)).not.toEqual([]);

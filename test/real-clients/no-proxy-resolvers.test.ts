@@ -17,14 +17,28 @@ import * as path from 'path';
 import { cleanupSynth, credentialsOf, deployments, Family, networkOf, TEST_PROXY_USERINFO } from './support/examples';
 import { familyEnvironment, familyEnvironments } from './support/generated';
 import { PYTHON, removeDir, requireCloudInit, requireRoot, requireTools, run, tempDir } from './support/proc';
-import { CLIENTS, probes, renderTable, resolverMatrix, Row, SchemeProbe, schemelessProxyProbe } from './support/resolvers';
+import {
+  CLIENTS,
+  probes,
+  renderTable,
+  resolverMatrix,
+  Row,
+  SchemeProbe,
+  schemelessProxyProbe,
+} from './support/resolvers';
 import { withoutUserinfo } from './support/sandbox';
 
 const GO_DIR = path.join(__dirname, 'go');
 const REPORT = path.join(__dirname, 'REPORT.md');
 
 let goCache: string;
-const tables: Array<{ label: string; family: Family; env: Record<string, string>; rows: Row[]; sameWithoutCredentials?: boolean }> = [];
+const tables: Array<{
+  label: string;
+  family: Family;
+  env: Record<string, string>;
+  rows: Row[];
+  sameWithoutCredentials?: boolean;
+}> = [];
 let schemeProbes: SchemeProbe[] | undefined;
 
 beforeAll(() => {
@@ -63,14 +77,22 @@ describe.each(environments.map((e) => [e.label, e] as const))('%s', (label, fe) 
       // The proxy URLs carry the credentials the boothook filled in; removing them changes no decision.
       expect(env.HTTPS_PROXY).toContain(`://${TEST_PROXY_USERINFO}@`);
       const bare = resolverMatrix(withoutUserinfo(env), list, GO_DIR, goCache);
-      const differ = rows.flatMap((r, i) => CLIENTS.filter((c) => r.actual[c] !== bare[i].actual[c]).map((c) => `${r.host} ${c}: ${r.actual[c]} vs ${bare[i].actual[c]}`));
+      const differ = rows.flatMap((r, i) =>
+        CLIENTS.filter((c) => r.actual[c] !== bare[i].actual[c]).map(
+          (c) => `${r.host} ${c}: ${r.actual[c]} vs ${bare[i].actual[c]}`,
+        ),
+      );
       sameWithoutCredentials = differ.length === 0;
       expect(differ).toEqual([]);
     }
     tables.push({ label, family: fe.family, env, rows, sameWithoutCredentials });
     const table = renderTable(label, rows);
-    const bad = rows.filter((r) => r.mismatches.length > 0)
-      .map((r) => `${r.host}: expected ${r.probe.expected}, ${r.mismatches.map((c) => `${c} went ${r.actual[c]}`).join(', ')}`);
+    const bad = rows
+      .filter((r) => r.mismatches.length > 0)
+      .map(
+        (r) =>
+          `${r.host}: expected ${r.probe.expected}, ${r.mismatches.map((c) => `${c} went ${r.actual[c]}`).join(', ')}`,
+      );
     if (bad.length > 0) {
       throw new Error(`NO_PROXY mismatches for ${label}:\n${bad.join('\n')}\n\n${table}`);
     }
@@ -81,7 +103,7 @@ describe.each(environments.map((e) => [e.label, e] as const))('%s', (label, fe) 
   });
 });
 
-test('a proxy given without a scheme (Bottlerocket\'s https-proxy): Go, curl and Python all use it as an http:// proxy', () => {
+test("a proxy given without a scheme (Bottlerocket's https-proxy): Go, curl and Python all use it as an http:// proxy", () => {
   const bottlerocket = environments.find((e) => e.family === 'BOTTLEROCKET')!;
   const env = familyEnvironment(bottlerocket);
   expect(env.HTTPS_PROXY).not.toMatch(/:\/\//);
@@ -139,11 +161,14 @@ function renderReport(): string {
       '',
       '| client | proxy as the client reports it | first request line at the proxy |',
       '| --- | --- | --- |',
-      ...schemeProbes.map((p) => `| ${p.client === 'go' ? 'Go' : p.client === 'curl' ? 'curl' : 'Python'} | ${p.decision ? `\`${p.decision}\`` : '(not reported)'} | \`${p.method} ${p.target}\` |`),
+      ...schemeProbes.map(
+        (p) =>
+          `| ${p.client === 'go' ? 'Go' : p.client === 'curl' ? 'curl' : 'Python'} | ${p.decision ? `\`${p.decision}\`` : '(not reported)'} | \`${p.method} ${p.target}\` |`,
+      ),
       '',
       'All three treat a scheme-less proxy as `http://`: Go parses it as `http://host:port` (net/http falls back to',
-      '`http://` when the value has no usable scheme); curl assumes `http://` for a proxy without a scheme; Python\'s urllib',
-      'keeps the raw value and, finding no scheme, uses the request\'s own, but an HTTPS request is always tunnelled with',
+      "`http://` when the value has no usable scheme); curl assumes `http://` for a proxy without a scheme; Python's urllib",
+      "keeps the raw value and, finding no scheme, uses the request's own, but an HTTPS request is always tunnelled with",
       '`CONNECT` over a plain connection to the proxy, so the effect for HTTPS targets is the same as `http://`.',
       '',
     );
@@ -157,9 +182,12 @@ function renderReport(): string {
       parts.push(`HTTPS_PROXY: \`${t.env.HTTPS_PROXY.replace(/:\/\/([^:@/]+):[^@/]*@/, '://$1:****@')}\``, '');
     }
     if (t.sameWithoutCredentials !== undefined) {
-      parts.push(`With the credentials removed from the proxy URLs, every client routes all ${t.rows.length} hosts the same: ` +
-        `${t.sameWithoutCredentials ? 'yes' : '**no**'}. The credentials come from the stub secret, written by the boothook ` +
-        '(URL-encoded by python3); squid.test.ts shows Squid authenticating these clients and refusing them (407) without the credentials.', '');
+      parts.push(
+        `With the credentials removed from the proxy URLs, every client routes all ${t.rows.length} hosts the same: ` +
+          `${t.sameWithoutCredentials ? 'yes' : '**no**'}. The credentials come from the stub secret, written by the boothook ` +
+          '(URL-encoded by python3); squid.test.ts shows Squid authenticating these clients and refusing them (407) without the credentials.',
+        '',
+      );
     }
     parts.push(`NO_PROXY: \`${t.env.NO_PROXY}\``, '');
   }

@@ -17,7 +17,15 @@
  */
 import { baseType, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
 import { allNodeGroups, cleanupSynth, clusterOf, manifests, NodeGroup, roleMaySignal } from './support/examples';
-import { argvProblems, NodePartsResult, runNodeParts, shortTimeoutCopy, signalProblems, SIGNAL_PROGRAM, SIGNAL_UNIT } from './support/node-parts';
+import {
+  argvProblems,
+  NodePartsResult,
+  runNodeParts,
+  shortTimeoutCopy,
+  signalProblems,
+  SIGNAL_PROGRAM,
+  SIGNAL_UNIT,
+} from './support/node-parts';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
 import { ipv4 } from './support/resolvers';
 import { BOOTHOOK_PROFILES } from './support/sandbox';
@@ -32,10 +40,17 @@ afterAll(() => cleanupSynth());
 /** Seconds the short-timeout copy waits for kubelet. */
 const SHORT_TIMEOUT = 3;
 
-const withScripts = allNodeGroups((g) => g.format === 'mime' && groupParts(g).some((p) => baseType(p.contentType) === 'text/x-shellscript'));
+const withScripts = allNodeGroups(
+  (g) => g.format === 'mime' && groupParts(g).some((p) => baseType(p.contentType) === 'text/x-shellscript'),
+);
 
 test('covers self-managed AL2023 and AL2', () => {
-  expect(withScripts.filter((g) => g.spec.management === 'self-managed').map((g) => g.spec.family).sort()).toEqual(['AL2', 'AL2023']);
+  expect(
+    withScripts
+      .filter((g) => g.spec.management === 'self-managed')
+      .map((g) => g.spec.family)
+      .sort(),
+  ).toEqual(['AL2', 'AL2023']);
 });
 
 /** The kubelet units the signal must be ordered after, per family (written down from the AMIs). */
@@ -55,15 +70,22 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
   beforeAll(() => {
     env = manifests(g.d).find((m) => m.kind === 'ConfigMap').data;
     const parts = groupParts(g);
-    const scripts = parts.filter((p) => baseType(p.contentType) === 'text/x-shellscript')
+    const scripts = parts
+      .filter((p) => baseType(p.contentType) === 'text/x-shellscript')
       .map((p, i) => ({ name: `${p.filename}-${i}`, script: p.payload }));
     if (selfManaged) {
       [{ body: program }, { body: unit }] = quotedHeredocs(scripts[scripts.length - 1].script);
     }
-    result = runNodeParts(BOOTHOOK_PROFILES[family], [{ name: 'boothook', script: groupBoothook(g)! }, ...scripts], selfManaged ? [
-      { name: 'healthy', healthz: true, program: 'installed' },
-      { name: 'no-kubelet', healthz: false, program: { script: shortTimeoutCopy(program, SHORT_TIMEOUT) } },
-    ] : []);
+    result = runNodeParts(
+      BOOTHOOK_PROFILES[family],
+      [{ name: 'boothook', script: groupBoothook(g)! }, ...scripts],
+      selfManaged
+        ? [
+            { name: 'healthy', healthz: true, program: 'installed' },
+            { name: 'no-kubelet', healthz: false, program: { script: shortTimeoutCopy(program, SHORT_TIMEOUT) } },
+          ]
+        : [],
+    );
   });
 
   test('every part exits 0 without writing to stderr', () => {
@@ -81,8 +103,14 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
         '--dns-cluster-ip': ipv4(c.serviceCidr, 10),
       };
       const kubelet = [
-        ...Object.keys(g.spec.labels ?? {}).length > 0 ? [`--node-labels=${Object.entries(g.spec.labels!).map(([k, v]) => `${k}=${v}`).join(',')}`] : [],
-        ...(g.spec.taints ?? []).length > 0 ? [`--register-with-taints=${g.spec.taints!.join(',')}`] : [],
+        ...(Object.keys(g.spec.labels ?? {}).length > 0
+          ? [
+              `--node-labels=${Object.entries(g.spec.labels!)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(',')}`,
+            ]
+          : []),
+        ...((g.spec.taints ?? []).length > 0 ? [`--register-with-taints=${g.spec.taints!.join(',')}`] : []),
       ];
       if (kubelet.length > 0) {
         flags['--kubelet-extra-args'] = kubelet.join(' ');
@@ -98,7 +126,10 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
 
     test('the signal part installs the program (0755) and the unit, reloads systemd and starts the unit without blocking', () => {
       const signalPart = result.parts[result.parts.length - 1];
-      expect(signalPart.calls).toEqual(['systemctl daemon-reload', 'systemctl start --no-block cdk-private-eks-ready-signal.service']);
+      expect(signalPart.calls).toEqual([
+        'systemctl daemon-reload',
+        'systemctl start --no-block cdk-private-eks-ready-signal.service',
+      ]);
       // The signal is sent by the unit, once kubelet is up, never by the user data itself.
       expect(result.parts.flatMap((p) => p.cfnSignal)).toEqual([]);
       expect(result.installed[SIGNAL_PROGRAM]).toEqual({ type: 'regular file', mode: '755', content: program });

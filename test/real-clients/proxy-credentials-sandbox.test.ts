@@ -27,13 +27,28 @@ import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
 import { groupBoothook, groupParts } from './support/cloudinit';
 import { awsStubFor, expectedAwsArgv, SECRET_FORMS, testSecretString } from './support/credentials';
 import {
-  cleanupSynth, credentialsOf, deployments, manifests, nodeGroups, resourcesOfTypeIn, synthOutdir,
-  TEST_PROXY_PASSWORD, TEST_PROXY_USERINFO, TEST_PROXY_USERNAME,
+  cleanupSynth,
+  credentialsOf,
+  deployments,
+  manifests,
+  nodeGroups,
+  resourcesOfTypeIn,
+  synthOutdir,
+  TEST_PROXY_PASSWORD,
+  TEST_PROXY_USERINFO,
+  TEST_PROXY_USERNAME,
 } from './support/examples';
 import { NODECONFIG_CONTENT_TYPE, parseNodeConfig } from './support/nodeconfig';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
 import {
-  BOOTHOOK_PROFILES, environmentBlock, firstRunProblems, noRetryWaitCopy, runBoothookInSandbox, SandboxResult, secondRunProblems, withUserinfo,
+  BOOTHOOK_PROFILES,
+  environmentBlock,
+  firstRunProblems,
+  noRetryWaitCopy,
+  runBoothookInSandbox,
+  SandboxResult,
+  secondRunProblems,
+  withUserinfo,
 } from './support/sandbox';
 import { strictDropInCheck } from './support/systemd';
 
@@ -69,9 +84,11 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     result = runBoothookInSandbox(script, 2, profile.units, profile, { region: d.region, aws: awsStubFor(d) });
   });
 
-  test('the test values: the secret ARN is resolved from the template, the secret is the brief\'s JSON', () => {
+  test("the test values: the secret ARN is resolved from the template, the secret is the brief's JSON", () => {
     const c = credentialsOf(d)!;
-    expect(c.secretArn).toMatch(/^arn:aws:secretsmanager:us-east-1:123456789012:secret:ProxyCredentials[0-9A-F]{8}-[A-Za-z0-9]+-[A-Za-z0-9]{6}$/);
+    expect(c.secretArn).toMatch(
+      /^arn:aws:secretsmanager:us-east-1:123456789012:secret:ProxyCredentials[0-9A-F]{8}-[A-Za-z0-9]+-[A-Za-z0-9]{6}$/,
+    );
     expect(script).toContain(`--secret-id '${c.secretArn}'`);
     expect(testSecretString(d)).toBe('{"username":"svc-eks","password":"S3cr3t%Pa$$:word@"}');
     // The ConfigMap (pods) and the template carry the proxy without credentials.
@@ -79,50 +96,75 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     expect(expected.HTTPS_PROXY).toBe(credentialedUrl);
   });
 
-  test.each([1, 2])('run %i: IMDSv2 token, then the region with the token; one aws call with exactly the expected command line', (n) => {
-    const r = result.runs[n];
-    expect(r.rc).toBe(0);
-    expect(r.imds.map((q) => [q.method, q.path, q.method === 'PUT' ? q.ok : q.tokenValid])).toEqual([
-      ['PUT', '/latest/api/token', true],
-      ['GET', '/latest/meta-data/placement/region', true],
-    ]);
-    expect(r.aws).toEqual([{ argv: expectedAwsArgv(d), matched: true, env: {} }]);
-  });
+  test.each([1, 2])(
+    'run %i: IMDSv2 token, then the region with the token; one aws call with exactly the expected command line',
+    (n) => {
+      const r = result.runs[n];
+      expect(r.rc).toBe(0);
+      expect(r.imds.map((q) => [q.method, q.path, q.method === 'PUT' ? q.ok : q.tokenValid])).toEqual([
+        ['PUT', '/latest/api/token', true],
+        ['GET', '/latest/meta-data/placement/region', true],
+      ]);
+      expect(r.aws).toEqual([{ argv: expectedAwsArgv(d), matched: true, env: {} }]);
+    },
+  );
 
   test('first run: every file as boothook-sandbox.test.ts checks it, root-only (0600)', () => {
     expect(firstRunProblems(result, expected, expected.HTTPS_PROXY, profile, { mode: '600' })).toEqual([]);
-    const written = Object.keys(result.runs[1].files).filter((p) => p === 'environment' || p === 'dnf/dnf.conf' || p.endsWith('/cdk-private-eks-proxy.conf'));
-    expect(written.sort()).toEqual(['dnf/dnf.conf', 'environment', ...profile.units.map((u) => `systemd/system/${u}.service.d/cdk-private-eks-proxy.conf`)].sort());
+    const written = Object.keys(result.runs[1].files).filter(
+      (p) => p === 'environment' || p === 'dnf/dnf.conf' || p.endsWith('/cdk-private-eks-proxy.conf'),
+    );
+    expect(written.sort()).toEqual(
+      [
+        'dnf/dnf.conf',
+        'environment',
+        ...profile.units.map((u) => `systemd/system/${u}.service.d/cdk-private-eks-proxy.conf`),
+      ].sort(),
+    );
     for (const p of written) {
-      expect({ p, mode: result.runs[1].stat[p].mode, uid: result.runs[1].stat[p].uid }).toEqual({ p, mode: '600', uid: '0' });
+      expect({ p, mode: result.runs[1].stat[p].mode, uid: result.runs[1].stat[p].uid }).toEqual({
+        p,
+        mode: '600',
+        uid: '0',
+      });
     }
   });
 
-  test('/etc/environment and dnf.conf carry the URL-encoded credentials (python3\'s encoding, checked against the hand-written form)', () => {
+  test("/etc/environment and dnf.conf carry the URL-encoded credentials (python3's encoding, checked against the hand-written form)", () => {
     const files = result.runs[1].files;
     const block = environmentBlock(files.environment);
     for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
       expect({ [k]: block[k] }).toEqual({ [k]: credentialedUrl });
     }
     expect(block.NO_PROXY).toBe(configMap.NO_PROXY);
-    expect(files['dnf/dnf.conf'].split('\n').filter((l) => l.startsWith('proxy='))).toEqual([`proxy=${credentialedUrl}`]);
+    expect(files['dnf/dnf.conf'].split('\n').filter((l) => l.startsWith('proxy='))).toEqual([
+      `proxy=${credentialedUrl}`,
+    ]);
     // A URL parser gives back the secret's user name and password.
     const u = new URL(block.HTTPS_PROXY);
-    expect([decodeURIComponent(u.username), decodeURIComponent(u.password)]).toEqual([TEST_PROXY_USERNAME, TEST_PROXY_PASSWORD]);
+    expect([decodeURIComponent(u.username), decodeURIComponent(u.password)]).toEqual([
+      TEST_PROXY_USERNAME,
+      TEST_PROXY_PASSWORD,
+    ]);
   });
 
-  test.each(profile.units)('%s drop-in: every %% doubled; systemd-analyze verify reads back the exact URL with single %%', (unit) => {
-    const [file] = Object.entries(result.runs[1].files).filter(([p]) => p.startsWith(`systemd/system/${unit}.service.d/`)).map(([, c]) => c);
-    const doubled = TEST_PROXY_USERINFO.replace(/%/g, '%%');
-    expect(file).toContain(`Environment="HTTPS_PROXY=http://${doubled}@proxy.corp.example:3128"`);
-    expect(file.replace(/%%/g, '')).not.toContain('%');
-    expect(strictDropInCheck(file)).toEqual({ problems: [], environment: expected });
-    const parsed = result.systemd[unit];
-    expect(parsed.complaints).toEqual([]);
-    expect(parsed.rc).toBe(0);
-    expect(parsed.environment.HTTPS_PROXY).toBe(credentialedUrl);
-    expect(parsed.environment).toEqual(expected);
-  });
+  test.each(profile.units)(
+    '%s drop-in: every %% doubled; systemd-analyze verify reads back the exact URL with single %%',
+    (unit) => {
+      const [file] = Object.entries(result.runs[1].files)
+        .filter(([p]) => p.startsWith(`systemd/system/${unit}.service.d/`))
+        .map(([, c]) => c);
+      const doubled = TEST_PROXY_USERINFO.replace(/%/g, '%%');
+      expect(file).toContain(`Environment="HTTPS_PROXY=http://${doubled}@proxy.corp.example:3128"`);
+      expect(file.replace(/%%/g, '')).not.toContain('%');
+      expect(strictDropInCheck(file)).toEqual({ problems: [], environment: expected });
+      const parsed = result.systemd[unit];
+      expect(parsed.complaints).toEqual([]);
+      expect(parsed.rc).toBe(0);
+      expect(parsed.environment.HTTPS_PROXY).toBe(credentialedUrl);
+      expect(parsed.environment).toEqual(expected);
+    },
+  );
 
   test('second run: byte-identical files, nothing rewritten, no daemon-reload', () => {
     expect(secondRunProblems(result)).toEqual([]);
@@ -133,7 +175,11 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     expect(script).toContain(PROXY_AUTH_PLACEHOLDER);
     for (const n of [1, 2]) {
       for (const [p, content] of Object.entries(result.runs[n].files)) {
-        expect({ run: n, p, placeholder: content.includes(PROXY_AUTH_PLACEHOLDER) }).toEqual({ run: n, p, placeholder: false });
+        expect({ run: n, p, placeholder: content.includes(PROXY_AUTH_PLACEHOLDER) }).toEqual({
+          run: n,
+          p,
+          placeholder: false,
+        });
       }
     }
   });
@@ -142,8 +188,12 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     for (const n of [1, 2]) {
       const r = result.runs[n];
       for (const secret of [...SECRET_FORMS, testSecretString(d)]) {
-        expect({ run: n, secret, stdout: r.stdout.includes(secret), stderr: r.stderr.includes(secret) })
-          .toEqual({ run: n, secret, stdout: false, stderr: false });
+        expect({ run: n, secret, stdout: r.stdout.includes(secret), stderr: r.stderr.includes(secret) }).toEqual({
+          run: n,
+          secret,
+          stdout: false,
+          stderr: false,
+        });
       }
       expect(r.tmpLeft).toEqual([]);
     }
@@ -191,8 +241,10 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable`, () => {
 describe(`${d.label}: the synthesized output`, () => {
   test('cdk.out holds no password, no encoded password, no dynamic reference to the secret', () => {
     const outdir = synthOutdir();
-    const files = fs.readdirSync(outdir, { recursive: true, withFileTypes: true })
-      .filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+    const files = fs
+      .readdirSync(outdir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
     expect(files.some((f) => f.endsWith(`${d.example.stackId}.template.json`))).toBe(true);
     const found: string[] = [];
     for (const f of files) {
@@ -209,14 +261,19 @@ describe(`${d.label}: the synthesized output`, () => {
     expect(found).toEqual([]);
   });
 
-  test('the launch template\'s NodeConfig part: the proxy without credentials, no placeholder (nodeadm gets no credentials)', () => {
+  test("the launch template's NodeConfig part: the proxy without credentials, no placeholder (nodeadm gets no credentials)", () => {
     const part = groupParts(group).find((p) => p.contentType === NODECONFIG_CONTENT_TYPE)!;
     expect(part).toBeDefined();
     for (const secret of [...SECRET_FORMS, TEST_PROXY_USERNAME, PROXY_AUTH_PLACEHOLDER]) {
       expect({ secret, inNodeConfig: part.payload.includes(secret) }).toEqual({ secret, inNodeConfig: false });
     }
     const env = parseNodeConfig(part.payload)[0].spec.instance.environment.default;
-    expect([env.HTTP_PROXY, env.HTTPS_PROXY, env.http_proxy, env.https_proxy]).toEqual([proxyUrl, proxyUrl, proxyUrl, proxyUrl]);
+    expect([env.HTTP_PROXY, env.HTTPS_PROXY, env.http_proxy, env.https_proxy]).toEqual([
+      proxyUrl,
+      proxyUrl,
+      proxyUrl,
+      proxyUrl,
+    ]);
     // The boothook part of the same user data is where the placeholder lives.
     expect(groupBoothook(group)).toContain(PROXY_AUTH_PLACEHOLDER);
   });
@@ -228,7 +285,9 @@ describe(`${d.label}: the synthesized output`, () => {
     const statements = resourcesOfTypeIn(d, 'AWS::IAM::Policy')
       .filter((p) => (p.Roles ?? []).includes(d.resolver.resolveString({ Ref: roleId })))
       .flatMap((p) => p.PolicyDocument.Statement);
-    const reads = statements.filter((s: any) => s.Effect === 'Allow' && [s.Action].flat().includes('secretsmanager:GetSecretValue'));
+    const reads = statements.filter(
+      (s: any) => s.Effect === 'Allow' && [s.Action].flat().includes('secretsmanager:GetSecretValue'),
+    );
     expect(reads.map((s: any) => [s.Resource].flat())).toEqual([[c.secretArn]]);
   });
 });

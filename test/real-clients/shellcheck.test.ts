@@ -38,12 +38,22 @@ function scripts(): Script[] {
     if (boothook !== undefined) {
       out.push({ label: `${g.label}: boothook`, kind: 'boothook', script: boothook });
     }
-    groupParts(g).filter((p) => baseType(p.contentType) === 'text/x-shellscript').forEach((p) => {
-      out.push({ label: `${g.label}: ${p.filename} (text/x-shellscript)`, kind: 'x-shellscript part', script: p.payload });
-      for (const f of quotedHeredocs(p.payload).filter((h) => h.body.startsWith('#!'))) {
-        out.push({ label: `${g.label}: ${f.path} (written by ${p.filename})`, kind: 'installed program', script: f.body });
-      }
-    });
+    groupParts(g)
+      .filter((p) => baseType(p.contentType) === 'text/x-shellscript')
+      .forEach((p) => {
+        out.push({
+          label: `${g.label}: ${p.filename} (text/x-shellscript)`,
+          kind: 'x-shellscript part',
+          script: p.payload,
+        });
+        for (const f of quotedHeredocs(p.payload).filter((h) => h.body.startsWith('#!'))) {
+          out.push({
+            label: `${g.label}: ${f.path} (written by ${p.filename})`,
+            kind: 'installed program',
+            script: f.body,
+          });
+        }
+      });
   }
   for (const p of deployments().flatMap(proxyInstances)) {
     if (p.userData !== undefined) {
@@ -56,14 +66,26 @@ function scripts(): Script[] {
 const all = scripts();
 
 test('every kind of script is covered', () => {
-  expect(new Set(all.map((s) => s.kind))).toEqual(new Set(['boothook', 'x-shellscript part', 'installed program', 'proxy instance user data']));
+  expect(new Set(all.map((s) => s.kind))).toEqual(
+    new Set(['boothook', 'x-shellscript part', 'installed program', 'proxy instance user data']),
+  );
   // The boothook that reads proxy credentials from Secrets Manager is among them.
-  expect(all.filter((s) => s.kind === 'boothook' && s.script.includes(PROXY_AUTH_PLACEHOLDER) && s.script.includes('aws secretsmanager get-secret-value')))
-    .toHaveLength(1);
-  expect(all.filter((s) => s.kind === 'proxy instance user data' && s.script.includes('squid -k parse'))).toHaveLength(1);
+  expect(
+    all.filter(
+      (s) =>
+        s.kind === 'boothook' &&
+        s.script.includes(PROXY_AUTH_PLACEHOLDER) &&
+        s.script.includes('aws secretsmanager get-secret-value'),
+    ),
+  ).toHaveLength(1);
+  expect(all.filter((s) => s.kind === 'proxy instance user data' && s.script.includes('squid -k parse'))).toHaveLength(
+    1,
+  );
   // The AL2 bootstrap.sh call and both ready-signal programs are among them.
   expect(all.filter((s) => s.script.includes('/etc/eks/bootstrap.sh ')).length).toBeGreaterThan(0);
-  expect(all.filter((s) => s.kind === 'installed program' && s.script.includes('/opt/aws/bin/cfn-signal')).length).toBe(2);
+  expect(all.filter((s) => s.kind === 'installed program' && s.script.includes('/opt/aws/bin/cfn-signal')).length).toBe(
+    2,
+  );
 });
 
 test.each(all.map((s) => [s.label, s] as const))('%s passes shellcheck -S warning -s bash', (_l, s) => {

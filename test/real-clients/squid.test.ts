@@ -14,14 +14,30 @@
 import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './support/intrinsics';
 import {
-  cleanupSynth, credentialsOf, deployments, Deployment, hasEndpoint, networkOf, TEST_PROXY_PASSWORD, TEST_PROXY_USERINFO, TEST_PROXY_USERNAME,
+  cleanupSynth,
+  credentialsOf,
+  deployments,
+  Deployment,
+  hasEndpoint,
+  networkOf,
+  TEST_PROXY_PASSWORD,
+  TEST_PROXY_USERINFO,
+  TEST_PROXY_USERNAME,
 } from './support/examples';
 import { familyEnvironment, familyEnvironments } from './support/generated';
 import { removeDir, requireCloudInit, requireRoot, requireTools, tempDir, waitFor } from './support/proc';
 import { goEnvironment, ipv4 } from './support/resolvers';
 import { withoutUserinfo } from './support/sandbox';
 import {
-  AccessLogEntry, BASIC_NCSA_AUTH, DIRECT_ADDRESS, FetchResult, pointAtSquid, SQUID_ADDRESS, SQUID_AUTH_ADDRESS, SquidLab, VIA_SQUID_ADDRESS,
+  AccessLogEntry,
+  BASIC_NCSA_AUTH,
+  DIRECT_ADDRESS,
+  FetchResult,
+  pointAtSquid,
+  SQUID_ADDRESS,
+  SQUID_AUTH_ADDRESS,
+  SquidLab,
+  VIA_SQUID_ADDRESS,
 } from './support/squid';
 
 const GO_DIR = path.join(__dirname, 'go');
@@ -29,8 +45,16 @@ const proxied = deployments((e) => e.hasProxy);
 
 /** Public names: two allowed by Squid, one denied. */
 const ALLOWED = [
-  { url: 'https://registry-1.docker.io/v2/', host: 'registry-1.docker.io', log: { code: 'TCP_TUNNEL', status: 200, method: 'CONNECT', url: 'registry-1.docker.io:443' } },
-  { url: 'http://quay.io/v2/', host: 'quay.io', log: { code: 'TCP_MISS', status: 200, method: 'GET', url: 'http://quay.io/v2/' } },
+  {
+    url: 'https://registry-1.docker.io/v2/',
+    host: 'registry-1.docker.io',
+    log: { code: 'TCP_TUNNEL', status: 200, method: 'CONNECT', url: 'registry-1.docker.io:443' },
+  },
+  {
+    url: 'http://quay.io/v2/',
+    host: 'quay.io',
+    log: { code: 'TCP_MISS', status: 200, method: 'GET', url: 'http://quay.io/v2/' },
+  },
 ];
 const DENIED = [
   { url: 'https://www.example.com/', host: 'www.example.com', log: { method: 'CONNECT', url: 'www.example.com:443' } },
@@ -76,7 +100,15 @@ beforeAll(async () => {
   lab = new SquidLab({
     allowedDomains: ['registry-1.docker.io', '.quay.io'],
     squidNames: ['registry-1.docker.io', 'quay.io', 'www.example.com'],
-    directNames: [...new Set(proxied.flatMap((d) => directUrls(d).filter((u) => u.local === DIRECT_ADDRESS).map((u) => u.host)))],
+    directNames: [
+      ...new Set(
+        proxied.flatMap((d) =>
+          directUrls(d)
+            .filter((u) => u.local === DIRECT_ADDRESS)
+            .map((u) => u.host),
+        ),
+      ),
+    ],
     extraAddresses: ['169.254.169.254/32'],
     proxyUser: { username: TEST_PROXY_USERNAME, password: TEST_PROXY_PASSWORD },
   });
@@ -93,9 +125,12 @@ type ClientName = 'curl' | 'go' | 'python';
 
 function fetchWith(client: ClientName, env: Record<string, string>, urls: string[]): FetchResult[] {
   switch (client) {
-    case 'curl': return lab.curl(env, urls);
-    case 'python': return lab.python(env, urls);
-    case 'go': return lab.go(env, urls, GO_DIR, goEnvironment(goCache));
+    case 'curl':
+      return lab.curl(env, urls);
+    case 'python':
+      return lab.python(env, urls);
+    case 'go':
+      return lab.go(env, urls, GO_DIR, goEnvironment(goCache));
   }
 }
 
@@ -116,110 +151,147 @@ describe.each(environments.map((fe) => [fe.label, fe] as const))('%s', (_label, 
   });
 
   if (credentialed) {
-    test('the generated environment carries the credentials; pointed at Squid\'s authenticating port, it keeps them', () => {
+    test("the generated environment carries the credentials; pointed at Squid's authenticating port, it keeps them", () => {
       for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
         expect({ [k]: env[k] }).toEqual({ [k]: `http://${TEST_PROXY_USERINFO}@${SQUID_AUTH_ADDRESS}` });
       }
     });
   }
 
-  test.each(['curl', 'go', 'python'] as ClientName[])('%s: allowed via Squid, denied by Squid, NO_PROXY hosts never touch Squid', async (client) => {
-    const direct = keep(directUrls(d));
-    const allowed = keep(ALLOWED);
-    const denied = keep(DENIED);
-    const urls = [...allowed.map((a) => a.url), ...denied.map((x) => x.url), ...direct.map((x) => x.url)];
-    if (httpsOnly) {
-      // Bottlerocket's form, kept: host:port without a scheme, and no HTTP proxy at all.
-      expect([env.HTTPS_PROXY, env.https_proxy, env.HTTP_PROXY, env.http_proxy]).toEqual([SQUID_ADDRESS, SQUID_ADDRESS, undefined, undefined]);
-    }
-    const logBefore = lab.accessLog().length;
-    const upstreamBefore = lab.upstreamLog().length;
-    const results = fetchWith(client, env, urls);
-    expect(results.map((r) => r.url)).toEqual(urls);
-    const byUrl = new Map(results.map((r) => [r.url, r]));
-    // Squid writes a tunnel's line when it closes: wait (bounded) for the proxied requests.
-    await waitFor('Squid access.log lines', () => lab.accessLog().length >= logBefore + allowed.length + denied.length, 5_000);
-    await new Promise((r) => setTimeout(r, 200));
-    const entries = lab.accessLog().slice(logBefore);
-    const upstream = lab.upstreamLog().slice(upstreamBefore);
-    const problems: string[] = [];
-
-    for (const a of allowed) {
-      const r = byUrl.get(a.url)!;
-      if (r.status !== 200 || !r.body.startsWith(`upstream-ok ${a.host}`)) {
-        problems.push(`${a.url}: expected 200 from the origin through Squid, got ${r.status} ${r.error}`);
+  test.each(['curl', 'go', 'python'] as ClientName[])(
+    '%s: allowed via Squid, denied by Squid, NO_PROXY hosts never touch Squid',
+    async (client) => {
+      const direct = keep(directUrls(d));
+      const allowed = keep(ALLOWED);
+      const denied = keep(DENIED);
+      const urls = [...allowed.map((a) => a.url), ...denied.map((x) => x.url), ...direct.map((x) => x.url)];
+      if (httpsOnly) {
+        // Bottlerocket's form, kept: host:port without a scheme, and no HTTP proxy at all.
+        expect([env.HTTPS_PROXY, env.https_proxy, env.HTTP_PROXY, env.http_proxy]).toEqual([
+          SQUID_ADDRESS,
+          SQUID_ADDRESS,
+          undefined,
+          undefined,
+        ]);
       }
-      if (!entries.some((e) => matches(e, a.log) && e.hierarchy === `HIER_DIRECT/${VIA_SQUID_ADDRESS}`)) {
-        problems.push(`${a.url}: no ${a.log.code}/${a.log.status} ${a.log.method} ${a.log.url} HIER_DIRECT/${VIA_SQUID_ADDRESS} line in access.log`);
-      }
-      if (!upstream.some((u) => u.host === a.host && u.local === VIA_SQUID_ADDRESS)) {
-        problems.push(`${a.url}: the origin did not see the request arrive from Squid`);
-      }
-      if (credentialed && !entries.some((e) => matches(e, a.log) && e.user === TEST_PROXY_USERNAME)) {
-        problems.push(`${a.url}: no ${a.log.code}/${a.log.status} line with user ${TEST_PROXY_USERNAME} in access.log: ` +
-          entries.filter((e) => e.url === a.log.url).map((e) => e.line).join(' | '));
-      }
-    }
-    if (credentialed && entries.some((e) => e.status === 407)) {
-      problems.push(`a client with credentials was challenged: ${entries.filter((e) => e.status === 407).map((e) => e.line).join(' | ')}`);
-    }
-    for (const x of denied) {
-      const r = byUrl.get(x.url)!;
-      if (r.status === 200) {
-        problems.push(`${x.url}: a denied name answered 200`);
-      }
-      if (!entries.some((e) => matches(e, { ...x.log, code: 'TCP_DENIED', status: 403 }))) {
-        problems.push(`${x.url}: no TCP_DENIED/403 ${x.log.method} ${x.log.url} line in access.log`);
-      }
-    }
-    if (upstream.some((u) => u.host === 'www.example.com')) {
-      problems.push('the denied name reached the origin');
-    }
-    const everything = lab.accessLog();
-    for (const x of direct) {
-      const r = byUrl.get(x.url)!;
-      if (r.status !== 200 || !r.body.startsWith(`upstream-ok ${x.host}`)) {
-        problems.push(`${x.url}: expected 200 straight from the origin, got ${r.status} ${r.error}`);
-      }
-      if (!upstream.some((u) => u.host === x.host && u.local === x.local)) {
-        problems.push(`${x.url}: the origin did not see a direct request on ${x.local}`);
-      }
-      const seen = everything.filter((e) => e.url.includes(x.host));
-      if (seen.length > 0) {
-        problems.push(`${x.url}: NO_PROXY host went through Squid: ${seen.map((e) => e.line).join(' | ')}`);
-      }
-    }
-    expect(problems).toEqual([]);
-  });
-
-  if (credentialed) {
-    test.each(['curl', 'go', 'python'] as ClientName[])('%s: the same environment without the credentials gets 407 from Squid', async (client) => {
-      const bare = withoutUserinfo(env);
-      expect(bare.HTTPS_PROXY).toBe(`http://${SQUID_AUTH_ADDRESS}`);
       const logBefore = lab.accessLog().length;
       const upstreamBefore = lab.upstreamLog().length;
-      const results = fetchWith(client, bare, ALLOWED.map((a) => a.url));
-      await waitFor('Squid access.log lines', () => lab.accessLog().length >= logBefore + ALLOWED.length, 5_000);
+      const results = fetchWith(client, env, urls);
+      expect(results.map((r) => r.url)).toEqual(urls);
+      const byUrl = new Map(results.map((r) => [r.url, r]));
+      // Squid writes a tunnel's line when it closes: wait (bounded) for the proxied requests.
+      await waitFor(
+        'Squid access.log lines',
+        () => lab.accessLog().length >= logBefore + allowed.length + denied.length,
+        5_000,
+      );
+      await new Promise((r) => setTimeout(r, 200));
       const entries = lab.accessLog().slice(logBefore);
+      const upstream = lab.upstreamLog().slice(upstreamBefore);
       const problems: string[] = [];
-      for (const a of ALLOWED) {
-        const r = results.find((x) => x.url === a.url)!;
-        if (r.status === 200) {
-          problems.push(`${a.url}: answered 200 without credentials`);
+
+      for (const a of allowed) {
+        const r = byUrl.get(a.url)!;
+        if (r.status !== 200 || !r.body.startsWith(`upstream-ok ${a.host}`)) {
+          problems.push(`${a.url}: expected 200 from the origin through Squid, got ${r.status} ${r.error}`);
         }
-        if (!entries.some((e) => matches(e, { code: 'TCP_DENIED', status: 407, method: a.log.method, url: a.log.url, user: '-' }))) {
-          problems.push(`${a.url}: no TCP_DENIED/407 ${a.log.method} ${a.log.url} line without a user in access.log: ${entries.map((e) => e.line).join(' | ')}`);
+        if (!entries.some((e) => matches(e, a.log) && e.hierarchy === `HIER_DIRECT/${VIA_SQUID_ADDRESS}`)) {
+          problems.push(
+            `${a.url}: no ${a.log.code}/${a.log.status} ${a.log.method} ${a.log.url} HIER_DIRECT/${VIA_SQUID_ADDRESS} line in access.log`,
+          );
+        }
+        if (!upstream.some((u) => u.host === a.host && u.local === VIA_SQUID_ADDRESS)) {
+          problems.push(`${a.url}: the origin did not see the request arrive from Squid`);
+        }
+        if (credentialed && !entries.some((e) => matches(e, a.log) && e.user === TEST_PROXY_USERNAME)) {
+          problems.push(
+            `${a.url}: no ${a.log.code}/${a.log.status} line with user ${TEST_PROXY_USERNAME} in access.log: ` +
+              entries
+                .filter((e) => e.url === a.log.url)
+                .map((e) => e.line)
+                .join(' | '),
+          );
         }
       }
-      if (lab.upstreamLog().length !== upstreamBefore) {
-        problems.push('a request without credentials reached the origin');
+      if (credentialed && entries.some((e) => e.status === 407)) {
+        problems.push(
+          `a client with credentials was challenged: ${entries
+            .filter((e) => e.status === 407)
+            .map((e) => e.line)
+            .join(' | ')}`,
+        );
+      }
+      for (const x of denied) {
+        const r = byUrl.get(x.url)!;
+        if (r.status === 200) {
+          problems.push(`${x.url}: a denied name answered 200`);
+        }
+        if (!entries.some((e) => matches(e, { ...x.log, code: 'TCP_DENIED', status: 403 }))) {
+          problems.push(`${x.url}: no TCP_DENIED/403 ${x.log.method} ${x.log.url} line in access.log`);
+        }
+      }
+      if (upstream.some((u) => u.host === 'www.example.com')) {
+        problems.push('the denied name reached the origin');
+      }
+      const everything = lab.accessLog();
+      for (const x of direct) {
+        const r = byUrl.get(x.url)!;
+        if (r.status !== 200 || !r.body.startsWith(`upstream-ok ${x.host}`)) {
+          problems.push(`${x.url}: expected 200 straight from the origin, got ${r.status} ${r.error}`);
+        }
+        if (!upstream.some((u) => u.host === x.host && u.local === x.local)) {
+          problems.push(`${x.url}: the origin did not see a direct request on ${x.local}`);
+        }
+        const seen = everything.filter((e) => e.url.includes(x.host));
+        if (seen.length > 0) {
+          problems.push(`${x.url}: NO_PROXY host went through Squid: ${seen.map((e) => e.line).join(' | ')}`);
+        }
       }
       expect(problems).toEqual([]);
-    });
+    },
+  );
+
+  if (credentialed) {
+    test.each(['curl', 'go', 'python'] as ClientName[])(
+      '%s: the same environment without the credentials gets 407 from Squid',
+      async (client) => {
+        const bare = withoutUserinfo(env);
+        expect(bare.HTTPS_PROXY).toBe(`http://${SQUID_AUTH_ADDRESS}`);
+        const logBefore = lab.accessLog().length;
+        const upstreamBefore = lab.upstreamLog().length;
+        const results = fetchWith(
+          client,
+          bare,
+          ALLOWED.map((a) => a.url),
+        );
+        await waitFor('Squid access.log lines', () => lab.accessLog().length >= logBefore + ALLOWED.length, 5_000);
+        const entries = lab.accessLog().slice(logBefore);
+        const problems: string[] = [];
+        for (const a of ALLOWED) {
+          const r = results.find((x) => x.url === a.url)!;
+          if (r.status === 200) {
+            problems.push(`${a.url}: answered 200 without credentials`);
+          }
+          if (
+            !entries.some((e) =>
+              matches(e, { code: 'TCP_DENIED', status: 407, method: a.log.method, url: a.log.url, user: '-' }),
+            )
+          ) {
+            problems.push(
+              `${a.url}: no TCP_DENIED/407 ${a.log.method} ${a.log.url} line without a user in access.log: ${entries.map((e) => e.line).join(' | ')}`,
+            );
+          }
+        }
+        if (lab.upstreamLog().length !== upstreamBefore) {
+          problems.push('a request without credentials reached the origin');
+        }
+        expect(problems).toEqual([]);
+      },
+    );
   }
 });
 
-test('Squid\'s authenticating port: the check can fail (a wrong password gets 407, the right one 200)', async () => {
+test("Squid's authenticating port: the check can fail (a wrong password gets 407, the right one 200)", async () => {
   const wrong = { HTTPS_PROXY: `http://${TEST_PROXY_USERNAME}:wrong@${SQUID_AUTH_ADDRESS}`, NO_PROXY: '' };
   const right = { HTTPS_PROXY: `http://${TEST_PROXY_USERINFO}@${SQUID_AUTH_ADDRESS}`, NO_PROXY: '' };
   const before = lab.accessLog().length;
@@ -229,6 +301,11 @@ test('Squid\'s authenticating port: the check can fail (a wrong password gets 40
   const entries = lab.accessLog().slice(before);
   expect(bad.status).not.toBe(200);
   expect(good.status).toBe(200);
-  expect(entries.map((e) => [e.code, e.status])).toEqual(expect.arrayContaining([['TCP_DENIED', 407], ['TCP_TUNNEL', 200]]));
+  expect(entries.map((e) => [e.code, e.status])).toEqual(
+    expect.arrayContaining([
+      ['TCP_DENIED', 407],
+      ['TCP_TUNNEL', 200],
+    ]),
+  );
   expect(entries.find((e) => e.code === 'TCP_TUNNEL')!.user).toBe(TEST_PROXY_USERNAME);
 });

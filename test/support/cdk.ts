@@ -28,7 +28,11 @@ export function isolatedVpc(stack: Stack, cidr = '10.0.0.0/16', props: Partial<e
 
 /** A stand-in kubectl layer: the real one is a 38 MB asset that the tests do not need. */
 export function fakeKubectlLayer(stack: Stack): lambda.ILayerVersion {
-  return lambda.LayerVersion.fromLayerVersionArn(stack, 'KubectlLayer', 'arn:aws:lambda:us-east-1:111122223333:layer:kubectl:1');
+  return lambda.LayerVersion.fromLayerVersionArn(
+    stack,
+    'KubectlLayer',
+    'arn:aws:lambda:us-east-1:111122223333:layer:kubectl:1',
+  );
 }
 
 /** Wrap a template so the masking serializer handles it in snapshots. */

@@ -14,7 +14,15 @@
  * "chore: remove AL2 support (#2645)").
  */
 import { boothookPart, sourceEtcEnvironment } from './boothook';
-import { compareVersions, ClusterBootstrap, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData, UserDataPart } from './family';
+import {
+  compareVersions,
+  ClusterBootstrap,
+  KubeletRegistration,
+  NodeBootstrapInput,
+  NodeFamilySpec,
+  RenderedUserData,
+  UserDataPart,
+} from './family';
 import { kubeletFlags } from './nodeadm';
 import { renderReadySignal } from './ready-signal';
 
@@ -53,18 +61,21 @@ export const AL2: NodeFamilySpec = {
   // Public SSM parameters of the EKS-optimized AMIs (EKS user guide, "Retrieve recommended Amazon Linux
   // AMI IDs": `amazon-linux-2` for x86, `amazon-linux-2-arm64` for ARM); aws-cdk-lib aws-eks-v2
   // `EksOptimizedImage` builds the same names.
-  amiParameter: (version, arch) => `/aws/service/eks/optimized-ami/${version}/${arch === 'arm64' ? 'amazon-linux-2-arm64' : 'amazon-linux-2'}/recommended/image_id`,
+  amiParameter: (version, arch) =>
+    `/aws/service/eks/optimized-ami/${version}/${arch === 'arm64' ? 'amazon-linux-2-arm64' : 'amazon-linux-2'}/recommended/image_id`,
 
   // "Kubernetes version 1.32 is the last version for which Amazon EKS will release AL2 AMIs"
   // (EKS user guide, "Build a custom Amazon Linux AMI").
-  versionProblem: (version) => (compareVersions(version, '1.32') > 0
-    ? `AMAZON_LINUX_2 has no EKS AMI for Kubernetes ${version}: 1.32 is the last Kubernetes version with Amazon Linux 2 EKS AMIs`
-    : undefined),
+  versionProblem: (version) =>
+    compareVersions(version, '1.32') > 0
+      ? `AMAZON_LINUX_2 has no EKS AMI for Kubernetes ${version}: 1.32 is the last Kubernetes version with Amazon Linux 2 EKS AMIs`
+      : undefined,
 
   // awslabs/amazon-eks-ami README and issue #2545: AL2 EKS AMIs reached end of support on 2025-11-26.
-  warning: (version) => 'Amazon Linux 2 EKS AMIs reached end of support on 2025-11-26: they get no more updates or security patches, '
-    + `and none exist past Kubernetes 1.32, so this cluster (Kubernetes ${version}) cannot be upgraded past 1.32 while it has AL2 nodes. `
-    + 'Move this node group to NodeFamily.AMAZON_LINUX_2023.',
+  warning: (version) =>
+    'Amazon Linux 2 EKS AMIs reached end of support on 2025-11-26: they get no more updates or security patches, ' +
+    `and none exist past Kubernetes 1.32, so this cluster (Kubernetes ${version}) cannot be upgraded past 1.32 while it has AL2 nodes. ` +
+    'Move this node group to NodeFamily.AMAZON_LINUX_2023.',
 
   inputProblem: () => undefined,
 
@@ -77,7 +88,10 @@ export const AL2: NodeFamilySpec = {
     // launch template's user data; ours must not start or modify kubelet (EKS user guide, "Customize
     // managed nodes with launch templates", "Amazon EC2 user data"). With a pinned AMI EKS merges nothing.
     if (input.cluster) {
-      parts.push({ contentType: 'text/x-shellscript; charset="us-ascii"', body: renderBootstrapScript(input.cluster, input.kubelet) });
+      parts.push({
+        contentType: 'text/x-shellscript; charset="us-ascii"',
+        body: renderBootstrapScript(input.cluster, input.kubelet),
+      });
     }
     if (input.signal) {
       // bootstrap.sh starts kubelet itself (`systemctl start kubelet`), before the signal part runs.

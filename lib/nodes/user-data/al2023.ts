@@ -23,10 +23,14 @@ export const AL2023: NodeFamilySpec = {
   },
 
   // Public SSM parameters of the EKS-optimized AMIs (EKS user guide, "Retrieve recommended Amazon Linux AMI IDs").
-  amiParameter: (version, arch) => `/aws/service/eks/optimized-ami/${version}/amazon-linux-2023/${arch}/standard/recommended/image_id`,
+  amiParameter: (version, arch) =>
+    `/aws/service/eks/optimized-ami/${version}/amazon-linux-2023/${arch}/standard/recommended/image_id`,
 
   // EKS publishes AL2023 AMIs from Kubernetes 1.23 on.
-  versionProblem: (version) => (compareVersions(version, '1.23') < 0 ? `Kubernetes ${version} has no Amazon Linux 2023 EKS AMI (they start at 1.23)` : undefined),
+  versionProblem: (version) =>
+    compareVersions(version, '1.23') < 0
+      ? `Kubernetes ${version} has no Amazon Linux 2023 EKS AMI (they start at 1.23)`
+      : undefined,
 
   warning: () => undefined,
 
@@ -40,7 +44,11 @@ export const AL2023: NodeFamilySpec = {
     if (input.proxy || input.cluster || input.kubelet) {
       parts.push({
         contentType: NODEADM_CONTENT_TYPE,
-        body: renderNodeConfig({ environment: input.proxy?.environment, cluster: input.cluster, kubelet: input.kubelet }),
+        body: renderNodeConfig({
+          environment: input.proxy?.environment,
+          cluster: input.cluster,
+          kubelet: input.kubelet,
+        }),
       });
     }
     if (input.signal) {

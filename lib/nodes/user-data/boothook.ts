@@ -39,7 +39,12 @@ export function withAuthPlaceholder(url: string): string {
 }
 
 /** The `text/cloud-boothook` part of an Amazon Linux family. */
-export function boothookPart(proxy: NodeProxy, packageManagerConfig: string, units: string[], restartUnits: string[]): UserDataPart {
+export function boothookPart(
+  proxy: NodeProxy,
+  packageManagerConfig: string,
+  units: string[],
+  restartUnits: string[],
+): UserDataPart {
   return {
     contentType: 'text/cloud-boothook; charset="us-ascii"',
     body: renderBoothook(boothookFor(proxy, packageManagerConfig, units, restartUnits)),
@@ -59,10 +64,17 @@ export function sourceEtcEnvironment(): string[] {
 }
 
 /** The shared boothook input for a node family: with credentials, the URLs carry the placeholder. */
-export function boothookFor(proxy: NodeProxy, packageManagerConfig: string, units: string[], restartUnits: string[]): BoothookInput {
+export function boothookFor(
+  proxy: NodeProxy,
+  packageManagerConfig: string,
+  units: string[],
+  restartUnits: string[],
+): BoothookInput {
   const creds = proxy.credentials;
   const environment = creds
-    ? Object.fromEntries(Object.entries(proxy.environment).map(([k, v]) => [k, /^no_proxy$/i.test(k) ? v : withAuthPlaceholder(v)]))
+    ? Object.fromEntries(
+        Object.entries(proxy.environment).map(([k, v]) => [k, /^no_proxy$/i.test(k) ? v : withAuthPlaceholder(v)]),
+      )
     : proxy.environment;
   return {
     environment,
@@ -186,7 +198,7 @@ export function renderBoothook(input: BoothookInput): string {
 function renderCredentialFetch(creds: BoothookCredentials): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
-    'imds_token="$(curl -sS --fail --max-time 5 --noproxy \'*\' -X PUT -H \'X-aws-ec2-metadata-token-ttl-seconds: 300\' http://169.254.169.254/latest/api/token)"',
+    "imds_token=\"$(curl -sS --fail --max-time 5 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\"",
     'region="$(curl -sS --fail --max-time 5 --noproxy \'*\' -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)"',
     'secret=""',
     'for attempt in 1 2 3 4 5; do',

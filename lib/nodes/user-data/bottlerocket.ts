@@ -38,7 +38,13 @@ export interface TomlTable {
 
 /** TOML's short escapes (TOML 1.0.0, "String": `\b \t \n \f \r \" \\`). */
 const SHORT_ESCAPES: Record<string, string> = {
-  '\b': '\\b', '\t': '\\t', '\n': '\\n', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\',
+  '\b': '\\b',
+  '\t': '\\t',
+  '\n': '\\n',
+  '\f': '\\f',
+  '\r': '\\r',
+  '"': '\\"',
+  '\\': '\\\\',
 };
 
 /**
@@ -47,8 +53,11 @@ const SHORT_ESCAPES: Record<string, string> = {
  * character, token markers included, is written as is.
  */
 export function tomlString(value: string): string {
-  const escaped = value.replace(/["\\\u0000-\u001f\u007f]/g, (c) =>
-    SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+  const escaped = value.replace(
+    // eslint-disable-next-line no-control-regex -- the control characters are exactly what TOML requires escaped
+    /["\\\u0000-\u001f\u007f]/g,
+    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
   return `"${escaped}"`;
 }
 
@@ -71,10 +80,12 @@ function tomlValue(value: TomlValue): string {
 export function renderToml(tables: readonly TomlTable[]): string {
   return tables
     .filter((t) => t.entries.length > 0)
-    .map((t) => [
-      `[${t.name.map(tomlKey).join('.')}]`,
-      ...t.entries.map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`),
-    ].join('\n') + '\n')
+    .map(
+      (t) =>
+        [`[${t.name.map(tomlKey).join('.')}]`, ...t.entries.map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`)].join(
+          '\n',
+        ) + '\n',
+    )
     .join('\n');
 }
 
@@ -92,9 +103,12 @@ export function bottlerocketTaints(taints: readonly string[]): Array<[string, st
   for (const taint of taints) {
     const eq = taint.indexOf('=');
     const colon = taint.lastIndexOf(':');
-    const [key, valueAndEffect] = eq >= 0
-      ? [taint.slice(0, eq), taint.slice(eq + 1)]
-      : colon >= 0 ? [taint.slice(0, colon), taint.slice(colon)] : [taint, ''];
+    const [key, valueAndEffect] =
+      eq >= 0
+        ? [taint.slice(0, eq), taint.slice(eq + 1)]
+        : colon >= 0
+          ? [taint.slice(0, colon), taint.slice(colon)]
+          : [taint, ''];
     byKey.set(key, [...(byKey.get(key) ?? []), valueAndEffect]);
   }
   return [...byKey.entries()];
@@ -188,7 +202,10 @@ export const BOTTLEROCKET: NodeFamilySpec = {
   // 2020-02-26). Bottlerocket drops a variant some time after EKS ends its support (the 1.57.x release data
   // of the project website lists aws-k8s-1.29 to 1.35); the `latest` parameter of a dropped variant points
   // at its last, no longer patched, release.
-  versionProblem: (version) => (compareVersions(version, '1.15') < 0 ? `Kubernetes ${version} has no Bottlerocket aws-k8s variant (they start at 1.15)` : undefined),
+  versionProblem: (version) =>
+    compareVersions(version, '1.15') < 0
+      ? `Kubernetes ${version} has no Bottlerocket aws-k8s variant (they start at 1.15)`
+      : undefined,
 
   warning: () => undefined,
 
@@ -196,14 +213,16 @@ export const BOTTLEROCKET: NodeFamilySpec = {
     if (input.proxy?.credentials) {
       return {
         prop: 'proxy.credentials',
-        problem: 'are set, but Bottlerocket takes the proxy only from its TOML settings, which live in the user data, so the credentials would be readable there',
+        problem:
+          'are set, but Bottlerocket takes the proxy only from its TOML settings, which live in the user data, so the credentials would be readable there',
         fix: 'Use NodeFamily.AMAZON_LINUX_2023 for nodes behind an authenticating proxy, or reach the proxy without credentials',
       };
     }
     if (input.proxy && input.proxy.httpsProxyHostPort === undefined) {
       return {
         prop: 'proxy',
-        problem: 'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
+        problem:
+          'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
         fix: 'Give the proxy URL as a literal string (http://host:port) or use ProxySettings.fromHost(host, port), or use NodeFamily.AMAZON_LINUX_2023',
       };
     }

@@ -75,8 +75,7 @@ export interface UserDataPart {
  * means "no user data" for every family (a raw document is always used as given, even when empty).
  */
 export type RenderedUserData =
-  | { readonly kind: 'mime'; readonly parts: UserDataPart[] }
-  | { readonly kind: 'raw'; readonly body: string };
+  { readonly kind: 'mime'; readonly parts: UserDataPart[] } | { readonly kind: 'raw'; readonly body: string };
 
 /** What is wrong with the input for a family, and how to fix it. */
 export interface InputProblem {

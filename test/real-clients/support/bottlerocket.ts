@@ -50,7 +50,10 @@ export function effectiveSettings(settings: any, eksApiServer?: string): any {
   }
   return {
     ...settings,
-    settings: { ...settings.settings, kubernetes: { ...(settings.settings?.kubernetes ?? {}), 'api-server': eksApiServer } },
+    settings: {
+      ...settings.settings,
+      kubernetes: { ...(settings.settings?.kubernetes ?? {}), 'api-server': eksApiServer },
+    },
   };
 }
 

@@ -32,7 +32,10 @@ export function cloudInitParts(userData: string): UserDataPart[] {
 function splitWithCloudInit(userData: string): UserDataPart[] {
   const dir = tempDir('cloudinit');
   try {
-    const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], { input: userData, timeout: 60_000 });
+    const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], {
+      input: userData,
+      timeout: 60_000,
+    });
     const parsed = JSON.parse(out) as { parts: any[] };
     return parsed.parts.map((p) => ({
       contentType: p.contentType,
@@ -48,9 +51,13 @@ function splitWithCloudInit(userData: string): UserDataPart[] {
 
 /** The boothook scripts of a deployment's launch templates, as cloud-init writes them. */
 export function boothooks(d: Deployment): Array<{ logicalId: string; script: string }> {
-  return launchTemplates(d).flatMap((lt) => (lt.userData === undefined ? [] : cloudInitParts(lt.userData)
-    .filter((p) => p.contentType === 'text/cloud-boothook' && p.boothookScript !== undefined)
-    .map((p) => ({ logicalId: lt.logicalId, script: p.boothookScript! }))));
+  return launchTemplates(d).flatMap((lt) =>
+    lt.userData === undefined
+      ? []
+      : cloudInitParts(lt.userData)
+          .filter((p) => p.contentType === 'text/cloud-boothook' && p.boothookScript !== undefined)
+          .map((p) => ({ logicalId: lt.logicalId, script: p.boothookScript! })),
+  );
 }
 
 /** The parts of a node group's MIME user data, as cloud-init splits them. */

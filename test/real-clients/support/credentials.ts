@@ -23,7 +23,18 @@ export function expectedAwsArgv(d: Deployment): string[] {
   if (!c) {
     throw new Error(`${d.label}: no proxy credentials`);
   }
-  return ['secretsmanager', 'get-secret-value', '--region', d.region, '--secret-id', c.secretArn, '--query', 'SecretString', '--output', 'text'];
+  return [
+    'secretsmanager',
+    'get-secret-value',
+    '--region',
+    d.region,
+    '--secret-id',
+    c.secretArn,
+    '--query',
+    'SecretString',
+    '--output',
+    'text',
+  ];
 }
 
 /** The stub `aws` for a deployment: answers the expected command line with the test secret (or always fails). */

@@ -67,8 +67,14 @@ export const TEST_PROXY_USERINFO = 'svc-eks:S3cr3t%25Pa%24%24%3Aword%40';
 /** One example app and the regions its template is resolved for. */
 export interface ExampleSpec {
   /** A unique name: the folder under examples/, or folder-variant when the folder exports several stacks. */
-  readonly key: 'proxy-cluster' | 'closed-network' | 'china-region' | 'node-families' | 'node-families-al2'
-  | 'authenticated-proxy' | 'egress-proxy';
+  readonly key:
+    | 'proxy-cluster'
+    | 'closed-network'
+    | 'china-region'
+    | 'node-families'
+    | 'node-families-al2'
+    | 'authenticated-proxy'
+    | 'egress-proxy';
   /** The stack id the example's own app uses. */
   readonly stackId: string;
   /** Regions to resolve for: two commercial ones when env-agnostic, the stack's own when concrete. */
@@ -86,15 +92,39 @@ export interface ExampleSpec {
   /** Proxy credentials from Secrets Manager. */
   readonly credentials?: CredentialsSpec;
   /** Attribute values the template is resolved with (see DeployTarget.attributes). */
-  readonly attributes?: ReadonlyArray<{ readonly logicalIdPrefix: string; readonly attribute: string; readonly value: string }>;
+  readonly attributes?: ReadonlyArray<{
+    readonly logicalIdPrefix: string;
+    readonly attribute: string;
+    readonly value: string;
+  }>;
 }
 
 const WORKERS: GroupSpec[] = [{ id: 'Workers', family: 'AL2023', management: 'managed' }];
 
 export const EXAMPLES: readonly ExampleSpec[] = [
-  { key: 'proxy-cluster', stackId: 'PrivateEksProxyExample', regions: ['us-east-1', 'eu-west-1'], hasProxy: true, userNoProxyHost: 'git.corp.example', groups: WORKERS },
-  { key: 'closed-network', stackId: 'PrivateEksClosedNetworkExample', regions: ['us-east-1'], hasProxy: false, groups: WORKERS },
-  { key: 'china-region', stackId: 'PrivateEksChinaExample', regions: ['cn-northwest-1'], hasProxy: true, account: '111122223333', groups: WORKERS },
+  {
+    key: 'proxy-cluster',
+    stackId: 'PrivateEksProxyExample',
+    regions: ['us-east-1', 'eu-west-1'],
+    hasProxy: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: WORKERS,
+  },
+  {
+    key: 'closed-network',
+    stackId: 'PrivateEksClosedNetworkExample',
+    regions: ['us-east-1'],
+    hasProxy: false,
+    groups: WORKERS,
+  },
+  {
+    key: 'china-region',
+    stackId: 'PrivateEksChinaExample',
+    regions: ['cn-northwest-1'],
+    hasProxy: true,
+    account: '111122223333',
+    groups: WORKERS,
+  },
   {
     key: 'node-families',
     stackId: 'PrivateEksNodeFamiliesExample',
@@ -106,7 +136,12 @@ export const EXAMPLES: readonly ExampleSpec[] = [
       { id: 'Bottlerocket', family: 'BOTTLEROCKET', management: 'managed' },
       { id: 'Pinned', family: 'AL2023', management: 'pinned' },
       { id: 'SelfManagedAl2023', family: 'AL2023', management: 'self-managed', labels: { pool: 'self-managed' } },
-      { id: 'SelfManagedBottlerocket', family: 'BOTTLEROCKET', management: 'self-managed', taints: ['dedicated=batch:NoSchedule'] },
+      {
+        id: 'SelfManagedBottlerocket',
+        family: 'BOTTLEROCKET',
+        management: 'self-managed',
+        taints: ['dedicated=batch:NoSchedule'],
+      },
     ],
   },
   {
@@ -137,7 +172,13 @@ export const EXAMPLES: readonly ExampleSpec[] = [
     groups: WORKERS,
     proxyInstances: [{ id: 'EgressProxy' }],
     // The nodes' proxy is the internal NLB's DNS name (ProxySettings.fromHost with the token).
-    attributes: [{ logicalIdPrefix: 'EgressProxyLoadBalancer', attribute: 'DNSName', value: 'internal-egress-0123456789.{region}.elb.{urlSuffix}' }],
+    attributes: [
+      {
+        logicalIdPrefix: 'EgressProxyLoadBalancer',
+        attribute: 'DNSName',
+        value: 'internal-egress-0123456789.{region}.elb.{urlSuffix}',
+      },
+    ],
   },
 ];
 
@@ -155,7 +196,9 @@ let synthCache: { outdir: string; templates: Record<string, any> } | undefined;
 export function synthExamples(): Record<string, any> {
   if (!synthCache) {
     const outdir = tempDir('synth');
-    const chinaContext = JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'china-region', 'cdk.context.json'), 'utf8'));
+    const chinaContext = JSON.parse(
+      fs.readFileSync(path.join(ROOT, 'examples', 'china-region', 'cdk.context.json'), 'utf8'),
+    );
     const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true, ...chinaContext } });
     new ProxyClusterStack(app, 'PrivateEksProxyExample');
     new ClosedNetworkStack(app, 'PrivateEksClosedNetworkExample');
@@ -207,9 +250,16 @@ export function deployments(filter: (e: ExampleSpec) => boolean = () => true): D
       const { partition, urlSuffix } = partitionOf(region);
       const template = templates[example.key];
       out.push({
-        example, region, partition, urlSuffix, template,
+        example,
+        region,
+        partition,
+        urlSuffix,
+        template,
         resolver: new IntrinsicResolver(template, {
-          region, account: example.account ?? TEST_ACCOUNT, stackName: example.stackId, attributes: example.attributes,
+          region,
+          account: example.account ?? TEST_ACCOUNT,
+          stackName: example.stackId,
+          attributes: example.attributes,
         }),
         label: `${example.key} @ ${region}`,
       });
@@ -231,8 +281,9 @@ export function launchTemplates(d: Deployment): Array<{ logicalId: string; userD
 
 /** The Kubernetes objects of every `Custom::AWSCDK-EKS-KubernetesResource` (resolved, parsed). */
 export function manifests(d: Deployment): any[] {
-  return resourcesOfType(d.template, 'Custom::AWSCDK-EKS-KubernetesResource')
-    .flatMap(([, r]) => JSON.parse(d.resolver.resolveString(r.Properties.Manifest)));
+  return resourcesOfType(d.template, 'Custom::AWSCDK-EKS-KubernetesResource').flatMap(([, r]) =>
+    JSON.parse(d.resolver.resolveString(r.Properties.Manifest)),
+  );
 }
 
 /** A `Custom::AWSCDK-EKS-KubernetesPatch`, resolved. */
@@ -361,8 +412,10 @@ export function nodeGroups(d: Deployment): NodeGroup[] {
   for (const lt of lts) {
     const specs = d.example.groups.filter((g) => lt.logicalId.startsWith(`Cluster${g.id}LaunchTemplate`));
     if (specs.length !== 1) {
-      throw new Error(`${d.label}: launch template ${lt.logicalId} matches ${specs.length} declared groups; declare every group ` +
-        '(or proxy instances) in support/examples.ts');
+      throw new Error(
+        `${d.label}: launch template ${lt.logicalId} matches ${specs.length} declared groups; declare every group ` +
+          '(or proxy instances) in support/examples.ts',
+      );
     }
     const spec = specs[0];
     const users = owners.filter(([, r]) => {
@@ -370,7 +423,9 @@ export function nodeGroups(d: Deployment): NodeGroup[] {
       return ref?.Ref === lt.logicalId;
     });
     if (users.length !== 1) {
-      throw new Error(`${d.label}: launch template ${lt.logicalId} is used by ${users.length} node groups, expected one`);
+      throw new Error(
+        `${d.label}: launch template ${lt.logicalId} is used by ${users.length} node groups, expected one`,
+      );
     }
     const [ownerId, owner] = users[0];
     const ltData = d.template.Resources[lt.logicalId].Properties.LaunchTemplateData;
@@ -387,11 +442,18 @@ export function nodeGroups(d: Deployment): NodeGroup[] {
       templateManagement = 'pinned';
       templateFamily = image === undefined ? undefined : familyOfImageParameter(image);
     }
-    const format: UserDataFormat = lt.userData === undefined ? 'none'
-      : /^Content-Type: multipart\//i.test(lt.userData) ? 'mime' : 'toml';
+    const format: UserDataFormat =
+      lt.userData === undefined ? 'none' : /^Content-Type: multipart\//i.test(lt.userData) ? 'mime' : 'toml';
     out.push({
-      d, spec, label: `${d.label} / ${spec.id}`, launchTemplateId: lt.logicalId,
-      owner: { logicalId: ownerId, type: owner.Type }, templateManagement, templateFamily, format, userData: lt.userData,
+      d,
+      spec,
+      label: `${d.label} / ${spec.id}`,
+      launchTemplateId: lt.logicalId,
+      owner: { logicalId: ownerId, type: owner.Type },
+      templateManagement,
+      templateFamily,
+      format,
+      userData: lt.userData,
     });
   }
   const missing = d.example.groups.filter((g) => !out.some((n) => n.spec === g));
@@ -408,7 +470,9 @@ export function allNodeGroups(filter: (g: NodeGroup) => boolean = () => true): N
 
 /** The resolved service names of the deployment's VPC endpoints, e.g. `com.amazonaws.us-east-1.cloudformation`. */
 export function endpointServiceNames(d: Deployment): string[] {
-  return resourcesOfType(d.template, 'AWS::EC2::VPCEndpoint').map(([, r]) => d.resolver.resolveString(r.Properties.ServiceName));
+  return resourcesOfType(d.template, 'AWS::EC2::VPCEndpoint').map(([, r]) =>
+    d.resolver.resolveString(r.Properties.ServiceName),
+  );
 }
 
 /**
@@ -423,9 +487,12 @@ export function roleMaySignal(g: NodeGroup): boolean {
   return resourcesOfType(g.d.template, 'AWS::IAM::Policy')
     .filter(([, p]) => (p.Properties.Roles ?? []).some((r: any) => roles.includes(r.Ref)))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
-    .some((s: any) => s.Effect === 'Allow'
-      && [s.Action].flat().includes('cloudformation:SignalResource')
-      && [s.Resource].flat().some((r: any) => ['*', stackId].includes(g.d.resolver.resolve(r))));
+    .some(
+      (s: any) =>
+        s.Effect === 'Allow' &&
+        [s.Action].flat().includes('cloudformation:SignalResource') &&
+        [s.Resource].flat().some((r: any) => ['*', stackId].includes(g.d.resolver.resolve(r))),
+    );
 }
 
 function proxyInstancesSpecOf(d: Deployment, launchTemplateId: string): ProxyInstancesSpec | undefined {
@@ -472,7 +539,10 @@ export function proxyInstances(d: Deployment): ProxyInstances[] {
     }
     const ltData = d.template.Resources[lt.logicalId].Properties.LaunchTemplateData;
     out.push({
-      d, spec, label: `${d.label} / ${spec.id} (proxy instances)`, launchTemplateId: lt.logicalId,
+      d,
+      spec,
+      label: `${d.label} / ${spec.id} (proxy instances)`,
+      launchTemplateId: lt.logicalId,
       owner: { logicalId: users[0][0], type: users[0][1].Type },
       image: ltData.ImageId === undefined ? undefined : d.resolver.resolveString(ltData.ImageId),
       userData: lt.userData,
@@ -480,7 +550,9 @@ export function proxyInstances(d: Deployment): ProxyInstances[] {
   }
   const missing = (d.example.proxyInstances ?? []).filter((p) => !out.some((o) => o.spec === p));
   if (missing.length > 0) {
-    throw new Error(`${d.label}: declared proxy instances without a launch template: ${missing.map((p) => p.id).join(', ')}`);
+    throw new Error(
+      `${d.label}: declared proxy instances without a launch template: ${missing.map((p) => p.id).join(', ')}`,
+    );
   }
   return out;
 }
@@ -498,8 +570,9 @@ export function credentialsOf(d: Deployment): ResolvedCredentials | undefined {
   if (!spec) {
     return undefined;
   }
-  const secrets = resourcesOfType(d.template, 'AWS::SecretsManager::Secret')
-    .filter(([id]) => new RegExp(`^${spec.secretId}[0-9A-F]{8}$`).test(id));
+  const secrets = resourcesOfType(d.template, 'AWS::SecretsManager::Secret').filter(([id]) =>
+    new RegExp(`^${spec.secretId}[0-9A-F]{8}$`).test(id),
+  );
   if (secrets.length !== 1) {
     throw new Error(`${d.label}: expected one secret ${spec.secretId}, found ${secrets.length}`);
   }

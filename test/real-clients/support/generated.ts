@@ -68,7 +68,9 @@ export function familyEnvironments(d: Deployment): FamilyEnvironment[] {
   return families.map((family) => {
     const members = groups.filter((g) => g.spec.family === family);
     return {
-      d, family, groups: members,
+      d,
+      family,
+      groups: members,
       label: `${d.label} — ${family} ${ENVIRONMENT_SOURCE[family]} [${members.map((g) => g.spec.id).join(', ')}]`,
     };
   });
@@ -83,8 +85,10 @@ export function familyEnvironment(fe: FamilyEnvironment): Record<string, string>
   const first = JSON.stringify(envs[0].env);
   const odd = envs.filter((e) => JSON.stringify(e.env) !== first);
   if (odd.length > 0) {
-    throw new Error(`${fe.label}: groups disagree on the proxy environment: ${envs[0].g.spec.id} has ${first}, ` +
-      odd.map((e) => `${e.g.spec.id} has ${JSON.stringify(e.env)}`).join('; '));
+    throw new Error(
+      `${fe.label}: groups disagree on the proxy environment: ${envs[0].g.spec.id} has ${first}, ` +
+        odd.map((e) => `${e.g.spec.id} has ${JSON.stringify(e.env)}`).join('; '),
+    );
   }
   return envs[0].env;
 }

@@ -18,7 +18,11 @@ export interface DeployTarget {
    * Attribute values to use instead of the modelled ones, for resources whose logical id starts with
    * `logicalIdPrefix` (e.g. an internal load balancer's DNSName). `{region}` and `{urlSuffix}` are filled in.
    */
-  readonly attributes?: ReadonlyArray<{ readonly logicalIdPrefix: string; readonly attribute: string; readonly value: string }>;
+  readonly attributes?: ReadonlyArray<{
+    readonly logicalIdPrefix: string;
+    readonly attribute: string;
+    readonly value: string;
+  }>;
 }
 
 /** Partition and DNS suffix of a region (enough of region-info for the regions the tests use). */
@@ -55,7 +59,10 @@ function hex(seed: string, length: number): string {
 /** Letters and digits derived from a seed, like the random parts of generated names. */
 function alnum(seed: string, length: number): string {
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  return [...createHash('sha256').update(seed).digest()].slice(0, length).map((b) => chars[b % chars.length]).join('');
+  return [...createHash('sha256').update(seed).digest()]
+    .slice(0, length)
+    .map((b) => chars[b % chars.length])
+    .join('');
 }
 
 /** Resolves intrinsics of one template for one deploy target. */
@@ -64,7 +71,10 @@ export class IntrinsicResolver {
   private readonly partition: string;
   private readonly urlSuffix: string;
 
-  constructor(private readonly template: any, private readonly target: DeployTarget) {
+  constructor(
+    private readonly template: any,
+    private readonly target: DeployTarget,
+  ) {
     this.resources = template.Resources ?? {};
     ({ partition: this.partition, urlSuffix: this.urlSuffix } = partitionOf(target.region));
   }
@@ -103,7 +113,9 @@ export class IntrinsicResolver {
         return this.ref(arg);
       case 'Fn::Join': {
         const [sep, parts] = arg;
-        return this.resolve(parts).map((p: any) => this.str(p, fn)).join(sep);
+        return this.resolve(parts)
+          .map((p: any) => this.str(p, fn))
+          .join(sep);
       }
       case 'Fn::Base64':
         return Buffer.from(this.str(this.resolve(arg), fn), 'utf8').toString('base64');
@@ -196,15 +208,23 @@ export class IntrinsicResolver {
 
   private ref(name: string): any {
     switch (name) {
-      case 'AWS::Region': return this.target.region;
-      case 'AWS::AccountId': return this.target.account;
-      case 'AWS::Partition': return this.partition;
-      case 'AWS::URLSuffix': return this.urlSuffix;
-      case 'AWS::StackName': return this.target.stackName;
+      case 'AWS::Region':
+        return this.target.region;
+      case 'AWS::AccountId':
+        return this.target.account;
+      case 'AWS::Partition':
+        return this.partition;
+      case 'AWS::URLSuffix':
+        return this.urlSuffix;
+      case 'AWS::StackName':
+        return this.target.stackName;
       case 'AWS::StackId':
-        return `arn:${this.partition}:cloudformation:${this.target.region}:${this.target.account}:stack/${this.target.stackName}/` +
-          `${hex(this.target.stackName, 8)}-${hex('a' + this.target.stackName, 4)}-11ef-${hex('b' + this.target.stackName, 4)}-${hex('c' + this.target.stackName, 12)}`;
-      case 'AWS::NoValue': return undefined;
+        return (
+          `arn:${this.partition}:cloudformation:${this.target.region}:${this.target.account}:stack/${this.target.stackName}/` +
+          `${hex(this.target.stackName, 8)}-${hex('a' + this.target.stackName, 4)}-11ef-${hex('b' + this.target.stackName, 4)}-${hex('c' + this.target.stackName, 12)}`
+        );
+      case 'AWS::NoValue':
+        return undefined;
       default:
         break;
     }
@@ -252,7 +272,9 @@ export class IntrinsicResolver {
     if (!res) {
       throw new Error(`Fn::GetAtt to unknown logical id ${logicalId}`);
     }
-    const override = (this.target.attributes ?? []).find((a) => logicalId.startsWith(a.logicalIdPrefix) && a.attribute === attr);
+    const override = (this.target.attributes ?? []).find(
+      (a) => logicalId.startsWith(a.logicalIdPrefix) && a.attribute === attr,
+    );
     if (override) {
       return override.value.replace(/\{region\}/g, this.target.region).replace(/\{urlSuffix\}/g, this.urlSuffix);
     }
@@ -271,7 +293,9 @@ export class IntrinsicResolver {
       case 'AWS::EKS::Cluster.ClusterSecurityGroupId':
         return `sg-0${hex(logicalId + 'csg', 16)}`;
       case 'AWS::EKS::Cluster.CertificateAuthorityData':
-        return Buffer.from(`-----BEGIN CERTIFICATE-----\nfake ${logicalId}\n-----END CERTIFICATE-----\n`).toString('base64');
+        return Buffer.from(`-----BEGIN CERTIFICATE-----\nfake ${logicalId}\n-----END CERTIFICATE-----\n`).toString(
+          'base64',
+        );
       case 'AWS::EKS::Cluster.OpenIdConnectIssuerUrl':
         return `https://oidc.eks.${region}.${this.urlSuffix}/id/${FAKE_CLUSTER_ENDPOINT_ID}`;
       case 'AWS::EC2::SecurityGroup.GroupId':
@@ -304,5 +328,7 @@ export class IntrinsicResolver {
 
 /** The resources of a template of one CloudFormation type, by logical id. */
 export function resourcesOfType(template: any, type: string): Array<[string, any]> {
-  return Object.entries(template.Resources ?? {}).filter(([, r]: [string, any]) => r.Type === type) as Array<[string, any]>;
+  return Object.entries(template.Resources ?? {}).filter(([, r]: [string, any]) => r.Type === type) as Array<
+    [string, any]
+  >;
 }

@@ -37,12 +37,18 @@ export function kubectlPatch(object: any, patch: string, type: 'strategic' | 'me
     const file = path.join(dir, 'object.json');
     fs.writeFileSync(file, JSON.stringify(object));
     const kubeconfig = path.join(dir, 'kubeconfig');
-    fs.writeFileSync(kubeconfig, [
-      'apiVersion: v1', 'kind: Config', 'current-context: none',
-      'clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]',
-      'contexts: [{name: none, context: {cluster: none, user: none}}]',
-      'users: [{name: none, user: {}}]', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'current-context: none',
+        'clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]',
+        'contexts: [{name: none, context: {cluster: none, user: none}}]',
+        'users: [{name: none, user: {}}]',
+        '',
+      ].join('\n'),
+    );
     const r = run('kubectl', ['patch', '--local', '-f', file, '--type', type, '-p', patch, '-o', 'json'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: kubeconfig },
       timeout: 60_000,
@@ -120,14 +126,18 @@ export function applyPatchProblems(original: any, patched: any, credentialsSecre
     if (refs.length !== 1) {
       problems.push(`${name}: envFrom has ${refs.length} configMapRef ${PROXY_CONFIGMAP}, expected one`);
     }
-    const secretRefs = envFromOf(p).filter((e: any) => credentialsSecret !== undefined && e.secretRef?.name === credentialsSecret);
+    const secretRefs = envFromOf(p).filter(
+      (e: any) => credentialsSecret !== undefined && e.secretRef?.name === credentialsSecret,
+    );
     if (credentialsSecret !== undefined) {
       const cmAt = envFromOf(p).findIndex((e: any) => e.configMapRef?.name === PROXY_CONFIGMAP);
       const secretAt = envFromOf(p).findIndex((e: any) => e.secretRef?.name === credentialsSecret);
       if (secretRefs.length !== 1) {
         problems.push(`${name}: envFrom has ${secretRefs.length} secretRef ${credentialsSecret}, expected one`);
       } else if (secretAt < cmAt) {
-        problems.push(`${name}: envFrom reads the Secret ${credentialsSecret} before the ConfigMap, so the URLs without credentials win`);
+        problems.push(
+          `${name}: envFrom reads the Secret ${credentialsSecret} before the ConfigMap, so the URLs without credentials win`,
+        );
       }
     }
     const kept = envFromOf(p).filter((e: any) => e.configMapRef?.name !== PROXY_CONFIGMAP && !secretRefs.includes(e));
@@ -136,7 +146,9 @@ export function applyPatchProblems(original: any, patched: any, credentialsSecre
     }
     if (!isDeepStrictEqual(p.env ?? [], c.env ?? [])) {
       const lost = (c.env ?? []).filter((e: any) => !(p.env ?? []).some((x: any) => isDeepStrictEqual(x, e)));
-      problems.push(`${name}: env changed (${(c.env ?? []).length} -> ${(p.env ?? []).length} entries; lost ${lost.map((e: any) => e.name).join(', ') || 'none'})`);
+      problems.push(
+        `${name}: env changed (${(c.env ?? []).length} -> ${(p.env ?? []).length} entries; lost ${lost.map((e: any) => e.name).join(', ') || 'none'})`,
+      );
     }
   }
   const hash = patched.spec?.template?.metadata?.annotations?.[HASH_ANNOTATION];
@@ -155,7 +167,9 @@ export function restorePatchProblems(original: any, restored: any): string[] {
   for (const c of containers(original)) {
     const r = containers(restored).find((x) => x.name === c.name);
     if (!isDeepStrictEqual(envFromOf(r), envFromOf(c))) {
-      problems.push(`${c.name}: envFrom after restore is ${JSON.stringify(r?.envFrom)}, originally ${JSON.stringify(c.envFrom)}`);
+      problems.push(
+        `${c.name}: envFrom after restore is ${JSON.stringify(r?.envFrom)}, originally ${JSON.stringify(c.envFrom)}`,
+      );
     }
   }
   if (restored.spec?.template?.metadata?.annotations?.[HASH_ANNOTATION] !== undefined) {

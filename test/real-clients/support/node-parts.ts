@@ -18,7 +18,8 @@ export const SIGNAL_UNIT = '/etc/systemd/system/cdk-private-eks-ready-signal.ser
  * signal program's `curl http://localhost:10248/healthz` must cope with ::1 refusing (the stub kubelet,
  * like kubelet's default healthzBindAddress, listens on 127.0.0.1 only).
  */
-const SEED_HOSTS = '127.0.0.1 localhost localhost.localdomain localhost4\n::1 localhost localhost6 localhost6.localdomain6\n';
+const SEED_HOSTS =
+  '127.0.0.1 localhost localhost.localdomain localhost4\n::1 localhost localhost6 localhost6.localdomain6\n';
 
 /** One call of a recording stub (cfn-signal, bootstrap.sh). */
 export interface StubCall {
@@ -64,8 +65,11 @@ export interface SignalRunRequest {
 }
 
 /** Run `parts` in order in a fresh sandbox seeded for `profile`, then the signal runs. */
-export function runNodeParts(profile: BoothookProfile, parts: Array<{ name: string; script: string }>,
-  signalRuns: SignalRunRequest[] = []): NodePartsResult {
+export function runNodeParts(
+  profile: BoothookProfile,
+  parts: Array<{ name: string; script: string }>,
+  signalRuns: SignalRunRequest[] = [],
+): NodePartsResult {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', 'systemd-analyze', 'curl', '/usr/bin/python3');
   const work = tempDir('node-parts');
@@ -76,7 +80,11 @@ export function runNodeParts(profile: BoothookProfile, parts: Array<{ name: stri
     fs.writeFileSync(path.join(seed, 'hosts'), SEED_HOSTS);
     fs.writeFileSync(path.join(seed, profile.packageManagerConfig), profile.seedPackageManagerConfig);
     fs.mkdirSync(path.join(work, 'parts'));
-    parts.forEach((p, i) => fs.writeFileSync(path.join(work, 'parts', `${String(i + 1).padStart(2, '0')}-${p.name}`), p.script, { mode: 0o700 }));
+    parts.forEach((p, i) =>
+      fs.writeFileSync(path.join(work, 'parts', `${String(i + 1).padStart(2, '0')}-${p.name}`), p.script, {
+        mode: 0o700,
+      }),
+    );
     fs.mkdirSync(path.join(work, 'programs'));
     const lines = signalRuns.map((r) => {
       let program = SIGNAL_PROGRAM;
@@ -89,12 +97,31 @@ export function runNodeParts(profile: BoothookProfile, parts: Array<{ name: stri
     if (lines.length > 0) {
       fs.writeFileSync(path.join(work, 'signal-runs'), lines.join('\n') + '\n');
     }
-    const r = run('unshare', ['--mount', '--pid', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
-      'bash', path.join(SUPPORT_DIR, 'node-parts-sandbox.sh'), work], { timeout: 150_000 + signalRuns.length * 90_000 });
+    const r = run(
+      'unshare',
+      [
+        '--mount',
+        '--pid',
+        '--net',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--propagation',
+        'private',
+        'bash',
+        path.join(SUPPORT_DIR, 'node-parts-sandbox.sh'),
+        work,
+      ],
+      { timeout: 150_000 + signalRuns.length * 90_000 },
+    );
     if (r.status !== 0) {
       throw new Error(`node sandbox failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
     }
-    return readResult(path.join(work, 'out'), parts.map((p, i) => `${String(i + 1).padStart(2, '0')}-${p.name}`), signalRuns.map((s) => s.name));
+    return readResult(
+      path.join(work, 'out'),
+      parts.map((p, i) => `${String(i + 1).padStart(2, '0')}-${p.name}`),
+      signalRuns.map((s) => s.name),
+    );
   } finally {
     removeDir(work);
   }
@@ -102,7 +129,11 @@ export function runNodeParts(profile: BoothookProfile, parts: Array<{ name: stri
 
 function readResult(out: string, partNames: string[], runNames: string[]): NodePartsResult {
   const read = (f: string) => (fs.existsSync(path.join(out, f)) ? fs.readFileSync(path.join(out, f), 'utf8') : '');
-  const calls = (f: string): StubCall[] => read(f).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const calls = (f: string): StubCall[] =>
+    read(f)
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   const parts = partNames.map((name) => ({
     name,
     rc: Number(read(`parts/${name}/rc`).trim()),
@@ -127,7 +158,10 @@ function readResult(out: string, partNames: string[], runNames: string[]): NodeP
       stdout: read(`runs/${name}/stdout`),
       stderr: read(`runs/${name}/stderr`),
       cfnSignal: calls(`runs/${name}/cfn-signal.log`),
-      healthz: read(`runs/${name}/healthz.log`).split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+      healthz: read(`runs/${name}/healthz.log`)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
       seconds: Number(read(`runs/${name}/seconds`).trim()),
     };
   }
@@ -201,10 +235,15 @@ export function signalProblems(calls: StubCall[], exitCode: 0 | 1, want: Expecte
 export function shortTimeoutCopy(program: string, seconds: number): string {
   const deadline = /^deadline=\$\(\(SECONDS \+ \d+ \* 60\)\)$/m;
   const sleep = /^ {2}sleep 10$/m;
-  for (const [what, re] of [['deadline', deadline], ['sleep', sleep]] as const) {
+  for (const [what, re] of [
+    ['deadline', deadline],
+    ['sleep', sleep],
+  ] as const) {
     const n = program.split('\n').filter((l) => new RegExp(re.source).test(l)).length;
     if (n !== 1) {
-      throw new Error(`the signal program has ${n} ${what} lines, expected one: the short-timeout rewrite needs updating`);
+      throw new Error(
+        `the signal program has ${n} ${what} lines, expected one: the short-timeout rewrite needs updating`,
+      );
     }
   }
   return program.replace(deadline, `deadline=$((SECONDS + ${seconds}))`).replace(sleep, '  sleep 1');

@@ -15,11 +15,20 @@ export function parseNodeConfig(payload: string): any[] {
     throw new Error(`NodeConfig is not valid YAML (npm yaml): ${errors.join('; ')}`);
   }
   const js = docs.map((d) => d.toJS()).filter((d) => d !== null && d !== undefined);
-  const py = JSON.parse(runOk(PYTHON, ['-c',
-    'import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin.read()) if d is not None]))'],
-  { input: payload, timeout: 30_000 }));
+  const py = JSON.parse(
+    runOk(
+      PYTHON,
+      [
+        '-c',
+        'import sys, json, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin.read()) if d is not None]))',
+      ],
+      { input: payload, timeout: 30_000 },
+    ),
+  );
   if (JSON.stringify(js) !== JSON.stringify(py)) {
-    throw new Error(`npm yaml and PyYAML read the NodeConfig differently:\n${JSON.stringify(js)}\n${JSON.stringify(py)}`);
+    throw new Error(
+      `npm yaml and PyYAML read the NodeConfig differently:\n${JSON.stringify(js)}\n${JSON.stringify(py)}`,
+    );
   }
   return js;
 }

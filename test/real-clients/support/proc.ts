@@ -15,18 +15,18 @@ export const SUPPORT_DIR = __dirname;
 
 /** The tools the suite runs, with the Debian package that brings each one. */
 export const TOOLS: Record<string, string> = {
-  'unshare': 'util-linux',
-  'nsenter': 'util-linux',
-  'mount': 'mount',
-  'ip': 'iproute2',
-  'curl': 'curl',
-  'squid': 'squid',
-  '/usr/lib/squid/basic_ncsa_auth': 'squid (Squid\'s Basic authentication helper)',
-  'go': 'golang-go',
-  'shellcheck': 'shellcheck',
+  unshare: 'util-linux',
+  nsenter: 'util-linux',
+  mount: 'mount',
+  ip: 'iproute2',
+  curl: 'curl',
+  squid: 'squid',
+  '/usr/lib/squid/basic_ncsa_auth': "squid (Squid's Basic authentication helper)",
+  go: 'golang-go',
+  shellcheck: 'shellcheck',
   'systemd-analyze': 'systemd',
-  'openssl': 'openssl',
-  'kubectl': 'kubectl from the machine image (https://dl.k8s.io), not Debian\'s old kubectl package',
+  openssl: 'openssl',
+  kubectl: "kubectl from the machine image (https://dl.k8s.io), not Debian's old kubectl package",
   [PYTHON]: 'python3',
 };
 
@@ -52,7 +52,9 @@ export function which(tool: string): string | undefined {
 export function requireTools(...tools: string[]): void {
   const missing = tools.filter((t) => !which(t));
   if (missing.length > 0) {
-    throw new Error(`real-client tests need ${missing.join(', ')}: install ${missing.map((t) => `${t} (Debian package: ${TOOLS[t] ?? '?'})`).join(', ')}`);
+    throw new Error(
+      `real-client tests need ${missing.join(', ')}: install ${missing.map((t) => `${t} (Debian package: ${TOOLS[t] ?? '?'})`).join(', ')}`,
+    );
   }
 }
 
@@ -68,7 +70,9 @@ export function requireCloudInit(): void {
   requireTools(PYTHON);
   const r = spawnSync(PYTHON, ['-c', 'import cloudinit.user_data, yaml'], { encoding: 'utf8', timeout: 30_000 });
   if (r.status !== 0) {
-    throw new Error(`cloud-init's Python modules are missing for ${PYTHON}: install the Debian package cloud-init (${r.stderr})`);
+    throw new Error(
+      `cloud-init's Python modules are missing for ${PYTHON}: install the Debian package cloud-init (${r.stderr})`,
+    );
   }
 }
 
@@ -92,7 +96,9 @@ export function run(cmd: string, args: string[], opts: SpawnSyncOptions & { inpu
 export function runOk(cmd: string, args: string[], opts: SpawnSyncOptions & { input?: string | Buffer } = {}): string {
   const r = run(cmd, args, opts);
   if (r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}\n${r.stdout}`.slice(0, 8000));
+    throw new Error(
+      `${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}\n${r.stdout}`.slice(0, 8000),
+    );
   }
   return r.stdout;
 }
@@ -116,8 +122,12 @@ export class Background {
 
   constructor(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
     this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-    this.child.stdout?.on('data', (d) => { this.out += d; });
-    this.child.stderr?.on('data', (d) => { this.out += d; });
+    this.child.stdout?.on('data', (d) => {
+      this.out += d;
+    });
+    this.child.stderr?.on('data', (d) => {
+      this.out += d;
+    });
   }
 
   public get output(): string {

@@ -12,7 +12,7 @@ import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, 
 
 export type Route = 'direct' | 'proxy';
 export const CLIENTS = ['go', 'curl', 'python'] as const;
-export type Client = typeof CLIENTS[number];
+export type Client = (typeof CLIENTS)[number];
 
 /** One host to probe and where its traffic must go. */
 export interface Probe {
@@ -27,7 +27,7 @@ export interface Probe {
 const PYTHON_CIDR = {
   python: {
     route: 'proxy' as Route,
-    why: 'Python\'s urllib ignores CIDR entries in NO_PROXY: proxy_bypass_environment matches host names and exact addresses only',
+    why: "Python's urllib ignores CIDR entries in NO_PROXY: proxy_bypass_environment matches host names and exact addresses only",
   },
 };
 
@@ -35,7 +35,8 @@ const PYTHON_CIDR = {
 const PYTHON_IPV6 = {
   python: {
     route: 'proxy' as Route,
-    why: 'Python\'s urllib compares the bracketed host `[fd00:ec2::254]` with the NO_PROXY text, so an unbracketed IPv6 ' +
+    why:
+      "Python's urllib compares the bracketed host `[fd00:ec2::254]` with the NO_PROXY text, so an unbracketed IPv6 " +
       'entry never matches; Go and curl match it. Listing the bracketed form as well (`[fd00:ec2::254]`, `[fd00:ec2::23]`) ' +
       'would make all three agree (checked: Go and curl ignore the bracketed entry, Python then bypasses)',
   },
@@ -68,11 +69,16 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
   const cell = d.partition === 'aws-cn' ? 'yl4' : 'gr7';
   const nodeName = `ip-${nodeIp.replace(/\./g, '-')}`;
   /** A regional AWS API: direct through its VPC endpoint, or through the proxy without one. */
-  const api = (what: string, url: string, service: string): Probe => (hasEndpoint(d, service)
-    ? { what: `${what}; VPC endpoint`, url, expected: 'direct' }
-    : { what: `${what}; no VPC endpoint`, url, expected: 'proxy' });
+  const api = (what: string, url: string, service: string): Probe =>
+    hasEndpoint(d, service)
+      ? { what: `${what}; VPC endpoint`, url, expected: 'direct' }
+      : { what: `${what}; no VPC endpoint`, url, expected: 'proxy' };
   const list: Probe[] = [
-    { what: 'EKS API server (private endpoint)', url: `https://${FAKE_CLUSTER_ENDPOINT_ID}.${cell}.${R}.eks.${S}/version`, expected: 'direct' },
+    {
+      what: 'EKS API server (private endpoint)',
+      url: `https://${FAKE_CLUSTER_ENDPOINT_ID}.${cell}.${R}.eks.${S}/version`,
+      expected: 'direct',
+    },
     api('EC2 API (nodeadm, VPC CNI)', `https://ec2.${R}.${S}/`, 'ec2'),
     api('STS (IRSA, regional)', `https://sts.${R}.${S}/`, 'sts'),
     api('ECR API', `https://api.ecr.${R}.${S}/`, 'ecr.api'),
@@ -86,18 +92,43 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
     // cfn-signal (self-managed nodes), the proxy credentials (nodes at boot) and their KMS key.
     api('CloudFormation (cfn-signal)', `https://cloudformation.${R}.${S}/`, 'cloudformation'),
     api('Secrets Manager (proxy credentials)', `https://secretsmanager.${R}.${S}/`, 'secretsmanager'),
-    api('KMS (the credentials\' key)', `https://kms.${R}.${S}/`, 'kms'),
+    api("KMS (the credentials' key)", `https://kms.${R}.${S}/`, 'kms'),
     { what: 'IMDS', url: 'http://169.254.169.254/latest/meta-data/', expected: 'direct' },
     { what: 'IMDS (IPv6)', url: 'http://[fd00:ec2::254]/latest/meta-data/', expected: 'direct', known: PYTHON_IPV6 },
     { what: 'EKS Pod Identity agent', url: 'http://169.254.170.23/v1/credentials', expected: 'direct' },
-    { what: 'EKS Pod Identity agent (IPv6)', url: 'http://[fd00:ec2::23]/v1/credentials', expected: 'direct', known: PYTHON_IPV6 },
-    { what: `node IP (in ${network.vpcCidr})`, url: `https://${nodeIp}:10250/healthz`, expected: 'direct', known: PYTHON_CIDR },
+    {
+      what: 'EKS Pod Identity agent (IPv6)',
+      url: 'http://[fd00:ec2::23]/v1/credentials',
+      expected: 'direct',
+      known: PYTHON_IPV6,
+    },
+    {
+      what: `node IP (in ${network.vpcCidr})`,
+      url: `https://${nodeIp}:10250/healthz`,
+      expected: 'direct',
+      known: PYTHON_CIDR,
+    },
     { what: `pod IP (in ${network.vpcCidr})`, url: `http://${podIp}:8080/`, expected: 'direct', known: PYTHON_CIDR },
-    { what: `kubernetes service IP (first of ${network.serviceCidr})`, url: `https://${serviceIp}/version`, expected: 'direct', known: PYTHON_CIDR },
+    {
+      what: `kubernetes service IP (first of ${network.serviceCidr})`,
+      url: `https://${serviceIp}/version`,
+      expected: 'direct',
+      known: PYTHON_CIDR,
+    },
     { what: 'kubernetes service name', url: 'https://kubernetes.default.svc/version', expected: 'direct' },
-    { what: 'kubernetes service FQDN', url: 'https://kubernetes.default.svc.cluster.local/version', expected: 'direct' },
-    ...(R === 'us-east-1' ? [{ what: 'node name (us-east-1)', url: `https://${nodeName}.ec2.internal:10250/`, expected: 'direct' as Route }] : []),
-    { what: 'node name (compute.internal)', url: `https://${nodeName}.${R}.compute.internal:10250/`, expected: 'direct' },
+    {
+      what: 'kubernetes service FQDN',
+      url: 'https://kubernetes.default.svc.cluster.local/version',
+      expected: 'direct',
+    },
+    ...(R === 'us-east-1'
+      ? [{ what: 'node name (us-east-1)', url: `https://${nodeName}.ec2.internal:10250/`, expected: 'direct' as Route }]
+      : []),
+    {
+      what: 'node name (compute.internal)',
+      url: `https://${nodeName}.${R}.compute.internal:10250/`,
+      expected: 'direct',
+    },
     { what: 'localhost', url: 'http://localhost:10248/healthz', expected: 'direct' },
     { what: 'loopback address', url: 'http://127.0.0.1:10248/healthz', expected: 'direct' },
     { what: 'Docker Hub', url: 'https://registry-1.docker.io/v2/', expected: 'proxy' },
@@ -108,7 +139,11 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
   ];
   if (d.example.userNoProxyHost) {
     // The example's own extra entry (.corp.example).
-    list.push({ what: 'corporate host (user entry .corp.example)', url: `https://${d.example.userNoProxyHost}/`, expected: 'direct' });
+    list.push({
+      what: 'corporate host (user entry .corp.example)',
+      url: `https://${d.example.userNoProxyHost}/`,
+      expected: 'direct',
+    });
   }
   return list;
 }
@@ -148,7 +183,10 @@ export function pythonDecisions(env: Record<string, string>, urls: string[]): Ro
 }
 
 function parseDecisions(out: string, urls: string[]): Route[] {
-  const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const lines = out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   if (lines.length !== urls.length) {
     throw new Error(`expected ${urls.length} decisions, got ${lines.length}:\n${out}`);
   }
@@ -172,14 +210,38 @@ export function curlDecisions(env: Record<string, string>, urls: string[]): Rout
   requireTools('unshare', 'ip', 'mount', 'curl', PYTHON);
   const work = tempDir('curl');
   try {
-    fs.writeFileSync(path.join(work, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    fs.writeFileSync(
+      path.join(work, 'env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
     fs.writeFileSync(path.join(work, 'urls'), urls.join('\n') + '\n');
-    const r = run('unshare', ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', 'bash',
-      path.join(SUPPORT_DIR, 'curl-matrix.sh'), work], { timeout: 10_000 + urls.length * 7_000 });
+    const r = run(
+      'unshare',
+      [
+        '--net',
+        '--mount',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--propagation',
+        'private',
+        'bash',
+        path.join(SUPPORT_DIR, 'curl-matrix.sh'),
+        work,
+      ],
+      { timeout: 10_000 + urls.length * 7_000 },
+    );
     if (r.status !== 0) {
       throw new Error(`curl matrix failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
-    const rows = fs.readFileSync(path.join(work, 'result'), 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+    const rows = fs
+      .readFileSync(path.join(work, 'result'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' '));
     if (rows.length !== urls.length) {
       throw new Error(`curl matrix returned ${rows.length} rows for ${urls.length} URLs`);
     }
@@ -188,7 +250,9 @@ export function curlDecisions(env: Record<string, string>, urls: string[]): Rout
         return 'proxy';
       }
       if (!CURL_LOCAL_FAILURES.includes(Number(row[1]))) {
-        throw new Error(`curl went direct to ${urls[i]} and exited ${row[1]}, not a local failure: something answered inside the sandbox`);
+        throw new Error(
+          `curl went direct to ${urls[i]} and exited ${row[1]}, not a local failure: something answered inside the sandbox`,
+        );
       }
       return 'direct';
     });
@@ -255,7 +319,9 @@ export function renderTable(title: string, rows: Row[]): string {
       verdict = `known disagreement: ${r.knownDisagreements.join(', ')} [${notes.get(why)}]`;
     }
     const cell = (c: Client) => (r.actual[c] === r.probe.expected ? r.actual[c] : `**${r.actual[c]}**`);
-    lines.push(`| \`${r.host}\` | ${r.probe.what} | ${r.probe.expected} | ${cell('go')} | ${cell('curl')} | ${cell('python')} | ${verdict} |`);
+    lines.push(
+      `| \`${r.host}\` | ${r.probe.what} | ${r.probe.expected} | ${cell('go')} | ${cell('curl')} | ${cell('python')} | ${verdict} |`,
+    );
   }
   if (notes.size > 0) {
     lines.push('');
@@ -289,18 +355,58 @@ export function schemelessProxyProbe(env: Record<string, string>, goDir: string,
   try {
     const goBin = path.join(work, 'noproxy');
     runOk('go', ['build', '-o', goBin, './noproxy'], { cwd: goDir, env: goEnvironment(goCache), timeout: 180_000 });
-    const hosts: Record<Client, string> = { go: 'go.scheme-probe.example', curl: 'curl.scheme-probe.example', python: 'python.scheme-probe.example' };
-    fs.writeFileSync(path.join(work, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    const hosts: Record<Client, string> = {
+      go: 'go.scheme-probe.example',
+      curl: 'curl.scheme-probe.example',
+      python: 'python.scheme-probe.example',
+    };
+    fs.writeFileSync(
+      path.join(work, 'env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+    );
     fs.writeFileSync(path.join(work, 'clients'), CLIENTS.map((c) => `${c} https://${hosts[c]}/`).join('\n') + '\n');
-    const r = run('unshare', ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', 'bash',
-      path.join(SUPPORT_DIR, 'scheme-probe.sh'), work, goBin], { timeout: 90_000 });
+    const r = run(
+      'unshare',
+      [
+        '--net',
+        '--mount',
+        '--pid',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--propagation',
+        'private',
+        'bash',
+        path.join(SUPPORT_DIR, 'scheme-probe.sh'),
+        work,
+        goBin,
+      ],
+      { timeout: 90_000 },
+    );
     if (r.status !== 0) {
       throw new Error(`scheme probe failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
-    const log = fs.readFileSync(path.join(work, 'proxy.log'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const log = fs
+      .readFileSync(path.join(work, 'proxy.log'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     const urls = CLIENTS.map((c) => `https://${hosts[c]}/`);
-    const go = JSON.parse(runOk('go', ['run', './noproxy', 'decide', urls[0]], { cwd: goDir, env: { ...goEnvironment(goCache), ...env }, timeout: 180_000 }));
-    const py = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_decide.py'), urls[2]], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 }));
+    const go = JSON.parse(
+      runOk('go', ['run', './noproxy', 'decide', urls[0]], {
+        cwd: goDir,
+        env: { ...goEnvironment(goCache), ...env },
+        timeout: 180_000,
+      }),
+    );
+    const py = JSON.parse(
+      runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_decide.py'), urls[2]], {
+        env: { PATH: '/usr/bin:/bin', ...env },
+        timeout: 60_000,
+      }),
+    );
     return CLIENTS.map((client) => {
       // A TLS ClientHello would be logged as a binary "request line" that names no host we can match.
       const seen = log.find((e) => typeof e.target === 'string' && e.target.includes(hosts[client]));

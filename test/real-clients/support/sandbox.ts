@@ -65,8 +65,18 @@ export interface BoothookProfile {
 }
 
 export const BOOTHOOK_PROFILES: Record<'AL2023' | 'AL2', BoothookProfile> = {
-  AL2023: { family: 'AL2023', packageManagerConfig: 'dnf/dnf.conf', seedPackageManagerConfig: SEED_DNF_CONF, units: NODE_UNITS },
-  AL2: { family: 'AL2', packageManagerConfig: 'yum.conf', seedPackageManagerConfig: SEED_YUM_CONF, units: AL2_NODE_UNITS },
+  AL2023: {
+    family: 'AL2023',
+    packageManagerConfig: 'dnf/dnf.conf',
+    seedPackageManagerConfig: SEED_DNF_CONF,
+    units: NODE_UNITS,
+  },
+  AL2: {
+    family: 'AL2',
+    packageManagerConfig: 'yum.conf',
+    seedPackageManagerConfig: SEED_YUM_CONF,
+    units: AL2_NODE_UNITS,
+  },
 };
 
 export interface FileStat {
@@ -141,8 +151,13 @@ export interface SandboxResult {
  * Run `script` RUNS times (as cloud-init would on RUNS boots) in a fresh sandbox seeded for the
  * family of `profile`, then let systemd parse the drop-ins of `verifyUnits` where they were written.
  */
-export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: string[] = [],
-  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023, options: SandboxOptions = {}): SandboxResult {
+export function runBoothookInSandbox(
+  script: string,
+  runs = 2,
+  verifyUnits: string[] = [],
+  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023,
+  options: SandboxOptions = {},
+): SandboxResult {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', '/usr/bin/python3', ...(verifyUnits.length > 0 ? ['systemd-analyze'] : []));
   const work = tempDir('boothook');
@@ -156,10 +171,29 @@ export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: stri
     if (options.aws) {
       fs.mkdirSync(path.join(work, 'extra-stubs'));
       fs.writeFileSync(path.join(work, 'aws-stub.json'), JSON.stringify(options.aws));
-      fs.writeFileSync(path.join(work, 'extra-stubs', 'aws'), awsStubProgram(path.join(work, 'aws-stub.json')), { mode: 0o755 });
+      fs.writeFileSync(path.join(work, 'extra-stubs', 'aws'), awsStubProgram(path.join(work, 'aws-stub.json')), {
+        mode: 0o755,
+      });
     }
-    const r = run('unshare', ['--mount', '--pid', '--net', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private',
-      'bash', path.join(SUPPORT_DIR, 'boothook-sandbox.sh'), work, String(runs), verifyUnits.join(' ')], { timeout: 150_000 });
+    const r = run(
+      'unshare',
+      [
+        '--mount',
+        '--pid',
+        '--net',
+        '--fork',
+        '--kill-child',
+        '--mount-proc',
+        '--propagation',
+        'private',
+        'bash',
+        path.join(SUPPORT_DIR, 'boothook-sandbox.sh'),
+        work,
+        String(runs),
+        verifyUnits.join(' '),
+      ],
+      { timeout: 150_000 },
+    );
     if (r.status !== 0) {
       throw new Error(`boothook sandbox failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
     }
@@ -170,7 +204,12 @@ export function runBoothookInSandbox(script: string, runs = 2, verifyUnits: stri
     const systemd: Record<string, SystemdParse> = {};
     for (const unit of verifyUnits) {
       const f = (ext: string) => fs.readFileSync(path.join(work, 'verify', `${unit}.${ext}`), 'utf8');
-      systemd[unit] = parseVerifyOutput(f('out'), f('err'), Number(f('rc').trim()), `/etc/systemd/system/${unit}.service.d`);
+      systemd[unit] = parseVerifyOutput(
+        f('out'),
+        f('err'),
+        Number(f('rc').trim()),
+        `/etc/systemd/system/${unit}.service.d`,
+      );
     }
     return { runs: result, etcMode: fs.readFileSync(path.join(work, 'etc-mode'), 'utf8').trim(), systemd };
   } finally {
@@ -196,11 +235,17 @@ function readRun(dir: string, seed: boolean): BoothookRun {
     stdout: read('stdout'),
     stderr: read('stderr'),
     calls: read('calls.log').split('\n').filter(Boolean),
-    imds: read('imds.log').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    imds: read('imds.log')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
     stat,
     files,
     tmpLeft: read('tmp-left.txt').split('\n').filter(Boolean),
-    aws: read('aws.log').split('\n').filter(Boolean).map((l) => JSON.parse(l)),
+    aws: read('aws.log')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
   };
 }
 
@@ -229,10 +274,12 @@ function awsStubProgram(specFile: string): string {
 
 /** Parse `KEY=VALUE` lines the way pam_env reads /etc/environment (no quoting in our values). */
 export function parseEnvLines(lines: string[]): Array<[string, string]> {
-  return lines.filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => {
-    const i = l.indexOf('=');
-    return [l.slice(0, i), l.slice(i + 1)] as [string, string];
-  });
+  return lines
+    .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const i = l.indexOf('=');
+      return [l.slice(0, i), l.slice(i + 1)] as [string, string];
+    });
 }
 
 /** The variables between our markers in a /etc/environment text (first block). */
@@ -247,8 +294,13 @@ export function environmentBlock(etcEnvironment: string): Record<string, string>
 }
 
 /** Everything wrong with the first run of a boothook (empty when it did its job). */
-export function firstRunProblems(result: SandboxResult, expectedEnv: Record<string, string>, packageManagerProxy: string,
-  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023, expect: { mode?: string } = {}): string[] {
+export function firstRunProblems(
+  result: SandboxResult,
+  expectedEnv: Record<string, string>,
+  packageManagerProxy: string,
+  profile: BoothookProfile = BOOTHOOK_PROFILES.AL2023,
+  expect: { mode?: string } = {},
+): string[] {
   // 644 normally; 600 (root-only) when the files carry proxy credentials.
   const wantMode = expect.mode ?? '644';
   const problems: string[] = [];
@@ -324,7 +376,9 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
   // Drop-ins for every unit.
   const written = ['environment', conf];
   for (const unit of profile.units) {
-    const dropIns = Object.keys(r.files).filter((p) => p.startsWith(`systemd/system/${unit}.service.d/`) && p.endsWith('.conf'));
+    const dropIns = Object.keys(r.files).filter(
+      (p) => p.startsWith(`systemd/system/${unit}.service.d/`) && p.endsWith('.conf'),
+    );
     if (dropIns.length === 0) {
       problems.push(`no drop-in under /etc/systemd/system/${unit}.service.d/`);
     }
@@ -350,9 +404,17 @@ export function firstRunProblems(result: SandboxResult, expectedEnv: Record<stri
   }
   problems.push(...imdsProblems(r, 1));
   // Nothing outside the expected files changed.
-  const confDirs = conf.split('/').slice(0, -1).map((_x, i, a) => a.slice(0, i + 1).join('/'));
-  const allowed = (p: string) => p === 'environment' || p === conf || confDirs.includes(p) || p === 'systemd' ||
-    p === 'systemd/system' || profile.units.some((u) => p === `systemd/system/${u}.service.d` || p.startsWith(`systemd/system/${u}.service.d/`));
+  const confDirs = conf
+    .split('/')
+    .slice(0, -1)
+    .map((_x, i, a) => a.slice(0, i + 1).join('/'));
+  const allowed = (p: string) =>
+    p === 'environment' ||
+    p === conf ||
+    confDirs.includes(p) ||
+    p === 'systemd' ||
+    p === 'systemd/system' ||
+    profile.units.some((u) => p === `systemd/system/${u}.service.d` || p.startsWith(`systemd/system/${u}.service.d/`));
   for (const p of Object.keys(r.stat)) {
     if (!allowed(p) && !(p in seed.stat)) {
       problems.push(`run 1 changed an unexpected path /etc/${p}`);
@@ -382,7 +444,9 @@ export function secondRunProblems(result: SandboxResult): string[] {
     if (a.type === 'f' && first.files[p] !== second.files[p]) {
       problems.push(`/etc/${p} changed in run 2 (${a.size} -> ${b.size} bytes)`);
     } else if (a.type === 'f' && a.inode !== b.inode) {
-      problems.push(`/etc/${p} was replaced in run 2 by a new file with the same content (inode ${a.inode} -> ${b.inode})`);
+      problems.push(
+        `/etc/${p} was replaced in run 2 by a new file with the same content (inode ${a.inode} -> ${b.inode})`,
+      );
     } else if (a.mode !== b.mode || a.type !== b.type) {
       problems.push(`/etc/${p} changed type or mode in run 2`);
     }
@@ -401,8 +465,15 @@ export function secondRunProblems(result: SandboxResult): string[] {
 /** Harmless differences of the second run: a file whose bytes and inode stayed but whose mtime moved. */
 export function secondRunNotes(result: SandboxResult): string[] {
   const [, first, second] = result.runs;
-  return Object.keys(first.stat).filter((p) => second.stat[p] && first.stat[p].type === 'f' &&
-    first.files[p] === second.files[p] && first.stat[p].inode === second.stat[p].inode && first.stat[p].mtime !== second.stat[p].mtime)
+  return Object.keys(first.stat)
+    .filter(
+      (p) =>
+        second.stat[p] &&
+        first.stat[p].type === 'f' &&
+        first.files[p] === second.files[p] &&
+        first.stat[p].inode === second.stat[p].inode &&
+        first.stat[p].mtime !== second.stat[p].mtime,
+    )
     .map((p) => `/etc/${p}: same bytes and inode, but its mtime changed in run 2 (touched)`);
 }
 
@@ -428,10 +499,17 @@ export function noRetryWaitCopy(script: string): string {
 
 /** The environment with `userinfo@` put into every proxy URL (written independently of the library). */
 export function withUserinfo(env: Record<string, string>, userinfo: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /^https?_proxy$/i.test(k) ? v.replace(/^(https?:\/\/)/, `$1${userinfo}@`) : v]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      /^https?_proxy$/i.test(k) ? v.replace(/^(https?:\/\/)/, `$1${userinfo}@`) : v,
+    ]),
+  );
 }
 
 /** The environment with any `userinfo@` removed from the proxy URLs. */
 export function withoutUserinfo(env: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, /^https?_proxy$/i.test(k) ? v.replace(/^(https?:\/\/)[^@/]*@/, '$1') : v]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, /^https?_proxy$/i.test(k) ? v.replace(/^(https?:\/\/)[^@/]*@/, '$1') : v]),
+  );
 }

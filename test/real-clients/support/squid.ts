@@ -10,7 +10,18 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Background, PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir, waitFor } from './proc';
+import {
+  Background,
+  PYTHON,
+  removeDir,
+  requireRoot,
+  requireTools,
+  run,
+  runOk,
+  SUPPORT_DIR,
+  tempDir,
+  waitFor,
+} from './proc';
 
 export const SQUID_ADDRESS = '127.0.0.1:3128';
 /** Where Squid demands proxy authentication. */
@@ -55,11 +66,14 @@ export interface AccessLogEntry {
 
 /** Parse Squid's native access.log format. */
 export function parseAccessLog(text: string): AccessLogEntry[] {
-  return text.split('\n').filter(Boolean).map((line) => {
-    const f = line.trim().split(/\s+/);
-    const [code, status] = f[3].split('/');
-    return { line, code, status: Number(status), method: f[5], url: f[6], user: f[7], hierarchy: f[8] };
-  });
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const f = line.trim().split(/\s+/);
+      const [code, status] = f[3].split('/');
+      return { line, code, status: Number(status), method: f[5], url: f[6], user: f[7], hierarchy: f[8] };
+    });
 }
 
 export class SquidLab {
@@ -83,14 +97,20 @@ export class SquidLab {
   public async start(): Promise<void> {
     const w = this.work;
     this.makeCertificates();
-    fs.writeFileSync(path.join(w, 'hosts'), [
-      '127.0.0.1 localhost',
-      '::1 localhost ip6-localhost ip6-loopback',
-      ...this.opts.directNames.map((n) => `${DIRECT_ADDRESS} ${n}`),
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(w, 'hosts'),
+      [
+        '127.0.0.1 localhost',
+        '::1 localhost ip6-localhost ip6-loopback',
+        ...this.opts.directNames.map((n) => `${DIRECT_ADDRESS} ${n}`),
+        '',
+      ].join('\n'),
+    );
     fs.writeFileSync(path.join(w, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
-    fs.writeFileSync(path.join(w, 'squid-hosts'), this.opts.squidNames.map((n) => `${VIA_SQUID_ADDRESS} ${n}`).join('\n') + '\n');
+    fs.writeFileSync(
+      path.join(w, 'squid-hosts'),
+      this.opts.squidNames.map((n) => `${VIA_SQUID_ADDRESS} ${n}`).join('\n') + '\n',
+    );
     // htpasswd file: the password goes to openssl on stdin, never on a command line.
     const { username, password } = this.opts.proxyUser;
     const hash = runOk('openssl', ['passwd', '-apr1', '-stdin'], { input: password, timeout: 30_000 }).trim();
@@ -107,25 +127,65 @@ export class SquidLab {
       throw new Error(`squid -k parse failed:\n${parse.stderr}`);
     }
 
-    this.holder = new Background('unshare', ['--net', '--mount', '--pid', '--fork', '--kill-child', '--mount-proc',
-      '--propagation', 'private', 'bash', path.join(SUPPORT_DIR, 'netns-holder.sh'), w, ...this.opts.extraAddresses]);
-    await waitFor('the namespace', () => fs.existsSync(path.join(w, 'ns.ready')) || this.holder!.child.exitCode !== null, 10_000);
+    this.holder = new Background('unshare', [
+      '--net',
+      '--mount',
+      '--pid',
+      '--fork',
+      '--kill-child',
+      '--mount-proc',
+      '--propagation',
+      'private',
+      'bash',
+      path.join(SUPPORT_DIR, 'netns-holder.sh'),
+      w,
+      ...this.opts.extraAddresses,
+    ]);
+    await waitFor(
+      'the namespace',
+      () => fs.existsSync(path.join(w, 'ns.ready')) || this.holder!.child.exitCode !== null,
+      10_000,
+    );
     if (!fs.existsSync(path.join(w, 'ns.ready'))) {
       throw new Error(`namespace holder failed: ${this.holder.output}`);
     }
-    const children = fs.readFileSync(`/proc/${this.holder.pid}/task/${this.holder.pid}/children`, 'utf8').trim().split(/\s+/);
+    const children = fs
+      .readFileSync(`/proc/${this.holder.pid}/task/${this.holder.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/);
     this.nsPid = Number(children[0]);
 
-    this.upstream = new Background('nsenter', [...this.nsArgs(), PYTHON, path.join(SUPPORT_DIR, 'stubs.py'), 'upstream',
-      '--bind', '0.0.0.0', '--http-port', '80', '--https-port', '443',
-      '--cert', path.join(w, 'server.pem'), '--key', path.join(w, 'server.key'),
-      '--log', path.join(w, 'upstream.log'), '--ready', path.join(w, 'upstream.ready'), '--lifetime', '300']);
+    this.upstream = new Background('nsenter', [
+      ...this.nsArgs(),
+      PYTHON,
+      path.join(SUPPORT_DIR, 'stubs.py'),
+      'upstream',
+      '--bind',
+      '0.0.0.0',
+      '--http-port',
+      '80',
+      '--https-port',
+      '443',
+      '--cert',
+      path.join(w, 'server.pem'),
+      '--key',
+      path.join(w, 'server.key'),
+      '--log',
+      path.join(w, 'upstream.log'),
+      '--ready',
+      path.join(w, 'upstream.ready'),
+      '--lifetime',
+      '300',
+    ]);
     await waitFor('the origin server', () => fs.existsSync(path.join(w, 'upstream.ready')), 10_000);
 
     this.squid = new Background('nsenter', [...this.nsArgs(), 'squid', '-N', '-f', path.join(w, 'squid.conf')]);
     const cacheLog = path.join(runDir, 'cache.log');
-    await waitFor('Squid to accept connections',
-      () => fs.existsSync(cacheLog) && /Accepting HTTP Socket connections/.test(fs.readFileSync(cacheLog, 'utf8')), 30_000);
+    await waitFor(
+      'Squid to accept connections',
+      () => fs.existsSync(cacheLog) && /Accepting HTTP Socket connections/.test(fs.readFileSync(cacheLog, 'utf8')),
+      30_000,
+    );
   }
 
   /** Stop everything (the namespace's PID 1 takes every process of the namespace with it). */
@@ -146,26 +206,73 @@ export class SquidLab {
   /** The origin server's log so far: one entry per request it answered. */
   public upstreamLog(): Array<{ scheme: string; host: string; local: string; peer: string; path: string }> {
     const f = path.join(this.work, 'upstream.log');
-    return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)) : [];
+    return fs.existsSync(f)
+      ? fs
+          .readFileSync(f, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l))
+      : [];
   }
 
   /** curl, configured only by `env` (plus the test CA), inside the namespace. */
   public curl(env: Record<string, string>, urls: string[]): FetchResult[] {
     return urls.map((url) => {
-      const r = run('nsenter', [...this.nsArgs(), 'env', '-i', 'PATH=/usr/bin:/bin', `HOME=${this.work}`,
-        `CURL_CA_BUNDLE=${this.caFile}`, ...envArgs(env),
-        'curl', '-q', '-sS', '--connect-timeout', '5', '--max-time', '10', '-w', '\n%{http_code}', url], { timeout: 20_000 });
+      const r = run(
+        'nsenter',
+        [
+          ...this.nsArgs(),
+          'env',
+          '-i',
+          'PATH=/usr/bin:/bin',
+          `HOME=${this.work}`,
+          `CURL_CA_BUNDLE=${this.caFile}`,
+          ...envArgs(env),
+          'curl',
+          '-q',
+          '-sS',
+          '--connect-timeout',
+          '5',
+          '--max-time',
+          '10',
+          '-w',
+          '\n%{http_code}',
+          url,
+        ],
+        { timeout: 20_000 },
+      );
       const out = r.stdout.split('\n');
       const code = Number(out.pop());
-      return { url, status: code, body: out.join('\n') + (out.length ? '\n' : ''), error: r.status === 0 ? '' : `exit ${r.status}: ${r.stderr.trim()}` };
+      return {
+        url,
+        status: code,
+        body: out.join('\n') + (out.length ? '\n' : ''),
+        error: r.status === 0 ? '' : `exit ${r.status}: ${r.stderr.trim()}`,
+      };
     });
   }
 
   /** Python's urllib, configured only by `env` (plus the test CA), inside the namespace. */
   public python(env: Record<string, string>, urls: string[]): FetchResult[] {
-    const out = runOk('nsenter', [...this.nsArgs(), 'env', '-i', 'PATH=/usr/bin:/bin', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env),
-      PYTHON, path.join(SUPPORT_DIR, 'urllib_fetch.py'), ...urls], { timeout: 20_000 + urls.length * 12_000 });
-    return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const out = runOk(
+      'nsenter',
+      [
+        ...this.nsArgs(),
+        'env',
+        '-i',
+        'PATH=/usr/bin:/bin',
+        `SSL_CERT_FILE=${this.caFile}`,
+        ...envArgs(env),
+        PYTHON,
+        path.join(SUPPORT_DIR, 'urllib_fetch.py'),
+        ...urls,
+      ],
+      { timeout: 20_000 + urls.length * 12_000 },
+    );
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 
   /** Go's net/http (http.DefaultTransport), configured only by `env` (plus the test CA), inside the namespace. */
@@ -174,9 +281,15 @@ export class SquidLab {
       this.goBinary = path.join(this.work, 'noproxy');
       runOk('go', ['build', '-o', this.goBinary, './noproxy'], { cwd: goDir, env: goEnv, timeout: 180_000 });
     }
-    const out = runOk('nsenter', [...this.nsArgs(), 'env', '-i', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env),
-      this.goBinary, 'fetch', ...urls], { timeout: 20_000 + urls.length * 12_000 });
-    return out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const out = runOk(
+      'nsenter',
+      [...this.nsArgs(), 'env', '-i', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env), this.goBinary, 'fetch', ...urls],
+      { timeout: 20_000 + urls.length * 12_000 },
+    );
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 
   private nsArgs(): string[] {
@@ -233,20 +346,68 @@ export class SquidLab {
     const w = this.work;
     const names = [...new Set([...this.opts.squidNames, ...this.opts.directNames])];
     const ssl = (args: string[]) => runOk('openssl', args, { cwd: w, timeout: 30_000 });
-    ssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=cdk-private-eks test CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-    ssl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=origin']);
-    fs.writeFileSync(path.join(w, 'server.ext'), [
-      'basicConstraints=CA:FALSE',
-      'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth',
-      `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
-      '',
-    ].join('\n'));
-    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1',
-      '-out', 'server.pem', '-extfile', 'server.ext']);
+    ssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-subj',
+      '/CN=cdk-private-eks test CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    ssl([
+      'req',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=origin',
+    ]);
+    fs.writeFileSync(
+      path.join(w, 'server.ext'),
+      [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`,
+        '',
+      ].join('\n'),
+    );
+    ssl([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-out',
+      'server.pem',
+      '-extfile',
+      'server.ext',
+    ]);
     for (const f of ['ca.pem', 'server.pem', 'server.key']) {
       fs.chmodSync(path.join(w, f), 0o644);
     }
@@ -269,7 +430,8 @@ export function pointAtSquid(env: Record<string, string>): Record<string, string
       out[k] = v;
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
       out[k] = v.replace(/^(https?):\/\/(?:([^@/]*)@)?[^/@]+/, (_m, scheme: string, userinfo?: string) =>
-        (userinfo !== undefined ? `${scheme}://${userinfo}@${SQUID_AUTH_ADDRESS}` : `${scheme}://${SQUID_ADDRESS}`));
+        userinfo !== undefined ? `${scheme}://${userinfo}@${SQUID_AUTH_ADDRESS}` : `${scheme}://${SQUID_ADDRESS}`,
+      );
     } else {
       out[k] = v.replace(/^[^/]+/, SQUID_ADDRESS);
     }
