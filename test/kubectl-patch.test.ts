@@ -1,6 +1,6 @@
 /**
  * The DaemonSet patches of the main example, applied by the real kubectl (strategic merge, offline)
- * to the real aws-node and kube-proxy DaemonSets in ../shared/fixtures.
+ * to the real aws-node and kube-proxy DaemonSets in test/fixtures.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -8,20 +8,20 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from '../lib/manifests/proxy-patch';
 import { exampleTemplate } from './support/examples';
+import { DAEMONSET_FIXTURES } from './support/fixtures';
 
-const FIXTURES = path.resolve(__dirname, '..', '..', 'shared', 'fixtures', 'daemonsets');
 
 function kubectlPatch(fixture: string, patch: string): any {
   const out = execFileSync(
     'kubectl',
-    ['patch', '--local', '-f', path.join(FIXTURES, fixture), '--type', 'strategic', '-p', patch, '-o', 'json'],
+    ['patch', '--local', '-f', path.join(DAEMONSET_FIXTURES, fixture), '--type', 'strategic', '-p', patch, '-o', 'json'],
     { encoding: 'utf8' },
   );
   return JSON.parse(out);
 }
 
 function readFixture(fixture: string): any {
-  return parse(fs.readFileSync(path.join(FIXTURES, fixture), 'utf8'));
+  return parse(fs.readFileSync(path.join(DAEMONSET_FIXTURES, fixture), 'utf8'));
 }
 
 const patches = Object.values(
@@ -36,7 +36,7 @@ describe.each([
   const before = readFixture(fixture);
 
   test('the fixture exists and the example patches it', () => {
-    expect(fs.existsSync(path.join(FIXTURES, fixture))).toBe(true);
+    expect(fs.existsSync(path.join(DAEMONSET_FIXTURES, fixture))).toBe(true);
     expect(patch).toBeDefined();
   });
 

@@ -1,7 +1,7 @@
 /**
  * Check 6: the Kubernetes objects in the template. The KubernetesPatch custom resources' patches
  * are applied by kubectl itself (`kubectl patch --local --type strategic`) to the real aws-node
- * and kube-proxy DaemonSets (shared/fixtures); the ConfigMap comes from the KubernetesResource
+ * and kube-proxy DaemonSets (test/fixtures); the ConfigMap comes from the KubernetesResource
  * manifest. Results are validated against the Kubernetes OpenAPI schema (kubernetes-models).
  * With an authenticating proxy (authenticated-proxy), every container also reads the credentials
  * Secret, after the ConfigMap; the Secret is written at deploy time by a custom resource that gets only

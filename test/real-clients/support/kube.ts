@@ -9,9 +9,9 @@ import { isDeepStrictEqual } from 'util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as YAML from 'yaml';
+import { DAEMONSET_FIXTURES } from '../../support/fixtures';
 import { removeDir, requireTools, run, tempDir } from './proc';
 
-export const FIXTURES = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'daemonsets');
 export const PROXY_CONFIGMAP = 'proxy-environment-variables';
 export const HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
 /** The Secret with the credentialed proxy URLs (authenticating proxy). */
@@ -19,9 +19,9 @@ export const CREDENTIALS_SECRET = 'proxy-environment-credentials';
 
 /** A DaemonSet fixture (a real object from outside the project), parsed. */
 export function fixture(name: string): any {
-  const file = path.join(FIXTURES, `${name}.yaml`);
+  const file = path.join(DAEMONSET_FIXTURES, `${name}.yaml`);
   if (!fs.existsSync(file)) {
-    throw new Error(`fixture ${file} is missing (shared/fixtures must sit beside the repository)`);
+    throw new Error(`fixture ${file} is missing (see test/fixtures/README.md)`);
   }
   return YAML.parse(fs.readFileSync(file, 'utf8'));
 }
