@@ -1,12 +1,50 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Three projects, so that each pays only for what it needs:
+ * - unit: constructs and renderers, aws-cdk-lib's CloudFormation validation off (test/support/no-cfn-validation.ts);
+ * - synth: every example app (snapshots, cdk-nag) with the validation on;
+ * - real-clients: the real programs (root; Debian tools), with the examples synthesized and the Go probe
+ *   compiled once per run (test/real-clients/global-setup.ts).
+ * `npm run test:unit` runs the first two, `npm run test:real` the third, `npm test` all.
+ * @type {import('jest').Config}
+ */
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  testTimeout: 120000,
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   snapshotSerializers: ['<rootDir>/test/support/mask-serializer.js'],
-  testTimeout: 120000,
+};
+
+const SYNTH_SUITES = ['<rootDir>/test/examples.test.ts', '<rootDir>/test/nag.test.ts'];
+
+module.exports = {
+  // Jest's default on 2 cores is one worker; the real-client suites mostly wait on child processes
+  // (sandboxes, Squid, curl), so three workers keep both cores busy (measured: 58 s against 114 s).
+  maxWorkers: 3,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/real-clients/', ...SYNTH_SUITES],
+      setupFiles: ['<rootDir>/test/support/no-cfn-validation.ts'],
+    },
+    {
+      ...common,
+      displayName: 'synth',
+      roots: ['<rootDir>/test'],
+      testMatch: SYNTH_SUITES,
+    },
+    {
+      ...common,
+      displayName: 'real-clients',
+      roots: ['<rootDir>/test/real-clients'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/real-clients/global-setup.ts',
+      globalTeardown: '<rootDir>/test/real-clients/global-teardown.ts',
+    },
+  ],
 };

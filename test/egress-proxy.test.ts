@@ -1,10 +1,7 @@
 /**
- * EgressProxy: the resources it creates, how it plugs into a PrivateEksCluster, its synth-time errors,
- * cdk-nag, and its user data run through the real tools (bash for the here-documents, squid -k parse
- * for the squid.conf they write, shellcheck for the script).
+ * EgressProxy: the resources it creates, how it plugs into a PrivateEksCluster, its synth-time errors and
+ * cdk-nag. Its user data is run through the real tools in test/real-clients/egress-user-data.test.ts.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -14,48 +11,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../lib';
 import { defaultEgressDomains } from '../lib/egress/squid-config';
-import { removeDir, requireTools, run, tempDir } from './real-clients/support/proc';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from './support/cdk';
+import { egressOnly, egressVpc, userDataText } from './support/egress';
 import { validationErrorOf } from './support/errors';
-
-/** A VPC for an egress proxy: public subnets for the proxies, isolated ones for the nodes, two AZs. */
-function egressVpc(stack: Stack, props: Partial<ec2.VpcProps> = {}): ec2.Vpc {
-  return new ec2.Vpc(stack, 'Vpc', {
-    ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
-    maxAzs: 2,
-    natGateways: 0,
-    flowLogs: {
-      all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
-    },
-    subnetConfiguration: [
-      { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
-      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 },
-    ],
-    ...props,
-  });
-}
-
-function egressOnly(props: Partial<EgressProxyProps> = {}, region?: string) {
-  const stack = testStack(region);
-  const vpc = egressVpc(stack);
-  const proxy = new EgressProxy(stack, 'Egress', { vpc, ...props });
-  return { stack, vpc, proxy };
-}
-
-/** The rendered user data of a launch template, with CloudFormation references shown as <Ref>. */
-function userDataText(stack: Stack, lt: any, refs: Record<string, string> = {}): string {
-  const ud = stack.resolve(lt.Properties.LaunchTemplateData.UserData)['Fn::Base64'];
-  const parts = typeof ud === 'string' ? [ud] : ud['Fn::Join'][1];
-  return parts
-    .map((p: any) => {
-      if (typeof p === 'string') {
-        return p;
-      }
-      const key = p.Ref ?? (p['Fn::GetAtt'] ? p['Fn::GetAtt'].join('.') : JSON.stringify(p));
-      return refs[key] ?? `<${key}>`;
-    })
-    .join('');
-}
 
 describe('EgressProxy with its defaults', () => {
   const { stack, vpc, proxy } = egressOnly();
@@ -455,59 +413,5 @@ describe('cdk-nag AwsSolutions', () => {
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-ELB2/);
-  });
-});
-
-describe('the user data, run through the real tools', () => {
-  const { stack, proxy } = egressOnly(
-    { allowedDomains: ['.docker.io', 'registry-1.docker.io', '.quay.io'] },
-    'us-east-1',
-  );
-  const lt = Object.values(Template.fromStack(stack).findResources('AWS::EC2::LaunchTemplate'))[0] as any;
-  const script = userDataText(stack, lt, { 'AWS::Region': 'us-east-1', 'AWS::URLSuffix': 'amazonaws.com' }).replace(
-    /<(\w+)>/g,
-    'Test-$1-0123456789',
-  );
-  let work: string;
-
-  beforeAll(() => {
-    requireTools('bash', 'squid', 'shellcheck');
-    work = tempDir('egress-userdata');
-  });
-  afterAll(() => removeDir(work));
-
-  test('bash writes exactly the rendered squid.conf from the here-document, and squid -k parse accepts it', () => {
-    // Only the two here-documents, into a temporary directory instead of /etc and /opt.
-    const start = script.indexOf('cat > /etc/squid/squid.conf');
-    const end = script.indexOf('\nsystemctl enable --now squid');
-    const heredocs = script
-      .slice(start, end)
-      .split('\n')
-      .filter((l) => !/^(squid -k parse|install -d)/.test(l))
-      .join('\n')
-      .replace('/etc/squid/squid.conf', `${work}/squid.conf`)
-      .replace('/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json', `${work}/agent.json`);
-    const r = run('bash', ['-euo', 'pipefail', '-c', heredocs], { timeout: 30_000 });
-    expect(r.stderr).toBe('');
-    const written = fs.readFileSync(path.join(work, 'squid.conf'), 'utf8');
-    expect(written).toBe(stack.resolve(proxy.squidConfig));
-    expect(written).toContain('acl egress_domains dstdomain -n .docker.io .quay.io .s3.us-east-1.amazonaws.com');
-    expect(written).not.toContain('registry-1.docker.io');
-    const parse = run('squid', ['-k', 'parse', '-f', path.join(work, 'squid.conf')], { timeout: 30_000 });
-    expect(parse.status).toBe(0);
-    expect((parse.stdout + parse.stderr).split('\n').filter((l) => /\b(ERROR|FATAL)\b/.test(l))).toEqual([]);
-    const agent = JSON.parse(fs.readFileSync(path.join(work, 'agent.json'), 'utf8'));
-    expect(agent.logs.logs_collected.files.collect_list.map((f: any) => f.file_path)).toEqual([
-      '/var/log/squid/access.log',
-      '/var/log/squid/cache.log',
-    ]);
-  });
-
-  test('shellcheck finds nothing in the script', () => {
-    const file = path.join(work, 'user-data.sh');
-    fs.writeFileSync(file, script);
-    const r = run('shellcheck', ['--shell=bash', '--severity=style', file], { timeout: 60_000 });
-    expect(r.stdout + r.stderr).toBe('');
-    expect(r.status).toBe(0);
   });
 });

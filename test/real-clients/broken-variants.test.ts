@@ -2,7 +2,6 @@
  * Check 7: the checkers can fail. Each test breaks a generated artefact the way a regression would
  * and asserts that the same checker the real tests use reports it.
  */
-import * as path from 'path';
 import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './support/bottlerocket';
 import { baseType, boothooks, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
 import { awsStubFor } from './support/credentials';
@@ -21,7 +20,7 @@ import {
 import { generatedEtcEnvironment } from './support/generated';
 import { applyPatchProblems, fixture, kubectlPatch } from './support/kube';
 import { argvProblems, runNodeParts, signalProblems, SIGNAL_PROGRAM } from './support/node-parts';
-import { PYTHON, removeDir, requireCloudInit, requireRoot, requireTools, tempDir } from './support/proc';
+import { PYTHON, requireCloudInit, requireRoot, requireTools } from './support/proc';
 import { ipv4, probes, resolverMatrix } from './support/resolvers';
 import {
   BOOTHOOK_PROFILES,
@@ -31,18 +30,14 @@ import {
   withUserinfo,
 } from './support/sandbox';
 
-const GO_DIR = path.join(__dirname, 'go');
 const main = deployments((e) => e.key === 'proxy-cluster').find((d) => d.region === 'us-east-1')!;
-let goCache: string;
 
 beforeAll(() => {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', 'go', 'curl', 'kubectl', 'systemd-analyze', PYTHON);
   requireCloudInit();
-  goCache = tempDir('gocache');
 });
 afterAll(() => {
-  removeDir(goCache);
   cleanupSynth();
 });
 
@@ -149,7 +144,7 @@ test('a NO_PROXY missing one endpoint host fails the resolver check, for all thr
       .join(',');
   expect(drop(env.NO_PROXY)).not.toBe(env.NO_PROXY);
   const broken = { ...env, NO_PROXY: drop(env.NO_PROXY), no_proxy: drop(env.no_proxy) };
-  const rows = resolverMatrix(broken, probes(main, networkOf(main)), GO_DIR, goCache);
+  const rows = resolverMatrix(broken, probes(main, networkOf(main)));
   const failing = rows.filter((r) => r.mismatches.length > 0);
   expect(failing.map((r) => r.host)).toEqual([missing]);
   expect(failing[0].mismatches).toEqual(['go', 'curl', 'python']);
@@ -165,7 +160,7 @@ test('a Bottlerocket no-proxy list missing one endpoint host fails the resolver 
   settings.settings.network['no-proxy'] = list.filter((e) => e !== missing);
   const env = bottlerocketProxyEnv(effectiveSettings(settings));
   const https = probes(g.d, networkOf(g.d)).filter((p) => p.url.startsWith('https://'));
-  const rows = resolverMatrix(env, https, GO_DIR, goCache);
+  const rows = resolverMatrix(env, https);
   const failing = rows.filter((r) => r.mismatches.length > 0);
   expect(failing.map((r) => r.host)).toEqual([missing]);
   expect(failing[0].actual).toEqual({ go: 'proxy', curl: 'proxy', python: 'proxy' });

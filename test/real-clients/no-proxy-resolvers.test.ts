@@ -17,7 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { cleanupSynth, credentialsOf, deployments, Family, networkOf, TEST_PROXY_USERINFO } from './support/examples';
 import { familyEnvironment, familyEnvironments } from './support/generated';
-import { PYTHON, removeDir, requireCloudInit, requireRoot, requireTools, run, tempDir } from './support/proc';
+import { PYTHON, requireCloudInit, requireRoot, requireTools, run } from './support/proc';
 import {
   CLIENTS,
   probes,
@@ -29,10 +29,8 @@ import {
 } from './support/resolvers';
 import { withoutUserinfo } from './support/sandbox';
 
-const GO_DIR = path.join(__dirname, 'go');
 const REPORT = path.join(__dirname, 'REPORT.md');
 
-let goCache: string;
 const tables: Array<{
   label: string;
   family: Family;
@@ -46,14 +44,12 @@ beforeAll(() => {
   requireRoot();
   requireTools('go', 'curl', 'unshare', 'ip', 'mount', PYTHON);
   requireCloudInit();
-  goCache = tempDir('gocache');
 });
 
 afterAll(() => {
   if (process.env.REAL_CLIENTS_REPORT === '1' && tables.length > 0) {
     fs.writeFileSync(REPORT, renderReport());
   }
-  removeDir(goCache);
   cleanupSynth();
 });
 
@@ -72,12 +68,12 @@ describe.each(environments.map((e) => [e.label, e] as const))('%s', (label, fe) 
       expect(Object.keys(env).filter((k) => /^http_proxy$/i.test(k))).toEqual([]);
       list = list.filter((p) => p.url.startsWith('https://'));
     }
-    const rows = resolverMatrix(env, list, GO_DIR, goCache);
+    const rows = resolverMatrix(env, list);
     let sameWithoutCredentials: boolean | undefined;
     if (credentialsOf(fe.d)) {
       // The proxy URLs carry the credentials the boothook filled in; removing them changes no decision.
       expect(env.HTTPS_PROXY).toContain(`://${TEST_PROXY_USERINFO}@`);
-      const bare = resolverMatrix(withoutUserinfo(env), list, GO_DIR, goCache);
+      const bare = resolverMatrix(withoutUserinfo(env), list);
       const differ = rows.flatMap((r, i) =>
         CLIENTS.filter((c) => r.actual[c] !== bare[i].actual[c]).map(
           (c) => `${r.host} ${c}: ${r.actual[c]} vs ${bare[i].actual[c]}`,
@@ -108,7 +104,7 @@ test("a proxy given without a scheme (Bottlerocket's https-proxy): Go, curl and 
   const bottlerocket = environments.find((e) => e.family === 'BOTTLEROCKET')!;
   const env = familyEnvironment(bottlerocket);
   expect(env.HTTPS_PROXY).not.toMatch(/:\/\//);
-  schemeProbes = schemelessProxyProbe(env, GO_DIR, goCache);
+  schemeProbes = schemelessProxyProbe(env);
   const hostPort = env.HTTPS_PROXY;
   // Plain HTTP to the proxy: the CONNECT request line (a client that assumed https:// would send TLS).
   expect(schemeProbes.map((p) => [p.client, p.method, p.target])).toEqual([

@@ -11,7 +11,6 @@
  * the credentials. Squid must log the user name on every allowed request, and the same environment
  * with the credentials removed must get 407 from Squid and never reach the origin.
  */
-import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './support/intrinsics';
 import {
   cleanupSynth,
@@ -25,8 +24,8 @@ import {
   TEST_PROXY_USERNAME,
 } from './support/examples';
 import { familyEnvironment, familyEnvironments } from './support/generated';
-import { removeDir, requireCloudInit, requireRoot, requireTools, tempDir, waitFor } from './support/proc';
-import { goEnvironment, ipv4 } from './support/resolvers';
+import { requireCloudInit, requireRoot, requireTools, waitFor } from './support/proc';
+import { ipv4 } from './support/resolvers';
 import { withoutUserinfo } from './support/sandbox';
 import {
   AccessLogEntry,
@@ -40,7 +39,6 @@ import {
   VIA_SQUID_ADDRESS,
 } from './support/squid';
 
-const GO_DIR = path.join(__dirname, 'go');
 const proxied = deployments((e) => e.hasProxy);
 
 /** Public names: two allowed by Squid, one denied. */
@@ -90,13 +88,11 @@ function directUrls(d: Deployment): Array<{ url: string; host: string; local: st
 }
 
 let lab: SquidLab;
-let goCache: string;
 
 beforeAll(async () => {
   requireRoot();
   requireTools('squid', BASIC_NCSA_AUTH, 'go', 'curl', 'openssl', 'nsenter', 'unshare');
   requireCloudInit();
-  goCache = tempDir('gocache');
   lab = new SquidLab({
     allowedDomains: ['registry-1.docker.io', '.quay.io'],
     squidNames: ['registry-1.docker.io', 'quay.io', 'www.example.com'],
@@ -117,7 +113,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await lab?.stop();
-  removeDir(goCache);
   cleanupSynth();
 });
 
@@ -130,7 +125,7 @@ function fetchWith(client: ClientName, env: Record<string, string>, urls: string
     case 'python':
       return lab.python(env, urls);
     case 'go':
-      return lab.go(env, urls, GO_DIR, goEnvironment(goCache));
+      return lab.go(env, urls);
   }
 }
 

@@ -187,32 +187,45 @@ export const TEST_ACCOUNT = '123456789012';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
-let synthCache: { outdir: string; templates: Record<string, any> } | undefined;
+/** The variable that carries the cdk.out the real-client global setup synthesized for every worker. */
+export const SYNTH_DIR_VARIABLE = 'CDK_PRIVATE_EKS_SYNTH_DIR';
+
+/** Synthesize every example (asset staging off) into `outdir`. */
+export function synthesizeExamples(outdir: string): void {
+  const chinaContext = JSON.parse(
+    fs.readFileSync(path.join(ROOT, 'examples', 'china-region', 'cdk.context.json'), 'utf8'),
+  );
+  const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true, ...chinaContext } });
+  new ProxyClusterStack(app, 'PrivateEksProxyExample');
+  new ClosedNetworkStack(app, 'PrivateEksClosedNetworkExample');
+  new ChinaRegionStack(app, 'PrivateEksChinaExample');
+  new NodeFamiliesStack(app, 'PrivateEksNodeFamiliesExample');
+  new Al2Stack(app, 'PrivateEksAl2Example');
+  new AuthenticatedProxyStack(app, 'PrivateEksAuthenticatedProxyExample');
+  new EgressProxyStack(app, 'PrivateEksEgressProxyExample');
+  app.synth();
+}
+
+let synthCache: { outdir: string; own: boolean; templates: Record<string, any> } | undefined;
 
 /**
- * Synthesize the examples (asset staging off) into a temporary directory and read the
- * `*.template.json` files back. Memoized for the test file; call `cleanupSynth()` in afterAll.
+ * The examples' `*.template.json`, read from the cdk.out the global setup synthesized once for the run
+ * (SYNTH_DIR_VARIABLE), or, for a test file run without it, synthesized into a temporary directory of its
+ * own. Memoized for the test file; call `cleanupSynth()` in afterAll.
  */
 export function synthExamples(): Record<string, any> {
   if (!synthCache) {
-    const outdir = tempDir('synth');
-    const chinaContext = JSON.parse(
-      fs.readFileSync(path.join(ROOT, 'examples', 'china-region', 'cdk.context.json'), 'utf8'),
-    );
-    const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true, ...chinaContext } });
-    new ProxyClusterStack(app, 'PrivateEksProxyExample');
-    new ClosedNetworkStack(app, 'PrivateEksClosedNetworkExample');
-    new ChinaRegionStack(app, 'PrivateEksChinaExample');
-    new NodeFamiliesStack(app, 'PrivateEksNodeFamiliesExample');
-    new Al2Stack(app, 'PrivateEksAl2Example');
-    new AuthenticatedProxyStack(app, 'PrivateEksAuthenticatedProxyExample');
-    new EgressProxyStack(app, 'PrivateEksEgressProxyExample');
-    app.synth();
+    const shared = process.env[SYNTH_DIR_VARIABLE];
+    const own = !(shared && fs.existsSync(path.join(shared, 'manifest.json')));
+    const outdir = own ? tempDir('synth') : shared!;
+    if (own) {
+      synthesizeExamples(outdir);
+    }
     const templates: Record<string, any> = {};
     for (const spec of EXAMPLES) {
       templates[spec.key] = JSON.parse(fs.readFileSync(path.join(outdir, `${spec.stackId}.template.json`), 'utf8'));
     }
-    synthCache = { outdir, templates };
+    synthCache = { outdir, own, templates };
   }
   return synthCache.templates;
 }
@@ -223,9 +236,11 @@ export function synthOutdir(): string {
   return synthCache!.outdir;
 }
 
-/** Remove the synthesized output. */
+/** Forget the synthesized output, and remove it when this test file synthesized it. */
 export function cleanupSynth(): void {
-  removeDir(synthCache?.outdir);
+  if (synthCache?.own) {
+    removeDir(synthCache.outdir);
+  }
   synthCache = undefined;
 }
 

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
 import { Deployment, hasEndpoint } from './examples';
+import { goProbe } from './go-probe';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './proc';
 
 export type Route = 'direct' | 'proxy';
@@ -148,29 +149,10 @@ export function probes(d: Deployment, network: { vpcCidr: string; serviceCidr: s
   return list;
 }
 
-/** Go: one `go run` process per environment (net/http reads the environment once). */
-export function goDecisions(env: Record<string, string>, urls: string[], goDir: string, cache: string): Route[] {
-  const out = runOk('go', ['run', './noproxy', 'decide', ...urls], {
-    cwd: goDir,
-    env: { ...goEnvironment(cache), ...env },
-    timeout: 180_000,
-  });
+/** Go: one probe process per environment (net/http reads the environment once). */
+export function goDecisions(env: Record<string, string>, urls: string[]): Route[] {
+  const out = runOk(goProbe(), ['decide', ...urls], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 });
   return parseDecisions(out, urls);
-}
-
-/** The environment `go` itself runs with: no module downloads, a private cache. */
-export function goEnvironment(cache: string): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: cache,
-    GOCACHE: path.join(cache, 'gocache'),
-    GOPATH: path.join(cache, 'gopath'),
-    GOPROXY: 'off',
-    GOFLAGS: '',
-    GOTOOLCHAIN: 'local',
-    GO111MODULE: 'on',
-    CGO_ENABLED: '0',
-  };
 }
 
 /** Python urllib: the decision ProxyHandler makes. */
@@ -273,10 +255,10 @@ export interface Row {
 }
 
 /** Run the three clients on one environment and compare with the expectations. */
-export function resolverMatrix(env: Record<string, string>, list: Probe[], goDir: string, goCache: string): Row[] {
+export function resolverMatrix(env: Record<string, string>, list: Probe[]): Row[] {
   const urls = list.map((p) => p.url);
   const results: Record<Client, Route[]> = {
-    go: goDecisions(env, urls, goDir, goCache),
+    go: goDecisions(env, urls),
     curl: curlDecisions(env, urls),
     python: pythonDecisions(env, urls),
   };
@@ -348,13 +330,12 @@ export interface SchemeProbe {
  * took the value as an http:// proxy sends `CONNECT host:443`; one that took it as https:// would
  * start TLS, which the recording proxy logs as a binary first line.
  */
-export function schemelessProxyProbe(env: Record<string, string>, goDir: string, goCache: string): SchemeProbe[] {
+export function schemelessProxyProbe(env: Record<string, string>): SchemeProbe[] {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', 'curl', 'go', PYTHON);
+  const goBin = goProbe();
   const work = tempDir('scheme');
   try {
-    const goBin = path.join(work, 'noproxy');
-    runOk('go', ['build', '-o', goBin, './noproxy'], { cwd: goDir, env: goEnvironment(goCache), timeout: 180_000 });
     const hosts: Record<Client, string> = {
       go: 'go.scheme-probe.example',
       curl: 'curl.scheme-probe.example',
@@ -395,11 +376,7 @@ export function schemelessProxyProbe(env: Record<string, string>, goDir: string,
       .map((l) => JSON.parse(l));
     const urls = CLIENTS.map((c) => `https://${hosts[c]}/`);
     const go = JSON.parse(
-      runOk('go', ['run', './noproxy', 'decide', urls[0]], {
-        cwd: goDir,
-        env: { ...goEnvironment(goCache), ...env },
-        timeout: 180_000,
-      }),
+      runOk(goBin, ['decide', urls[0]], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 }),
     );
     const py = JSON.parse(
       runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_decide.py'), urls[2]], {

@@ -10,6 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { goProbe } from './go-probe';
 import {
   Background,
   PYTHON,
@@ -83,7 +84,6 @@ export class SquidLab {
   private squid?: Background;
   private upstream?: Background;
   private nsPid?: number;
-  private goBinary?: string;
 
   constructor(private readonly opts: SquidLabOptions) {
     requireRoot();
@@ -276,14 +276,10 @@ export class SquidLab {
   }
 
   /** Go's net/http (http.DefaultTransport), configured only by `env` (plus the test CA), inside the namespace. */
-  public go(env: Record<string, string>, urls: string[], goDir: string, goEnv: Record<string, string>): FetchResult[] {
-    if (!this.goBinary) {
-      this.goBinary = path.join(this.work, 'noproxy');
-      runOk('go', ['build', '-o', this.goBinary, './noproxy'], { cwd: goDir, env: goEnv, timeout: 180_000 });
-    }
+  public go(env: Record<string, string>, urls: string[]): FetchResult[] {
     const out = runOk(
       'nsenter',
-      [...this.nsArgs(), 'env', '-i', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env), this.goBinary, 'fetch', ...urls],
+      [...this.nsArgs(), 'env', '-i', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env), goProbe(), 'fetch', ...urls],
       { timeout: 20_000 + urls.length * 12_000 },
     );
     return out
