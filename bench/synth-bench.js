@@ -9,6 +9,12 @@
  * Offline, no AWS credentials needed. Exits 0 whatever the numbers; non-zero only when a compile or
  * synth fails.
  *
+ * Then the main command a newcomer runs, `npx cdk synth` from the root cdk.json, against the same command
+ * with `--app` pointed at the plain app through the same TypeScript runner (cdk.json's `app`, with the
+ * script swapped): CLI, runner and TypeScript included, interleaved the same way. The root cdk.json
+ * runs the library's TypeScript sources, so this ratio is what a clone pays, where the first one is
+ * what an app that installs the package pays.
+ *
  * Environment knobs: BENCH_ROUNDS (default 7), BENCH_KEEP=1 (keep the temp dir).
  */
 'use strict';
@@ -83,6 +89,69 @@ function synth(side, outDir) {
   }
   if (!fs.existsSync(path.join(cdkOut, 'manifest.json'))) fail(`synth of ${side.label} wrote no cloud assembly`);
   return { ms, cdkOut };
+}
+
+const MAIN_APP = 'examples/proxy-cluster/app.ts';
+const PLAIN_APP = 'bench/plain-cluster.ts';
+
+/** The root cdk.json's app command, and the same command running the plain app instead. */
+function mainCommands() {
+  const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).app;
+  if (typeof app !== 'string' || !app.includes(MAIN_APP)) {
+    fail(`the root cdk.json app does not run ${MAIN_APP}: ${app}`);
+  }
+  return { ours: app, plain: app.replace(MAIN_APP, PLAIN_APP) };
+}
+
+/** `npx cdk synth` from the repository root, the app given by cdk.json (ours) or by --app (plain). */
+function cliSynth(key, commands) {
+  const cdkOut = path.join(tmp, `cli-${key}-${runCounter++}`);
+  const cdk = require.resolve('aws-cdk/bin/cdk', { paths: [ROOT] });
+  const args = [
+    cdk,
+    'synth',
+    '--quiet',
+    '--lookups=false',
+    '-o',
+    cdkOut,
+    ...(key === 'plain' ? ['--app', commands.plain] : []),
+  ];
+  const env = { ...childEnv(cdkOut), CDK_DISABLE_CLI_TELEMETRY: 'true' };
+  delete env.CDK_OUTDIR;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0 || r.signal) fail(`cdk synth (${key}) failed (exit ${r.status})`, `${r.stdout}${r.stderr}`);
+  if (!fs.existsSync(path.join(cdkOut, 'manifest.json'))) fail(`cdk synth (${key}) wrote no cloud assembly`);
+  fs.rmSync(cdkOut, { recursive: true, force: true });
+  return ms;
+}
+
+function mainCommandRatio() {
+  const commands = mainCommands();
+  console.log('');
+  console.log('The main command: `npx cdk synth` from the root cdk.json (CLI, TypeScript runner and all):');
+  console.log(`  ours:  ${commands.ours}`);
+  console.log(`  plain: the same with --app "${commands.plain}"`);
+  const times = { ours: [], plain: [] };
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const key of ['ours', 'plain']) {
+      const ms = cliSynth(key, commands);
+      if (round > 0) times[key].push(ms);
+    }
+    if (round > 0) {
+      console.log(
+        `  round ${round}/${ROUNDS}: ours ${times.ours[round - 1].toFixed(0)} ms, plain ${times.plain[round - 1].toFixed(0)} ms`,
+      );
+    }
+  }
+  const ratio = median(times.ours) / median(times.plain);
+  const minRatio = Math.min(...times.ours) / Math.min(...times.plain);
+  console.log(`  median ours ${median(times.ours).toFixed(0)} ms, plain ${median(times.plain).toFixed(0)} ms`);
+  console.log(
+    `  ratio ours/plain: median ${ratio.toFixed(3)}, min ${minRatio.toFixed(3)}   target <= ${TIME_TARGET.toFixed(2)}   ${verdict(ratio <= TIME_TARGET)}`,
+  );
+  return ratio;
 }
 
 function walkSize(p) {
@@ -283,6 +352,11 @@ function main() {
         `require('cdk8s') alone takes ${cdk8sMs.toFixed(0)} ms (median of 5), ${((100 * cdk8sMs) / medP).toFixed(1)}% of the plain synth time.`,
     );
   }
+  const mainRatio = mainCommandRatio();
+  console.log('');
+  console.log('Summary:');
+  console.log(`  library only (compiled apps, node app.js): ours/plain median ${timeRatio.toFixed(3)}`);
+  console.log(`  main command (npx cdk synth, root cdk.json): ours/plain median ${mainRatio.toFixed(3)}`);
   console.log('');
   console.log('PASS/MISS are targets of a benchmark, not a test: the exit code is 0 either way.');
 }
