@@ -52,7 +52,7 @@ test('README, LICENSE, CHANGELOG and API.md are in the package', () => {
   expect(own).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'API.md']));
 });
 
-test('cdk8s is bundled (jsii requires bundled dependencies for non-jsii packages)', () => {
+test('cdk8s is bundled (jsii requires non-jsii dependencies to be bundled)', () => {
   expect(files).toContain('node_modules/cdk8s/package.json');
 });
 
