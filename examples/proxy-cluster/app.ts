@@ -6,7 +6,7 @@
  * Env-agnostic: synthesizes without AWS credentials.
  */
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, App, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
@@ -37,6 +37,13 @@ export class ProxyClusterStack extends Stack {
       kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
       proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { noProxy: ['.corp.example'] }),
     });
+    // Env-agnostic on purpose (it synthesizes anywhere, without credentials) and meant for the commercial
+    // partition, whose endpoint service names the library uses when the region is a token. For the China
+    // regions, set env.region instead (see examples/china-region) and drop this acknowledgement.
+    Annotations.of(this.cluster).acknowledgeWarning(
+      'cdk-private-eks:endpoint-region-token',
+      'This example deploys to commercial AWS regions only; aws-cn stacks set env.region (examples/china-region).',
+    );
     this.cluster.addProxiedNodeGroup('Workers', {
       instanceTypes: [new ec2.InstanceType('m7i.large')],
       minSize: 2,
