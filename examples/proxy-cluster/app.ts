@@ -21,6 +21,9 @@ export class ProxyClusterStack extends Stack {
     // No NAT, no internet gateway: the subnets are isolated; the proxy is reached through the
     // corporate network (Transit Gateway or Direct Connect), outside this stack.
     const vpc = new ec2.Vpc(this, 'Vpc', {
+      // The default security group allows all traffic between its members: take every rule away
+      // (EKS best practices; cdk-nag NIST.800.53.R5-VPCDefaultSecurityGroupClosed).
+      restrictDefaultSecurityGroup: true,
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       maxAzs: 2,
       natGateways: 0,

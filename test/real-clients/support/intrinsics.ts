@@ -286,6 +286,8 @@ export class IntrinsicResolver {
         return this.resolve(res.Properties.CidrBlock);
       case 'AWS::EC2::VPC.CidrBlockAssociations':
         return [`vpc-cidr-assoc-0${hex(logicalId, 16)}`];
+      case 'AWS::EC2::VPC.DefaultSecurityGroup':
+        return `sg-0${hex(logicalId + 'default-sg', 16)}`;
       case 'AWS::EKS::Cluster.Endpoint':
         return `https://${FAKE_CLUSTER_ENDPOINT_ID}.gr7.${region}.eks.${this.urlSuffix}`;
       case 'AWS::EKS::Cluster.Arn':
