@@ -1,0 +1,26 @@
+// Runs dependency-cruiser on lib/ with .dependency-cruiser.js and fails on any rule violation.
+//
+// Why not the `depcruise` binary: dependency-cruiser 18 refuses to start on Node.js 20 (its CLI checks
+// engines ^22||^24||>=26), and this package supports Node.js >= 20. Its programmatic API (the same
+// `cruise` the CLI calls, same rules, same reporter) works on Node.js 20, so this script calls that.
+// On Node.js 22 or later, `npx depcruise lib --config .dependency-cruiser.js` gives the same result.
+import { createRequire } from 'node:module';
+import process from 'node:process';
+import { cruise, format } from 'dependency-cruiser';
+import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
+
+const require = createRequire(import.meta.url);
+const config = require('../.dependency-cruiser.js');
+const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const outputType = process.argv.includes('--metrics') ? 'metrics' : 'err-long';
+
+const tsConfig = extractTSConfig(config.options.tsConfig.fileName);
+const result = await cruise(
+  roots.length > 0 ? roots : ['lib'],
+  { ...config.options, ruleSet: { forbidden: config.forbidden }, validate: true },
+  undefined,
+  { tsConfig },
+);
+const report = await format(result.output, { outputType });
+process.stdout.write(report.output);
+process.exitCode = report.exitCode;
