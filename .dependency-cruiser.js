@@ -17,7 +17,6 @@ const RENDERERS = [
   '^lib/egress/squid-config\\.ts$',
   '^lib/egress/allowlist\\.ts$',
   '^lib/egress/proxy-user-data\\.ts$',
-  '^lib/preflight/route-rules\\.ts$',
 ];
 
 /** Files of this library that define or build constructs (they import aws-cdk-lib or constructs). */
@@ -26,7 +25,7 @@ const CONSTRUCT_MODULES = [
   '^lib/nodes/[^/]+\\.ts$',
   '^lib/egress/egress-proxy\\.ts$',
   '^lib/endpoints/endpoint-set\\.ts$',
-  '^lib/credentials/(?!boothook-inputs)[^/]+\\.ts$',
+  '^lib/credentials/(?!secret-reference)[^/]+\\.ts$',
   '^lib/manifests/proxy-credentials-secret\\.ts$',
   '^lib/proxy/proxy-settings\\.ts$',
   '^lib/proxy/proxy-credentials\\.ts$',
@@ -69,6 +68,8 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '\\.(js|d\\.ts)$|__pycache__' },
     tsPreCompilationDeps: true,
+    // The TypeScript sources, not the JavaScript jsii writes next to them after a build.
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
     tsConfig: { fileName: 'tsconfig.dev.json' },
     reporterOptions: { text: { highlightFocused: true } },
   },

@@ -24,3 +24,8 @@ const result = await cruise(
 const report = await format(result.output, { outputType });
 process.stdout.write(report.output);
 process.exitCode = report.exitCode;
+if (result.output.summary.totalDependenciesCruised === 0) {
+  // Resolution went wrong (e.g. to excluded files): a check of nothing must not pass.
+  process.stderr.write('check-deps: no dependency was cruised; check the resolution options\n');
+  process.exitCode = 1;
+}

@@ -188,7 +188,7 @@ describe('EgressProxy with its defaults', () => {
     expect(stack.resolve(proxy.proxySettings.httpsProxy)).toEqual({
       'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [id(proxy.loadBalancer), 'DNSName'] }, ':3128']],
     });
-    expect(proxy.proxySettings._httpsProxyHostPort).toBeDefined();
+    expect(proxy.proxySettings.httpsProxyHostPort).toBeDefined();
     expect(proxy.port).toBe(3128);
   });
 

@@ -10,7 +10,7 @@ import {
   ProxiedNodeGroupOptions,
   ProxySettings,
 } from '../lib';
-import { userDataSizeProblem } from '../lib/private/node-user-data';
+import { userDataSizeProblem } from '../lib/nodes/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';
 

@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { ProxyCredentials } from '../credentials/proxy-credentials';
 import { dualStackSuffix } from '../private/dns-suffix';
 
 /**
@@ -203,11 +204,15 @@ export class EndpointPresets {
   }
 
   /**
-   * `minimal()` plus what an authenticating proxy needs reached without it: Secrets Manager (the
-   * credentials) and KMS (when the secret has a customer key).
+   * `minimal()` plus what an authenticating proxy needs reached without it (`credentialServices`):
+   * Secrets Manager, and KMS when the secret has a customer key.
+   *
+   * @param credentials the proxy credentials, which tell whether the secret has a customer key
+   * @default credentials - not known: KMS is included, in case the secret has a customer key
    */
-  public static withProxyCredentials(): EndpointService[] {
-    return uniqueServices([...EndpointPresets.minimal(), EndpointService.SECRETS_MANAGER, EndpointService.KMS]);
+  public static withProxyCredentials(credentials?: ProxyCredentials): EndpointService[] {
+    const customerKey = credentials ? credentials.secret.encryptionKey !== undefined : true;
+    return uniqueServices([...EndpointPresets.minimal(), ...credentialServices(customerKey)]);
   }
 
   /**
@@ -233,4 +238,13 @@ export class EndpointPresets {
 export function uniqueServices(services: EndpointService[]): EndpointService[] {
   const seen = new Set<string>();
   return services.filter((s) => (seen.has(s.name) ? false : (seen.add(s.name), true)));
+}
+
+/**
+ * What an authenticating proxy needs reached without it, because the credentials are needed to use the
+ * proxy: Secrets Manager (the secret), plus KMS only when the secret is encrypted with a customer key
+ * (with the AWS managed key `aws/secretsmanager`, Secrets Manager decrypts without the caller calling KMS).
+ */
+export function credentialServices(customerKey: boolean): EndpointService[] {
+  return [EndpointService.SECRETS_MANAGER, ...(customerKey ? [EndpointService.KMS] : [])];
 }

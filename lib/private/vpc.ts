@@ -1,7 +1,7 @@
 import { Annotations, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
-import { invalid } from '../errors';
+import { invalid } from './validation';
 
 /**
  * The VPC's IPv4 CIDR blocks, as concrete strings where the construct knows them: for a VPC built in

@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
 import { isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
-import { ProxyCredentials } from './proxy-credentials';
+import { ProxyCredentials } from '../credentials/proxy-credentials';
 import { proxyEnvironment } from './render-environment';
 
 /**
@@ -103,7 +103,12 @@ export class ProxySettings {
   /** The proxy credentials, if the proxy authenticates. */
   public readonly credentials?: ProxyCredentials;
 
-  private readonly httpsHostPort?: string;
+  /**
+   * `host:port` of the HTTPS proxy (what Bottlerocket takes), when known at synth time.
+   *
+   * @default - not known: the HTTPS proxy URL is a token
+   */
+  public readonly httpsProxyHostPort?: string;
 
   /**
    * Resources the proxy needs deployed before anything uses it (e.g. an `EgressProxy`).
@@ -122,7 +127,11 @@ export class ProxySettings {
     const https = ProxySettings.check('httpsProxy', httpsProxy);
     this.httpProxy = http?.url ?? httpProxy;
     this.httpsProxy = https?.url ?? httpsProxy;
-    this.httpsHostPort = https ? `${https.host}:${https.port}` : httpsProxy === httpProxy ? knownHostPort : undefined;
+    this.httpsProxyHostPort = https
+      ? `${https.host}:${https.port}`
+      : httpsProxy === httpProxy
+        ? knownHostPort
+        : undefined;
     noProxy.forEach((entry, i) => {
       if (Token.isUnresolved(entry)) {
         return;
@@ -154,14 +163,6 @@ export class ProxySettings {
         }
       }
     }
-  }
-
-  /**
-   * `host:port` of the HTTPS proxy, or undefined when it is not known at synth time.
-   * @internal
-   */
-  public get _httpsProxyHostPort(): string | undefined {
-    return this.httpsHostPort;
   }
 
   /**

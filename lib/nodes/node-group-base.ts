@@ -3,12 +3,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { invalid } from '../errors';
-import { NodeFamily } from '../nodes/node-family';
-import { NodeOptions } from '../nodes/node-options';
-import { Arch, NodeFamilySpec } from '../nodes/user-data/family';
-import { acknowledgeNag, managedPolicyFinding } from './nag';
+import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
+import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
+import { INodeContext } from './node-context';
+import { NodeFamily } from './node-family';
+import { NodeOptions } from './node-options';
+import { Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
 
 /**
  * What managed and self-managed node groups share: checks, the launch template, the node role's
@@ -30,14 +31,41 @@ export interface NodeBasics {
   readonly arch: Arch;
 }
 
-/** Defaults (AL2023, t3.medium) and the checks every node group runs on its options. */
-export function nodeBasics(scope: IConstruct, props: NodeOptions, cluster: PrivateEksCluster): NodeBasics {
+/**
+ * The prologue of both node group constructors: defaults (AL2023, t3.medium), the checks every node
+ * group runs on its options, and the routes the nodes need (preflight/route-rules.ts).
+ */
+export function startNodeGroup(
+  scope: IConstruct,
+  props: NodeOptions,
+  context: INodeContext,
+  consumer: RouteConsumer,
+): NodeBasics {
   const family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
   const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
   const arch = nodeArchitecture(scope, instanceTypes);
-  checkFamilyVersion(scope, family._spec, cluster);
+  checkFamilyVersion(scope, family._spec, context);
   checkNodeOptions(scope, props);
+  checkRoutes(
+    scope,
+    consumer,
+    { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined, customerKey: false },
+    (s) => context.endpoints.has(s),
+  );
   return { family, spec: family._spec, instanceTypes, arch };
+}
+
+/** The cluster details for nodes that join without the EKS API, or a clear error when they are not known. */
+export function requireBootstrap(scope: IConstruct, context: INodeContext): ClusterBootstrap {
+  if (!context.bootstrap) {
+    invalid(
+      scope,
+      'cluster.serviceIpv4Cidr',
+      'is not known at synth time, so nodes that bootstrap without the EKS API cannot be given the cluster DNS address',
+      'Give the cluster a concrete serviceIpv4Cidr',
+    );
+  }
+  return context.bootstrap;
 }
 
 /** The single CPU architecture of a list of instance types. */
@@ -89,8 +117,8 @@ export function nodeSizes(props: NodeOptions): { min: number; desired: number; m
 }
 
 /** Fail when the family has no AMI for the cluster's Kubernetes version; warn when it will likely hurt. */
-export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, cluster: PrivateEksCluster): void {
-  const version = cluster.version.version;
+export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, context: INodeContext): void {
+  const version = context.version.version;
   if (Token.isUnresolved(version)) {
     return;
   }
@@ -111,7 +139,7 @@ export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, cl
 
 /** Options of `nodeLaunchTemplate`. */
 export interface NodeLaunchTemplateOptions {
-  readonly cluster: PrivateEksCluster;
+  readonly cluster: eks.ICluster;
   readonly family: NodeFamilySpec;
   readonly userData?: ec2.UserData;
   readonly machineImage?: ec2.IMachineImage;
@@ -134,7 +162,7 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
   const extraGroups = o.options.securityGroups ?? [];
   const clusterSecurityGroup =
     extraGroups.length > 0 || o.alwaysClusterSecurityGroup
-      ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.cluster.clusterSecurityGroupId)
+      ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.clusterSecurityGroupId)
       : undefined;
   const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
     securityGroup: clusterSecurityGroup,
