@@ -13,7 +13,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../lib';
-import { defaultEgressDomains } from '../lib/egress/squid-config';
+import { defaultEgressDomains } from '../lib/egress/allowlist';
 import { removeDir, requireTools, run, tempDir } from './real-clients/support/proc';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';

@@ -10,14 +10,16 @@ import * as path from 'path';
 import {
   ACCESS_LOG_FORMAT_NAME,
   DEFAULT_SQUID_PATHS,
+  renderSquidConfig,
+  SquidConfigInput,
+} from '../lib/egress/squid-config';
+import {
   defaultEgressDomains,
   domainCovers,
   domainProblem,
   normaliseDomain,
   normaliseDomains,
-  renderSquidConfig,
-  SquidConfigInput,
-} from '../lib/egress/squid-config';
+} from '../lib/egress/allowlist';
 import {
   Background,
   PYTHON,

@@ -10,17 +10,12 @@ import { invalid } from '../errors';
 import { parseCidr } from '../private/cidr';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { regionAndSuffix } from '../private/partition';
-import { privateSubnetSelection, vpcCidrs } from '../private/vpc';
+import { isPort } from '../private/proxy-url';
+import { hasPrivateSubnets, privateSubnetSelection, vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
-import {
-  DEFAULT_SQUID_PATHS,
-  defaultEgressDomains,
-  domainCovers,
-  domainProblem,
-  normaliseDomain,
-  normaliseDomains,
-  renderSquidConfig,
-} from './squid-config';
+import { defaultEgressDomains, domainCovers, domainProblem, normaliseDomain, normaliseDomains } from './allowlist';
+import { renderProxyUserData } from './proxy-user-data';
+import { renderSquidConfig } from './squid-config';
 
 /**
  * Props for `EgressProxy`.
@@ -104,9 +99,6 @@ export interface EgressProxyProps {
    */
   readonly logRetention?: logs.RetentionDays;
 }
-
-/** Where the CloudWatch agent reads its configuration (the path of the agent's own documentation). */
-const CLOUDWATCH_AGENT_CONFIG = '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json';
 
 /** How long the Auto Scaling group waits for each new proxy to signal that Squid is up. */
 const SIGNAL_TIMEOUT = Duration.minutes(15);
@@ -266,7 +258,13 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       'AwsSolutions-AS3',
       'Scaling events of the proxies stay in the Auto Scaling activity history and CloudTrail; instances are replaced by health checks, not by load',
     );
-    userData.addCommands(...this.userDataCommands());
+    userData.addCommands(
+      ...renderProxyUserData({
+        squidConfig: this.squidConfig,
+        port: this.port,
+        logGroupName: this.logGroup.logGroupName,
+      }),
+    );
     userData.addSignalOnExitCommand(this.autoScalingGroup);
 
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
@@ -311,7 +309,7 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
   }
 
   private checkPort(port: number): number {
-    if (Token.isUnresolved(port) || !Number.isInteger(port) || port < 1 || port > 65535) {
+    if (Token.isUnresolved(port) || !isPort(port)) {
       invalid(
         this,
         'port',
@@ -390,7 +388,7 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
   }
 
   private selectLoadBalancerSubnets(vpc: ec2.IVpc, given: ec2.SubnetSelection | undefined): ec2.SubnetSelection {
-    if (!given && vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
+    if (!given && !hasPrivateSubnets(vpc)) {
       invalid(
         this,
         'loadBalancerSubnets',
@@ -501,57 +499,6 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
           '(or set includeDefaultDomains: false and list every domain).',
       );
     }
-  }
-
-  private userDataCommands(): string[] {
-    const squidEof = 'CDK_PRIVATE_EKS_SQUID_CONF';
-    const agentEof = 'CDK_PRIVATE_EKS_CLOUDWATCH_AGENT_CONF';
-    const agentConfig = {
-      // The agent reads /var/log/squid, which the squid package keeps to user squid; on Linux the agent
-      // runs as root by default (CloudWatch user guide, "Common scenarios with the CloudWatch agent").
-      agent: { run_as_user: 'root' },
-      logs: {
-        logs_collected: {
-          files: {
-            collect_list: [
-              {
-                file_path: DEFAULT_SQUID_PATHS.accessLog,
-                log_group_name: this.logGroup.logGroupName,
-                log_stream_name: '{instance_id}/access.log',
-                timestamp_format: '%Y-%m-%dT%H:%M:%S',
-                timezone: 'UTC',
-              },
-              {
-                file_path: DEFAULT_SQUID_PATHS.cacheLog,
-                log_group_name: this.logGroup.logGroupName,
-                log_stream_name: '{instance_id}/cache.log',
-                timestamp_format: '%Y/%m/%d %H:%M:%S',
-              },
-            ],
-          },
-        },
-      },
-    };
-    return [
-      'set -euo pipefail',
-      // AL2023 package names: squid (6.x), amazon-cloudwatch-agent, and aws-cfn-bootstrap for cfn-signal,
-      // which the AL2023 AMIs do not include (amazonlinux/amazon-linux-2023 issues #152, #335, #46, #768).
-      'dnf install -y squid amazon-cloudwatch-agent aws-cfn-bootstrap',
-      // Quoted here-documents: nothing in them is expanded by the shell.
-      `cat > /etc/squid/squid.conf <<'${squidEof}'`,
-      ...this.squidConfig.replace(/\n$/, '').split('\n'),
-      squidEof,
-      // A configuration Squid refuses fails the instance (and its signal) instead of leaving it without a proxy.
-      'squid -k parse -f /etc/squid/squid.conf',
-      `install -d -m 0755 ${CLOUDWATCH_AGENT_CONFIG.replace(/\/[^/]+$/, '')}`,
-      `cat > ${CLOUDWATCH_AGENT_CONFIG} <<'${agentEof}'`,
-      JSON.stringify(agentConfig, undefined, 2),
-      agentEof,
-      'systemctl enable --now squid',
-      `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG}`,
-      // Signal only once Squid accepts connections on the port.
-      `timeout 120 bash -c 'until (exec 3<>/dev/tcp/127.0.0.1/${this.port}) 2>/dev/null; do sleep 2; done'`,
-    ];
   }
 }
 

@@ -19,9 +19,12 @@ export class EndpointService {
   ]);
 
   /** Amazon ECR registry (`ACCOUNT.dkr.ecr.REGION`): image pulls; layers come from S3. */
-  public static readonly ECR_DKR = EndpointService.iface('ecr.dkr', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, [
-    'dkr.ecr',
-  ]);
+  public static readonly ECR_DKR = EndpointService.iface(
+    'ecr.dkr',
+    ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    ['dkr.ecr'],
+    true,
+  );
 
   /** AWS STS: IAM roles for service accounts and the regional STS endpoint. */
   public static readonly STS = EndpointService.iface('sts', ec2.InterfaceVpcEndpointAwsService.STS);
@@ -109,6 +112,8 @@ export class EndpointService {
       // The legacy global name is served by the gateway endpoint only in us-east-1.
       ...(region === 'us-east-1' ? [`s3.${suffix}`] : []),
     ],
+    // Virtual-hosted buckets: BUCKET.s3.REGION... (ECR layers, the Amazon Linux repositories).
+    true,
   );
 
   /**
@@ -126,14 +131,25 @@ export class EndpointService {
     name: string,
     service: ec2.InterfaceVpcEndpointAwsService,
     prefixes: string[] = [name],
+    subdomains = false,
   ): EndpointService {
-    return new EndpointService(name, service, undefined, (region, suffix) =>
-      prefixes.map((p) => `${p}.${region}.${suffix}`),
+    return new EndpointService(
+      name,
+      service,
+      undefined,
+      (region, suffix) => prefixes.map((p) => `${p}.${region}.${suffix}`),
+      subdomains,
     );
   }
 
   /** The short service name, e.g. `ecr.api`. */
   public readonly name: string;
+
+  /**
+   * True when clients call names under the service's hosts, not only the hosts themselves
+   * (`ACCOUNT.dkr.ecr.REGION...`, `BUCKET.s3.REGION...`): an allowlist must then take the whole domain.
+   */
+  public readonly subdomains: boolean;
 
   /** @internal */
   public readonly _interface?: ec2.InterfaceVpcEndpointAwsService;
@@ -148,8 +164,10 @@ export class EndpointService {
     iface: ec2.InterfaceVpcEndpointAwsService | undefined,
     gateway: ec2.GatewayVpcEndpointAwsService | undefined,
     hosts: (region: string, suffix: string) => string[],
+    subdomains = false,
   ) {
     this.name = name;
+    this.subdomains = subdomains;
     this._interface = iface;
     this._gateway = gateway;
     this.hosts = hosts;
@@ -247,4 +265,38 @@ export function uniqueServices(services: EndpointService[]): EndpointService[] {
  */
 export function credentialServices(customerKey: boolean): EndpointService[] {
   return [EndpointService.SECRETS_MANAGER, ...(customerKey ? [EndpointService.KMS] : [])];
+}
+
+/**
+ * The services an egress proxy allows by default: what EKS nodes (and the kubectl provider, and
+ * self-managed nodes' cfn-signal) reach in AWS when NO VPC endpoint serves it, the regional APIs of the
+ * EKS user guide's "Deploy private clusters with limited internet access" list:
+ * - EC2 API: nodeadm's DescribeInstances at boot (amazon-eks-ami, nodeadm) and the VPC CNI's ENI calls;
+ * - STS regional endpoint: IAM roles for service accounts; the kubectl provider's token;
+ * - ECR API (authentication, manifests) and the registry (ECR user guide, "Amazon ECR interface VPC
+ *   endpoints");
+ * - S3, regional and dual-stack: ECR image layers (prod-REGION-starport-layer-bucket, same ECR page) and
+ *   the AL2023 package repositories (al2023-repos-REGION-*.s3.dualstack.REGION..., the mirrorlist of
+ *   /etc/yum.repos.d/amazonlinux.repo). A domain rule cannot name buckets: this allows every bucket in
+ *   the region;
+ * - EKS API: DescribeCluster (the kubectl provider, nodes without a pinned AMI bootstrap);
+ * - EKS Auth for the Pod Identity agent;
+ * - Systems Manager agent and Session Manager (ssm, ssmmessages, ec2messages);
+ * - CloudWatch Logs: Fluent Bit, the CloudWatch agent;
+ * - CloudFormation: cfn-signal from self-managed nodes.
+ * The order is the order of the allowlist.
+ */
+export function egressServices(): EndpointService[] {
+  return [
+    EndpointService.EC2,
+    EndpointService.STS,
+    EndpointService.ECR_API,
+    EndpointService.ECR_DKR,
+    EndpointService.S3,
+    EndpointService.EKS,
+    EndpointService.EKS_AUTH,
+    ...EndpointPresets.sessionManager(),
+    EndpointService.CLOUDWATCH_LOGS,
+    EndpointService.CLOUDFORMATION,
+  ];
 }

@@ -58,9 +58,14 @@ export function privateSubnetSelection(vpc: ec2.IVpc): ec2.SubnetSelection {
   return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 }
 
+/** True when the VPC has private (with egress) or isolated subnets. */
+export function hasPrivateSubnets(vpc: ec2.IVpc): boolean {
+  return vpc.privateSubnets.length > 0 || vpc.isolatedSubnets.length > 0;
+}
+
 /** Fail when the VPC has no private or isolated subnets. */
 export function requirePrivateSubnets(scope: IConstruct, vpc: ec2.IVpc): void {
-  if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
+  if (!hasPrivateSubnets(vpc)) {
     invalid(
       scope,
       'vpc',

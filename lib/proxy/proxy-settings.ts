@@ -1,7 +1,7 @@
 import { Token } from 'aws-cdk-lib';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
-import { isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
+import { isHost, isPort, isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
 import { ProxyCredentials } from '../credentials/proxy-credentials';
 import { proxyEnvironment } from './render-environment';
 
@@ -70,10 +70,10 @@ export class ProxySettings {
    * @param options HTTPS proxy and extra NO_PROXY entries
    */
   public static fromHost(host: string, port: number, options: ProxyOptions = {}): ProxySettings {
-    if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    if (!Token.isUnresolved(port) && !isPort(port)) {
       invalid('ProxySettings', 'port', `is ${port}`, 'Use the port your proxy listens on, 1-65535, for example 3128');
     }
-    if (!Token.isUnresolved(host) && !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/.test(host)) {
+    if (!Token.isUnresolved(host) && !isHost(host)) {
       invalid(
         'ProxySettings',
         'host',
