@@ -12,7 +12,7 @@ const NO_PROXY: RouteFacts = { proxy: false, credentials: false, customerKey: fa
 const CREDENTIALS: RouteFacts = { proxy: true, credentials: true, customerKey: false };
 
 test('every rule says why and how to fix, and names at least one service when it applies', () => {
-  for (const rule of ROUTE_RULES) {
+  for (const rule of Object.values(ROUTE_RULES).flat()) {
     expect(rule.why).not.toMatch(/\.$/);
     expect(rule.fix).not.toMatch(/\.$/);
     const facts = [NO_PROXY, CREDENTIALS, { ...CREDENTIALS, customerKey: true }].filter(rule.when);

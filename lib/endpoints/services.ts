@@ -1,5 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { ProxyCredentials } from '../credentials/proxy-credentials';
+
+const AWS = ec2.InterfaceVpcEndpointAwsService;
 import { dualStackSuffix } from '../private/dns-suffix';
 
 /**
@@ -11,26 +13,19 @@ import { dualStackSuffix } from '../private/dns-suffix';
  */
 export class EndpointService {
   /** Amazon EC2 API: nodeadm's DescribeInstances, the VPC CNI's ENI calls, the cloud provider. */
-  public static readonly EC2 = EndpointService.iface('ec2', ec2.InterfaceVpcEndpointAwsService.EC2);
+  public static readonly EC2 = EndpointService.iface(AWS.EC2);
 
   /** Amazon ECR API (`api.ecr.REGION`): authentication and image manifests. */
-  public static readonly ECR_API = EndpointService.iface('ecr.api', ec2.InterfaceVpcEndpointAwsService.ECR, [
-    'api.ecr',
-  ]);
+  public static readonly ECR_API = EndpointService.iface(AWS.ECR, ['api.ecr']);
 
   /** Amazon ECR registry (`ACCOUNT.dkr.ecr.REGION`): image pulls; layers come from S3. */
-  public static readonly ECR_DKR = EndpointService.iface(
-    'ecr.dkr',
-    ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
-    ['dkr.ecr'],
-    true,
-  );
+  public static readonly ECR_DKR = EndpointService.iface(AWS.ECR_DOCKER, ['dkr.ecr'], true);
 
   /** AWS STS: IAM roles for service accounts and the regional STS endpoint. */
-  public static readonly STS = EndpointService.iface('sts', ec2.InterfaceVpcEndpointAwsService.STS);
+  public static readonly STS = EndpointService.iface(AWS.STS);
 
   /** Amazon EKS API (`eks.REGION`, not the cluster's API server): DescribeCluster for the kubectl provider. */
-  public static readonly EKS = EndpointService.iface('eks', ec2.InterfaceVpcEndpointAwsService.EKS);
+  public static readonly EKS = EndpointService.iface(AWS.EKS);
 
   /**
    * EKS Auth (`eks-auth.REGION.api.aws`): the EKS Pod Identity agent.
@@ -45,58 +40,37 @@ export class EndpointService {
   );
 
   /** Elastic Load Balancing: the AWS Load Balancer Controller. */
-  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface(
-    'elasticloadbalancing',
-    ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
-  );
+  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface(AWS.ELASTIC_LOAD_BALANCING);
 
   /** CloudWatch Logs: Fluent Bit, the CloudWatch agent, container insights. */
-  public static readonly CLOUDWATCH_LOGS = EndpointService.iface(
-    'logs',
-    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-  );
+  public static readonly CLOUDWATCH_LOGS = EndpointService.iface(AWS.CLOUDWATCH_LOGS);
 
   /** Systems Manager: the SSM agent on nodes. */
-  public static readonly SSM = EndpointService.iface('ssm', ec2.InterfaceVpcEndpointAwsService.SSM);
+  public static readonly SSM = EndpointService.iface(AWS.SSM);
 
   /** Session Manager channels (with `SSM` and `EC2_MESSAGES`). */
-  public static readonly SSM_MESSAGES = EndpointService.iface(
-    'ssmmessages',
-    ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
-  );
+  public static readonly SSM_MESSAGES = EndpointService.iface(AWS.SSM_MESSAGES);
 
   /** EC2 messages, for the SSM agent. */
-  public static readonly EC2_MESSAGES = EndpointService.iface(
-    'ec2messages',
-    ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
-  );
+  public static readonly EC2_MESSAGES = EndpointService.iface(AWS.EC2_MESSAGES);
 
   /** AWS X-Ray, when tracing is used. */
-  public static readonly XRAY = EndpointService.iface('xray', ec2.InterfaceVpcEndpointAwsService.XRAY);
+  public static readonly XRAY = EndpointService.iface(AWS.XRAY);
 
   /** AWS Lambda: CDK's custom-resource framework invokes the kubectl handler through it. */
-  public static readonly LAMBDA = EndpointService.iface('lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA);
+  public static readonly LAMBDA = EndpointService.iface(AWS.LAMBDA);
 
   /** EC2 Auto Scaling: the Cluster Autoscaler. */
-  public static readonly AUTOSCALING = EndpointService.iface(
-    'autoscaling',
-    ec2.InterfaceVpcEndpointAwsService.AUTOSCALING,
-  );
+  public static readonly AUTOSCALING = EndpointService.iface(AWS.AUTOSCALING);
 
   /** AWS CloudFormation: `cfn-signal` from self-managed nodes. */
-  public static readonly CLOUDFORMATION = EndpointService.iface(
-    'cloudformation',
-    ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
-  );
+  public static readonly CLOUDFORMATION = EndpointService.iface(AWS.CLOUDFORMATION);
 
   /** AWS Secrets Manager. */
-  public static readonly SECRETS_MANAGER = EndpointService.iface(
-    'secretsmanager',
-    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-  );
+  public static readonly SECRETS_MANAGER = EndpointService.iface(AWS.SECRETS_MANAGER);
 
   /** AWS KMS. */
-  public static readonly KMS = EndpointService.iface('kms', ec2.InterfaceVpcEndpointAwsService.KMS);
+  public static readonly KMS = EndpointService.iface(AWS.KMS);
 
   /**
    * Amazon S3 as a gateway endpoint (free): ECR image layers, Amazon Linux repositories and the
@@ -124,17 +98,17 @@ export class EndpointService {
    * @default hostPrefix - the same as `name`
    */
   public static interfaceService(name: string, hostPrefix?: string): EndpointService {
-    return EndpointService.iface(name, new ec2.InterfaceVpcEndpointAwsService(name), [hostPrefix ?? name]);
+    return EndpointService.iface(new AWS(name), [hostPrefix ?? name]);
   }
 
+  /** An interface endpoint service, named as aws-cdk-lib names it (`shortName`, e.g. `ecr.api`). */
   private static iface(
-    name: string,
     service: ec2.InterfaceVpcEndpointAwsService,
-    prefixes: string[] = [name],
+    prefixes: string[] = [service.shortName],
     subdomains = false,
   ): EndpointService {
     return new EndpointService(
-      name,
+      service.shortName,
       service,
       undefined,
       (region, suffix) => prefixes.map((p) => `${p}.${region}.${suffix}`),

@@ -37,10 +37,10 @@ export interface NodeBasics {
  */
 export function startNodeGroup(
   scope: IConstruct,
-  props: NodeOptions,
-  context: INodeContext,
+  props: NodeOptions & { readonly nodeContext: INodeContext },
   consumer: RouteConsumer,
-): NodeBasics {
+): NodeBasics & { readonly context: INodeContext } {
+  const context = props.nodeContext;
   const family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
   const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
   const arch = nodeArchitecture(scope, instanceTypes);
@@ -52,7 +52,7 @@ export function startNodeGroup(
     { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined, customerKey: false },
     (s) => context.endpoints.has(s),
   );
-  return { family, spec: family._spec, instanceTypes, arch };
+  return { context, family, spec: family._spec, instanceTypes, arch };
 }
 
 /** The cluster details for nodes that join without the EKS API, or a clear error when they are not known. */

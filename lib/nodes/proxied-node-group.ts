@@ -77,8 +77,7 @@ export class ProxiedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
-    const context = props.nodeContext;
-    const { family: nodeFamily, spec: family, instanceTypes, arch } = startNodeGroup(this, props, context, 'nodes');
+    const { context, family: nodeFamily, spec: family, instanceTypes, arch } = startNodeGroup(this, props, 'nodes');
     this.family = nodeFamily;
     if (props.machineImage && props.amiType) {
       invalid(

@@ -83,14 +83,14 @@ export class SelfManagedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfManagedNodeGroupProps) {
     super(scope, id);
-    const context = props.nodeContext;
     // Without a proxy, the ready signal needs the CloudFormation endpoint too (preflight/route-rules.ts).
     const {
+      context,
       family: nodeFamily,
       spec: family,
       instanceTypes,
       arch,
-    } = startNodeGroup(this, props, context, 'selfManagedNodes');
+    } = startNodeGroup(this, props, 'selfManagedNodes');
     this.family = nodeFamily;
     if (instanceTypes.length !== 1) {
       invalid(
