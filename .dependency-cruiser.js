@@ -26,9 +26,9 @@ const CONSTRUCT_MODULES = [
   '^lib/egress/egress-proxy\\.ts$',
   '^lib/endpoints/endpoint-set\\.ts$',
   '^lib/credentials/(?!secret-reference)[^/]+\\.ts$',
-  '^lib/manifests/proxy-credentials-secret\\.ts$',
+  '^lib/egress/egress-props\\.ts$',
+  '^lib/manifests/proxy-manifests\\.ts$',
   '^lib/proxy/proxy-settings\\.ts$',
-  '^lib/proxy/proxy-credentials\\.ts$',
   '^lib/index\\.ts$',
 ];
 

@@ -5,14 +5,20 @@
 // `cruise` the CLI calls, same rules, same reporter) works on Node.js 20, so this script calls that.
 // On Node.js 22 or later, `npx depcruise lib --config .dependency-cruiser.js` gives the same result.
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import process from 'node:process';
 import { cruise, format } from 'dependency-cruiser';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 
+// The CLI's arguments: roots, `--config FILE` (default .dependency-cruiser.js) and `--metrics`.
+const args = process.argv.slice(2);
+const configAt = args.indexOf('--config');
+const configFile = configAt >= 0 ? args[configAt + 1] : '.dependency-cruiser.js';
+const roots = args.filter((a, i) => !a.startsWith('-') && (configAt < 0 || i !== configAt + 1));
+const outputType = args.includes('--metrics') ? 'metrics' : 'err-long';
+
 const require = createRequire(import.meta.url);
-const config = require('../.dependency-cruiser.js');
-const roots = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-const outputType = process.argv.includes('--metrics') ? 'metrics' : 'err-long';
+const config = require(path.resolve(configFile));
 
 const tsConfig = extractTSConfig(config.options.tsConfig.fileName);
 const result = await cruise(

@@ -206,7 +206,7 @@ export class PrivateEksCluster extends Construct {
     });
     // Nodes and the kubectl provider need the endpoints (and a proxy deployed in this app) as soon as they start.
     this.cluster.node.addDependency(this.endpoints);
-    this.proxy?._dependencies.forEach((d) => this.node.addDependency(d));
+    this.proxy?.dependencies.forEach((d) => this.node.addDependency(d));
     acknowledgeAwsEksV2Findings(this.cluster);
 
     if (credentials) {

@@ -82,7 +82,7 @@ export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceT
   return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
 }
 
-/** Sizes, hop limit and root volume checks. */
+/** Sizes, hop limit and data volume checks. */
 export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   const { minSize, maxSize, desiredSize } = props;
   if (minSize !== undefined && minSize < 0) {
@@ -103,9 +103,9 @@ export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 64)) {
     invalid(scope, 'httpPutResponseHopLimit', `is ${hop}`, 'Use a whole number from 1 to 64 (1 or 2 for EKS nodes)');
   }
-  const size = props.rootVolumeSize;
+  const size = props.dataVolumeSize;
   if (size !== undefined && (!Number.isInteger(size) || size < 20)) {
-    invalid(scope, 'rootVolumeSize', `is ${size} GiB`, 'Use at least 20 GiB, the size of the EKS AL2023 AMI snapshot');
+    invalid(scope, 'dataVolumeSize', `is ${size} GiB`, 'Use at least 20 GiB, the size of the EKS AL2023 AMI snapshot');
   }
 }
 
@@ -173,7 +173,7 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
     requireImdsv2: true,
     httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
     httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 2,
-    blockDevices: nodeVolumes(o.family, o.options.rootVolumeSize ?? 20),
+    blockDevices: nodeVolumes(o.family, o.options.dataVolumeSize ?? 20),
   });
   extraGroups.forEach((sg) => launchTemplate.addSecurityGroup(sg));
   return launchTemplate;

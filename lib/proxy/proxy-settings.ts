@@ -111,10 +111,10 @@ export class ProxySettings {
   public readonly httpsProxyHostPort?: string;
 
   /**
-   * Resources the proxy needs deployed before anything uses it (e.g. an `EgressProxy`).
-   * @internal
+   * Resources the proxy needs deployed before anything uses it (e.g. an `EgressProxy`): a cluster
+   * using these settings depends on them (see `deployedBy`).
    */
-  public readonly _dependencies: IDependable[] = [];
+  public readonly dependencies: IDependable[] = [];
 
   private constructor(
     httpProxy: string,
@@ -177,11 +177,14 @@ export class ProxySettings {
   }
 
   /**
-   * Record that the proxy is deployed by `dependency`: a cluster using these settings waits for it.
-   * @internal
+   * Record that the proxy is deployed by `dependency` (a proxy built in the same app, such as
+   * `EgressProxy`): a cluster using these settings waits for it.
+   *
+   * @param dependency the construct that deploys the proxy
+   * @returns these settings
    */
-  public _deployedBy(dependency: IDependable): ProxySettings {
-    this._dependencies.push(dependency);
+  public deployedBy(dependency: IDependable): ProxySettings {
+    this.dependencies.push(dependency);
     return this;
   }
 
