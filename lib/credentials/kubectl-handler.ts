@@ -18,7 +18,8 @@ export function readCredentialsInKubectlHandler(
 ): void {
   handler.addLayers(
     new lambda.LayerVersion(scope, 'ProxyCredentialsLayer', {
-      code: lambda.Code.fromAsset(credentialsLayerDir()),
+      // Byte code a local test run may have left must not change the asset.
+      code: lambda.Code.fromAsset(credentialsLayerDir(), { exclude: ['__pycache__', '*.pyc'] }),
       description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
     }),
   );

@@ -50,7 +50,7 @@ export class ProxyCredentialsSecret extends Construct {
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
       handler: 'index.handler',
       // index.py and proxy_auth.py, staged from lib/credentials/python.
-      code: lambda.Code.fromAsset(secretWriterHandlerDir()),
+      code: lambda.Code.fromAsset(secretWriterHandlerDir(), { exclude: ['__pycache__', '*.pyc'] }),
       timeout: Duration.minutes(2),
       role,
       vpc: props.cluster.vpc,
