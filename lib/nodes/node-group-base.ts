@@ -5,7 +5,6 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
-import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
@@ -15,13 +14,6 @@ import { Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
  * What managed and self-managed node groups share: checks, the launch template, the node role's
  * policies. One place, so both kinds of group get the same IMDSv2, encryption and security groups.
  */
-
-/** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
-export const NODE_ROLE_POLICIES = [
-  'AmazonEKSWorkerNodePolicy',
-  'AmazonEKS_CNI_Policy',
-  'AmazonEC2ContainerRegistryReadOnly',
-];
 
 /** What both kinds of node group derive from their options first: family, instance types, architecture. */
 export interface NodeBasics {
@@ -192,17 +184,6 @@ function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevi
     ...(os ? [{ deviceName: os.device, volume: ebs(os.sizeGiB) }] : []),
     { deviceName: family.devices.data, volume: ebs(dataSizeGiB) },
   ];
-}
-
-/** Acknowledge cdk-nag's finding on the documented AWS managed node role policies. */
-export function acknowledgeNodeRolePolicies(role: iam.IRole, extra: string[] = []): void {
-  for (const policy of [...NODE_ROLE_POLICIES, ...extra]) {
-    acknowledgeNag(
-      role,
-      managedPolicyFinding(policy),
-      `${policy} is an AWS managed policy EKS documents for nodes (EKS user guide, "Amazon EKS node IAM role")`,
-    );
-  }
 }
 
 /** Kubelet taint strings (`key=value:NoSchedule`) from node group taint specs. */

@@ -2,15 +2,10 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
+import { acknowledgeNodegroupRoleFindings } from '../private/aws-eks-v2-internals';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
-import {
-  acknowledgeNodeRolePolicies,
-  nodeLaunchTemplate,
-  nodeSizes,
-  requireBootstrap,
-  startNodeGroup,
-} from './node-group-base';
+import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup } from './node-group-base';
 import { NodeOptions } from './node-options';
 import { buildNodeUserData } from './node-user-data';
 import { Arch, NodeFamilySpec } from './user-data/family';
@@ -124,7 +119,7 @@ export class ProxiedNodeGroup extends Construct {
       },
     });
     if (!props.nodeRole) {
-      acknowledgeNodeRolePolicies(this.nodegroup.role);
+      acknowledgeNodegroupRoleFindings(this.nodegroup);
     }
     context.grantProxyCredentials(this.nodegroup.role);
   }

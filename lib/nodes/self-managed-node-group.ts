@@ -6,18 +6,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { acknowledgeNag } from '../private/nag';
+import { acknowledgeNag, acknowledgeNodeRolePolicies, NODE_ROLE_POLICIES } from '../private/nag';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
-import {
-  acknowledgeNodeRolePolicies,
-  NODE_ROLE_POLICIES,
-  nodeLaunchTemplate,
-  nodeSizes,
-  requireBootstrap,
-  startNodeGroup,
-  taintStrings,
-} from './node-group-base';
+import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup, taintStrings } from './node-group-base';
 import { buildNodeUserData } from './node-user-data';
 import { NodeOptions } from './node-options';
 
