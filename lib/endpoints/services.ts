@@ -252,7 +252,7 @@ export function credentialServices(customerKey: boolean): EndpointService[] {
  * - S3, regional and dual-stack: ECR image layers (prod-REGION-starport-layer-bucket, same ECR page) and
  *   the AL2023 package repositories (al2023-repos-REGION-*.s3.dualstack.REGION..., the mirrorlist of
  *   /etc/yum.repos.d/amazonlinux.repo). A domain rule cannot name buckets: this allows every bucket in
- *   the region;
+ *   the region (list exact hosts with `includeDefaultDomains: false` to narrow it);
  * - EKS API: DescribeCluster (the kubectl provider, nodes without a pinned AMI bootstrap);
  * - EKS Auth for the Pod Identity agent;
  * - Systems Manager agent and Session Manager (ssm, ssmmessages, ec2messages);
