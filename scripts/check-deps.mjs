@@ -23,7 +23,7 @@ const config = require(path.resolve(configFile));
 const tsConfig = extractTSConfig(config.options.tsConfig.fileName);
 const result = await cruise(
   roots.length > 0 ? roots : ['lib'],
-  { ...config.options, ruleSet: { forbidden: config.forbidden }, validate: true },
+  { ...config.options, ruleSet: { forbidden: config.forbidden }, validate: true, metrics: outputType === 'metrics' },
   undefined,
   { tsConfig },
 );
