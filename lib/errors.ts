@@ -1,25 +1,8 @@
-import { IConstruct } from 'constructs';
+import { PrivateEksValidationError } from './private/validation';
 
-/**
- * The error every cdk-private-eks construct throws at synth time for invalid input.
- *
- * Its message has the form `<construct path>: <prop> <what is wrong>. <how to fix>.`
- *
- * This class extends the JavaScript `Error`, which jsii cannot represent, so it is
- * importable from TypeScript and JavaScript as `cdk-private-eks/lib/errors`; other
- * languages use `PrivateEksErrors.isValidationError()`.
- */
-export class PrivateEksValidationError extends Error {
-  /** The prop (or value object field) that is wrong, e.g. `proxy.httpProxy`. */
-  public readonly prop: string;
-
-  constructor(prop: string, message: string) {
-    super(message);
-    this.name = 'PrivateEksValidationError';
-    this.prop = prop;
-    Object.setPrototypeOf(this, PrivateEksValidationError.prototype);
-  }
-}
+// The error class and the throw helper live in lib/private/ (a leaf every module may import); this is
+// their public address, `cdk-private-eks/lib/errors`.
+export { invalid, PrivateEksValidationError } from './private/validation';
 
 /**
  * Helpers to recognise the errors thrown by cdk-private-eks, usable from every jsii language.
@@ -34,13 +17,4 @@ export class PrivateEksErrors {
   }
 
   private constructor() {}
-}
-
-/**
- * Throw a validation error naming the construct, the prop and the fix.
- * @internal
- */
-export function invalid(scope: IConstruct | string, prop: string, problem: string, fix: string): never {
-  const where = typeof scope === 'string' ? scope : scope.node.path;
-  throw new PrivateEksValidationError(prop, `${where}: ${prop} ${problem}. ${fix}`);
 }

@@ -1,15 +1,19 @@
 export { PrivateEksErrors } from './errors';
 export { ProxySettings, ProxyOptions } from './proxy/proxy-settings';
-export { ProxyCredentials, ProxyCredentialsOptions } from './proxy/proxy-credentials';
+export { ProxyCredentials, ProxyCredentialsOptions } from './credentials/proxy-credentials';
+export { ProxySecretReference } from './credentials/secret-reference';
 export { EndpointService, EndpointPresets } from './endpoints/services';
 export { EndpointSet, EndpointSetProps } from './endpoints/endpoint-set';
 export { NodeFamily } from './nodes/node-family';
 export { NodeOptions } from './nodes/node-options';
+export { INodeContext } from './nodes/node-context';
+export { NodeProxy, ClusterBootstrap } from './nodes/user-data/family';
 export { ProxiedNodeGroup, ProxiedNodeGroupOptions, ProxiedNodeGroupProps } from './nodes/proxied-node-group';
 export {
   SelfManagedNodeGroup,
   SelfManagedNodeGroupOptions,
   SelfManagedNodeGroupProps,
 } from './nodes/self-managed-node-group';
-export { PrivateEksCluster, PrivateEksClusterProps, ProxiedDaemonSet } from './cluster/private-eks-cluster';
+export { PrivateEksCluster, PrivateEksClusterProps } from './cluster/private-eks-cluster';
+export { ProxiedDaemonSet } from './manifests/proxy-manifests';
 export { EgressProxy, EgressProxyProps } from './egress/egress-proxy';

@@ -14,7 +14,7 @@ import {
   tomlString,
 } from '../lib/nodes/user-data/bottlerocket';
 import { ClusterBootstrap, NodeBootstrapInput, NodeProxy } from '../lib/nodes/user-data/family';
-import { buildNodeUserData } from '../lib/private/node-user-data';
+import { buildNodeUserData } from '../lib/nodes/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 
 const REGION = '${Token[AWS.Region.4]}';

@@ -10,7 +10,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../lib';
-import { defaultEgressDomains } from '../lib/egress/squid-config';
+import { defaultEgressDomains } from '../lib/egress/allowlist';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from './support/cdk';
 import { egressOnly, egressVpc, userDataText } from './support/egress';
 import { validationErrorOf } from './support/errors';
@@ -146,7 +146,7 @@ describe('EgressProxy with its defaults', () => {
     expect(stack.resolve(proxy.proxySettings.httpsProxy)).toEqual({
       'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [id(proxy.loadBalancer), 'DNSName'] }, ':3128']],
     });
-    expect(proxy.proxySettings._httpsProxyHostPort).toBeDefined();
+    expect(proxy.proxySettings.httpsProxyHostPort).toBeDefined();
     expect(proxy.port).toBe(3128);
   });
 

@@ -10,7 +10,7 @@ import {
   ProxiedNodeGroupOptions,
   ProxySettings,
 } from '../lib';
-import { userDataSizeProblem } from '../lib/private/node-user-data';
+import { userDataSizeProblem } from '../lib/nodes/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';
 
@@ -236,7 +236,7 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],
   ['hop limit 0', () => nodeGroup({ httpPutResponseHopLimit: 0 }), 'httpPutResponseHopLimit', /1 or 2 for EKS nodes/],
-  ['root volume smaller than the AMI', () => nodeGroup({ rootVolumeSize: 8 }), 'rootVolumeSize', /at least 20 GiB/],
+  ['data volume smaller than the AMI', () => nodeGroup({ dataVolumeSize: 8 }), 'dataVolumeSize', /at least 20 GiB/],
   [
     'NO_PROXY too long for the kubectl Lambda environment',
     () =>

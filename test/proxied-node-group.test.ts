@@ -32,7 +32,7 @@ describe('ProxiedNodeGroup', () => {
   const { stack, vpc, cluster } = setup();
   const extraSg = new ec2.SecurityGroup(stack, 'Extra', { vpc });
   const group = new ProxiedNodeGroup(stack, 'Workers', {
-    cluster,
+    nodeContext: cluster.nodeContext,
     instanceTypes: [new ec2.InstanceType('m7i.large')],
     minSize: 2,
     maxSize: 5,

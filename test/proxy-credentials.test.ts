@@ -11,7 +11,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../lib';
 import { PrivateEksValidationError } from '../lib/errors';
 import { PROXY_AUTH_PLACEHOLDER } from '../lib/nodes/user-data/boothook';
-import { CREDENTIALS_LAYER_DIR } from '../lib/proxy/proxy-credentials';
+import { credentialsLayerDir } from '../lib/credentials/assets';
 import { fakeKubectlLayer, isolatedVpc, testApp } from './support/cdk';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
@@ -159,7 +159,7 @@ describe('the exec wrapper, run by the real Python', () => {
     fs.writeFileSync(runtime, '#!/bin/sh\nenv | grep -i -E "^(https?|no)_proxy=" | sort\n', { mode: 0o755 });
     const out = execFileSync(
       'python3',
-      [path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime],
+      [path.join(credentialsLayerDir(), 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime],
       {
         encoding: 'utf8',
         env: {
@@ -190,7 +190,7 @@ describe('the exec wrapper, run by the real Python', () => {
   });
 
   test('the wrapper is executable, as Lambda requires', () => {
-    const mode = fs.statSync(path.join(CREDENTIALS_LAYER_DIR, 'cdk-private-eks', 'proxy-credentials-wrapper')).mode;
+    const mode = fs.statSync(path.join(credentialsLayerDir(), 'cdk-private-eks', 'proxy-credentials-wrapper')).mode;
     expect(mode & 0o111).not.toBe(0);
   });
 });

@@ -1,13 +1,15 @@
 /**
- * The proxy-credentials custom resource handler (lib/manifests/proxy-secret-handler/index.py), run by
+ * The proxy-credentials custom resource handler (lib/credentials/python/secret_writer.py, staged with
+ * proxy_auth.py as the Lambda asset), run by
  * the real Python against a local TLS "API server" and a local CloudFormation response endpoint.
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { secretWriterHandlerDir } from '../lib/credentials/assets';
 
-const HANDLER_DIR = path.resolve(__dirname, '..', 'lib', 'manifests', 'proxy-secret-handler');
+const HANDLER_DIR = secretWriterHandlerDir();
 const HARNESS = path.resolve(__dirname, 'support', 'proxy-secret-harness.py');
 const USER = 'svc-eks';
 const PASSWORD = 'S3cr3t%Pa$$:word@';

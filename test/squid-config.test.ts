@@ -3,13 +3,15 @@
  * the rendered file in test/real-clients/egress-squid.test.ts.
  */
 import {
-  ACCESS_LOG_FORMAT_NAME,
-  DEFAULT_SQUID_PATHS,
   defaultEgressDomains,
   domainCovers,
   domainProblem,
   normaliseDomain,
   normaliseDomains,
+} from '../lib/egress/allowlist';
+import {
+  ACCESS_LOG_FORMAT_NAME,
+  DEFAULT_SQUID_PATHS,
   renderSquidConfig,
   SquidConfigInput,
 } from '../lib/egress/squid-config';

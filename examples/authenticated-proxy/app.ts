@@ -55,16 +55,18 @@ export class AuthenticatedProxyStack extends Stack {
         'The proxy team rotates the password in the proxy and in this secret together; nodes pick it up at their next boot',
     });
 
+    const credentials = ProxyCredentials.fromSecret(secret);
     this.cluster = new PrivateEksCluster(this, 'Cluster', {
       vpc,
       version: eks.KubernetesVersion.V1_35,
       kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
       proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
         noProxy: ['.corp.example'],
-        credentials: ProxyCredentials.fromSecret(secret),
+        credentials,
       }),
-      // Secrets Manager and KMS are reached without the proxy: the credentials are needed to use it.
-      endpointServices: EndpointPresets.withProxyCredentials(),
+      // Secrets Manager and KMS (the secret has a customer key) are reached without the proxy: the
+      // credentials are needed to use it.
+      endpointServices: EndpointPresets.withProxyCredentials(credentials),
     });
     this.cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7i.large')], minSize: 2 });
   }

@@ -1,62 +1,28 @@
-import { createHash } from 'crypto';
-import { Annotations, CfnCondition, CfnElement, Stack, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { readCredentialsInKubectlHandler } from '../credentials/kubectl-handler';
+import { checkNotPlainText, hasCustomerKey, secretReferenceOf } from '../credentials/proxy-credentials';
 import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import type * as proxyChart from '../manifests/proxy-chart';
-import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../manifests/proxy-credentials-secret';
-import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from '../manifests/proxy-patch';
+import { applyProxyManifests, ProxiedDaemonSet } from '../manifests/proxy-manifests';
+import { INodeContext } from '../nodes/node-context';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
-import { regionAndSuffix } from '../private/partition';
-import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
+import { checkRoutes } from '../preflight/route-rules';
+import { acknowledgeAwsEksV2Findings, kubectlHandler } from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
+import { regionAndSuffix } from '../private/partition';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
-import { CREDENTIALS_LAYER_DIR, CREDENTIALS_WRAPPER_PATH, ProxyCredentials } from '../proxy/proxy-credentials';
 import { ProxySettings } from '../proxy/proxy-settings';
 
 /** AWS Lambda limit on the total size of a function's environment variables (Lambda quotas page). */
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4 * 1024;
-
-/**
- * A DaemonSet (besides `aws-node` and `kube-proxy`) whose containers should read the proxy ConfigMap.
- */
-export interface ProxiedDaemonSet {
-  /** Name of the DaemonSet. */
-  readonly name: string;
-
-  /**
-   * Namespace of the DaemonSet.
-   *
-   * @default 'kube-system'
-   */
-  readonly namespace?: string;
-
-  /** Names of the containers that get `envFrom: configMapRef`. */
-  readonly containers: string[];
-
-  /**
-   * ConfigMaps the containers already read through `envFrom`. A strategic-merge patch replaces
-   * `envFrom` as a whole, so they are written back in front of the proxy ConfigMap.
-   *
-   * @default - none
-   */
-  readonly existingEnvFromConfigMaps?: string[];
-
-  /**
-   * Secrets the containers already read through `envFrom`, kept the same way.
-   *
-   * @default - none
-   */
-  readonly existingEnvFromSecrets?: string[];
-}
 
 /**
  * Props for `PrivateEksCluster`.
@@ -134,7 +100,7 @@ export interface PrivateEksClusterProps {
  * It creates (or takes) the VPC endpoints, pins the service CIDR, puts the kubectl provider in the
  * private subnets with the proxy in its environment, applies the `proxy-environment-variables`
  * ConfigMap in `kube-system` and patches `aws-node` and `kube-proxy` to read it. Node groups added
- * with `addProxiedNodeGroup` carry the same settings.
+ * with `addProxiedNodeGroup` carry the same settings, through `nodeContext`.
  */
 export class PrivateEksCluster extends Construct {
   /** The aws-eks-v2 cluster. */
@@ -161,8 +127,8 @@ export class PrivateEksCluster extends Construct {
   /** The manifest with the proxy ConfigMap, when a proxy is set. */
   public readonly proxyConfigMap?: eks.KubernetesManifest;
 
-  /** The proxy environment (both cases, composed NO_PROXY), rendered once for every consumer. */
-  private readonly proxyEnvironment?: Record<string, string>;
+  /** What node groups need from this cluster: pass it as `nodeContext` to `ProxiedNodeGroup` or `SelfManagedNodeGroup`. */
+  public readonly nodeContext: INodeContext;
 
   constructor(scope: Construct, id: string, props: PrivateEksClusterProps) {
     super(scope, id);
@@ -175,6 +141,7 @@ export class PrivateEksCluster extends Construct {
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
     this.proxy = props.proxy;
     this.version = props.version;
+    const credentials = this.proxy?.credentials;
 
     if (props.endpoints && (props.endpointServices || props.existingEndpointServices)) {
       invalid(
@@ -191,8 +158,19 @@ export class PrivateEksCluster extends Construct {
         services: props.endpointServices ?? defaultEndpointServices(props.proxy),
         existingServices: props.existingEndpointServices,
       });
-    this.checkProviderRoutes();
-    this.checkCredentialRoutes();
+    if (credentials) {
+      checkNotPlainText(this, credentials);
+    }
+    checkRoutes(
+      this,
+      'cluster',
+      {
+        proxy: this.proxy !== undefined,
+        credentials: credentials !== undefined,
+        customerKey: credentials !== undefined && hasCustomerKey(credentials),
+      },
+      (s) => this.endpoints.has(s),
+    );
 
     this.noProxy = composeNoProxy({
       ...regionAndSuffix(this),
@@ -206,7 +184,8 @@ export class PrivateEksCluster extends Construct {
       endpointHosts: this.endpoints.noProxyHosts,
       extra: this.proxy?.noProxy ?? [],
     });
-    const environment = (this.proxyEnvironment = this.proxy?.environment(this.noProxy));
+    // The proxy environment (both cases, composed NO_PROXY), rendered once for every consumer.
+    const environment = this.proxy?.environment(this.noProxy);
     if (environment) {
       this.checkLambdaEnvironment(environment);
     }
@@ -227,15 +206,22 @@ export class PrivateEksCluster extends Construct {
     });
     // Nodes and the kubectl provider need the endpoints (and a proxy deployed in this app) as soon as they start.
     this.cluster.node.addDependency(this.endpoints);
-    this.proxy?._dependencies.forEach((d) => this.node.addDependency(d));
-    this.acknowledgeAwsEksV2Findings();
+    this.proxy?.dependencies.forEach((d) => this.node.addDependency(d));
+    acknowledgeAwsEksV2Findings(this.cluster);
 
-    if (this.proxy?.credentials) {
-      this.readCredentialsInKubectlHandler(this.proxy.credentials);
+    if (credentials) {
+      readCredentialsInKubectlHandler(this, kubectlHandler(this.cluster), credentials);
     }
     if (this.proxy && environment) {
-      this.proxyConfigMap = this.applyProxyManifests(environment, props.additionalProxiedDaemonSets ?? []);
+      this.proxyConfigMap = applyProxyManifests(this, {
+        cluster: this.cluster,
+        proxy: this.proxy,
+        environment,
+        extra: props.additionalProxiedDaemonSets ?? [],
+        subnets: this.nodeSubnets,
+      });
     }
+    this.nodeContext = this.buildNodeContext(environment);
   }
 
   /**
@@ -244,126 +230,7 @@ export class PrivateEksCluster extends Construct {
    * @param options node group options
    */
   public addProxiedNodeGroup(id: string, options: ProxiedNodeGroupOptions = {}): ProxiedNodeGroup {
-    return new ProxiedNodeGroup(this, id, { ...options, cluster: this });
-  }
-
-  /**
-   * The kubectl provider has two Lambda functions in the private subnets. The Python handler gets the
-   * proxy in its environment; the custom-resource framework function that invokes it does not
-   * (aws-eks-v2 passes `environment` to the handler only), so it needs the Lambda endpoint and the S3
-   * gateway (for the CloudFormation response) whether or not there is a proxy.
-   */
-  private checkProviderRoutes(): void {
-    const frameworkNeeds = [EndpointService.LAMBDA, EndpointService.S3];
-    const needed = this.proxy ? frameworkNeeds : EndpointPresets.kubectlProvider();
-    const missing = needed.filter((s) => !this.endpoints.has(s)).map((s) => s.name);
-    if (missing.length > 0) {
-      const why = this.proxy
-        ? "CDK's kubectl provider framework function, which does not get the proxy, cannot invoke its handler or answer CloudFormation"
-        : "there is no proxy, so CDK's kubectl provider cannot reach AWS";
-      invalid(
-        this,
-        'endpoints',
-        `has no endpoint for ${missing.join(', ')}: ${why}`,
-        this.proxy
-          ? 'Add EndpointService.LAMBDA and EndpointService.S3 to the endpoint services'
-          : 'Add EndpointPresets.kubectlProvider() to the endpoint services, or set a proxy',
-      );
-    }
-  }
-
-  /**
-   * An authenticating proxy cannot carry the calls made before the credentials are known: reading the
-   * secret itself (nodes at boot, the kubectl handler at start) and nodeadm's own EC2 calls (its
-   * NodeConfig environment has no credentials). Those need VPC endpoints.
-   */
-  private checkCredentialRoutes(): void {
-    const credentials = this.proxy?.credentials;
-    if (!credentials) {
-      return;
-    }
-    credentials._checkNotPlainText(this);
-    const needed = [
-      ...EndpointPresets.nodes(),
-      EndpointService.SECRETS_MANAGER,
-      ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : []),
-    ];
-    const missing = needed.filter((s) => !this.endpoints.has(s)).map((s) => s.name);
-    if (missing.length > 0) {
-      invalid(
-        this,
-        'endpoints',
-        `has no endpoint for ${missing.join(', ')}, which nodes and the kubectl provider must reach before they know the proxy credentials`,
-        'Add these services to the endpoint services (EndpointPresets.withProxyCredentials() lists them)',
-      );
-    }
-  }
-
-  /**
-   * The kubectl handler reads the credentials at cold start through an exec wrapper in a layer; its
-   * configured environment keeps only the proxy URLs without credentials and the secret's ARN.
-   */
-  private readCredentialsInKubectlHandler(credentials: ProxyCredentials): void {
-    const handler = this.cluster.node.tryFindChild('KubectlProvider')?.node.tryFindChild('Handler');
-    if (!(handler instanceof lambda.Function)) {
-      throw new Error(
-        'cdk-private-eks: the aws-eks-v2 kubectl handler was not found; this aws-cdk-lib version is not supported',
-      );
-    }
-    handler.addLayers(
-      new lambda.LayerVersion(this, 'ProxyCredentialsLayer', {
-        code: lambda.Code.fromAsset(CREDENTIALS_LAYER_DIR, { exclude: ['__pycache__', '*.pyc'] }),
-        description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
-      }),
-    );
-    handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);
-    handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
-    handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
-    handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY', credentials.passwordKey);
-    credentials.secret.grantRead(handler);
-  }
-
-  /** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
-  private acknowledgeAwsEksV2Findings(): void {
-    acknowledgeNag(
-      this.cluster.role,
-      managedPolicyFinding('AmazonEKSClusterPolicy'),
-      'EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role (EKS user guide, "Amazon EKS cluster IAM role")',
-    );
-    const provider = this.cluster.node.tryFindChild('KubectlProvider');
-    const providerPolicies = [
-      'service-role/AWSLambdaBasicExecutionRole',
-      'service-role/AWSLambdaVPCAccessExecutionRole',
-      'AmazonEC2ContainerRegistryReadOnly',
-    ];
-    for (const policy of providerPolicies) {
-      acknowledgeNag(
-        provider,
-        managedPolicyFinding(policy),
-        `aws-eks-v2 attaches the AWS managed ${policy} to the roles of its kubectl provider; it is not configurable`,
-      );
-    }
-    const handler = provider?.node.tryFindChild('Handler');
-    const ecrPublic = handler?.node.tryFindChild('HasEcrPublic') as CfnCondition | undefined;
-    if (ecrPublic) {
-      acknowledgeNag(
-        provider,
-        `AwsSolutions-IAM4[Policy::{"Fn::If":["${Stack.of(this).getLogicalId(ecrPublic)}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
-        'aws-eks-v2 attaches the AWS managed ECR Public read-only policy to its kubectl handler in the aws partition; it is not configurable',
-      );
-    }
-    if (handler instanceof lambda.Function) {
-      acknowledgeNag(
-        provider,
-        `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(handler.node.defaultChild as CfnElement)}.Arn>:*]`,
-        'The custom-resource provider framework of aws-cdk-lib invokes any version of its own kubectl handler function (Arn:*)',
-      );
-    }
-    acknowledgeNag(
-      provider,
-      'AwsSolutions-L1',
-      'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)',
-    );
+    return new ProxiedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
   }
 
   /**
@@ -373,80 +240,43 @@ export class PrivateEksCluster extends Construct {
    * @param options node options
    */
   public addSelfManagedNodeGroup(id: string, options: SelfManagedNodeGroupOptions = {}): SelfManagedNodeGroup {
-    return new SelfManagedNodeGroup(this, id, { ...options, cluster: this });
+    return new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
   }
 
-  /**
-   * The proxy as nodes need it, or undefined without a proxy.
-   * @internal
-   */
-  public _nodeProxy(): NodeProxy | undefined {
-    const environment = this.proxyEnvironment;
-    if (!this.proxy || !environment) {
-      return undefined;
-    }
-    const credentials = this.proxy.credentials;
+  /** The node context: built once, read by every node group. */
+  private buildNodeContext(environment: Record<string, string> | undefined): INodeContext {
+    const credentials = this.proxy?.credentials;
+    const proxy: NodeProxy | undefined =
+      this.proxy && environment
+        ? {
+            environment,
+            httpsProxy: this.proxy.httpsProxy,
+            httpsProxyHostPort: this.proxy.httpsProxyHostPort,
+            noProxy: this.noProxy,
+            credentials: credentials && secretReferenceOf(credentials),
+          }
+        : undefined;
+    const dnsClusterIp = Token.isUnresolved(this.serviceIpv4Cidr) ? undefined : clusterDnsIp(this.serviceIpv4Cidr);
+    const bootstrap: ClusterBootstrap | undefined = dnsClusterIp
+      ? {
+          name: this.cluster.clusterName,
+          endpoint: this.cluster.clusterEndpoint,
+          certificateAuthority: this.cluster.clusterCertificateAuthorityData,
+          serviceCidr: this.serviceIpv4Cidr,
+          dnsClusterIp,
+        }
+      : undefined;
     return {
-      environment,
-      httpsProxy: this.proxy.httpsProxy,
-      httpsProxyHostPort: this.proxy._httpsProxyHostPort,
-      noProxy: this.noProxy,
-      credentials: credentials && {
-        secretArn: credentials.secret.secretArn,
-        usernameKey: credentials.usernameKey,
-        passwordKey: credentials.passwordKey,
+      cluster: this.cluster,
+      version: this.version,
+      subnets: this.nodeSubnets,
+      endpoints: this.endpoints,
+      proxy,
+      bootstrap,
+      grantProxyCredentials: (grantee) => {
+        credentials?.secret.grantRead(grantee);
       },
     };
-  }
-
-  /**
-   * What nodes need to join without calling the EKS API.
-   * @internal
-   */
-  public _clusterBootstrap(scope: Construct): ClusterBootstrap {
-    const dnsClusterIp = Token.isUnresolved(this.serviceIpv4Cidr) ? undefined : clusterDnsIp(this.serviceIpv4Cidr);
-    if (!dnsClusterIp) {
-      invalid(
-        scope,
-        'cluster.serviceIpv4Cidr',
-        'is not known at synth time, so nodes that bootstrap without the EKS API cannot be given the cluster DNS address',
-        'Give the cluster a concrete serviceIpv4Cidr',
-      );
-    }
-    return {
-      name: this.cluster.clusterName,
-      endpoint: this.cluster.clusterEndpoint,
-      certificateAuthority: this.cluster.clusterCertificateAuthorityData,
-      serviceCidr: this.serviceIpv4Cidr,
-      dnsClusterIp,
-    };
-  }
-
-  /**
-   * Let a node role read the proxy credentials (and decrypt them with the secret's KMS key, if any).
-   * @internal
-   */
-  public _grantProxyCredentials(role: iam.IGrantable): void {
-    this.proxy?.credentials?.secret.grantRead(role);
-  }
-
-  /**
-   * Without a proxy, every service a node needs must be served by a VPC endpoint.
-   * @internal
-   */
-  public _checkNodeRoute(scope: Construct, extra: EndpointService[] = []): void {
-    if (this.proxy) {
-      return;
-    }
-    const missing = [...EndpointPresets.nodes(), ...extra].filter((s) => !this.endpoints.has(s)).map((s) => s.name);
-    if (missing.length > 0) {
-      invalid(
-        scope,
-        'cluster',
-        `has no proxy and no VPC endpoint for ${[...new Set(missing)].join(', ')}, so these nodes cannot reach the AWS APIs they need to join`,
-        'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes() and the ones named)',
-      );
-    }
   }
 
   private resolveServiceCidr(given: string | undefined, cidrs: string[]): string {
@@ -489,73 +319,6 @@ export class PrivateEksCluster extends Construct {
       );
     }
   }
-
-  private applyProxyManifests(environment: Record<string, string>, extra: ProxiedDaemonSet[]): eks.KubernetesManifest {
-    // Loaded here, not at the top: only clusters with a proxy need cdk8s (see proxyEnvironmentChart).
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { proxyEnvironmentChart }: typeof proxyChart = require('../manifests/proxy-chart');
-    const chart = proxyEnvironmentChart({ environment, namespace: 'kube-system' });
-    const manifest = this.cluster.addCdk8sChart('ProxyEnvironment', chart);
-    const credentials = this.proxy?.credentials;
-    const credentialsSecret =
-      credentials &&
-      new ProxyCredentialsSecret(this, 'ProxyCredentials', {
-        cluster: this.cluster,
-        credentials,
-        httpProxy: this.proxy!.httpProxy,
-        httpsProxy: this.proxy!.httpsProxy,
-        namespace: 'kube-system',
-        subnets: this.nodeSubnets,
-      });
-    // Hash of the resolved settings (CloudFormation intrinsics included), stable between synths:
-    // a change of proxy, VPC CIDR or endpoints changes it and rolls the pods to re-read the ConfigMap.
-    const settings = credentials
-      ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision }
-      : environment;
-    const hash = createHash('sha256')
-      .update(JSON.stringify(Stack.of(this).resolve(settings)))
-      .digest('hex')
-      .slice(0, 16);
-    const targets: DaemonSetTarget[] = [
-      ...DEFAULT_TARGETS,
-      ...extra.map((d) => ({
-        name: d.name,
-        namespace: d.namespace ?? 'kube-system',
-        containers: d.containers,
-        keepEnvFrom: [
-          ...(d.existingEnvFromConfigMaps ?? []).map((name) => ({ configMapRef: { name } })),
-          ...(d.existingEnvFromSecrets ?? []).map((name) => ({ secretRef: { name } })),
-        ],
-      })),
-    ];
-    for (const target of targets) {
-      if (target.containers.length === 0) {
-        invalid(
-          this,
-          `additionalProxiedDaemonSets[${target.name}].containers`,
-          'is empty',
-          'Name the containers that need the proxy',
-        );
-      }
-      const patch = new eks.KubernetesPatch(this, `ProxyPatch-${target.namespace}-${target.name}`, {
-        cluster: this.cluster,
-        resourceName: `daemonset/${target.name}`,
-        resourceNamespace: target.namespace,
-        patchType: eks.PatchType.STRATEGIC,
-        applyPatch: renderApplyPatch(target, hash, credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined),
-        restorePatch: renderRestorePatch(target),
-      });
-      patch.node.addDependency(manifest);
-      if (credentialsSecret) {
-        patch.node.addDependency(credentialsSecret.resource);
-      }
-    }
-    Annotations.of(this).addInfo(
-      'cdk-private-eks: aws-node and kube-proxy are patched to read the proxy ConfigMap. Updating the vpc-cni or kube-proxy ' +
-        'add-on (or eksctl utils update-*) can drop the patch: redeploy this stack after such an update to re-apply it.',
-    );
-    return manifest;
-  }
 }
 
 /**
@@ -564,12 +327,5 @@ export class PrivateEksCluster extends Construct {
  */
 function defaultEndpointServices(proxy: ProxySettings | undefined): EndpointService[] {
   const credentials = proxy?.credentials;
-  if (!credentials) {
-    return EndpointPresets.minimal();
-  }
-  return [
-    ...EndpointPresets.minimal(),
-    EndpointService.SECRETS_MANAGER,
-    ...(credentials.secret.encryptionKey ? [EndpointService.KMS] : []),
-  ];
+  return credentials ? EndpointPresets.withProxyCredentials(credentials) : EndpointPresets.minimal();
 }

@@ -1,26 +1,23 @@
-import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import { invalid } from '../errors';
-import { parseCidr } from '../private/cidr';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
-import { regionAndSuffix } from '../private/partition';
-import { privateSubnetSelection, vpcCidrs } from '../private/vpc';
+import { vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
 import {
-  DEFAULT_SQUID_PATHS,
-  defaultEgressDomains,
-  domainCovers,
-  domainProblem,
-  normaliseDomain,
-  normaliseDomains,
-  renderSquidConfig,
-} from './squid-config';
+  checkCapacity,
+  checkCidrs,
+  checkPort,
+  composeDomains,
+  selectLoadBalancerSubnets,
+  selectProxySubnets,
+} from './egress-props';
+import { renderProxyUserData } from './proxy-user-data';
+import { renderSquidConfig } from './squid-config';
 
 /**
  * Props for `EgressProxy`.
@@ -105,9 +102,6 @@ export interface EgressProxyProps {
   readonly logRetention?: logs.RetentionDays;
 }
 
-/** Where the CloudWatch agent reads its configuration (the path of the agent's own documentation). */
-const CLOUDWATCH_AGENT_CONFIG = '/opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json';
-
 /** How long the Auto Scaling group waits for each new proxy to signal that Squid is up. */
 const SIGNAL_TIMEOUT = Duration.minutes(15);
 
@@ -156,12 +150,12 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
   constructor(scope: Construct, id: string, props: EgressProxyProps) {
     super(scope, id);
     const vpc = props.vpc;
-    this.port = this.checkPort(props.port ?? 3128);
-    const { min, max } = this.checkCapacity(props.minCapacity ?? 2, props.maxCapacity);
-    const proxySubnets = this.selectProxySubnets(vpc, props.proxySubnets);
-    const loadBalancerSubnets = this.selectLoadBalancerSubnets(vpc, props.loadBalancerSubnets);
-    const allowedCidrs = this.checkCidrs(props.allowedCidrs ?? vpcCidrs(vpc));
-    this.allowedDomains = this.composeDomains(props.allowedDomains ?? [], props.includeDefaultDomains ?? true);
+    this.port = checkPort(this, props.port ?? 3128);
+    const { min, max } = checkCapacity(this, props.minCapacity ?? 2, props.maxCapacity);
+    const proxySubnets = selectProxySubnets(this, vpc, props.proxySubnets);
+    const loadBalancerSubnets = selectLoadBalancerSubnets(this, vpc, props.loadBalancerSubnets);
+    const allowedCidrs = checkCidrs(this, props.allowedCidrs ?? vpcCidrs(vpc));
+    this.allowedDomains = composeDomains(this, props.allowedDomains ?? [], props.includeDefaultDomains ?? true);
 
     this.squidConfig = renderSquidConfig({ port: this.port, allowedCidrs, allowedDomains: this.allowedDomains });
 
@@ -266,7 +260,13 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       'AwsSolutions-AS3',
       'Scaling events of the proxies stay in the Auto Scaling activity history and CloudTrail; instances are replaced by health checks, not by load',
     );
-    userData.addCommands(...this.userDataCommands());
+    userData.addCommands(
+      ...renderProxyUserData({
+        squidConfig: this.squidConfig,
+        port: this.port,
+        logGroupName: this.logGroup.logGroupName,
+      }),
+    );
     userData.addSignalOnExitCommand(this.autoScalingGroup);
 
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
@@ -307,251 +307,7 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
    */
   public toProxySettings(options: ProxyOptions = {}): ProxySettings {
     // A cluster using these settings waits for the proxies (nodes and the kubectl provider need them at once).
-    return ProxySettings.fromHost(this.loadBalancer.loadBalancerDnsName, this.port, options)._deployedBy(this);
-  }
-
-  private checkPort(port: number): number {
-    if (Token.isUnresolved(port) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      invalid(
-        this,
-        'port',
-        `is ${Token.isUnresolved(port) ? 'a token' : port}`,
-        'Give a literal port from 1 to 65535 (it is written into squid.conf and the security groups), for example 3128',
-      );
-    }
-    return port;
-  }
-
-  private checkCapacity(min: number, maxGiven: number | undefined): { min: number; max: number } {
-    if (!Token.isUnresolved(min) && min < 2) {
-      invalid(
-        this,
-        'minCapacity',
-        `is ${min}: a single proxy is a single point of failure for every node and the kubectl provider`,
-        'Use 2 or more, so that a proxy in another Availability Zone keeps serving',
-      );
-    }
-    const max = maxGiven ?? min;
-    if (!Token.isUnresolved(max) && !Token.isUnresolved(min) && max < min) {
-      invalid(
-        this,
-        'maxCapacity',
-        `(${max}) is smaller than minCapacity (${min})`,
-        'Raise maxCapacity or lower minCapacity',
-      );
-    }
-    return { min, max };
-  }
-
-  private selectProxySubnets(
-    vpc: ec2.IVpc,
-    given: ec2.SubnetSelection | undefined,
-  ): { selection: ec2.SubnetSelection; public: boolean } {
-    if (vpc.publicSubnets.length === 0 && vpc.privateSubnets.length === 0 && given?.subnets === undefined) {
-      invalid(
-        this,
-        'proxySubnets',
-        'cannot be chosen: the VPC has no subnet with a way to the internet (no public subnet, no private subnet with egress)',
-        'Add PUBLIC subnets (with an internet gateway) to the VPC, or PRIVATE_WITH_EGRESS subnets behind a NAT gateway',
-      );
-    }
-    if (!given && vpc.publicSubnets.length === 0) {
-      invalid(
-        this,
-        'proxySubnets',
-        'is not set and the VPC has no public subnets',
-        'Add PUBLIC subnets to the VPC, or set proxySubnets to its PRIVATE_WITH_EGRESS subnets',
-      );
-    }
-    const selection = given ?? { subnetType: ec2.SubnetType.PUBLIC };
-    const selected = vpc.selectSubnets(selection);
-    const ids = (subnets: ec2.ISubnet[]) => new Set(subnets.map((s) => s.subnetId));
-    const isolated = ids(vpc.isolatedSubnets);
-    const noWayOut = selected.subnets.filter((s) => isolated.has(s.subnetId));
-    if (noWayOut.length > 0) {
-      invalid(
-        this,
-        'proxySubnets',
-        'include isolated subnets, which have no route to the internet',
-        'Choose PUBLIC subnets, or PRIVATE_WITH_EGRESS subnets behind a NAT gateway',
-      );
-    }
-    const zones = new Set(selected.subnets.map((s) => s.availabilityZone));
-    if (zones.size < 2) {
-      invalid(
-        this,
-        'proxySubnets',
-        `span ${zones.size} Availability Zone${zones.size === 1 ? '' : 's'}: one zone is a single point of failure`,
-        'Give subnets in at least two Availability Zones',
-      );
-    }
-    const publicIds = ids(vpc.publicSubnets);
-    return { selection, public: selected.subnets.every((s) => publicIds.has(s.subnetId)) };
-  }
-
-  private selectLoadBalancerSubnets(vpc: ec2.IVpc, given: ec2.SubnetSelection | undefined): ec2.SubnetSelection {
-    if (!given && vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
-      invalid(
-        this,
-        'loadBalancerSubnets',
-        'is not set and the VPC has no private or isolated subnets',
-        'Give the subnets of the nodes, where the internal load balancer should be',
-      );
-    }
-    // A load balancer takes one subnet per Availability Zone.
-    const selection: ec2.SubnetSelection = { ...(given ?? privateSubnetSelection(vpc)), onePerAz: true };
-    const zones = new Set(vpc.selectSubnets(selection).subnets.map((s) => s.availabilityZone));
-    if (zones.size < 2) {
-      Annotations.of(this).addWarningV2(
-        'cdk-private-eks:egressProxySingleZoneLoadBalancer',
-        `The egress proxy's load balancer is in ${zones.size} Availability Zone: clients in other zones lose the proxy when it fails. Give loadBalancerSubnets in two or more zones.`,
-      );
-    }
-    return selection;
-  }
-
-  private checkCidrs(cidrs: string[]): string[] {
-    if (cidrs.length === 0) {
-      invalid(
-        this,
-        'allowedCidrs',
-        'is empty, so no client could use the proxy',
-        'Give the client networks, for example the VPC CIDR',
-      );
-    }
-    cidrs.forEach((cidr, i) => {
-      if (Token.isUnresolved(cidr)) {
-        return;
-      }
-      const ipv6 = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*\/(\d{1,3})$/.exec(cidr);
-      if (!parseCidr(cidr) && !(ipv6 && Number(ipv6[1]) <= 128)) {
-        invalid(
-          this,
-          `allowedCidrs[${i}]`,
-          `'${cidr}' is not a CIDR block`,
-          'Write it as a.b.c.d/n (or an IPv6 prefix), for example 10.0.0.0/16',
-        );
-      }
-      if (cidr.endsWith('/0')) {
-        invalid(
-          this,
-          `allowedCidrs[${i}]`,
-          `'${cidr}' opens the proxy to every address`,
-          'Give the client networks, for example the VPC CIDR',
-        );
-      }
-    });
-    return [...cidrs];
-  }
-
-  private composeDomains(user: string[], includeDefaults: boolean): string[] {
-    user.forEach((d, i) => {
-      const problem = domainProblem(d);
-      if (problem) {
-        invalid(
-          this,
-          `allowedDomains[${i}]`,
-          problem,
-          'Give DNS names, for example registry-1.docker.io for one host or .docker.io for a domain and its subdomains',
-        );
-      }
-    });
-    const { region, urlSuffix } = regionAndSuffix(this);
-    const defaults = includeDefaults ? defaultEgressDomains(region, urlSuffix) : [];
-    const all = [...defaults, ...user];
-    if (all.length === 0) {
-      invalid(
-        this,
-        'allowedDomains',
-        'is empty and includeDefaultDomains is false, so the proxy would refuse every request',
-        'List the domains the cluster needs, or keep the defaults',
-      );
-    }
-    if (includeDefaults && Token.isUnresolved(region)) {
-      this.warnTokenOverlaps(user.map(normaliseDomain));
-    }
-    return normaliseDomains(all);
-  }
-
-  /**
-   * In an env-agnostic stack the default AWS names contain the region token, so an entry that overlaps
-   * one of them once resolved (e.g. `s3.us-east-1.amazonaws.com` beside `.s3.REGION...`) cannot be
-   * merged at synth time, and Squid may refuse the list. Check against every region aws-cdk-lib knows.
-   */
-  private warnTokenOverlaps(user: string[]): void {
-    const overlapping = new Set<string>();
-    for (const info of RegionInfo.regions) {
-      if (!info.domainSuffix) {
-        continue;
-      }
-      const defaults = defaultEgressDomains(info.name, info.domainSuffix);
-      user
-        .filter((u) => !u.includes('${Token['))
-        .forEach((u) => {
-          if (defaults.some((d) => d === u || domainCovers(d, u) || domainCovers(u, d))) {
-            overlapping.add(u);
-          }
-        });
-    }
-    if (overlapping.size > 0) {
-      Annotations.of(this).addWarningV2(
-        'cdk-private-eks:egressDomainOverlap',
-        `allowedDomains ${[...overlapping].join(', ')} overlap the default AWS domains once the region is known; in an env-agnostic stack ` +
-          'they cannot be merged at synth time, and Squid refuses a list with both x and .x. Give the stack a region, or drop these entries ' +
-          '(or set includeDefaultDomains: false and list every domain).',
-      );
-    }
-  }
-
-  private userDataCommands(): string[] {
-    const squidEof = 'CDK_PRIVATE_EKS_SQUID_CONF';
-    const agentEof = 'CDK_PRIVATE_EKS_CLOUDWATCH_AGENT_CONF';
-    const agentConfig = {
-      // The agent reads /var/log/squid, which the squid package keeps to user squid; on Linux the agent
-      // runs as root by default (CloudWatch user guide, "Common scenarios with the CloudWatch agent").
-      agent: { run_as_user: 'root' },
-      logs: {
-        logs_collected: {
-          files: {
-            collect_list: [
-              {
-                file_path: DEFAULT_SQUID_PATHS.accessLog,
-                log_group_name: this.logGroup.logGroupName,
-                log_stream_name: '{instance_id}/access.log',
-                timestamp_format: '%Y-%m-%dT%H:%M:%S',
-                timezone: 'UTC',
-              },
-              {
-                file_path: DEFAULT_SQUID_PATHS.cacheLog,
-                log_group_name: this.logGroup.logGroupName,
-                log_stream_name: '{instance_id}/cache.log',
-                timestamp_format: '%Y/%m/%d %H:%M:%S',
-              },
-            ],
-          },
-        },
-      },
-    };
-    return [
-      'set -euo pipefail',
-      // AL2023 package names: squid (6.x), amazon-cloudwatch-agent, and aws-cfn-bootstrap for cfn-signal,
-      // which the AL2023 AMIs do not include (amazonlinux/amazon-linux-2023 issues #152, #335, #46, #768).
-      'dnf install -y squid amazon-cloudwatch-agent aws-cfn-bootstrap',
-      // Quoted here-documents: nothing in them is expanded by the shell.
-      `cat > /etc/squid/squid.conf <<'${squidEof}'`,
-      ...this.squidConfig.replace(/\n$/, '').split('\n'),
-      squidEof,
-      // A configuration Squid refuses fails the instance (and its signal) instead of leaving it without a proxy.
-      'squid -k parse -f /etc/squid/squid.conf',
-      `install -d -m 0755 ${CLOUDWATCH_AGENT_CONFIG.replace(/\/[^/]+$/, '')}`,
-      `cat > ${CLOUDWATCH_AGENT_CONFIG} <<'${agentEof}'`,
-      JSON.stringify(agentConfig, undefined, 2),
-      agentEof,
-      'systemctl enable --now squid',
-      `/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:${CLOUDWATCH_AGENT_CONFIG}`,
-      // Signal only once Squid accepts connections on the port.
-      `timeout 120 bash -c 'until (exec 3<>/dev/tcp/127.0.0.1/${this.port}) 2>/dev/null; do sleep 2; done'`,
-    ];
+    return ProxySettings.fromHost(this.loadBalancer.loadBalancerDnsName, this.port, options).deployedBy(this);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Pure rendering of the egress proxy's squid.conf, and of its domain allowlist. No CDK imports: values
+ * Pure rendering of the egress proxy's squid.conf (its allowlist is in allowlist.ts). No CDK imports: values
  * may contain CDK token markers (`${Token[...]}`, e.g. the region of an env-agnostic stack), which pass
  * through untouched and are resolved by CloudFormation when the user data is rendered.
  *
@@ -8,7 +8,7 @@
  * has the same directives.
  */
 
-import { dualStackSuffix } from '../private/dns-suffix';
+import { normaliseDomains } from './allowlist';
 
 /** Where Squid writes its files. */
 export interface SquidPaths {
@@ -117,146 +117,6 @@ export const ACCESS_LOG_FORMAT = [
   '"duration_ms":"%tr"',
   '"user_agent":"%"{User-Agent}>h"}',
 ].join(',');
-
-const TOKEN_MARKER = /\$\{Token\[[^\]]*\]\}/g;
-
-function hasToken(s: string): boolean {
-  return new RegExp(TOKEN_MARKER.source).test(s);
-}
-
-/** Lower-case the text outside token markers (a marker's case is part of its identity). */
-function lowerOutsideTokens(s: string): string {
-  let out = '';
-  let last = 0;
-  for (const m of s.matchAll(TOKEN_MARKER)) {
-    out += s.slice(last, m.index).toLowerCase() + m[0];
-    last = m.index! + m[0].length;
-  }
-  return out + s.slice(last).toLowerCase();
-}
-
-/**
- * One allowlist entry in Squid's dstdomain form: trimmed, lower-case, `*.example.com` written as
- * `.example.com` (Squid's "this domain and its subdomains"), no trailing dot.
- */
-export function normaliseDomain(domain: string): string {
-  let d = lowerOutsideTokens(domain.trim());
-  if (d.startsWith('*.')) {
-    d = d.slice(1);
-  }
-  if (d.endsWith('.') && d.length > 1) {
-    d = d.slice(0, -1);
-  }
-  return d;
-}
-
-const LABEL = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
-
-/**
- * Why an allowlist entry is not a domain Squid can match, or undefined when it is fine. Entries with
- * CDK tokens are not checked (their value is known at deploy time only).
- */
-export function domainProblem(domain: string): string | undefined {
-  if (hasToken(domain)) {
-    return undefined;
-  }
-  if (/\s/.test(domain.trim()) || domain.trim() === '') {
-    return domain.trim() === '' ? 'is an empty string' : `'${domain}' contains white space`;
-  }
-  const d = normaliseDomain(domain);
-  if (/[/:@?#]/.test(d) && !/^[0-9a-f:.]+$/.test(d)) {
-    return `'${domain}' is a URL, or has a port or credentials; give only the host name`;
-  }
-  const bare = d.startsWith('.') ? d.slice(1) : d;
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(bare) || bare.includes(':')) {
-    return `'${domain}' is an IP address; the allowlist matches DNS names only (IP destinations are refused)`;
-  }
-  if (bare.length === 0 || bare.length > 253) {
-    return `'${domain}' is not a DNS name (1 to 253 characters)`;
-  }
-  const labels = bare.split('.');
-  const bad = labels.find((l) => !LABEL.test(l));
-  if (bad !== undefined) {
-    return `'${domain}' is not a DNS name (the label '${bad}' is invalid; wildcards are allowed only as a leading '*.' or '.')`;
-  }
-  if (d.startsWith('.') && labels.length < 2) {
-    return `'${domain}' allows a whole top-level domain`;
-  }
-  return undefined;
-}
-
-/** True when dstdomain entry `a` matches every name entry `b` matches (`a` is `.x` and `b` is `x` or ends with `.x`). */
-export function domainCovers(a: string, b: string): boolean {
-  return a !== b && a.startsWith('.') && (b === a.slice(1) || b.endsWith(a));
-}
-
-/** Labels of an entry, a token marker counting as one. */
-function labelCount(d: string): number {
-  return d.replace(TOKEN_MARKER, 'T').replace(/^\./, '').split('.').length;
-}
-
-/**
- * Normalise, de-duplicate, and drop every entry another one already covers: Squid refuses a dstdomain
- * list that holds both `x` and `.x` (FATAL "Bungled"), or `a.x` before `.x`, and warns about `a.x`
- * after `.x` (seen with `squid -k parse`, Squid 5.7). Comparison is textual, which is exact for
- * identical token markers (`.s3.${Token[R]}...` covers `bucket.s3.${Token[R]}...` whatever R is).
- * Wildcard entries come first, broadest first, so that an overlap only visible after deployment (a
- * token against a literal) is at worst a warning; names keep their order.
- */
-export function normaliseDomains(domains: string[]): string[] {
-  const unique = [...new Set(domains.map(normaliseDomain))];
-  const kept = unique.filter((d) => !unique.some((other) => domainCovers(other, d)));
-  const wildcards = kept
-    .filter((d) => d.startsWith('.'))
-    .map((d, i) => ({ d, i, n: labelCount(d) }))
-    .sort((x, y) => x.n - y.n || x.i - y.i)
-    .map((x) => x.d);
-  return [...wildcards, ...kept.filter((d) => !d.startsWith('.'))];
-}
-
-/**
- * What EKS nodes (and the kubectl provider, and self-managed nodes' cfn-signal) reach in AWS when NO
- * VPC endpoint serves it: the regional APIs of the EKS user guide's "Deploy private clusters with
- * limited internet access" list, which names one interface endpoint for each. A host that has an
- * endpoint is in the cluster's NO_PROXY and never reaches the proxy.
- *
- * Public registries (docker.io, quay.io, ghcr.io, public.ecr.aws) are not included: add them with
- * `allowedDomains`.
- *
- * @param region the region, or a token
- * @param urlSuffix `amazonaws.com`, `amazonaws.com.cn`, or a token
- */
-export function defaultEgressDomains(region: string, urlSuffix: string): string[] {
-  const r = `${region}.${urlSuffix}`;
-  return [
-    // EC2 API: nodeadm's DescribeInstances at boot (amazon-eks-ami, nodeadm) and the VPC CNI's ENI calls.
-    `ec2.${r}`,
-    // STS regional endpoint: IAM roles for service accounts; the kubectl provider's token.
-    `sts.${r}`,
-    // ECR API (authentication, manifests) and the registry (ACCOUNT.dkr.ecr.REGION...) (ECR user guide,
-    // "Amazon ECR interface VPC endpoints").
-    `api.ecr.${r}`,
-    `.dkr.ecr.${r}`,
-    // S3, regional and dual-stack: ECR image layers (prod-REGION-starport-layer-bucket, same ECR page)
-    // and the AL2023 package repositories (al2023-repos-REGION-*.s3.dualstack.REGION..., the mirrorlist
-    // of /etc/yum.repos.d/amazonlinux.repo). A domain rule cannot name buckets: this allows every bucket
-    // in the region; list exact hosts with includeDefaultDomains: false to narrow it.
-    `.s3.${r}`,
-    `.s3.dualstack.${r}`,
-    // EKS API: DescribeCluster (the kubectl provider, nodes without a pinned AMI bootstrap).
-    `eks.${r}`,
-    // EKS Auth for the Pod Identity agent: eks-auth.REGION.{dualStackDnsSuffix} in the SDK endpoint rules.
-    `eks-auth.${region}.${dualStackSuffix(urlSuffix)}`,
-    // Systems Manager agent and Session Manager (ssm, ssmmessages, ec2messages).
-    `ssm.${r}`,
-    `ssmmessages.${r}`,
-    `ec2messages.${r}`,
-    // CloudWatch Logs: Fluent Bit, the CloudWatch agent.
-    `logs.${r}`,
-    // CloudFormation: cfn-signal from self-managed nodes.
-    `cloudformation.${r}`,
-  ];
-}
 
 /**
  * Render squid.conf for an egress proxy:

@@ -1,4 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { ProxyCredentials } from '../credentials/proxy-credentials';
+
+const AWS = ec2.InterfaceVpcEndpointAwsService;
 import { dualStackSuffix } from '../private/dns-suffix';
 
 /**
@@ -10,23 +13,19 @@ import { dualStackSuffix } from '../private/dns-suffix';
  */
 export class EndpointService {
   /** Amazon EC2 API: nodeadm's DescribeInstances, the VPC CNI's ENI calls, the cloud provider. */
-  public static readonly EC2 = EndpointService.iface('ec2', ec2.InterfaceVpcEndpointAwsService.EC2);
+  public static readonly EC2 = EndpointService.iface(AWS.EC2);
 
   /** Amazon ECR API (`api.ecr.REGION`): authentication and image manifests. */
-  public static readonly ECR_API = EndpointService.iface('ecr.api', ec2.InterfaceVpcEndpointAwsService.ECR, [
-    'api.ecr',
-  ]);
+  public static readonly ECR_API = EndpointService.iface(AWS.ECR, ['api.ecr']);
 
   /** Amazon ECR registry (`ACCOUNT.dkr.ecr.REGION`): image pulls; layers come from S3. */
-  public static readonly ECR_DKR = EndpointService.iface('ecr.dkr', ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER, [
-    'dkr.ecr',
-  ]);
+  public static readonly ECR_DKR = EndpointService.iface(AWS.ECR_DOCKER, ['dkr.ecr'], true);
 
   /** AWS STS: IAM roles for service accounts and the regional STS endpoint. */
-  public static readonly STS = EndpointService.iface('sts', ec2.InterfaceVpcEndpointAwsService.STS);
+  public static readonly STS = EndpointService.iface(AWS.STS);
 
   /** Amazon EKS API (`eks.REGION`, not the cluster's API server): DescribeCluster for the kubectl provider. */
-  public static readonly EKS = EndpointService.iface('eks', ec2.InterfaceVpcEndpointAwsService.EKS);
+  public static readonly EKS = EndpointService.iface(AWS.EKS);
 
   /**
    * EKS Auth (`eks-auth.REGION.api.aws`): the EKS Pod Identity agent.
@@ -41,58 +40,37 @@ export class EndpointService {
   );
 
   /** Elastic Load Balancing: the AWS Load Balancer Controller. */
-  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface(
-    'elasticloadbalancing',
-    ec2.InterfaceVpcEndpointAwsService.ELASTIC_LOAD_BALANCING,
-  );
+  public static readonly ELASTIC_LOAD_BALANCING = EndpointService.iface(AWS.ELASTIC_LOAD_BALANCING);
 
   /** CloudWatch Logs: Fluent Bit, the CloudWatch agent, container insights. */
-  public static readonly CLOUDWATCH_LOGS = EndpointService.iface(
-    'logs',
-    ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
-  );
+  public static readonly CLOUDWATCH_LOGS = EndpointService.iface(AWS.CLOUDWATCH_LOGS);
 
   /** Systems Manager: the SSM agent on nodes. */
-  public static readonly SSM = EndpointService.iface('ssm', ec2.InterfaceVpcEndpointAwsService.SSM);
+  public static readonly SSM = EndpointService.iface(AWS.SSM);
 
   /** Session Manager channels (with `SSM` and `EC2_MESSAGES`). */
-  public static readonly SSM_MESSAGES = EndpointService.iface(
-    'ssmmessages',
-    ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
-  );
+  public static readonly SSM_MESSAGES = EndpointService.iface(AWS.SSM_MESSAGES);
 
   /** EC2 messages, for the SSM agent. */
-  public static readonly EC2_MESSAGES = EndpointService.iface(
-    'ec2messages',
-    ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
-  );
+  public static readonly EC2_MESSAGES = EndpointService.iface(AWS.EC2_MESSAGES);
 
   /** AWS X-Ray, when tracing is used. */
-  public static readonly XRAY = EndpointService.iface('xray', ec2.InterfaceVpcEndpointAwsService.XRAY);
+  public static readonly XRAY = EndpointService.iface(AWS.XRAY);
 
   /** AWS Lambda: CDK's custom-resource framework invokes the kubectl handler through it. */
-  public static readonly LAMBDA = EndpointService.iface('lambda', ec2.InterfaceVpcEndpointAwsService.LAMBDA);
+  public static readonly LAMBDA = EndpointService.iface(AWS.LAMBDA);
 
   /** EC2 Auto Scaling: the Cluster Autoscaler. */
-  public static readonly AUTOSCALING = EndpointService.iface(
-    'autoscaling',
-    ec2.InterfaceVpcEndpointAwsService.AUTOSCALING,
-  );
+  public static readonly AUTOSCALING = EndpointService.iface(AWS.AUTOSCALING);
 
   /** AWS CloudFormation: `cfn-signal` from self-managed nodes. */
-  public static readonly CLOUDFORMATION = EndpointService.iface(
-    'cloudformation',
-    ec2.InterfaceVpcEndpointAwsService.CLOUDFORMATION,
-  );
+  public static readonly CLOUDFORMATION = EndpointService.iface(AWS.CLOUDFORMATION);
 
   /** AWS Secrets Manager. */
-  public static readonly SECRETS_MANAGER = EndpointService.iface(
-    'secretsmanager',
-    ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
-  );
+  public static readonly SECRETS_MANAGER = EndpointService.iface(AWS.SECRETS_MANAGER);
 
   /** AWS KMS. */
-  public static readonly KMS = EndpointService.iface('kms', ec2.InterfaceVpcEndpointAwsService.KMS);
+  public static readonly KMS = EndpointService.iface(AWS.KMS);
 
   /**
    * Amazon S3 as a gateway endpoint (free): ECR image layers, Amazon Linux repositories and the
@@ -108,6 +86,8 @@ export class EndpointService {
       // The legacy global name is served by the gateway endpoint only in us-east-1.
       ...(region === 'us-east-1' ? [`s3.${suffix}`] : []),
     ],
+    // Virtual-hosted buckets: BUCKET.s3.REGION... (ECR layers, the Amazon Linux repositories).
+    true,
   );
 
   /**
@@ -118,21 +98,32 @@ export class EndpointService {
    * @default hostPrefix - the same as `name`
    */
   public static interfaceService(name: string, hostPrefix?: string): EndpointService {
-    return EndpointService.iface(name, new ec2.InterfaceVpcEndpointAwsService(name), [hostPrefix ?? name]);
+    return EndpointService.iface(new AWS(name), [hostPrefix ?? name]);
   }
 
+  /** An interface endpoint service, named as aws-cdk-lib names it (`shortName`, e.g. `ecr.api`). */
   private static iface(
-    name: string,
     service: ec2.InterfaceVpcEndpointAwsService,
-    prefixes: string[] = [name],
+    prefixes: string[] = [service.shortName],
+    subdomains = false,
   ): EndpointService {
-    return new EndpointService(name, service, undefined, (region, suffix) =>
-      prefixes.map((p) => `${p}.${region}.${suffix}`),
+    return new EndpointService(
+      service.shortName,
+      service,
+      undefined,
+      (region, suffix) => prefixes.map((p) => `${p}.${region}.${suffix}`),
+      subdomains,
     );
   }
 
   /** The short service name, e.g. `ecr.api`. */
   public readonly name: string;
+
+  /**
+   * True when clients call names under the service's hosts, not only the hosts themselves
+   * (`ACCOUNT.dkr.ecr.REGION...`, `BUCKET.s3.REGION...`): an allowlist must then take the whole domain.
+   */
+  public readonly subdomains: boolean;
 
   /** @internal */
   public readonly _interface?: ec2.InterfaceVpcEndpointAwsService;
@@ -147,8 +138,10 @@ export class EndpointService {
     iface: ec2.InterfaceVpcEndpointAwsService | undefined,
     gateway: ec2.GatewayVpcEndpointAwsService | undefined,
     hosts: (region: string, suffix: string) => string[],
+    subdomains = false,
   ) {
     this.name = name;
+    this.subdomains = subdomains;
     this._interface = iface;
     this._gateway = gateway;
     this.hosts = hosts;
@@ -203,11 +196,15 @@ export class EndpointPresets {
   }
 
   /**
-   * `minimal()` plus what an authenticating proxy needs reached without it: Secrets Manager (the
-   * credentials) and KMS (when the secret has a customer key).
+   * `minimal()` plus what an authenticating proxy needs reached without it (`credentialServices`):
+   * Secrets Manager, and KMS when the secret has a customer key.
+   *
+   * @param credentials the proxy credentials, which tell whether the secret has a customer key
+   * @default credentials - not known: KMS is included, in case the secret has a customer key
    */
-  public static withProxyCredentials(): EndpointService[] {
-    return uniqueServices([...EndpointPresets.minimal(), EndpointService.SECRETS_MANAGER, EndpointService.KMS]);
+  public static withProxyCredentials(credentials?: ProxyCredentials): EndpointService[] {
+    const customerKey = credentials ? credentials.secret.encryptionKey !== undefined : true;
+    return uniqueServices([...EndpointPresets.minimal(), ...credentialServices(customerKey)]);
   }
 
   /**
@@ -233,4 +230,47 @@ export class EndpointPresets {
 export function uniqueServices(services: EndpointService[]): EndpointService[] {
   const seen = new Set<string>();
   return services.filter((s) => (seen.has(s.name) ? false : (seen.add(s.name), true)));
+}
+
+/**
+ * What an authenticating proxy needs reached without it, because the credentials are needed to use the
+ * proxy: Secrets Manager (the secret), plus KMS only when the secret is encrypted with a customer key
+ * (with the AWS managed key `aws/secretsmanager`, Secrets Manager decrypts without the caller calling KMS).
+ */
+export function credentialServices(customerKey: boolean): EndpointService[] {
+  return [EndpointService.SECRETS_MANAGER, ...(customerKey ? [EndpointService.KMS] : [])];
+}
+
+/**
+ * The services an egress proxy allows by default: what EKS nodes (and the kubectl provider, and
+ * self-managed nodes' cfn-signal) reach in AWS when NO VPC endpoint serves it, the regional APIs of the
+ * EKS user guide's "Deploy private clusters with limited internet access" list:
+ * - EC2 API: nodeadm's DescribeInstances at boot (amazon-eks-ami, nodeadm) and the VPC CNI's ENI calls;
+ * - STS regional endpoint: IAM roles for service accounts; the kubectl provider's token;
+ * - ECR API (authentication, manifests) and the registry (ECR user guide, "Amazon ECR interface VPC
+ *   endpoints");
+ * - S3, regional and dual-stack: ECR image layers (prod-REGION-starport-layer-bucket, same ECR page) and
+ *   the AL2023 package repositories (al2023-repos-REGION-*.s3.dualstack.REGION..., the mirrorlist of
+ *   /etc/yum.repos.d/amazonlinux.repo). A domain rule cannot name buckets: this allows every bucket in
+ *   the region (list exact hosts with `includeDefaultDomains: false` to narrow it);
+ * - EKS API: DescribeCluster (the kubectl provider, nodes without a pinned AMI bootstrap);
+ * - EKS Auth for the Pod Identity agent;
+ * - Systems Manager agent and Session Manager (ssm, ssmmessages, ec2messages);
+ * - CloudWatch Logs: Fluent Bit, the CloudWatch agent;
+ * - CloudFormation: cfn-signal from self-managed nodes.
+ * The order is the order of the allowlist.
+ */
+export function egressServices(): EndpointService[] {
+  return [
+    EndpointService.EC2,
+    EndpointService.STS,
+    EndpointService.ECR_API,
+    EndpointService.ECR_DKR,
+    EndpointService.S3,
+    EndpointService.EKS,
+    EndpointService.EKS_AUTH,
+    ...EndpointPresets.sessionManager(),
+    EndpointService.CLOUDWATCH_LOGS,
+    EndpointService.CLOUDFORMATION,
+  ];
 }

@@ -86,7 +86,7 @@ export interface NodeOptions {
    *
    * @default 20
    */
-  readonly rootVolumeSize?: number;
+  readonly dataVolumeSize?: number;
 
   /**
    * IMDSv2 hop limit. 1 keeps pods without host networking away from the instance role; 2 lets

@@ -1,12 +1,13 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { invalid } from '../errors';
-import { acknowledgeNodeRolePolicies, nodeBasics, nodeLaunchTemplate, nodeSizes } from '../private/node-common';
-import { buildNodeUserData } from '../private/node-user-data';
+import { acknowledgeNodegroupRoleFindings } from '../private/aws-eks-v2-internals';
+import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
+import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup } from './node-group-base';
 import { NodeOptions } from './node-options';
+import { buildNodeUserData } from './node-user-data';
 import { Arch, NodeFamilySpec } from './user-data/family';
 
 /**
@@ -42,8 +43,8 @@ export interface ProxiedNodeGroupOptions extends NodeOptions {
  * Props for `ProxiedNodeGroup`.
  */
 export interface ProxiedNodeGroupProps extends ProxiedNodeGroupOptions {
-  /** The private cluster; its proxy settings and NO_PROXY list go to the nodes. */
-  readonly cluster: PrivateEksCluster;
+  /** The cluster's node context (`PrivateEksCluster.nodeContext`): its proxy and NO_PROXY list go to the nodes. */
+  readonly nodeContext: INodeContext;
 }
 
 /**
@@ -71,8 +72,7 @@ export class ProxiedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
-    const cluster = props.cluster;
-    const { family: nodeFamily, spec: family, instanceTypes, arch } = nodeBasics(this, props, cluster);
+    const { context, family: nodeFamily, spec: family, instanceTypes, arch } = startNodeGroup(this, props, 'nodes');
     this.family = nodeFamily;
     if (props.machineImage && props.amiType) {
       invalid(
@@ -83,15 +83,14 @@ export class ProxiedNodeGroup extends Construct {
       );
     }
     this.amiType = props.machineImage ? undefined : this.chooseAmiType(family, props.amiType, arch);
-    cluster._checkNodeRoute(this);
 
     this.userData = buildNodeUserData(this, family, {
-      proxy: cluster._nodeProxy(),
+      proxy: context.proxy,
       // On the EKS AMI, EKS merges the cluster details into the user data; on a pinned AMI it does not.
-      cluster: props.machineImage ? cluster._clusterBootstrap(this) : undefined,
+      cluster: props.machineImage ? requireBootstrap(this, context) : undefined,
     });
     this.launchTemplate = nodeLaunchTemplate(this, {
-      cluster,
+      cluster: context.cluster,
       family,
       userData: this.userData,
       machineImage: props.machineImage,
@@ -101,7 +100,7 @@ export class ProxiedNodeGroup extends Construct {
 
     const sizes = nodeSizes(props);
     this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {
-      cluster: cluster.cluster,
+      cluster: context.cluster,
       nodegroupName: props.nodegroupName,
       amiType: this.amiType,
       instanceTypes,
@@ -110,7 +109,7 @@ export class ProxiedNodeGroup extends Construct {
       maxSize: sizes.max,
       labels: props.labels,
       taints: props.taints,
-      subnets: props.subnets ?? cluster.nodeSubnets,
+      subnets: props.subnets ?? context.subnets,
       capacityType: props.capacityType,
       nodeRole: props.nodeRole,
       tags: props.tags,
@@ -120,9 +119,9 @@ export class ProxiedNodeGroup extends Construct {
       },
     });
     if (!props.nodeRole) {
-      acknowledgeNodeRolePolicies(this.nodegroup.role);
+      acknowledgeNodegroupRoleFindings(this.nodegroup);
     }
-    cluster._grantProxyCredentials(this.nodegroup.role);
+    context.grantProxyCredentials(this.nodegroup.role);
   }
 
   private chooseAmiType(

@@ -5,19 +5,12 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
-import { EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import {
-  acknowledgeNodeRolePolicies,
-  nodeBasics,
-  nodeLaunchTemplate,
-  nodeSizes,
-  taintStrings,
-} from '../private/node-common';
-import { acknowledgeNag } from '../private/nag';
-import { buildNodeUserData } from '../private/node-user-data';
+import { acknowledgeNag, acknowledgeNodeRolePolicies, NODE_ROLE_POLICIES } from '../private/nag';
+import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
+import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup, taintStrings } from './node-group-base';
+import { buildNodeUserData } from './node-user-data';
 import { NodeOptions } from './node-options';
 
 /** Minutes a node needs from launch to the start of its ready-signal unit (boot, nodeadm), kept in reserve. */
@@ -48,8 +41,8 @@ export interface SelfManagedNodeGroupOptions extends NodeOptions {
  * Props for `SelfManagedNodeGroup`.
  */
 export interface SelfManagedNodeGroupProps extends SelfManagedNodeGroupOptions {
-  /** The private cluster; its proxy settings and NO_PROXY list go to the nodes. */
-  readonly cluster: PrivateEksCluster;
+  /** The cluster's node context (`PrivateEksCluster.nodeContext`): its proxy and NO_PROXY list go to the nodes. */
+  readonly nodeContext: INodeContext;
 }
 
 /**
@@ -82,8 +75,14 @@ export class SelfManagedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: SelfManagedNodeGroupProps) {
     super(scope, id);
-    const cluster = props.cluster;
-    const { family: nodeFamily, spec: family, instanceTypes, arch } = nodeBasics(this, props, cluster);
+    // Without a proxy, the ready signal needs the CloudFormation endpoint too (preflight/route-rules.ts).
+    const {
+      context,
+      family: nodeFamily,
+      spec: family,
+      instanceTypes,
+      arch,
+    } = startNodeGroup(this, props, 'selfManagedNodes');
     this.family = nodeFamily;
     if (instanceTypes.length !== 1) {
       invalid(
@@ -93,8 +92,6 @@ export class SelfManagedNodeGroup extends Construct {
         'Give exactly one for a self-managed group, or use a managed ProxiedNodeGroup for several',
       );
     }
-    // Without a proxy, the ready signal needs the CloudFormation endpoint.
-    cluster._checkNodeRoute(this, [EndpointService.CLOUDFORMATION]);
     const timeout = props.signalTimeout ?? Duration.minutes(15);
     if (timeout.toMinutes({ integral: false }) < 5 || timeout.toHours({ integral: false }) > 12) {
       invalid(
@@ -110,18 +107,15 @@ export class SelfManagedNodeGroup extends Construct {
       new iam.Role(this, 'Role', {
         assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
         managedPolicies: [
-          ...[
-            'AmazonEKSWorkerNodePolicy',
-            'AmazonEKS_CNI_Policy',
-            'AmazonEC2ContainerRegistryReadOnly',
-            'AmazonSSMManagedInstanceCore',
-          ].map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
+          ...[...NODE_ROLE_POLICIES, 'AmazonSSMManagedInstanceCore'].map((p) =>
+            iam.ManagedPolicy.fromAwsManagedPolicyName(p),
+          ),
         ],
       });
     if (!props.nodeRole) {
       acknowledgeNodeRolePolicies(this.role, ['AmazonSSMManagedInstanceCore']);
     }
-    cluster._grantProxyCredentials(this.role);
+    context.grantProxyCredentials(this.role);
 
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group
     // does; the group needs the launch template, which needs the user data: resolve the id lazily.
@@ -130,8 +124,8 @@ export class SelfManagedNodeGroup extends Construct {
       produce: () => stack.getLogicalId(this.autoScalingGroup.node.defaultChild as CfnElement),
     });
     this.userData = buildNodeUserData(this, family, {
-      proxy: cluster._nodeProxy(),
-      cluster: cluster._clusterBootstrap(this),
+      proxy: context.proxy,
+      cluster: requireBootstrap(this, context),
       kubelet: { labels: props.labels ?? {}, taints: taintStrings(props.taints) },
       signal: {
         stackName: stack.stackName,
@@ -145,9 +139,9 @@ export class SelfManagedNodeGroup extends Construct {
     });
 
     const machineImage =
-      props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(cluster.version.version, arch));
+      props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(context.version.version, arch));
     this.launchTemplate = nodeLaunchTemplate(this, {
-      cluster,
+      cluster: context.cluster,
       family,
       machineImage,
       userData: this.userData,
@@ -158,8 +152,8 @@ export class SelfManagedNodeGroup extends Construct {
     });
     const sizes = nodeSizes(props);
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
-      vpc: cluster.cluster.vpc,
-      vpcSubnets: props.subnets ?? cluster.nodeSubnets,
+      vpc: context.cluster.vpc,
+      vpcSubnets: props.subnets ?? context.subnets,
       launchTemplate: this.launchTemplate,
       minCapacity: sizes.min,
       // Only when asked: a fixed desired capacity resets the group's size on every deployment.
@@ -181,7 +175,7 @@ export class SelfManagedNodeGroup extends Construct {
         'Scaling events stay in the Auto Scaling activity history and CloudTrail; set notificationTopic to be notified',
       );
     }
-    Tags.of(this.autoScalingGroup).add(`kubernetes.io/cluster/${cluster.cluster.clusterName}`, 'owned', {
+    Tags.of(this.autoScalingGroup).add(`kubernetes.io/cluster/${context.cluster.clusterName}`, 'owned', {
       applyToLaunchedInstances: true,
     });
     Object.entries(props.tags ?? {}).forEach(([k, v]) =>
@@ -189,7 +183,7 @@ export class SelfManagedNodeGroup extends Construct {
     );
 
     this.accessEntry = new eks.AccessEntry(this, 'AccessEntry', {
-      cluster: cluster.cluster,
+      cluster: context.cluster,
       principal: this.role.roleArn,
       accessEntryType: eks.AccessEntryType.EC2_LINUX,
       accessPolicies: [],

@@ -15,3 +15,21 @@ export function acknowledgeNag(scope: IConstruct | undefined, id: string, reason
 export function managedPolicyFinding(policyName: string): string {
   return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policyName}]`;
 }
+
+/** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
+export const NODE_ROLE_POLICIES = [
+  'AmazonEKSWorkerNodePolicy',
+  'AmazonEKS_CNI_Policy',
+  'AmazonEC2ContainerRegistryReadOnly',
+];
+
+/** Acknowledge cdk-nag's finding on the documented AWS managed node role policies. */
+export function acknowledgeNodeRolePolicies(role: IConstruct, extra: string[] = []): void {
+  for (const policy of [...NODE_ROLE_POLICIES, ...extra]) {
+    acknowledgeNag(
+      role,
+      managedPolicyFinding(policy),
+      `${policy} is an AWS managed policy EKS documents for nodes (EKS user guide, "Amazon EKS node IAM role")`,
+    );
+  }
+}

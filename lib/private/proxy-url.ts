@@ -3,6 +3,19 @@
  * callers decide what to do with tokens (they skip these checks for unresolved values).
  */
 
+/** A host: a DNS name, an IPv4 address or a bracketed IPv6 address (no scheme, credentials or port). */
+const HOST = /(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)/.source;
+
+/** True when `host` is a DNS name, an IPv4 address or a bracketed IPv6 address, without anything else. */
+export function isHost(host: string): boolean {
+  return new RegExp(`^${HOST}$`).test(host);
+}
+
+/** True when `port` is a TCP port number, 1 to 65535. */
+export function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
 /** A proxy URL split into the parts that consumers need. */
 export interface ParsedProxyUrl {
   readonly scheme: 'http' | 'https';
@@ -67,7 +80,7 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
       fix: `Give only scheme, host and port, for example ${scheme}://${authority}`,
     };
   }
-  const hostPort = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d+))?$/.exec(authority);
+  const hostPort = new RegExp(`^${HOST}(?::(\\d+))?$`).exec(authority);
   if (!hostPort || !/[A-Za-z0-9]/.test(hostPort[1])) {
     return {
       problem: `'${raw}' has an invalid host '${authority}'`,
@@ -81,7 +94,7 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
     };
   }
   const port = Number(hostPort[2]);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  if (!isPort(port)) {
     return {
       problem: `'${raw}' has port ${hostPort[2]}, outside 1-65535`,
       fix: 'Use the port your proxy listens on, for example 3128',

@@ -1,7 +1,7 @@
 import { Annotations, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
-import { invalid } from '../errors';
+import { invalid } from './validation';
 
 /**
  * The VPC's IPv4 CIDR blocks, as concrete strings where the construct knows them: for a VPC built in
@@ -58,9 +58,14 @@ export function privateSubnetSelection(vpc: ec2.IVpc): ec2.SubnetSelection {
   return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
 }
 
+/** True when the VPC has private (with egress) or isolated subnets. */
+export function hasPrivateSubnets(vpc: ec2.IVpc): boolean {
+  return vpc.privateSubnets.length > 0 || vpc.isolatedSubnets.length > 0;
+}
+
 /** Fail when the VPC has no private or isolated subnets. */
 export function requirePrivateSubnets(scope: IConstruct, vpc: ec2.IVpc): void {
-  if (vpc.privateSubnets.length === 0 && vpc.isolatedSubnets.length === 0) {
+  if (!hasPrivateSubnets(vpc)) {
     invalid(
       scope,
       'vpc',

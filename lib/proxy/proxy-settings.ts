@@ -1,8 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
-import { isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
-import { ProxyCredentials } from './proxy-credentials';
+import { isHost, isPort, isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
+import { ProxyCredentials } from '../credentials/proxy-credentials';
 import { proxyEnvironment } from './render-environment';
 
 /**
@@ -70,10 +70,10 @@ export class ProxySettings {
    * @param options HTTPS proxy and extra NO_PROXY entries
    */
   public static fromHost(host: string, port: number, options: ProxyOptions = {}): ProxySettings {
-    if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    if (!Token.isUnresolved(port) && !isPort(port)) {
       invalid('ProxySettings', 'port', `is ${port}`, 'Use the port your proxy listens on, 1-65535, for example 3128');
     }
-    if (!Token.isUnresolved(host) && !/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)$/.test(host)) {
+    if (!Token.isUnresolved(host) && !isHost(host)) {
       invalid(
         'ProxySettings',
         'host',
@@ -103,13 +103,18 @@ export class ProxySettings {
   /** The proxy credentials, if the proxy authenticates. */
   public readonly credentials?: ProxyCredentials;
 
-  private readonly httpsHostPort?: string;
+  /**
+   * `host:port` of the HTTPS proxy (what Bottlerocket takes), when known at synth time.
+   *
+   * @default - not known: the HTTPS proxy URL is a token
+   */
+  public readonly httpsProxyHostPort?: string;
 
   /**
-   * Resources the proxy needs deployed before anything uses it (e.g. an `EgressProxy`).
-   * @internal
+   * Resources the proxy needs deployed before anything uses it (e.g. an `EgressProxy`): a cluster
+   * using these settings depends on them (see `deployedBy`).
    */
-  public readonly _dependencies: IDependable[] = [];
+  public readonly dependencies: IDependable[] = [];
 
   private constructor(
     httpProxy: string,
@@ -122,7 +127,11 @@ export class ProxySettings {
     const https = ProxySettings.check('httpsProxy', httpsProxy);
     this.httpProxy = http?.url ?? httpProxy;
     this.httpsProxy = https?.url ?? httpsProxy;
-    this.httpsHostPort = https ? `${https.host}:${https.port}` : httpsProxy === httpProxy ? knownHostPort : undefined;
+    this.httpsProxyHostPort = https
+      ? `${https.host}:${https.port}`
+      : httpsProxy === httpProxy
+        ? knownHostPort
+        : undefined;
     noProxy.forEach((entry, i) => {
       if (Token.isUnresolved(entry)) {
         return;
@@ -157,14 +166,6 @@ export class ProxySettings {
   }
 
   /**
-   * `host:port` of the HTTPS proxy, or undefined when it is not known at synth time.
-   * @internal
-   */
-  public get _httpsProxyHostPort(): string | undefined {
-    return this.httpsHostPort;
-  }
-
-  /**
    * The proxy environment variables, upper- and lower-case, for a composed NO_PROXY list. They never
    * contain credentials: consumers that need them add them at run time.
    *
@@ -176,11 +177,14 @@ export class ProxySettings {
   }
 
   /**
-   * Record that the proxy is deployed by `dependency`: a cluster using these settings waits for it.
-   * @internal
+   * Record that the proxy is deployed by `dependency` (a proxy built in the same app, such as
+   * `EgressProxy`): a cluster using these settings waits for it.
+   *
+   * @param dependency the construct that deploys the proxy
+   * @returns these settings
    */
-  public _deployedBy(dependency: IDependable): ProxySettings {
-    this._dependencies.push(dependency);
+  public deployedBy(dependency: IDependable): ProxySettings {
+    this.dependencies.push(dependency);
     return this;
   }
 

@@ -8,7 +8,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { defaultEgressDomains, renderSquidConfig } from '../../lib/egress/squid-config';
+import { defaultEgressDomains } from '../../lib/egress/allowlist';
+import { renderSquidConfig } from '../../lib/egress/squid-config';
 import {
   Background,
   PYTHON,

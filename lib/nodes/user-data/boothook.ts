@@ -1,4 +1,5 @@
 import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
+import type { ProxySecretReference } from '../../credentials/secret-reference';
 import type { NodeProxy, UserDataPart } from './family';
 
 /**
@@ -19,15 +20,7 @@ export interface BoothookInput {
    * Proxy credentials to read from Secrets Manager at boot. The proxy URLs in `environment` and
    * `packageManagerProxy` then carry `PROXY_AUTH_PLACEHOLDER` where `user:password@` goes.
    */
-  readonly credentials?: BoothookCredentials;
-}
-
-/** Where the boothook reads the proxy credentials from. */
-export interface BoothookCredentials {
-  /** ARN of the Secrets Manager secret (a JSON object). */
-  readonly secretArn: string;
-  readonly usernameKey: string;
-  readonly passwordKey: string;
+  readonly credentials?: ProxySecretReference;
 }
 
 /** Stands for the URL-encoded `user:password` in the rendered URLs until the boothook fills it in. */
@@ -195,7 +188,7 @@ export function renderBoothook(input: BoothookInput): string {
  * IMDSv2, the secret with the AWS CLI of the EKS AMI through the Secrets Manager VPC endpoint, and
  * `user:password` URL-encoded by Python. Nothing is printed; the secret is never in the user data.
  */
-function renderCredentialFetch(creds: BoothookCredentials): string[] {
+function renderCredentialFetch(creds: ProxySecretReference): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
     "imds_token=\"$(curl -sS --fail --max-time 5 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\"",

@@ -4,23 +4,31 @@
  * only names them. No CDK imports: values may contain token markers, which pass through unchanged.
  */
 
-import type { BoothookCredentials } from './boothook';
+import type { ProxySecretReference } from '../../credentials/secret-reference';
 
 /** CPU architecture of the nodes. */
 export type Arch = 'x86_64' | 'arm64';
 
-/** The proxy as a node needs it. */
+/** The proxy as a node needs it: what a cluster hands its node groups (see `INodeContext`). */
 export interface NodeProxy {
   /** Both cases of HTTP_PROXY, HTTPS_PROXY and NO_PROXY. */
-  readonly environment: Record<string, string>;
+  readonly environment: { [name: string]: string };
   /** The HTTPS proxy URL (scheme://host:port). */
   readonly httpsProxy: string;
-  /** `host:port` of the HTTPS proxy, when the URL is concrete (Bottlerocket needs it without scheme). */
+  /**
+   * `host:port` of the HTTPS proxy (Bottlerocket needs it without scheme).
+   *
+   * @default - not known at synth time (a token URL)
+   */
   readonly httpsProxyHostPort?: string;
   /** The composed NO_PROXY entries. */
   readonly noProxy: string[];
-  /** Where to read the proxy credentials at boot, if the proxy authenticates. */
-  readonly credentials?: BoothookCredentials;
+  /**
+   * Where to read the proxy credentials at boot, if the proxy authenticates.
+   *
+   * @default - the proxy needs no credentials
+   */
+  readonly credentials?: ProxySecretReference;
 }
 
 /**
@@ -28,6 +36,7 @@ export interface NodeProxy {
  * managed nodes on a pinned AMI. Managed nodes on the EKS AMI get these from EKS instead.
  */
 export interface ClusterBootstrap {
+  /** The cluster name. */
   readonly name: string;
   /** The API server URL (https://...). */
   readonly endpoint: string;

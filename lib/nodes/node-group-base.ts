@@ -3,24 +3,17 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
-import type { PrivateEksCluster } from '../cluster/private-eks-cluster';
 import { invalid } from '../errors';
-import { NodeFamily } from '../nodes/node-family';
-import { NodeOptions } from '../nodes/node-options';
-import { Arch, NodeFamilySpec } from '../nodes/user-data/family';
-import { acknowledgeNag, managedPolicyFinding } from './nag';
+import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
+import { INodeContext } from './node-context';
+import { NodeFamily } from './node-family';
+import { NodeOptions } from './node-options';
+import { Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
 
 /**
  * What managed and self-managed node groups share: checks, the launch template, the node role's
  * policies. One place, so both kinds of group get the same IMDSv2, encryption and security groups.
  */
-
-/** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
-export const NODE_ROLE_POLICIES = [
-  'AmazonEKSWorkerNodePolicy',
-  'AmazonEKS_CNI_Policy',
-  'AmazonEC2ContainerRegistryReadOnly',
-];
 
 /** What both kinds of node group derive from their options first: family, instance types, architecture. */
 export interface NodeBasics {
@@ -30,14 +23,41 @@ export interface NodeBasics {
   readonly arch: Arch;
 }
 
-/** Defaults (AL2023, t3.medium) and the checks every node group runs on its options. */
-export function nodeBasics(scope: IConstruct, props: NodeOptions, cluster: PrivateEksCluster): NodeBasics {
+/**
+ * The prologue of both node group constructors: defaults (AL2023, t3.medium), the checks every node
+ * group runs on its options, and the routes the nodes need (preflight/route-rules.ts).
+ */
+export function startNodeGroup(
+  scope: IConstruct,
+  props: NodeOptions & { readonly nodeContext: INodeContext },
+  consumer: RouteConsumer,
+): NodeBasics & { readonly context: INodeContext } {
+  const context = props.nodeContext;
   const family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
   const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
   const arch = nodeArchitecture(scope, instanceTypes);
-  checkFamilyVersion(scope, family._spec, cluster);
+  checkFamilyVersion(scope, family._spec, context);
   checkNodeOptions(scope, props);
-  return { family, spec: family._spec, instanceTypes, arch };
+  checkRoutes(
+    scope,
+    consumer,
+    { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined, customerKey: false },
+    (s) => context.endpoints.has(s),
+  );
+  return { context, family, spec: family._spec, instanceTypes, arch };
+}
+
+/** The cluster details for nodes that join without the EKS API, or a clear error when they are not known. */
+export function requireBootstrap(scope: IConstruct, context: INodeContext): ClusterBootstrap {
+  if (!context.bootstrap) {
+    invalid(
+      scope,
+      'cluster.serviceIpv4Cidr',
+      'is not known at synth time, so nodes that bootstrap without the EKS API cannot be given the cluster DNS address',
+      'Give the cluster a concrete serviceIpv4Cidr',
+    );
+  }
+  return context.bootstrap;
 }
 
 /** The single CPU architecture of a list of instance types. */
@@ -54,7 +74,7 @@ export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceT
   return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
 }
 
-/** Sizes, hop limit and root volume checks. */
+/** Sizes, hop limit and data volume checks. */
 export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   const { minSize, maxSize, desiredSize } = props;
   if (minSize !== undefined && minSize < 0) {
@@ -75,9 +95,9 @@ export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 64)) {
     invalid(scope, 'httpPutResponseHopLimit', `is ${hop}`, 'Use a whole number from 1 to 64 (1 or 2 for EKS nodes)');
   }
-  const size = props.rootVolumeSize;
+  const size = props.dataVolumeSize;
   if (size !== undefined && (!Number.isInteger(size) || size < 20)) {
-    invalid(scope, 'rootVolumeSize', `is ${size} GiB`, 'Use at least 20 GiB, the size of the EKS AL2023 AMI snapshot');
+    invalid(scope, 'dataVolumeSize', `is ${size} GiB`, 'Use at least 20 GiB, the size of the EKS AL2023 AMI snapshot');
   }
 }
 
@@ -89,8 +109,8 @@ export function nodeSizes(props: NodeOptions): { min: number; desired: number; m
 }
 
 /** Fail when the family has no AMI for the cluster's Kubernetes version; warn when it will likely hurt. */
-export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, cluster: PrivateEksCluster): void {
-  const version = cluster.version.version;
+export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, context: INodeContext): void {
+  const version = context.version.version;
   if (Token.isUnresolved(version)) {
     return;
   }
@@ -111,7 +131,7 @@ export function checkFamilyVersion(scope: IConstruct, family: NodeFamilySpec, cl
 
 /** Options of `nodeLaunchTemplate`. */
 export interface NodeLaunchTemplateOptions {
-  readonly cluster: PrivateEksCluster;
+  readonly cluster: eks.ICluster;
   readonly family: NodeFamilySpec;
   readonly userData?: ec2.UserData;
   readonly machineImage?: ec2.IMachineImage;
@@ -134,7 +154,7 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
   const extraGroups = o.options.securityGroups ?? [];
   const clusterSecurityGroup =
     extraGroups.length > 0 || o.alwaysClusterSecurityGroup
-      ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.cluster.clusterSecurityGroupId)
+      ? ec2.SecurityGroup.fromSecurityGroupId(scope, 'ClusterSecurityGroup', o.cluster.clusterSecurityGroupId)
       : undefined;
   const launchTemplate = new ec2.LaunchTemplate(scope, 'LaunchTemplate', {
     securityGroup: clusterSecurityGroup,
@@ -145,7 +165,7 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
     requireImdsv2: true,
     httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
     httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 2,
-    blockDevices: nodeVolumes(o.family, o.options.rootVolumeSize ?? 20),
+    blockDevices: nodeVolumes(o.family, o.options.dataVolumeSize ?? 20),
   });
   extraGroups.forEach((sg) => launchTemplate.addSecurityGroup(sg));
   return launchTemplate;
@@ -164,17 +184,6 @@ function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevi
     ...(os ? [{ deviceName: os.device, volume: ebs(os.sizeGiB) }] : []),
     { deviceName: family.devices.data, volume: ebs(dataSizeGiB) },
   ];
-}
-
-/** Acknowledge cdk-nag's finding on the documented AWS managed node role policies. */
-export function acknowledgeNodeRolePolicies(role: iam.IRole, extra: string[] = []): void {
-  for (const policy of [...NODE_ROLE_POLICIES, ...extra]) {
-    acknowledgeNag(
-      role,
-      managedPolicyFinding(policy),
-      `${policy} is an AWS managed policy EKS documents for nodes (EKS user guide, "Amazon EKS node IAM role")`,
-    );
-  }
 }
 
 /** Kubelet taint strings (`key=value:NoSchedule`) from node group taint specs. */

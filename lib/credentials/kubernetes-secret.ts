@@ -1,12 +1,13 @@
-import * as path from 'path';
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { accessEntryOf } from '../private/aws-eks-v2-internals';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
-import { ProxyCredentials } from '../proxy/proxy-credentials';
+import { secretWriterHandlerDir } from './assets';
+import { ProxyCredentials } from './proxy-credentials';
 
 /** The name of the Kubernetes Secret with the proxy URLs including credentials. */
 export const PROXY_CREDENTIALS_SECRET_NAME = 'proxy-environment-credentials';
@@ -48,8 +49,8 @@ export class ProxyCredentialsSecret extends Construct {
       description: 'cdk-private-eks: writes the proxy credentials Kubernetes Secret from Secrets Manager',
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
       handler: 'index.handler',
-      // Only the handler: byte code a local test run may have left must not change the asset.
-      code: lambda.Code.fromAsset(path.join(__dirname, 'proxy-secret-handler'), { exclude: ['__pycache__', '*.pyc'] }),
+      // index.py and proxy_auth.py, staged from lib/credentials/python.
+      code: lambda.Code.fromAsset(secretWriterHandlerDir(), { exclude: ['__pycache__', '*.pyc'] }),
       timeout: Duration.minutes(2),
       role,
       vpc: props.cluster.vpc,
@@ -88,7 +89,7 @@ export class ProxyCredentialsSecret extends Construct {
       },
     });
     // The access entry must exist before the function calls the API server.
-    const accessEntry = props.cluster.node.tryFindChild('ProxyCredentialsWriter');
+    const accessEntry = accessEntryOf(props.cluster, 'ProxyCredentialsWriter');
     if (accessEntry) {
       this.resource.node.addDependency(accessEntry);
     }

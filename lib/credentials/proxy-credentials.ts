@@ -1,17 +1,8 @@
-import * as path from 'path';
 import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
-
-/**
- * The Lambda layer with the exec wrapper that puts the credentials into the kubectl handler's proxy
- * URLs at cold start (`AWS_LAMBDA_EXEC_WRAPPER`).
- */
-export const CREDENTIALS_LAYER_DIR = path.join(__dirname, 'credentials-layer');
-
-/** Where the wrapper lands in a Lambda function (layers are extracted to /opt). */
-export const CREDENTIALS_WRAPPER_PATH = '/opt/cdk-private-eks/proxy-credentials-wrapper';
+import { ProxySecretReference } from './secret-reference';
 
 /**
  * Options for `ProxyCredentials.fromSecret()`.
@@ -90,31 +81,45 @@ export class ProxyCredentials {
     this.passwordKey = passwordKey;
     this.revision = revision;
   }
+}
 
-  /**
-   * Fail when the secret's value is written into this app's template in plain text
-   * (`SecretValue.unsafePlainText`, a plain `secretObjectValue`): the credentials would then be
-   * readable by anyone who can read the template or cdk.out.
-   * @internal
-   */
-  public _checkNotPlainText(scope: IConstruct): void {
-    if (!(this.secret instanceof secretsmanager.Secret)) {
-      return;
-    }
-    const cfn = this.secret.node.defaultChild as secretsmanager.CfnSecret;
-    if (cfn.secretString === undefined) {
-      return;
-    }
-    const resolved = JSON.stringify(Stack.of(this.secret).resolve(cfn.secretString));
-    // A dynamic reference or a parameter reference resolves at deploy time; anything else is literal text.
-    const fromElsewhere = /\{\{resolve:|"Ref"|"Fn::ImportValue"|"Fn::GetAtt"/.test(resolved);
-    if (!fromElsewhere) {
-      invalid(
-        scope,
-        'proxy.credentials',
-        `uses the secret ${this.secret.node.path}, whose value is written into the template in plain text`,
-        'Create the secret with generateSecretString, import an existing one (Secret.fromSecretCompleteArn), or set its value outside CloudFormation',
-      );
-    }
+/** Where nodes, the kubectl handler and the Secret writer read the credentials. */
+export function secretReferenceOf(credentials: ProxyCredentials): ProxySecretReference {
+  return {
+    secretArn: credentials.secret.secretArn,
+    usernameKey: credentials.usernameKey,
+    passwordKey: credentials.passwordKey,
+  };
+}
+
+/** True when the secret is encrypted with a customer KMS key (which its readers must be able to use). */
+export function hasCustomerKey(credentials: ProxyCredentials): boolean {
+  return credentials.secret.encryptionKey !== undefined;
+}
+
+/**
+ * Fail when the secret's value is written into this app's template in plain text
+ * (`SecretValue.unsafePlainText`, a plain `secretObjectValue`): the credentials would then be
+ * readable by anyone who can read the template or cdk.out.
+ */
+export function checkNotPlainText(scope: IConstruct, credentials: ProxyCredentials): void {
+  const secret = credentials.secret;
+  if (!(secret instanceof secretsmanager.Secret)) {
+    return;
+  }
+  const cfn = secret.node.defaultChild as secretsmanager.CfnSecret;
+  if (cfn.secretString === undefined) {
+    return;
+  }
+  const resolved = JSON.stringify(Stack.of(secret).resolve(cfn.secretString));
+  // A dynamic reference or a parameter reference resolves at deploy time; anything else is literal text.
+  const fromElsewhere = /\{\{resolve:|"Ref"|"Fn::ImportValue"|"Fn::GetAtt"/.test(resolved);
+  if (!fromElsewhere) {
+    invalid(
+      scope,
+      'proxy.credentials',
+      `uses the secret ${secret.node.path}, whose value is written into the template in plain text`,
+      'Create the secret with generateSecretString, import an existing one (Secret.fromSecretCompleteArn), or set its value outside CloudFormation',
+    );
   }
 }

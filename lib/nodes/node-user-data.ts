@@ -1,7 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
-import { NodeBootstrapInput, NodeFamilySpec } from '../nodes/user-data/family';
+import { NodeBootstrapInput, NodeFamilySpec } from './user-data/family';
 
 /**
  * EC2 limit on user data: 16 KB in raw form, before base64 encoding

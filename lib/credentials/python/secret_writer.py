@@ -8,30 +8,22 @@ Only the standard library and the runtime's boto3 are used.
 """
 import base64
 import json
-import os
 import ssl
 import urllib.error
-import urllib.parse
 import urllib.request
 
 import boto3
 from botocore.signers import RequestSigner
 
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
-
-
-def with_credentials(url, auth):
-    """http://host:port -> http://user:password@host:port."""
-    scheme, sep, rest = url.partition("://")
-    return f"{scheme}://{auth}@{rest}" if sep else url
+# proxy_auth.py sits next to this file in the asset (copied from lib/credentials/python at synth).
+from proxy_auth import PROXY_VARIABLES, encoded_auth, with_credentials
 
 
 def secret_data(props):
     """The Secret's data: the proxy URLs with URL-encoded credentials, base64 as Kubernetes wants."""
     value = boto3.client("secretsmanager").get_secret_value(SecretId=props["SecretArn"])
     values = json.loads(value["SecretString"])
-    auth = (urllib.parse.quote(values[props["UsernameKey"]], safe="") + ":"
-            + urllib.parse.quote(values[props["PasswordKey"]], safe=""))
+    auth = encoded_auth(values, props["UsernameKey"], props["PasswordKey"])
     urls = {"HTTP_PROXY": props["HttpProxy"], "HTTPS_PROXY": props["HttpsProxy"]}
     urls.update({"http_proxy": props["HttpProxy"], "https_proxy": props["HttpsProxy"]})
     return {k: base64.b64encode(with_credentials(urls[k], auth).encode()).decode() for k in PROXY_VARIABLES}

@@ -1,0 +1,31 @@
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { credentialsLayerDir, CREDENTIALS_WRAPPER_PATH } from './assets';
+import { ProxyCredentials } from './proxy-credentials';
+
+/**
+ * The kubectl handler reads the credentials at cold start through an exec wrapper in a layer; its
+ * configured environment keeps only the proxy URLs without credentials and the secret's ARN.
+ *
+ * @param scope where the layer is created
+ * @param handler the kubectl handler function of aws-eks-v2
+ * @param credentials the proxy credentials
+ */
+export function readCredentialsInKubectlHandler(
+  scope: Construct,
+  handler: lambda.Function,
+  credentials: ProxyCredentials,
+): void {
+  handler.addLayers(
+    new lambda.LayerVersion(scope, 'ProxyCredentialsLayer', {
+      // Byte code a local test run may have left must not change the asset.
+      code: lambda.Code.fromAsset(credentialsLayerDir(), { exclude: ['__pycache__', '*.pyc'] }),
+      description: 'cdk-private-eks: exec wrapper that adds the proxy credentials from Secrets Manager',
+    }),
+  );
+  handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);
+  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
+  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
+  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY', credentials.passwordKey);
+  credentials.secret.grantRead(handler);
+}

@@ -1,0 +1,114 @@
+import { CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { acknowledgeNag, acknowledgeNodeRolePolicies, managedPolicyFinding } from './nag';
+
+/**
+ * Everything this library knows about the inside of an aws-eks-v2 cluster: the construct ids of its
+ * children (found by name, since aws-eks-v2 exposes no handle for them) and the cdk-nag findings on
+ * the resources it creates. The one place to look at after an aws-cdk-lib upgrade;
+ * test/aws-eks-v2-internals.test.ts fails with a clear message when one of them moves.
+ */
+
+/** Construct ids inside `eks.Cluster` (aws-cdk-lib 2.276, aws-eks-v2/lib/cluster.ts and kubectl-provider.ts). */
+const IDS = {
+  provider: 'KubectlProvider',
+  handler: 'Handler',
+  ecrPublicCondition: 'HasEcrPublic',
+} as const;
+
+/** The kubectl provider's construct and its Python handler function, where aws-eks-v2 puts them. */
+export interface KubectlInternals {
+  readonly provider?: IConstruct;
+  readonly handler?: lambda.Function;
+  /** The condition on the ECR Public policy of the handler's role (aws partition only). */
+  readonly ecrPublicCondition?: CfnCondition;
+}
+
+/** Find the kubectl provider's internals of a cluster; what is missing is undefined. */
+export function kubectlInternals(cluster: eks.Cluster): KubectlInternals {
+  const provider = cluster.node.tryFindChild(IDS.provider);
+  const handler = provider?.node.tryFindChild(IDS.handler);
+  const condition = handler?.node.tryFindChild(IDS.ecrPublicCondition);
+  return {
+    provider,
+    handler: handler instanceof lambda.Function ? handler : undefined,
+    ecrPublicCondition: condition instanceof CfnCondition ? condition : undefined,
+  };
+}
+
+/** What this library expects of aws-eks-v2 and does not find on a cluster with a kubectl provider, as sentences. */
+export function missingInternals(cluster: eks.Cluster): string[] {
+  const found = kubectlInternals(cluster);
+  return [
+    ...(found.provider ? [] : [`no child '${IDS.provider}' under the cluster`]),
+    ...(found.handler ? [] : [`no lambda.Function '${IDS.provider}/${IDS.handler}' (the kubectl handler)`]),
+  ];
+}
+
+/** The kubectl handler function, or a clear error naming the aws-cdk-lib version as the cause. */
+export function kubectlHandler(cluster: eks.Cluster): lambda.Function {
+  const handler = kubectlInternals(cluster).handler;
+  if (!handler) {
+    throw new Error(
+      'cdk-private-eks: the aws-eks-v2 kubectl handler was not found; this aws-cdk-lib version is not supported',
+    );
+  }
+  return handler;
+}
+
+/** The access entry `cluster.grantAccess(id, ...)` created (aws-eks-v2 adds it as a child of that id). */
+export function accessEntryOf(cluster: eks.ICluster, id: string): IConstruct | undefined {
+  return cluster.node.tryFindChild(id);
+}
+
+/** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
+export function acknowledgeAwsEksV2Findings(cluster: eks.Cluster): void {
+  acknowledgeNag(
+    cluster.role,
+    managedPolicyFinding('AmazonEKSClusterPolicy'),
+    'EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role (EKS user guide, "Amazon EKS cluster IAM role")',
+  );
+  const { provider, handler, ecrPublicCondition } = kubectlInternals(cluster);
+  const providerPolicies = [
+    'service-role/AWSLambdaBasicExecutionRole',
+    'service-role/AWSLambdaVPCAccessExecutionRole',
+    'AmazonEC2ContainerRegistryReadOnly',
+  ];
+  for (const policy of providerPolicies) {
+    acknowledgeNag(
+      provider,
+      managedPolicyFinding(policy),
+      `aws-eks-v2 attaches the AWS managed ${policy} to the roles of its kubectl provider; it is not configurable`,
+    );
+  }
+  const stack = Stack.of(cluster);
+  if (ecrPublicCondition) {
+    acknowledgeNag(
+      provider,
+      `AwsSolutions-IAM4[Policy::{"Fn::If":["${stack.getLogicalId(ecrPublicCondition)}",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]`,
+      'aws-eks-v2 attaches the AWS managed ECR Public read-only policy to its kubectl handler in the aws partition; it is not configurable',
+    );
+  }
+  if (handler) {
+    acknowledgeNag(
+      provider,
+      `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(handler.node.defaultChild as CfnElement)}.Arn>:*]`,
+      'The custom-resource provider framework of aws-cdk-lib invokes any version of its own kubectl handler function (Arn:*)',
+    );
+  }
+  acknowledgeNag(
+    provider,
+    'AwsSolutions-L1',
+    'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)',
+  );
+}
+
+/**
+ * cdk-nag findings on the node role aws-eks-v2 creates for a managed node group (when none is given):
+ * the AWS managed policies EKS documents for nodes.
+ */
+export function acknowledgeNodegroupRoleFindings(nodegroup: eks.Nodegroup): void {
+  acknowledgeNodeRolePolicies(nodegroup.role);
+}

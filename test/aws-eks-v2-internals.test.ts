@@ -1,0 +1,61 @@
+/**
+ * What cdk-private-eks reaches inside aws-eks-v2 (lib/private/aws-eks-v2-internals.ts): the kubectl
+ * provider's children by construct id, and the resources whose cdk-nag findings it acknowledges. When an
+ * aws-cdk-lib upgrade moves them, this test names what moved.
+ */
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { accessEntryOf, kubectlHandler, kubectlInternals, missingInternals } from '../lib/private/aws-eks-v2-internals';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+
+/** A private aws-eks-v2 cluster in isolated subnets, with its kubectl provider. */
+function awsEksV2Cluster(region?: string) {
+  const stack = testStack(region);
+  return new eks.Cluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    version: eks.KubernetesVersion.V1_35,
+    endpointAccess: eks.EndpointAccess.PRIVATE,
+    defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
+    defaultCapacity: 0,
+    kubectlProviderOptions: { kubectlLayer: fakeKubectlLayer(stack) },
+  });
+}
+
+test('aws-eks-v2 still has every child this library looks up', () => {
+  const missing = missingInternals(awsEksV2Cluster('us-east-1'));
+  if (missing.length > 0) {
+    throw new Error(
+      `aws-cdk-lib moved aws-eks-v2 internals that lib/private/aws-eks-v2-internals.ts relies on: ${missing.join('; ')}. ` +
+        'Update the construct ids there (and the cdk-nag acknowledgements) for this aws-cdk-lib version.',
+    );
+  }
+  expect(missing).toEqual([]);
+});
+
+test('the kubectl handler is a Lambda function under the provider; env-agnostic stacks have the ECR Public condition', () => {
+  const cluster = awsEksV2Cluster();
+  const found = kubectlInternals(cluster);
+  expect(found.provider).toBeDefined();
+  expect(kubectlHandler(cluster)).toBeInstanceOf(lambda.Function);
+  expect(found.handler?.node.scope).toBe(found.provider);
+  expect(found.ecrPublicCondition).toBeDefined();
+});
+
+test('a cluster whose internals moved fails with a message naming the aws-cdk-lib version', () => {
+  // Stands for an aws-eks-v2 whose kubectl provider has another construct id: nothing under the cluster.
+  const cluster = new Construct(testStack('us-east-1'), 'Cluster') as unknown as eks.Cluster;
+  expect(missingInternals(cluster)).toEqual([
+    "no child 'KubectlProvider' under the cluster",
+    "no lambda.Function 'KubectlProvider/Handler' (the kubectl handler)",
+  ]);
+  expect(() => kubectlHandler(cluster)).toThrow(/this aws-cdk-lib version is not supported/);
+});
+
+test('grantAccess puts the access entry under the cluster by its id', () => {
+  const cluster = awsEksV2Cluster('us-east-1');
+  cluster.grantAccess('Writer', 'arn:aws:iam::111122223333:role/writer', []);
+  expect(accessEntryOf(cluster, 'Writer')).toBeInstanceOf(eks.AccessEntry);
+});
