@@ -3,11 +3,20 @@
  * provider's children by construct id, and the resources whose cdk-nag findings it acknowledges. When an
  * aws-cdk-lib upgrade moves them, this test names what moved.
  */
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { accessEntryOf, kubectlHandler, kubectlInternals, missingInternals } from '../lib/private/aws-eks-v2-internals';
+import { PrivateEksCluster, ProxySettings } from '../lib';
+import {
+  accessEntryOf,
+  ISOLATED_SUBNETS_WARNING,
+  kubectlHandler,
+  kubectlInternals,
+  missingInternals,
+} from '../lib/private/aws-eks-v2-internals';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 
 /** A private aws-eks-v2 cluster in isolated subnets, with its kubectl provider. */
@@ -58,4 +67,30 @@ test('grantAccess puts the access entry under the cluster by its id', () => {
   const cluster = awsEksV2Cluster('us-east-1');
   cluster.grantAccess('Writer', 'arn:aws:iam::111122223333:role/writer', []);
   expect(accessEntryOf(cluster, 'Writer')).toBeInstanceOf(eks.AccessEntry);
+});
+
+describe("aws-eks-v2's isolated-subnets warning", () => {
+  test('aws-eks-v2 still warns under the id this library acknowledges', () => {
+    const cluster = awsEksV2Cluster('us-east-1');
+    const warnings = Annotations.fromStack(Stack.of(cluster)).findWarning(
+      '*',
+      Match.stringLikeRegexp('Isolated subnets'),
+    );
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(warnings[0].entry.data)).toContain(ISOLATED_SUBNETS_WARNING);
+  });
+
+  test('a PrivateEksCluster, whose routes are checked, acknowledges it; the user-facing warnings stay', () => {
+    const stack = testStack();
+    new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+    });
+    const annotations = Annotations.fromStack(stack);
+    expect(annotations.findWarning('*', Match.stringLikeRegexp('Isolated subnets'))).toEqual([]);
+    // The env-agnostic endpoint-name warning is about the user's stack, and is kept.
+    expect(annotations.findWarning('*', Match.stringLikeRegexp('no concrete region'))).toHaveLength(1);
+  });
 });

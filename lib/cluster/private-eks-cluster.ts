@@ -14,7 +14,11 @@ import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
 import { checkRoutes } from '../preflight/route-rules';
-import { acknowledgeAwsEksV2Findings, kubectlHandler } from '../private/aws-eks-v2-internals';
+import {
+  acknowledgeAwsEksV2Findings,
+  acknowledgeCheckedKubectlRoutes,
+  kubectlHandler,
+} from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
@@ -208,6 +212,8 @@ export class PrivateEksCluster extends Construct {
     this.cluster.node.addDependency(this.endpoints);
     this.proxy?.dependencies.forEach((d) => this.node.addDependency(d));
     acknowledgeAwsEksV2Findings(this.cluster);
+    // checkRoutes above has proven the kubectl provider's routes.
+    acknowledgeCheckedKubectlRoutes(this.cluster);
 
     if (credentials) {
       readCredentialsInKubectlHandler(this, kubectlHandler(this.cluster), credentials);

@@ -1,4 +1,4 @@
-import { CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -10,6 +10,24 @@ import { acknowledgeNag, acknowledgeNodeRolePolicies, managedPolicyFinding } fro
  * the resources it creates. The one place to look at after an aws-cdk-lib upgrade;
  * test/aws-eks-v2-internals.test.ts fails with a clear message when one of them moves.
  */
+
+/**
+ * The warning aws-eks-v2 adds to a cluster whose kubectl provider runs in isolated subnets, asking for the
+ * VPC endpoints of the EKS private-cluster guide (aws-cdk-lib 2.276, aws-eks-v2/lib/cluster.ts).
+ */
+export const ISOLATED_SUBNETS_WARNING = '@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets';
+
+/**
+ * Acknowledge aws-eks-v2's isolated-subnets warning. Call it only once the route rules have proven that the
+ * kubectl provider reaches what it calls (through VPC endpoints or the proxy): then the warning asks for
+ * something already checked, and a first synth would print it to every user for nothing.
+ */
+export function acknowledgeCheckedKubectlRoutes(cluster: eks.Cluster): void {
+  Annotations.of(cluster).acknowledgeWarning(
+    ISOLATED_SUBNETS_WARNING,
+    'cdk-private-eks checked at synth time that the kubectl provider reaches EKS, STS, Lambda and S3 through VPC endpoints or the proxy',
+  );
+}
 
 /** Construct ids inside `eks.Cluster` (aws-cdk-lib 2.276, aws-eks-v2/lib/cluster.ts and kubectl-provider.ts). */
 const IDS = {
