@@ -1,9 +1,9 @@
 /** The two Lambda assets of lib/credentials/ (assets.ts): staged from one Python source, stable between synths. */
 import * as fs from 'fs';
 import * as path from 'path';
-import { credentialsLayerDir, secretWriterHandlerDir } from '../lib/credentials/assets';
+import { credentialsLayerDir, secretWriterHandlerDir } from '../../lib/credentials/assets';
 
-const SHARED = path.join(__dirname, '..', 'lib', 'credentials', 'python', 'proxy_auth.py');
+const SHARED = path.join(__dirname, '..', '..', 'lib', 'credentials', 'python', 'proxy_auth.py');
 
 test('both assets carry the one proxy_auth.py, byte for byte', () => {
   const source = fs.readFileSync(SHARED);

@@ -2,9 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { EndpointPresets, PrivateEksCluster, ProxySettings } from '../lib';
-import { PrivateEksValidationError } from '../lib/errors';
-import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+import { EndpointPresets, PrivateEksCluster, ProxySettings } from '../../lib';
+import { PrivateEksValidationError } from '../../lib/errors';
+import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 
 function setup(props: Partial<ConstructorParameters<typeof PrivateEksCluster>[2]> = {}) {
   const stack = testStack('us-east-1');

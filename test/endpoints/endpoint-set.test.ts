@@ -1,7 +1,7 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { EndpointPresets, EndpointService, EndpointSet } from '../lib';
-import { isolatedVpc, testStack } from './support/cdk';
+import { EndpointPresets, EndpointService, EndpointSet } from '../../lib';
+import { isolatedVpc, testStack } from '../support/cdk';
 
 function buildSet(region?: string, props: Partial<ConstructorParameters<typeof EndpointSet>[2]> = {}) {
   const stack = testStack(region);

@@ -9,11 +9,11 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../lib';
-import { defaultEgressDomains } from '../lib/egress/allowlist';
-import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from './support/cdk';
-import { egressOnly, egressVpc, userDataText } from './support/egress';
-import { validationErrorOf } from './support/errors';
+import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../../lib';
+import { defaultEgressDomains } from '../../lib/egress/allowlist';
+import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from '../support/cdk';
+import { egressOnly, egressVpc, userDataText } from '../support/egress';
+import { validationErrorOf } from '../support/errors';
 
 describe('EgressProxy with its defaults', () => {
   const { stack, vpc, proxy } = egressOnly();

@@ -5,60 +5,31 @@ import * as path from 'path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { NodeFamily, PrivateEksCluster, ProxySettings } from '../lib';
-import { PrivateEksValidationError } from '../lib/errors';
-import { DROP_IN_NAME } from '../lib/nodes/user-data/boothook';
-import { AL2, AL2_BOOTSTRAP, renderBootstrapScript, shellQuote } from '../lib/nodes/user-data/al2';
-import { ClusterBootstrap, NodeBootstrapInput, NodeProxy, UserDataPart } from '../lib/nodes/user-data/family';
-import { proxyEnvironment } from '../lib/proxy/render-environment';
-import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+import { NodeFamily, PrivateEksCluster, ProxySettings } from '../../../lib';
+import { PrivateEksValidationError } from '../../../lib/errors';
+import { DROP_IN_NAME } from '../../../lib/nodes/user-data/boothook';
+import { AL2, AL2_BOOTSTRAP, renderBootstrapScript, shellQuote } from '../../../lib/nodes/user-data/al2';
+import { NodeBootstrapInput, UserDataPart } from '../../../lib/nodes/user-data/family';
+import { fakeKubectlLayer, isolatedVpc, testStack } from '../../support/cdk';
+import { al2Parts, cluster, kubelet, proxy, signal } from '../../support/al2-inputs';
+import { mimeParts } from '../../support/mime';
 
 const BOOTHOOK = 'text/cloud-boothook; charset="us-ascii"';
 const SHELL = 'text/x-shellscript; charset="us-ascii"';
 
-const proxy: NodeProxy = {
-  environment: proxyEnvironment({
-    httpProxy: 'http://proxy.corp.example:3128',
-    httpsProxy: 'http://proxy.corp.example:3128',
-    noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'],
-  }),
-  httpsProxy: 'http://proxy.corp.example:3128',
-  noProxy: ['localhost', '169.254.169.254', '10.0.0.0/16'],
-};
-
-/** Cluster details as the construct passes them: token markers for the CloudFormation attributes. */
-const cluster: ClusterBootstrap = {
-  name: '${Token[TOKEN.101]}',
-  endpoint: '${Token[TOKEN.102]}',
-  certificateAuthority: '${Token[TOKEN.103]}',
-  serviceCidr: '172.20.0.0/16',
-  dnsClusterIp: '172.20.0.10',
-};
-
-const kubelet = { labels: { role: 'worker', 'example.com/tier': 'a' }, taints: ['dedicated=x:NoSchedule'] };
-const signal = { stackName: 'Test', logicalId: 'WorkersAsg1234', region: 'us-east-1', timeoutMinutes: 15 };
-
-function parts(input: NodeBootstrapInput): UserDataPart[] {
-  const rendered = AL2.render(input);
-  if (rendered.kind !== 'mime') {
-    throw new Error('AL2 user data must be MIME multi-part');
-  }
-  return rendered.parts;
-}
-
 function bootstrapPart(input: NodeBootstrapInput): UserDataPart | undefined {
-  return parts(input).find((p) => p.body.includes(AL2_BOOTSTRAP));
+  return al2Parts(input).find((p) => p.body.includes(AL2_BOOTSTRAP));
 }
 
 describe('AL2 renderer', () => {
   test('managed nodes on the EKS AMI get the boothook only: EKS appends its own bootstrap call', () => {
-    const p = parts({ proxy });
+    const p = al2Parts({ proxy });
     expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK]);
     expect(p[0].body).not.toContain(AL2_BOOTSTRAP);
   });
 
   test('the boothook proxies yum through /etc/yum.conf and writes drop-ins for docker, containerd and kubelet', () => {
-    const body = parts({ proxy })[0].body;
+    const body = al2Parts({ proxy })[0].body;
     expect(body.startsWith('#!/bin/bash\n')).toBe(true);
     expect(body).toContain('if [ -f /etc/yum.conf ]; then');
     expect(body).toContain("awk -v line='proxy=http://proxy.corp.example:3128'");
@@ -71,7 +42,7 @@ describe('AL2 renderer', () => {
   });
 
   test('a node that joins without the EKS API gets boothook, then a bootstrap.sh part', () => {
-    const p = parts({ proxy, cluster });
+    const p = al2Parts({ proxy, cluster });
     expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK, SHELL]);
     expect(p[1].body).toContain(AL2_BOOTSTRAP);
   });
@@ -113,8 +84,8 @@ describe('AL2 renderer', () => {
   });
 
   test('the signal part is present only when asked, after the bootstrap part, waiting for kubelet', () => {
-    expect(parts({ proxy, cluster }).some((p) => p.body.includes('cfn-signal'))).toBe(false);
-    const p = parts({ proxy, cluster, signal });
+    expect(al2Parts({ proxy, cluster }).some((p) => p.body.includes('cfn-signal'))).toBe(false);
+    const p = al2Parts({ proxy, cluster, signal });
     expect(p.map((x) => x.contentType)).toEqual([BOOTHOOK, SHELL, SHELL]);
     expect(p[2].body).toContain('/opt/aws/bin/cfn-signal');
     expect(p[2].body).toContain('After=kubelet.service');
@@ -122,7 +93,7 @@ describe('AL2 renderer', () => {
   });
 
   test('no proxy, no cluster: nothing to render', () => {
-    expect(parts({})).toEqual([]);
+    expect(al2Parts({})).toEqual([]);
   });
 
   test('shellQuote cannot be broken out of', () => {
@@ -172,77 +143,6 @@ describe('AL2 renderer', () => {
     expect(AL2.inputProblem({ proxy, cluster })).toBeUndefined();
   });
 });
-
-describe('AL2 shell parts pass shellcheck -s bash -S warning', () => {
-  beforeAll(() => {
-    const probe = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
-    if (probe.error || probe.status !== 0) {
-      throw new Error(
-        `shellcheck is required for these tests and could not be run: ${probe.error?.message ?? probe.stderr}`,
-      );
-    }
-  });
-
-  /** shellcheck's findings (gcc format), empty when clean. */
-  function findings(script: string): string[] {
-    const r = spawnSync('shellcheck', ['-s', 'bash', '-S', 'warning', '-f', 'gcc', '-'], {
-      input: script,
-      encoding: 'utf8',
-    });
-    if (r.error || (r.status !== 0 && r.stdout.trim() === '')) {
-      throw new Error(`shellcheck failed to run (${r.status}): ${r.error?.message ?? r.stderr}`);
-    }
-    return r.stdout.split('\n').filter(Boolean);
-  }
-
-  /** Every shell script in the parts, including the signal script the signal part writes with a here-document. */
-  function scripts(p: UserDataPart[]): string[] {
-    const out: string[] = [];
-    for (const part of p) {
-      out.push(part.body);
-      const embedded = /<<'CDK_PRIVATE_EKS_SIGNAL'\n([\s\S]*?)\nCDK_PRIVATE_EKS_SIGNAL\n/.exec(part.body);
-      if (embedded) {
-        out.push(embedded[1]);
-      }
-    }
-    return out;
-  }
-
-  const tricky: ClusterBootstrap = {
-    ...cluster,
-    name: "it's",
-    endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com',
-  };
-  test.each([
-    ['managed on the EKS AMI', { proxy }],
-    ['pinned AMI', { proxy, cluster }],
-    ['self-managed with labels, taints and signal', { proxy, cluster, kubelet, signal }],
-    ['no proxy, concrete values with a quote', { cluster: tricky, kubelet }],
-  ] as [string, NodeBootstrapInput][])('%s', (_label, input) => {
-    const all = scripts(parts(input));
-    expect(all.length).toBeGreaterThan(0);
-    for (const script of all) {
-      expect(script.startsWith('#!/bin/bash\n')).toBe(true);
-      expect(findings(script)).toEqual([]);
-    }
-  });
-
-  test('the check can fail', () => {
-    expect(findings('#!/bin/bash\nf=$1\nrm -rf /tmp/$f/*\ncd $f\n').length).toBeGreaterThan(0);
-  });
-});
-
-/** The parts of a MIME multi-part document: content type and body. */
-function mimeParts(text: string): { contentType: string; body: string }[] {
-  const boundary = /boundary="([^"]+)"/.exec(text)![1];
-  return text
-    .split(`--${boundary}`)
-    .slice(1, -1)
-    .map((raw) => {
-      const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
-      return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
-    });
-}
 
 function setup(version: eks.KubernetesVersion) {
   const stack = testStack('us-east-1');

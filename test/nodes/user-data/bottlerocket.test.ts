@@ -3,8 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { parse } from 'smol-toml';
-import { NodeFamily, PrivateEksCluster, ProxySettings } from '../lib';
-import { PrivateEksValidationError } from '../lib/errors';
+import { NodeFamily, PrivateEksCluster, ProxySettings } from '../../../lib';
+import { PrivateEksValidationError } from '../../../lib/errors';
 import {
   BOTTLEROCKET,
   bottlerocketTaints,
@@ -12,10 +12,10 @@ import {
   renderToml,
   tomlKey,
   tomlString,
-} from '../lib/nodes/user-data/bottlerocket';
-import { ClusterBootstrap, NodeBootstrapInput, NodeProxy } from '../lib/nodes/user-data/family';
-import { buildNodeUserData } from '../lib/nodes/node-user-data';
-import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+} from '../../../lib/nodes/user-data/bottlerocket';
+import { ClusterBootstrap, NodeBootstrapInput, NodeProxy } from '../../../lib/nodes/user-data/family';
+import { buildNodeUserData } from '../../../lib/nodes/node-user-data';
+import { fakeKubectlLayer, isolatedVpc, testStack } from '../../support/cdk';
 
 const REGION = '${Token[AWS.Region.4]}';
 const VPC_CIDR = '${Token[TOKEN.123]}';

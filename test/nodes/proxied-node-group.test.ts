@@ -1,8 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { PrivateEksCluster, ProxiedNodeGroup, ProxySettings } from '../lib';
-import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+import { PrivateEksCluster, ProxiedNodeGroup, ProxySettings } from '../../lib';
+import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { mimeParts } from '../support/mime';
 
 function setup() {
   const stack = testStack('us-east-1');
@@ -14,18 +15,6 @@ function setup() {
     proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
   });
   return { stack, vpc, cluster };
-}
-
-/** The parts of a MIME multi-part document: content type and body. */
-function mimeParts(text: string): { contentType: string; body: string }[] {
-  const boundary = /boundary="([^"]+)"/.exec(text)![1];
-  return text
-    .split(`--${boundary}`)
-    .slice(1, -1)
-    .map((raw) => {
-      const [head, ...rest] = raw.replace(/^\n/, '').split('\n\n');
-      return { contentType: /Content-Type: ([^\n]+)/.exec(head)![1], body: rest.join('\n\n') };
-    });
 }
 
 describe('ProxiedNodeGroup', () => {

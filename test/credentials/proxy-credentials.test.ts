@@ -8,11 +8,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../lib';
-import { PrivateEksValidationError } from '../lib/errors';
-import { PROXY_AUTH_PLACEHOLDER } from '../lib/nodes/user-data/boothook';
-import { credentialsLayerDir } from '../lib/credentials/assets';
-import { fakeKubectlLayer, isolatedVpc, testApp } from './support/cdk';
+import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+import { PrivateEksValidationError } from '../../lib/errors';
+import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
+import { credentialsLayerDir } from '../../lib/credentials/assets';
+import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
 /** What the secret would hold in Secrets Manager: never known to the app. */

@@ -1,9 +1,9 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { EndpointPresets, EndpointSet, PrivateEksCluster, ProxySettings } from '../lib';
-import { PROXY_HASH_ANNOTATION } from '../lib/manifests/proxy-patch';
-import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+import { EndpointPresets, EndpointSet, PrivateEksCluster, ProxySettings } from '../../lib';
+import { PROXY_HASH_ANNOTATION } from '../../lib/manifests/proxy-patch';
+import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 
 function proxiedCluster(region = 'us-east-1', proxyUrl = 'http://proxy.corp.example:3128') {
   const stack = testStack(region);

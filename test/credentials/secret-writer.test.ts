@@ -7,10 +7,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { secretWriterHandlerDir } from '../lib/credentials/assets';
+import { secretWriterHandlerDir } from '../../lib/credentials/assets';
 
 const HANDLER_DIR = secretWriterHandlerDir();
-const HARNESS = path.resolve(__dirname, 'support', 'proxy-secret-harness.py');
+const HARNESS = path.resolve(__dirname, '..', 'support', 'proxy-secret-harness.py');
 const USER = 'svc-eks';
 const PASSWORD = 'S3cr3t%Pa$$:word@';
 

@@ -1,10 +1,10 @@
 /** Preflight as data (lib/preflight/route-rules.ts): the table, its checker, and the presets that agree with it. */
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EndpointPresets, EndpointService, ProxyCredentials } from '../lib';
-import { credentialServices } from '../lib/endpoints/services';
-import { ROUTE_RULES, routeProblem, RouteFacts } from '../lib/preflight/route-rules';
-import { testStack } from './support/cdk';
+import { EndpointPresets, EndpointService, ProxyCredentials } from '../../lib';
+import { credentialServices } from '../../lib/endpoints/services';
+import { ROUTE_RULES, routeProblem, RouteFacts } from '../../lib/preflight/route-rules';
+import { testStack } from '../support/cdk';
 
 const names = (services: EndpointService[]) => services.map((s) => s.name);
 const served = (services: EndpointService[]) => (s: EndpointService) => names(services).includes(s.name);

@@ -9,15 +9,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { PrivateEksCluster, ProxySettings } from '../lib';
+import { PrivateEksCluster, ProxySettings } from '../../lib';
 import {
   accessEntryOf,
   ISOLATED_SUBNETS_WARNING,
   kubectlHandler,
   kubectlInternals,
   missingInternals,
-} from '../lib/private/aws-eks-v2-internals';
-import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
+} from '../../lib/private/aws-eks-v2-internals';
+import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 
 /** A private aws-eks-v2 cluster in isolated subnets, with its kubectl provider. */
 function awsEksV2Cluster(region?: string) {

@@ -1,0 +1,89 @@
+/** The cloud-boothook renderer, with and without proxy credentials (lib/nodes/user-data/boothook.ts). */
+import {
+  boothookFor,
+  PROXY_AUTH_PLACEHOLDER,
+  renderBoothook,
+  ENV_BEGIN,
+  ENV_END,
+} from '../../../lib/nodes/user-data/boothook';
+import { proxyEnvironment } from '../../../lib/proxy/render-environment';
+
+const env = proxyEnvironment({
+  httpProxy: 'http://proxy:3128',
+  httpsProxy: 'http://proxy:3128',
+  noProxy: ['localhost', '10.0.0.0/16'],
+});
+
+describe('renderBoothook', () => {
+  const script = renderBoothook({
+    environment: env,
+    packageManagerProxy: 'http://proxy:3128',
+    packageManagerConfig: '/etc/dnf/dnf.conf',
+    units: ['containerd', 'kubelet', 'amazon-ssm-agent'],
+    restartUnits: ['amazon-ssm-agent'],
+  });
+
+  test('is a bash script with strict mode', () => {
+    expect(script.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(script).toContain('set -euo pipefail');
+  });
+
+  test('never appends to a file', () => {
+    expect(script).not.toMatch(/>>/);
+  });
+
+  test('writes a marked block to /etc/environment and a drop-in per unit', () => {
+    expect(script).toContain(`${ENV_BEGIN}\nHTTP_PROXY=http://proxy:3128`);
+    expect(script).toContain(ENV_END);
+    expect(script).toContain('for unit in containerd kubelet amazon-ssm-agent; do');
+    expect(script).toContain('replace_file "/etc/systemd/system/$unit.service.d/cdk-private-eks-proxy.conf" 0644');
+    expect(script.match(/Environment="NO_PROXY=/g)).toHaveLength(1);
+  });
+
+  test('restarts only the units already running, without blocking boot', () => {
+    expect(script).toContain('amazon-ssm-agent.service) systemctl try-restart --no-block "$unit" ;;');
+    expect(script).not.toContain('kubelet.service) systemctl');
+  });
+
+  test('quotes every here-document so values are never expanded', () => {
+    const heredocs = script.match(/<<\S+/g) ?? [];
+    expect(heredocs.length).toBeGreaterThan(0);
+    heredocs.forEach((h) => expect(h).toMatch(/^<<'[A-Z_]+'$/));
+  });
+});
+
+describe('renderBoothook with proxy credentials', () => {
+  const script: string = renderBoothook(
+    boothookFor(
+      {
+        environment: env,
+        httpsProxy: 'http://proxy:3128',
+        noProxy: ['localhost'],
+        credentials: {
+          secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p',
+          usernameKey: 'username',
+          passwordKey: 'password',
+        },
+      },
+      '/etc/dnf/dnf.conf',
+      ['containerd'],
+      [],
+    ),
+  );
+
+  test('reads the secret with IMDSv2 and the AWS CLI, and writes root-only files', () => {
+    expect(script).toContain('X-aws-ec2-metadata-token-ttl-seconds: 300');
+    expect(script).toContain(
+      'aws secretsmanager get-secret-value --region "$region" --secret-id \'arn:aws:secretsmanager:us-east-1:111122223333:secret:p\'',
+    );
+    expect(script.match(/replace_file \S+ 0600/g)).toHaveLength(3);
+    expect(script).not.toMatch(/replace_file \S+ 0644/);
+  });
+
+  test('never puts the credentials on a command line (readable by anyone in /proc)', () => {
+    expect(script).not.toMatch(/sed[^\n]*\$auth/);
+    expect(script).toContain('CDK_PRIVATE_EKS_AUTH="$1" awk');
+    expect(script.match(/\| fill_auth "\$auth(_systemd)?"/g)).toHaveLength(3);
+    expect(script).toContain(`http://${PROXY_AUTH_PLACEHOLDER}@proxy:3128`);
+  });
+});
