@@ -1,5 +1,8 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { masked } from './support/cdk';
+import { EXAMPLE_APPS } from './support/example-apps';
 import { EXAMPLES, exampleTemplate } from './support/examples';
 
 describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
@@ -58,4 +61,30 @@ test('the closed-network example has no proxy anywhere', () => {
   const text = JSON.stringify(exampleTemplate('closed-network').toJSON());
   expect(text).not.toMatch(/HTTPS?_PROXY/);
   exampleTemplate('closed-network').resourceCountIs('Custom::AWSCDK-EKS-KubernetesPatch', 0);
+});
+
+describe('the example registry (test/support/example-apps.ts)', () => {
+  const examplesDir = path.join(__dirname, '..', 'examples');
+
+  test('names every folder under examples/, each with its own cdk.json', () => {
+    const folders = fs.readdirSync(examplesDir).filter((f) => fs.statSync(path.join(examplesDir, f)).isDirectory());
+    expect([...new Set(EXAMPLE_APPS.map((e) => e.folder))].sort()).toEqual(folders.sort());
+    for (const f of folders) {
+      expect(fs.existsSync(path.join(examplesDir, f, 'cdk.json'))).toBe(true);
+    }
+  });
+
+  test.each([...new Set(EXAMPLE_APPS.map((e) => e.folder))])(
+    "examples/%s/app.ts creates exactly the registry's stacks, under the same ids",
+    (folder) => {
+      const source = fs.readFileSync(path.join(examplesDir, folder, 'app.ts'), 'utf8');
+      const main = source.slice(source.indexOf('if (require.main === module)'));
+      const created = [...main.matchAll(/new \w+Stack\(app, '([^']+)'/g)].map((m) => m[1]);
+      expect(created.sort()).toEqual(
+        EXAMPLE_APPS.filter((e) => e.folder === folder)
+          .map((e) => e.stackId)
+          .sort(),
+      );
+    },
+  );
 });

@@ -3,7 +3,8 @@
  * checks rely on: the functions it models, and that it resolves the examples' whole templates.
  */
 import { FAKE_CLUSTER_ENDPOINT_ID, IntrinsicResolver } from './support/intrinsics';
-import { cleanupSynth, deployments } from './support/examples';
+import { EXAMPLE_APPS } from '../support/example-apps';
+import { cleanupSynth, deployments, EXAMPLES } from './support/examples';
 
 afterAll(() => cleanupSynth());
 
@@ -74,3 +75,7 @@ test.each(deployments().map((d) => [d.label, d] as const))(
     expect(resolved).toContain(d.region);
   },
 );
+
+test('every example in the registry has a real-client spec, and no spec is left without one', () => {
+  expect(EXAMPLES.map((e) => e.key).sort()).toEqual(EXAMPLE_APPS.map((e) => e.key).sort());
+});

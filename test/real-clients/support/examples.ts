@@ -5,12 +5,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
-import { AuthenticatedProxyStack } from '../../../examples/authenticated-proxy/app';
-import { ChinaRegionStack } from '../../../examples/china-region/app';
-import { ClosedNetworkStack } from '../../../examples/closed-network/app';
-import { EgressProxyStack } from '../../../examples/egress-proxy/app';
-import { Al2Stack, NodeFamiliesStack } from '../../../examples/node-families/app';
-import { ProxyClusterStack } from '../../../examples/proxy-cluster/app';
+import { EXAMPLE_APPS, ExampleKey, exampleApp } from '../../support/example-apps';
 import { IntrinsicResolver, partitionOf, resourcesOfType } from './intrinsics';
 import { removeDir, tempDir } from './proc';
 
@@ -67,15 +62,8 @@ export const TEST_PROXY_USERINFO = 'svc-eks:S3cr3t%25Pa%24%24%3Aword%40';
 /** One example app and the regions its template is resolved for. */
 export interface ExampleSpec {
   /** A unique name: the folder under examples/, or folder-variant when the folder exports several stacks. */
-  readonly key:
-    | 'proxy-cluster'
-    | 'closed-network'
-    | 'china-region'
-    | 'node-families'
-    | 'node-families-al2'
-    | 'authenticated-proxy'
-    | 'egress-proxy';
-  /** The stack id the example's own app uses. */
+  readonly key: ExampleKey;
+  /** The stack id the example's own app uses (from the registry, test/support/example-apps.ts). */
   readonly stackId: string;
   /** Regions to resolve for: two commercial ones when env-agnostic, the stack's own when concrete. */
   readonly regions: string[];
@@ -104,7 +92,7 @@ const WORKERS: GroupSpec[] = [{ id: 'Workers', family: 'AL2023', management: 'ma
 export const EXAMPLES: readonly ExampleSpec[] = [
   {
     key: 'proxy-cluster',
-    stackId: 'PrivateEksProxyExample',
+    stackId: exampleApp('proxy-cluster').stackId,
     regions: ['us-east-1', 'eu-west-1'],
     hasProxy: true,
     userNoProxyHost: 'git.corp.example',
@@ -112,14 +100,14 @@ export const EXAMPLES: readonly ExampleSpec[] = [
   },
   {
     key: 'closed-network',
-    stackId: 'PrivateEksClosedNetworkExample',
+    stackId: exampleApp('closed-network').stackId,
     regions: ['us-east-1'],
     hasProxy: false,
     groups: WORKERS,
   },
   {
     key: 'china-region',
-    stackId: 'PrivateEksChinaExample',
+    stackId: exampleApp('china-region').stackId,
     regions: ['cn-northwest-1'],
     hasProxy: true,
     account: '111122223333',
@@ -127,7 +115,7 @@ export const EXAMPLES: readonly ExampleSpec[] = [
   },
   {
     key: 'node-families',
-    stackId: 'PrivateEksNodeFamiliesExample',
+    stackId: exampleApp('node-families').stackId,
     regions: ['us-east-1'],
     hasProxy: true,
     userNoProxyHost: 'git.corp.example',
@@ -146,7 +134,7 @@ export const EXAMPLES: readonly ExampleSpec[] = [
   },
   {
     key: 'node-families-al2',
-    stackId: 'PrivateEksAl2Example',
+    stackId: exampleApp('node-families-al2').stackId,
     regions: ['us-east-1'],
     hasProxy: true,
     userNoProxyHost: 'git.corp.example',
@@ -157,7 +145,7 @@ export const EXAMPLES: readonly ExampleSpec[] = [
   },
   {
     key: 'authenticated-proxy',
-    stackId: 'PrivateEksAuthenticatedProxyExample',
+    stackId: exampleApp('authenticated-proxy').stackId,
     regions: ['us-east-1'],
     hasProxy: true,
     userNoProxyHost: 'git.corp.example',
@@ -166,7 +154,7 @@ export const EXAMPLES: readonly ExampleSpec[] = [
   },
   {
     key: 'egress-proxy',
-    stackId: 'PrivateEksEgressProxyExample',
+    stackId: exampleApp('egress-proxy').stackId,
     regions: ['us-east-1'],
     hasProxy: true,
     groups: WORKERS,
@@ -196,13 +184,9 @@ export function synthesizeExamples(outdir: string): void {
     fs.readFileSync(path.join(ROOT, 'examples', 'china-region', 'cdk.context.json'), 'utf8'),
   );
   const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true, ...chinaContext } });
-  new ProxyClusterStack(app, 'PrivateEksProxyExample');
-  new ClosedNetworkStack(app, 'PrivateEksClosedNetworkExample');
-  new ChinaRegionStack(app, 'PrivateEksChinaExample');
-  new NodeFamiliesStack(app, 'PrivateEksNodeFamiliesExample');
-  new Al2Stack(app, 'PrivateEksAl2Example');
-  new AuthenticatedProxyStack(app, 'PrivateEksAuthenticatedProxyExample');
-  new EgressProxyStack(app, 'PrivateEksEgressProxyExample');
+  for (const example of EXAMPLE_APPS) {
+    example.build(app);
+  }
   app.synth();
 }
 
