@@ -237,6 +237,41 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],
   ['hop limit 0', () => nodeGroup({ httpPutResponseHopLimit: 0 }), 'httpPutResponseHopLimit', /1 or 2 for EKS nodes/],
   ['data volume smaller than the AMI', () => nodeGroup({ dataVolumeSize: 8 }), 'dataVolumeSize', /at least 20 GiB/],
+  ['a label key with a space', () => nodeGroup({ labels: { 'ro le': 'x' } }), 'labels', /Kubernetes label syntax/],
+  [
+    'a label value that would add a kubelet flag',
+    () => nodeGroup({ labels: { role: 'x --anonymous-auth=true' } }),
+    'labels',
+    /value of 'role': .* must be empty or at most 63/,
+  ],
+  [
+    'a label value with a newline (breaks YAML and shell)',
+    () => nodeGroup({ labels: { role: 'a\nb' } }),
+    'labels',
+    /Kubernetes label syntax/,
+  ],
+  [
+    'a taint key with a quote',
+    () => nodeGroup({ taints: [{ key: "it's", value: 'x', effect: eks.TaintEffect.NO_SCHEDULE }] }),
+    'taints',
+    /key 'it's'/,
+  ],
+  [
+    'a taint without a key',
+    () => nodeGroup({ taints: [{ value: 'x', effect: eks.TaintEffect.NO_SCHEDULE }] }),
+    'taints',
+    /without a key/,
+  ],
+  [
+    'a deploy-time label value on a self-managed group (it would be written into kubelet flags)',
+    () =>
+      cluster().addSelfManagedNodeGroup('Self', {
+        instanceTypes: [new ec2.InstanceType('m7i.large')],
+        labels: { role: Fn.importValue('RoleLabel') },
+      }),
+    'labels',
+    /managed node group/,
+  ],
   [
     'NO_PROXY too long for the kubectl Lambda environment',
     () =>

@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
+import { checkLabelsAndTaints } from './labels-and-taints';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
@@ -38,6 +39,7 @@ export function startNodeGroup(
   const arch = nodeArchitecture(scope, instanceTypes);
   checkFamilyVersion(scope, family._spec, context);
   checkNodeOptions(scope, props);
+  checkLabelsAndTaints(scope, props.labels, props.taints, consumer);
   checkRoutes(
     scope,
     consumer,
