@@ -94,6 +94,42 @@ const cases: [string, () => unknown, string, RegExp][] = [
     /host names, domains/,
   ],
   [
+    'a NO_PROXY CIDR that covers half of the internet',
+    () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['0.0.0.0/1'] }),
+    'noProxy[0]',
+    /covers more than a \/8/,
+  ],
+  [
+    'a NO_PROXY IPv6 CIDR with a prefix over /128',
+    () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['fd00::/129'] }),
+    'noProxy[0]',
+    /longer than \/128/,
+  ],
+  [
+    'a NO_PROXY entry with an unclosed bracket',
+    () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: ['[::1'] }),
+    'noProxy[0]',
+    /not a host name/,
+  ],
+  [
+    'a proxy host that is missing (fromHost(undefined) gave http://undefined:3128)',
+    () => ProxySettings.fromHost(undefined as unknown as string, 3128),
+    'host',
+    /bracketed IPv6/,
+  ],
+  [
+    'a proxy port that is not a whole number',
+    () => ProxySettings.fromHost('proxy.corp.example', 2.5),
+    'port',
+    /1-65535/,
+  ],
+  [
+    'a proxy URL whose host is not an IPv4 address',
+    () => ProxySettings.fromUrl('http://300.1.1.1:3128'),
+    'httpProxy',
+    /DNS name, an IPv4 address/,
+  ],
+  [
     'empty NO_PROXY entry',
     () => ProxySettings.fromUrl('http://proxy:3128', { noProxy: [''] }),
     'noProxy[0]',

@@ -2,13 +2,44 @@
  * Pure parsing and checking of proxy URLs and NO_PROXY entries. No CDK imports: the
  * callers decide what to do with tokens (they skip these checks for unresolved values).
  */
+import * as net from 'net';
 
-/** A host: a DNS name, an IPv4 address or a bracketed IPv6 address (no scheme, credentials or port). */
-const HOST = /(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)/.source;
+/** One DNS label: letters, digits, `_` and inner `-`, at most 63 characters (RFC 1123, `_` for SRV-style names). */
+const DNS_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const DNS_NAME = new RegExp(`^${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
+const DNS_NAME_MAX = 253;
+
+/**
+ * What is wrong with a host (a DNS name, an IPv4 address, or an IPv6 address in brackets; no scheme,
+ * credentials or port), or undefined when it is one. A dotted name of digits only must be a valid IPv4
+ * address (`300.1.1.1` is neither).
+ */
+export function hostProblem(host: unknown): string | undefined {
+  if (typeof host !== 'string') {
+    return `is ${host === undefined ? 'missing' : `not a string (${typeof host})`}`;
+  }
+  if (host === '') {
+    return 'is an empty string';
+  }
+  const bracketed = /^\[(.*)\]$/.exec(host);
+  if (bracketed) {
+    return net.isIPv6(bracketed[1]) ? undefined : `'${host}' is not a valid IPv6 address in brackets`;
+  }
+  if (net.isIPv4(host)) {
+    return undefined;
+  }
+  if (/^[0-9.]+$/.test(host)) {
+    return `'${host}' is not a valid IPv4 address`;
+  }
+  if (host.length > DNS_NAME_MAX || !DNS_NAME.test(host)) {
+    return `'${host}' is not a DNS name, an IPv4 address or a bracketed IPv6 address`;
+  }
+  return undefined;
+}
 
 /** True when `host` is a DNS name, an IPv4 address or a bracketed IPv6 address, without anything else. */
-export function isHost(host: string): boolean {
-  return new RegExp(`^${HOST}$`).test(host);
+export function isHost(host: unknown): boolean {
+  return hostProblem(host) === undefined;
 }
 
 /** True when `port` is a TCP port number, 1 to 65535. */
@@ -80,8 +111,8 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
       fix: `Give only scheme, host and port, for example ${scheme}://${authority}`,
     };
   }
-  const hostPort = new RegExp(`^${HOST}(?::(\\d+))?$`).exec(authority);
-  if (!hostPort || !/[A-Za-z0-9]/.test(hostPort[1])) {
+  const hostPort = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(authority);
+  if (!hostPort || !isHost(hostPort[1])) {
     return {
       problem: `'${raw}' has an invalid host '${authority}'`,
       fix: 'Use a DNS name, an IPv4 address or a bracketed IPv6 address, followed by :port',
@@ -117,30 +148,57 @@ export function isProblem(x: ParsedProxyUrl | ProxyUrlProblem): x is ProxyUrlPro
   return (x as ProxyUrlProblem).problem !== undefined;
 }
 
+/** The narrowest prefixes a NO_PROXY CIDR may have: broader ones send much of the internet around the proxy. */
+const MIN_PREFIX = { v4: 8, v6: 7 };
+
 /**
- * Characters allowed in one NO_PROXY entry: host names (optionally with a leading dot or `*.`),
- * IPv4/IPv6 addresses, CIDRs, and an optional :port. Anything else (spaces, commas, quotes, `$`, `%`)
+ * Return why a concrete NO_PROXY entry is invalid, or undefined when it is fine. An entry is `*`, a host
+ * name or domain (optionally with a leading `.` or `*.`, and a `:port`), an IPv4 address, an IPv6 address
+ * (bare or in brackets, the form Python compares), or a CIDR of either family no broader than /8 (IPv4) or
+ * /7 (IPv6, the size of fc00::/7). Anything else (spaces, commas, quotes, `$`, `%`, control characters)
  * would break one of the files we write it into, or be read differently by the clients.
  */
-const NO_PROXY_ENTRY = /^(\*|\*?\.?[A-Za-z0-9_.-]+(:\d+)?|\[?[0-9A-Fa-f:.]+\]?(\/\d{1,3})?|[0-9.]+\/\d{1,2})$/;
-
-/** Return why a concrete NO_PROXY entry is invalid, or undefined when it is fine. */
-export function noProxyEntryProblem(entry: string): string | undefined {
+export function noProxyEntryProblem(entry: unknown): string | undefined {
+  if (typeof entry !== 'string') {
+    return `is ${entry === undefined ? 'missing' : `not a string (${typeof entry})`}`;
+  }
   if (entry === '') {
     return 'is an empty string';
   }
   if (entry.includes(',')) {
     return `'${entry}' contains a comma; give one host, domain or CIDR per list element`;
   }
-  if (!NO_PROXY_ENTRY.test(entry)) {
-    return `'${entry}' is not a host name, domain (.example.com), IP address or CIDR`;
+  if (entry === '*') {
+    return undefined;
   }
-  const cidr = /^([0-9.]+)\/(\d+)$/.exec(entry);
-  if (cidr) {
-    const octets = cidr[1].split('.').map(Number);
-    if (octets.length !== 4 || octets.some((o) => o > 255) || Number(cidr[2]) > 32) {
-      return `'${entry}' is not a valid IPv4 CIDR`;
+  const notAnEntry = `'${entry}' is not a host name, domain (.example.com), IP address or CIDR`;
+  const slash = entry.indexOf('/');
+  if (slash >= 0) {
+    const address = entry.slice(0, slash);
+    const prefixText = entry.slice(slash + 1);
+    const family = net.isIPv4(address) ? 'v4' : net.isIPv6(address) ? 'v6' : undefined;
+    if (!family || !/^\d{1,3}$/.test(prefixText)) {
+      return family === 'v4' || /^[0-9.]+$/.test(address) ? `'${entry}' is not a valid IPv4 CIDR` : notAnEntry;
     }
+    const prefix = Number(prefixText);
+    const max = family === 'v4' ? 32 : 128;
+    if (prefix > max) {
+      return `'${entry}' is not a valid IP${family} CIDR: the prefix is longer than /${max}`;
+    }
+    if (prefix < MIN_PREFIX[family]) {
+      return `'${entry}' covers more than a /${MIN_PREFIX[family]}, which would send much of the internet around the proxy; list the networks themselves`;
+    }
+    return undefined;
+  }
+  if (entry.startsWith('[') || net.isIPv6(entry)) {
+    return hostProblem(entry.startsWith('[') ? entry : `[${entry}]`) === undefined ? undefined : notAnEntry;
+  }
+  const m = /^(\*\.|\.)?([^:]*)(?::(\d{1,5}))?$/.exec(entry);
+  if (!m || hostProblem(m[2]) !== undefined) {
+    return notAnEntry;
+  }
+  if (m[3] !== undefined && !isPort(Number(m[3]))) {
+    return `'${entry}' has port ${m[3]}, outside 1-65535`;
   }
   return undefined;
 }

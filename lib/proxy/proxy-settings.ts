@@ -1,7 +1,14 @@
 import { Token } from 'aws-cdk-lib';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
-import { isHost, isPort, isProblem, noProxyEntryProblem, ParsedProxyUrl, parseProxyUrl } from '../private/proxy-url';
+import {
+  hostProblem,
+  isPort,
+  isProblem,
+  noProxyEntryProblem,
+  ParsedProxyUrl,
+  parseProxyUrl,
+} from '../private/proxy-url';
 import { ProxyCredentials } from '../credentials/proxy-credentials';
 import { proxyEnvironment } from './render-environment';
 
@@ -73,12 +80,13 @@ export class ProxySettings {
     if (!Token.isUnresolved(port) && !isPort(port)) {
       invalid('ProxySettings', 'port', `is ${port}`, 'Use the port your proxy listens on, 1-65535, for example 3128');
     }
-    if (!Token.isUnresolved(host) && !isHost(host)) {
+    const problem = Token.isUnresolved(host) ? undefined : hostProblem(host);
+    if (problem) {
       invalid(
         'ProxySettings',
         'host',
-        `'${host}' is not a DNS name or IP address`,
-        'Give only the host, without scheme, credentials or port',
+        problem,
+        'Give only the host (a DNS name, an IPv4 address or a bracketed IPv6 address), without scheme, credentials or port',
       );
     }
     const url = `http://${host}:${port}`;

@@ -1,5 +1,6 @@
 /** Proxy URL and NO_PROXY entry parsing (lib/private/proxy-url.ts). */
-import { parseProxyUrl, isProblem, noProxyEntryProblem } from '../../lib/private/proxy-url';
+import * as fc from 'fast-check';
+import { hostProblem, isProblem, noProxyEntryProblem, parseProxyUrl } from '../../lib/private/proxy-url';
 
 describe('parseProxyUrl', () => {
   test.each([
@@ -44,5 +45,73 @@ describe('NO_PROXY entries', () => {
   );
   test.each(['', 'a,b', 'has space', '$HOME', '10.0.0.0/40', '300.1.1.1/8', 'quote"d'])('%s is invalid', (e) => {
     expect(noProxyEntryProblem(e)).toBeDefined();
+  });
+
+  test.each(['[::1]', '::1', 'fd00::/64', 'fc00::/7', '*.example.com', 'host_1.example', '10.0.0.1:443', '10.0.0.0/8'])(
+    '%s is valid too',
+    (e) => {
+      expect(noProxyEntryProblem(e)).toBeUndefined();
+    },
+  );
+
+  test.each([
+    ['[::1', /not a host name/],
+    ['fd00::/129', /longer than \/128/],
+    [':::', /not a host name/],
+    ['0.0.0.0/1', /covers more than a \/8/],
+    ['10.0.0.0/7', /covers more than a \/8/],
+    ['::/0', /covers more than a \/7/],
+    ['a..b', /not a host name/],
+    ['-a.example', /not a host name/],
+    ['host:99999', /not a host name|outside 1-65535/],
+    ['host:0', /outside 1-65535/],
+    ['300.1.1.1', /not a host name/],
+    ['a\nb', /not a host name/],
+    ['x'.repeat(300), /not a host name/],
+    [undefined, /missing/],
+  ])('%j is refused: %s', (e, why) => {
+    expect(noProxyEntryProblem(e)).toMatch(why);
+  });
+
+  test('generated strings: an accepted entry holds only host, address and CIDR characters', () => {
+    const piece = fc.oneof(
+      fc.constantFrom("'", '"', '`', '$(', ')', ';', '\n', '\0', ' ', ',', '=', '%', '\\', '#', '@'),
+      fc.constantFrom('a', 'Z', '0', '9', '.', '-', '_', ':', '/', '*', '[', ']', 'fd00', '10.0.0.0', 'example.com'),
+      fc.string({ unit: 'grapheme', maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 10 }).map((p) => p.join('')),
+        (entry) => {
+          if (noProxyEntryProblem(entry) === undefined) {
+            expect(entry).toMatch(/^[A-Za-z0-9._:*[\]/-]+$/);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('hosts', () => {
+  test.each(['proxy', 'proxy.corp.example', '10.1.2.3', '[fd00::1]', 'internal-egress-1.us-east-1.elb.amazonaws.com'])(
+    '%s is a host',
+    (h) => {
+      expect(hostProblem(h)).toBeUndefined();
+    },
+  );
+
+  test.each([
+    [undefined, /missing/],
+    [3128, /not a string/],
+    ['', /empty/],
+    ['a b', /not a DNS name/],
+    ['300.1.1.1', /not a valid IPv4/],
+    ['[::1', /not a DNS name/],
+    ['[zz::1]', /not a valid IPv6/],
+    ['proxy:3128', /not a DNS name/],
+    ['$(id)', /not a DNS name/],
+  ])('%j is not: %s', (h, why) => {
+    expect(hostProblem(h)).toMatch(why);
   });
 });
