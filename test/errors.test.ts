@@ -1,13 +1,16 @@
 import { Stack, Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   EndpointPresets,
   EndpointService,
   EndpointSet,
+  EndpointSetProps,
   PrivateEksCluster,
   PrivateEksErrors,
   ProxiedNodeGroupOptions,
+  ProxyCredentials,
   ProxySettings,
 } from '../lib';
 import { userDataSizeProblem } from '../lib/nodes/node-user-data';
@@ -31,6 +34,13 @@ function cluster(
     ...props,
   });
 }
+
+function endpointSet(props: Partial<EndpointSetProps>) {
+  const stack = testStack('us-east-1');
+  return new EndpointSet(stack, 'Endpoints', { vpc: isolatedVpc(stack), ...props });
+}
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:proxy-AbCdEf';
 
 function nodeGroup(options: ProxiedNodeGroupOptions) {
   cluster().addProxiedNodeGroup('Workers', options);
@@ -196,6 +206,52 @@ const cases: [string, () => unknown, string, RegExp][] = [
     /Set serviceIpv4Cidr explicitly/,
   ],
   [
+    'an EndpointSet allowed CIDR that is not a CIDR',
+    () => endpointSet({ allowedCidrs: ['not-a-cidr'] }),
+    'allowedCidrs[0]',
+    /a\.b\.c\.d\/n/,
+  ],
+  [
+    'an EndpointSet allowed CIDR with host bits',
+    () => endpointSet({ allowedCidrs: ['10.0.0.1/16'] }),
+    'allowedCidrs[0]',
+    /host bits zero/,
+  ],
+  [
+    'an EndpointSet allowed CIDR of the whole internet',
+    () => endpointSet({ allowedCidrs: ['0.0.0.0/0'] }),
+    'allowedCidrs[0]',
+    /on-premises ranges/,
+  ],
+  [
+    'an S3 bucket * (every bucket)',
+    () => endpointSet({ additionalS3Buckets: ['*'] }),
+    'additionalS3Buckets[0]',
+    /my-artifacts-\*/,
+  ],
+  [
+    'an S3 bucket name with capitals and an underscore',
+    () => endpointSet({ additionalS3Buckets: ['My_Bucket'] }),
+    'additionalS3Buckets[0]',
+    /not an S3 bucket name/,
+  ],
+  [
+    'an S3 bucket name formatted as an IP address',
+    () => endpointSet({ additionalS3Buckets: ['192.168.1.1'] }),
+    'additionalS3Buckets[0]',
+    /IP address/,
+  ],
+  [
+    'proxy credentials whose password key is the user name key',
+    () => {
+      const stack = testStack('us-east-1');
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'S', SECRET_ARN);
+      return ProxyCredentials.fromSecret(secret, { usernameKey: 'user', passwordKey: 'user' });
+    },
+    'passwordKey',
+    /Use two keys/,
+  ],
+  [
     'endpoints and endpointServices together',
     () => {
       const stack = testStack('us-east-1');
@@ -336,7 +392,7 @@ describe('synth-time errors', () => {
     const err = validationErrorOf(build);
     expect(err.prop).toBe(prop);
     // `<construct path or value object>: <prop> <what is wrong>. <how to fix>`
-    expect(err.message).toMatch(new RegExp(`^(Test/[\\w/]+|ProxySettings): ${prop.replace(/[[\].]/g, '\\$&')} `));
+    expect(err.message).toMatch(new RegExp(`^(Test/[\\w/]+|ProxySettings|ProxyCredentials): ${prop.replace(/[[\].]/g, '\\$&')} `));
     expect(err.message).toMatch(fix);
   });
 

@@ -60,6 +60,14 @@ export class ProxyCredentials {
         );
       }
     }
+    if (!Token.isUnresolved(usernameKey) && usernameKey === passwordKey) {
+      invalid(
+        'ProxyCredentials',
+        'passwordKey',
+        `is the same JSON key as usernameKey ('${usernameKey}'), so the password would be the user name`,
+        'Use two keys, for example username and password',
+      );
+    }
     return new ProxyCredentials(secret, usernameKey, passwordKey, options.revision);
   }
 

@@ -2,6 +2,9 @@ import { Annotations, Aws, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { invalid } from '../errors';
+import { s3BucketNameProblem } from '../private/aws-names';
+import { isNetworkAddress, parseCidr } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
 import { checkVpcDns, privateSubnetSelection, vpcCidrs } from '../private/vpc';
 import { EndpointPresets, EndpointService, uniqueServices } from './services';
@@ -105,6 +108,8 @@ export class EndpointSet extends Construct {
           'That is wrong in the China regions, where most services use cn.com.amazonaws.: set env.region on the stack to deploy to aws-cn.',
       );
     }
+
+    checkEndpointSetInputs(this, props);
 
     const subnets = props.vpc.selectSubnets({
       ...(props.subnets ?? privateSubnetSelection(props.vpc)),
@@ -238,4 +243,41 @@ export function s3GatewayStatements(additionalBuckets: string[]): iam.PolicyStat
     );
   }
   return statements;
+}
+
+/** Concrete allowed CIDRs and S3 bucket names must be what they claim to be (tokens pass to CloudFormation). */
+function checkEndpointSetInputs(scope: Construct, props: EndpointSetProps): void {
+  (props.allowedCidrs ?? []).forEach((cidr, i) => {
+    if (Token.isUnresolved(cidr)) {
+      return;
+    }
+    const parsed = parseCidr(cidr);
+    if (!parsed || !isNetworkAddress(cidr)) {
+      invalid(
+        scope,
+        `allowedCidrs[${i}]`,
+        `'${cidr}' is not an IPv4 CIDR with its host bits zero`,
+        'Write it as a.b.c.d/n, for example 10.20.0.0/16',
+      );
+    }
+    if (parsed.prefix < 8) {
+      invalid(
+        scope,
+        `allowedCidrs[${i}]`,
+        `'${cidr}' is broader than a /8`,
+        'List the networks that call the endpoints, for example your on-premises ranges',
+      );
+    }
+  });
+  (props.additionalS3Buckets ?? []).forEach((bucket, i) => {
+    const problem = Token.isUnresolved(bucket) ? undefined : s3BucketNameProblem(bucket);
+    if (problem) {
+      invalid(
+        scope,
+        `additionalS3Buckets[${i}]`,
+        problem,
+        'Name the buckets the nodes read from, for example my-artifacts or my-artifacts-*',
+      );
+    }
+  });
 }
