@@ -252,6 +252,24 @@ const cases: [string, () => unknown, string, RegExp][] = [
     /Use two keys/,
   ],
   [
+    'a custom interface endpoint host that would run as shell in /etc/environment',
+    () => EndpointService.interfaceService('ecs', 'ecs$(touch /tmp/pwned)'),
+    'hostPrefix',
+    /com\.amazonaws\.REGION\./,
+  ],
+  [
+    'a custom interface endpoint service with a space',
+    () => EndpointService.interfaceService('my service'),
+    'name',
+    /for example 'ecs'/,
+  ],
+  [
+    'a custom interface endpoint service given as a deploy-time value',
+    () => EndpointService.interfaceService(Fn.importValue('Svc')),
+    'name',
+    /known at synth time/,
+  ],
+  [
     'endpoints and endpointServices together',
     () => {
       const stack = testStack('us-east-1');
@@ -392,7 +410,9 @@ describe('synth-time errors', () => {
     const err = validationErrorOf(build);
     expect(err.prop).toBe(prop);
     // `<construct path or value object>: <prop> <what is wrong>. <how to fix>`
-    expect(err.message).toMatch(new RegExp(`^(Test/[\\w/]+|ProxySettings|ProxyCredentials): ${prop.replace(/[[\].]/g, '\\$&')} `));
+    expect(err.message).toMatch(
+      new RegExp(`^(Test/[\\w/]+|ProxySettings|ProxyCredentials|EndpointService): ${prop.replace(/[[\].]/g, '\\$&')} `),
+    );
     expect(err.message).toMatch(fix);
   });
 

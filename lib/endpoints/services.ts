@@ -1,8 +1,13 @@
+import { Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { ProxyCredentials } from '../credentials/proxy-credentials';
+import { invalid } from '../errors';
+import { dualStackSuffix } from '../private/dns-suffix';
 
 const AWS = ec2.InterfaceVpcEndpointAwsService;
-import { dualStackSuffix } from '../private/dns-suffix';
+
+/** A service name or host prefix: lowercase DNS labels joined by dots (`ecs`, `ecr.api`, `bedrock-runtime`). */
+const SERVICE_NAME = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /**
  * An AWS service that a private cluster reaches through a VPC endpoint, with the host names its
@@ -98,6 +103,21 @@ export class EndpointService {
    * @default hostPrefix - the same as `name`
    */
   public static interfaceService(name: string, hostPrefix?: string): EndpointService {
+    // Both end up in NO_PROXY, which nodes write into /etc/environment and systemd units: they must be
+    // plain DNS labels, known at synth time.
+    for (const [prop, value] of [
+      ['name', name],
+      ['hostPrefix', hostPrefix ?? name],
+    ] as const) {
+      if (typeof value !== 'string' || Token.isUnresolved(value) || !SERVICE_NAME.test(value)) {
+        invalid(
+          'EndpointService',
+          prop,
+          `'${String(value)}' is not a service name (lowercase DNS labels joined by dots, known at synth time)`,
+          "Give the name after com.amazonaws.REGION., for example 'ecs' or 'ecr.api'",
+        );
+      }
+    }
     return EndpointService.iface(new AWS(name), [hostPrefix ?? name]);
   }
 
