@@ -18,7 +18,7 @@ import {
   requireTools,
   run,
   runOk,
-  SUPPORT_DIR,
+  sandboxArgs,
   tempDir,
   waitFor,
 } from './support/proc';
@@ -368,21 +368,7 @@ describe('the real Squid runs the rendered configuration', () => {
       c.replace(/^http_access /m, 'http_access allow all\nhttp_access '),
     );
 
-    holder = new Background('unshare', [
-      '--net',
-      '--mount',
-      '--pid',
-      '--fork',
-      '--kill-child',
-      '--mount-proc',
-      '--propagation',
-      'private',
-      'bash',
-      path.join(SUPPORT_DIR, 'netns-holder.sh'),
-      work,
-      `${ORIGIN}/32`,
-      `${OUTSIDER}/32`,
-    ]);
+    holder = new Background('unshare', [...sandboxArgs('netns-holder.sh'), work, `${ORIGIN}/32`, `${OUTSIDER}/32`]);
     await waitFor(
       'the namespace',
       () => fs.existsSync(path.join(work, 'ns.ready')) || holder!.child.exitCode !== null,

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { removeDir, requireRoot, requireTools, run, SUPPORT_DIR, tempDir } from './proc';
+import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
 import { BoothookProfile, SEED_ENVIRONMENT } from './sandbox';
 
 export const SIGNAL_PROGRAM = '/usr/local/bin/cdk-private-eks-ready-signal';
@@ -97,23 +97,9 @@ export function runNodeParts(
     if (lines.length > 0) {
       fs.writeFileSync(path.join(work, 'signal-runs'), lines.join('\n') + '\n');
     }
-    const r = run(
-      'unshare',
-      [
-        '--mount',
-        '--pid',
-        '--net',
-        '--fork',
-        '--kill-child',
-        '--mount-proc',
-        '--propagation',
-        'private',
-        'bash',
-        path.join(SUPPORT_DIR, 'node-parts-sandbox.sh'),
-        work,
-      ],
-      { timeout: 150_000 + signalRuns.length * 90_000 },
-    );
+    const r = run('unshare', sandboxArgs('node-parts-sandbox.sh', work), {
+      timeout: 150_000 + signalRuns.length * 90_000,
+    });
     if (r.status !== 0) {
       throw new Error(`node sandbox failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
     }

@@ -103,6 +103,27 @@ export function runOk(cmd: string, args: string[], opts: SpawnSyncOptions & { in
   return r.stdout;
 }
 
+/**
+ * The arguments of `unshare` that run one of the support scripts as root of private network, mount and
+ * PID namespaces (a fresh /proc, mounts not propagated back), killed with the test: `unshare
+ * ...sandboxArgs('curl-matrix.sh', work)`.
+ */
+export function sandboxArgs(script: string, ...args: string[]): string[] {
+  return [
+    '--net',
+    '--mount',
+    '--pid',
+    '--fork',
+    '--kill-child',
+    '--mount-proc',
+    '--propagation',
+    'private',
+    'bash',
+    path.join(SUPPORT_DIR, script),
+    ...args,
+  ];
+}
+
 /** A temporary directory removed by `cleanup()`. */
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `cdk-private-eks-${prefix}-`));

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
 import { Deployment, hasEndpoint } from './examples';
 import { goProbe } from './go-probe';
-import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './proc';
+import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, sandboxArgs, SUPPORT_DIR, tempDir } from './proc';
 
 export type Route = 'direct' | 'proxy';
 export const CLIENTS = ['go', 'curl', 'python'] as const;
@@ -199,23 +199,7 @@ export function curlDecisions(env: Record<string, string>, urls: string[]): Rout
         .join('\n') + '\n',
     );
     fs.writeFileSync(path.join(work, 'urls'), urls.join('\n') + '\n');
-    const r = run(
-      'unshare',
-      [
-        '--net',
-        '--mount',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--mount-proc',
-        '--propagation',
-        'private',
-        'bash',
-        path.join(SUPPORT_DIR, 'curl-matrix.sh'),
-        work,
-      ],
-      { timeout: 10_000 + urls.length * 7_000 },
-    );
+    const r = run('unshare', sandboxArgs('curl-matrix.sh', work), { timeout: 10_000 + urls.length * 7_000 });
     if (r.status !== 0) {
       throw new Error(`curl matrix failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
@@ -348,24 +332,7 @@ export function schemelessProxyProbe(env: Record<string, string>): SchemeProbe[]
         .join('\n') + '\n',
     );
     fs.writeFileSync(path.join(work, 'clients'), CLIENTS.map((c) => `${c} https://${hosts[c]}/`).join('\n') + '\n');
-    const r = run(
-      'unshare',
-      [
-        '--net',
-        '--mount',
-        '--pid',
-        '--fork',
-        '--kill-child',
-        '--mount-proc',
-        '--propagation',
-        'private',
-        'bash',
-        path.join(SUPPORT_DIR, 'scheme-probe.sh'),
-        work,
-        goBin,
-      ],
-      { timeout: 90_000 },
-    );
+    const r = run('unshare', sandboxArgs('scheme-probe.sh', work, goBin), { timeout: 90_000 });
     if (r.status !== 0) {
       throw new Error(`scheme probe failed (${r.status ?? r.signal}): ${r.stderr}`);
     }

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PROXY_AUTH_PLACEHOLDER } from '../../../lib/nodes/user-data/boothook';
-import { removeDir, requireRoot, requireTools, run, SUPPORT_DIR, tempDir } from './proc';
+import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
 import { parseVerifyOutput, SystemdParse } from './systemd';
 
 /** The six variables, both cases. */
@@ -175,25 +175,9 @@ export function runBoothookInSandbox(
         mode: 0o755,
       });
     }
-    const r = run(
-      'unshare',
-      [
-        '--mount',
-        '--pid',
-        '--net',
-        '--fork',
-        '--kill-child',
-        '--mount-proc',
-        '--propagation',
-        'private',
-        'bash',
-        path.join(SUPPORT_DIR, 'boothook-sandbox.sh'),
-        work,
-        String(runs),
-        verifyUnits.join(' '),
-      ],
-      { timeout: 150_000 },
-    );
+    const r = run('unshare', sandboxArgs('boothook-sandbox.sh', work, String(runs), verifyUnits.join(' ')), {
+      timeout: 150_000,
+    });
     if (r.status !== 0) {
       throw new Error(`boothook sandbox failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
     }

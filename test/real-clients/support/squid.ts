@@ -19,6 +19,7 @@ import {
   requireTools,
   run,
   runOk,
+  sandboxArgs,
   SUPPORT_DIR,
   tempDir,
   waitFor,
@@ -127,20 +128,7 @@ export class SquidLab {
       throw new Error(`squid -k parse failed:\n${parse.stderr}`);
     }
 
-    this.holder = new Background('unshare', [
-      '--net',
-      '--mount',
-      '--pid',
-      '--fork',
-      '--kill-child',
-      '--mount-proc',
-      '--propagation',
-      'private',
-      'bash',
-      path.join(SUPPORT_DIR, 'netns-holder.sh'),
-      w,
-      ...this.opts.extraAddresses,
-    ]);
+    this.holder = new Background('unshare', [...sandboxArgs('netns-holder.sh'), w, ...this.opts.extraAddresses]);
     await waitFor(
       'the namespace',
       () => fs.existsSync(path.join(w, 'ns.ready')) || this.holder!.child.exitCode !== null,
