@@ -199,3 +199,29 @@ describe('PrivateEksCluster with an imported VPC', () => {
     Template.fromStack(stack).resourceCountIs('AWS::EKS::Nodegroup', 1);
   });
 });
+
+describe('control-plane logging', () => {
+  function loggingOf(clusterLogging?: eks.ClusterLoggingTypes[]) {
+    const stack = testStack('us-east-1');
+    new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      endpointServices: EndpointPresets.privateClusterGuide(),
+      clusterLogging,
+    });
+    const cluster = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Cluster'))[0] as any;
+    return cluster.Properties.Logging;
+  }
+
+  test('api, audit and authenticator are on by default (CIS EKS 2.1.1)', () => {
+    expect(loggingOf()).toEqual({
+      ClusterLogging: { EnabledTypes: [{ Type: 'api' }, { Type: 'audit' }, { Type: 'authenticator' }] },
+    });
+  });
+
+  test('clusterLogging replaces the default; an empty list turns logging off', () => {
+    expect(loggingOf([eks.ClusterLoggingTypes.SCHEDULER]).ClusterLogging.EnabledTypes).toEqual([{ Type: 'scheduler' }]);
+    expect(loggingOf([])).toBeUndefined();
+  });
+});
