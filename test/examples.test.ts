@@ -7,7 +7,7 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     expect(masked(exampleTemplate(name).toJSON())).toMatchSnapshot();
   });
 
-  test('has a private-only cluster, and every launch template requires IMDSv2 and encrypts every volume', () => {
+  test('has a private-only cluster, and every launch template requires IMDSv2 with hop limit 1 and encrypts every volume', () => {
     const template = exampleTemplate(name);
     template.hasResourceProperties('AWS::EKS::Cluster', {
       ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
@@ -16,9 +16,8 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     expect(launchTemplates.length).toBeGreaterThan(0);
     for (const lt of launchTemplates) {
       const data = lt.Properties.LaunchTemplateData;
-      // Nodes keep hop limit 2 (pods without host networking may need IMDS); the egress proxies use 1.
-      const isProxy = JSON.stringify(data.UserData ?? '').includes('squid');
-      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: isProxy ? 1 : 2 });
+      // Hop limit 1 on nodes and egress proxies alike: pods without host networking cannot take the instance role.
+      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
       expect(data.BlockDeviceMappings.length).toBeGreaterThan(0);
       data.BlockDeviceMappings.forEach((b: any) => expect(b.Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' }));
     }

@@ -55,10 +55,10 @@ describe('ProxiedNodeGroup', () => {
     });
   });
 
-  test('IMDSv2 is required with an explicit hop limit, and the root volume is encrypted gp3', () => {
+  test('IMDSv2 is required with hop limit 1 by default, and the root volume is encrypted gp3', () => {
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [
           {
             DeviceName: '/dev/xvda',
@@ -100,11 +100,11 @@ describe('ProxiedNodeGroup defaults', () => {
     });
   });
 
-  test('the hop limit can be lowered to 1', () => {
+  test('the hop limit can be raised to 2', () => {
     const { stack, cluster } = setup();
-    cluster.addProxiedNodeGroup('Workers', { httpPutResponseHopLimit: 1 });
+    cluster.addProxiedNodeGroup('Workers', { httpPutResponseHopLimit: 2 });
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: Match.objectLike({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } }),
+      LaunchTemplateData: Match.objectLike({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 } }),
     });
   });
 });

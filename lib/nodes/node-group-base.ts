@@ -164,7 +164,7 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
     userData: o.userData,
     requireImdsv2: true,
     httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
-    httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 2,
+    httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 1,
     blockDevices: nodeVolumes(o.family, o.options.dataVolumeSize ?? 20),
   });
   extraGroups.forEach((sg) => launchTemplate.addSecurityGroup(sg));

@@ -89,10 +89,17 @@ export interface NodeOptions {
   readonly dataVolumeSize?: number;
 
   /**
-   * IMDSv2 hop limit. 1 keeps pods without host networking away from the instance role; 2 lets
-   * them reach IMDS (some add-ons need it).
+   * IMDSv2 hop limit (the `HttpPutResponseHopLimit` of the launch template).
    *
-   * @default 2
+   * 1 (the default, what EKS itself sets for AL2023 managed node groups) keeps pods without host
+   * networking away from the instance metadata service: their requests cross one more hop and get no
+   * token. A higher value (2) lets every such pod read the node role's credentials from IMDS, and with
+   * them do what the node can do, including reading the proxy credentials' secret. Pods that need AWS
+   * credentials should use EKS Pod Identity or IAM roles for service accounts instead; add-ons that read
+   * their region or VPC id from IMDS (e.g. the AWS Load Balancer Controller) take them as settings.
+   * Host-network pods (aws-node, kube-proxy, the Pod Identity agent) reach IMDS at 1.
+   *
+   * @default 1
    */
   readonly httpPutResponseHopLimit?: number;
 
