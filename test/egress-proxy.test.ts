@@ -15,6 +15,21 @@ import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from './support/cdk
 import { egressOnly, egressVpc, userDataText } from './support/egress';
 import { validationErrorOf } from './support/errors';
 
+test("sessionManager: false leaves the SSM managed policy off the proxies' role; the log group stays writable", () => {
+  const { stack, proxy } = egressOnly({ sessionManager: false });
+  const template = Template.fromStack(stack);
+  const role = template.toJSON().Resources[stack.getLogicalId(proxy.role.node.defaultChild as any)];
+  expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  expect(JSON.stringify(template.toJSON())).not.toContain('AmazonSSMManagedInstanceCore');
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] }),
+      ]),
+    },
+  });
+});
+
 describe('EgressProxy with its defaults', () => {
   const { stack, vpc, proxy } = egressOnly();
   const template = Template.fromStack(stack);

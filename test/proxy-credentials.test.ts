@@ -114,7 +114,7 @@ describe('an authenticating proxy', () => {
           }),
         ]),
       },
-      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodegroupNodeGroupRole') }]),
+      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodeRole') }]),
     });
   });
 

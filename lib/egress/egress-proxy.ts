@@ -5,7 +5,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
+import { acknowledgeNag, managedPolicyFinding, SSM_AGENT_POLICY } from '../private/nag';
 import { vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
 import {
@@ -100,6 +100,16 @@ export interface EgressProxyProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Give the proxies' role AmazonSSMManagedInstanceCore, so they can be reached with Session Manager:
+   * they have no key pair and no SSH port, so without it nobody can log in to look at Squid (its logs
+   * still go to `logGroup`). Turn it off when you never log in: processes on the proxies then hold only
+   * the log group's permissions.
+   *
+   * @default true
+   */
+  readonly sessionManager?: boolean;
 }
 
 /** How long the Auto Scaling group waits for each new proxy to signal that Squid is up. */
@@ -161,16 +171,21 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
 
+    const sessionManager = props.sessionManager ?? true;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'cdk-private-eks egress proxy: Session Manager and its own log group',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: sessionManager
+        ? 'cdk-private-eks egress proxy: Session Manager and its own log group'
+        : 'cdk-private-eks egress proxy: its own log group',
+      managedPolicies: sessionManager ? [iam.ManagedPolicy.fromAwsManagedPolicyName(SSM_AGENT_POLICY)] : [],
     });
-    acknowledgeNag(
-      this.role,
-      managedPolicyFinding('AmazonSSMManagedInstanceCore'),
-      'Session Manager replaces SSH (the proxies have no key pair); AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
-    );
+    if (sessionManager) {
+      acknowledgeNag(
+        this.role,
+        managedPolicyFinding(SSM_AGENT_POLICY),
+        'Session Manager replaces SSH (the proxies have no key pair); AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
+      );
+    }
     // The CloudWatch agent creates one stream per instance and file, and writes to it.
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
 

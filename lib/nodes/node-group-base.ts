@@ -5,6 +5,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
+import {
+  acknowledgeNag,
+  acknowledgeNodeRolePolicies,
+  managedPolicyFinding,
+  NODE_ROLE_POLICIES,
+  SSM_AGENT_POLICY,
+} from '../private/nag';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
@@ -184,6 +191,42 @@ function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevi
     ...(os ? [{ deviceName: os.device, volume: ebs(os.sizeGiB) }] : []),
     { deviceName: family.devices.data, volume: ebs(dataSizeGiB) },
   ];
+}
+
+/**
+ * The node role both kinds of group create when none is given: the policies of the EKS user guide's node
+ * IAM role (ECR pull-only), the IPv6 address permissions aws-eks-v2 adds for IPv6 clusters, and the
+ * Systems Manager agent's policy only when asked.
+ */
+export function createNodeRole(
+  scope: Construct,
+  id: string,
+  cluster: eks.ICluster,
+  options: { readonly sessionManager: boolean },
+): iam.Role {
+  const role = new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    managedPolicies: NODE_ROLE_POLICIES.map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
+  });
+  acknowledgeNodeRolePolicies(role);
+  if (cluster.ipFamily === eks.IpFamily.IP_V6) {
+    // What aws-eks-v2's Nodegroup gives its own node role on an IPv6 cluster (the VPC CNI assigns the addresses).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AssignIpv6Addresses', 'ec2:UnassignIpv6Addresses'],
+        resources: ['arn:aws:ec2:*:*:network-interface/*'],
+      }),
+    );
+  }
+  if (options.sessionManager) {
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(SSM_AGENT_POLICY));
+    acknowledgeNag(
+      role,
+      managedPolicyFinding(SSM_AGENT_POLICY),
+      'sessionManager is on: AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
+    );
+  }
+  return role;
 }
 
 /** Kubelet taint strings (`key=value:NoSchedule`) from node group taint specs. */

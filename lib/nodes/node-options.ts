@@ -76,9 +76,21 @@ export interface NodeOptions {
   /**
    * IAM role of the nodes.
    *
-   * @default - a role with the EKS worker node, CNI and ECR read-only policies
+   * @default - a role with the policies of the EKS user guide's node IAM role: AmazonEKSWorkerNodePolicy,
+   * AmazonEKS_CNI_Policy and AmazonEC2ContainerRegistryPullOnly (plus AmazonSSMManagedInstanceCore with `sessionManager`)
    */
   readonly nodeRole?: iam.IRole;
+
+  /**
+   * Give the node role created here (not a given `nodeRole`) AmazonSSMManagedInstanceCore, so that the
+   * nodes can be reached with Session Manager. It is off because every process on the node, and every pod
+   * that can reach IMDS, can then use the Systems Manager agent's permissions (e.g. read SSM documents,
+   * open message channels); prefer `kubectl debug node/...`. Session Manager without a proxy also needs
+   * the ssm, ssmmessages and ec2messages endpoints (`EndpointPresets.sessionManager()`).
+   *
+   * @default false
+   */
+  readonly sessionManager?: boolean;
 
   /**
    * Size of the encrypted gp3 volume that holds containers and images, in GiB: the root volume on

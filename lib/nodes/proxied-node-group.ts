@@ -2,10 +2,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { acknowledgeNodegroupRoleFindings } from '../private/aws-eks-v2-internals';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
-import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup } from './node-group-base';
+import { createNodeRole, nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup } from './node-group-base';
 import { NodeOptions } from './node-options';
 import { buildNodeUserData } from './node-user-data';
 import { Arch, NodeFamilySpec } from './user-data/family';
@@ -98,6 +97,10 @@ export class ProxiedNodeGroup extends Construct {
       alwaysClusterSecurityGroup: false,
     });
 
+    // Our own role, not aws-eks-v2's (which attaches the broader AmazonEC2ContainerRegistryReadOnly).
+    const nodeRole =
+      props.nodeRole ??
+      createNodeRole(this, 'NodeRole', context.cluster, { sessionManager: props.sessionManager ?? false });
     const sizes = nodeSizes(props);
     this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {
       cluster: context.cluster,
@@ -111,16 +114,13 @@ export class ProxiedNodeGroup extends Construct {
       taints: props.taints,
       subnets: props.subnets ?? context.subnets,
       capacityType: props.capacityType,
-      nodeRole: props.nodeRole,
+      nodeRole,
       tags: props.tags,
       launchTemplateSpec: {
         id: this.launchTemplate.launchTemplateId!,
         version: this.launchTemplate.latestVersionNumber,
       },
     });
-    if (!props.nodeRole) {
-      acknowledgeNodegroupRoleFindings(this.nodegroup);
-    }
     context.grantProxyCredentials(this.nodegroup.role);
   }
 

@@ -6,10 +6,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { acknowledgeNag, acknowledgeNodeRolePolicies, NODE_ROLE_POLICIES } from '../private/nag';
+import { acknowledgeNag } from '../private/nag';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
-import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup, taintStrings } from './node-group-base';
+import {
+  createNodeRole,
+  nodeLaunchTemplate,
+  nodeSizes,
+  requireBootstrap,
+  startNodeGroup,
+  taintStrings,
+} from './node-group-base';
 import { buildNodeUserData } from './node-user-data';
 import { NodeOptions } from './node-options';
 
@@ -104,17 +111,7 @@ export class SelfManagedNodeGroup extends Construct {
 
     this.role =
       props.nodeRole ??
-      new iam.Role(this, 'Role', {
-        assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-        managedPolicies: [
-          ...[...NODE_ROLE_POLICIES, 'AmazonSSMManagedInstanceCore'].map((p) =>
-            iam.ManagedPolicy.fromAwsManagedPolicyName(p),
-          ),
-        ],
-      });
-    if (!props.nodeRole) {
-      acknowledgeNodeRolePolicies(this.role, ['AmazonSSMManagedInstanceCore']);
-    }
+      createNodeRole(this, 'Role', context.cluster, { sessionManager: props.sessionManager ?? false });
     context.grantProxyCredentials(this.role);
 
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group

@@ -2,7 +2,7 @@ import { Annotations, CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { acknowledgeNag, acknowledgeNodeRolePolicies, managedPolicyFinding } from './nag';
+import { acknowledgeNag, managedPolicyFinding } from './nag';
 
 /**
  * Everything this library knows about the inside of an aws-eks-v2 cluster: the construct ids of its
@@ -121,12 +121,4 @@ export function acknowledgeAwsEksV2Findings(cluster: eks.Cluster): void {
     'AwsSolutions-L1',
     'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)',
   );
-}
-
-/**
- * cdk-nag findings on the node role aws-eks-v2 creates for a managed node group (when none is given):
- * the AWS managed policies EKS documents for nodes.
- */
-export function acknowledgeNodegroupRoleFindings(nodegroup: eks.Nodegroup): void {
-  acknowledgeNodeRolePolicies(nodegroup.role);
 }
