@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PrivateEksCluster, ProxySettings } from '../lib';
+import { PrivateEksCluster, ProxiedNodeGroup, ProxySettings } from '../lib';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 
 function setup() {
@@ -65,7 +65,7 @@ test('a given nodeRole is used as is', () => {
 test('an IPv6 cluster: the node role may assign IPv6 addresses, as aws-eks-v2 gives its own node roles', () => {
   const { stack, cluster } = setup();
   const ipv6 = Object.create(cluster.cluster, { ipFamily: { value: eks.IpFamily.IP_V6 } });
-  const group = new (require('../lib').ProxiedNodeGroup)(stack, 'V6', {
+  const group = new ProxiedNodeGroup(stack, 'V6', {
     nodeContext: { ...cluster.nodeContext, cluster: ipv6, grantProxyCredentials: () => undefined },
   });
   Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
@@ -78,6 +78,6 @@ test('an IPv6 cluster: the node role may assign IPv6 addresses, as aws-eks-v2 gi
         },
       ],
     },
-    Roles: [{ Ref: stack.getLogicalId(group.nodegroup.role.node.defaultChild) }],
+    Roles: [{ Ref: stack.getLogicalId(group.nodegroup.role.node.defaultChild as any) }],
   });
 });
