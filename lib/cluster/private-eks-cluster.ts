@@ -4,7 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { readCredentialsInKubectlHandler } from '../credentials/kubectl-handler';
-import { checkNotPlainText, hasCustomerKey, secretReferenceOf } from '../credentials/proxy-credentials';
+import { checkNotPlainText, grantReadCredentials, secretReferenceOf } from '../credentials/proxy-credentials';
 import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
@@ -73,7 +73,7 @@ export interface PrivateEksClusterProps {
   /**
    * The services of the EndpointSet created for the cluster (ignored when `endpoints` is given).
    *
-   * @default EndpointPresets.minimal(), plus Secrets Manager (and KMS for a customer key) when the proxy has credentials
+   * @default EndpointPresets.minimal(), plus Secrets Manager when the proxy has credentials
    */
   readonly endpointServices?: EndpointService[];
 
@@ -188,15 +188,8 @@ export class PrivateEksCluster extends Construct {
     if (credentials) {
       checkNotPlainText(this, credentials);
     }
-    checkRoutes(
-      this,
-      'cluster',
-      {
-        proxy: this.proxy !== undefined,
-        credentials: credentials !== undefined,
-        customerKey: credentials !== undefined && hasCustomerKey(credentials),
-      },
-      (s) => this.endpoints.has(s),
+    checkRoutes(this, 'cluster', { proxy: this.proxy !== undefined, credentials: credentials !== undefined }, (s) =>
+      this.endpoints.has(s),
     );
 
     this.noProxy = composeNoProxy({
@@ -306,7 +299,9 @@ export class PrivateEksCluster extends Construct {
       proxy,
       bootstrap,
       grantProxyCredentials: (grantee) => {
-        credentials?.secret.grantRead(grantee);
+        if (credentials) {
+          grantReadCredentials(credentials, grantee);
+        }
       },
     };
   }

@@ -48,7 +48,7 @@ export function startNodeGroup(
   checkRoutes(
     scope,
     consumer,
-    { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined, customerKey: false },
+    { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined },
     (s) => context.endpoints.has(s),
   );
   return { context, family, spec: family._spec, instanceTypes, arch };
