@@ -235,6 +235,12 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],
+  [
+    'a self-managed group with no room above its nodes for a rolling update',
+    () => cluster().addSelfManagedNodeGroup('Self', { minSize: 1, maxSize: 1 }),
+    'maxSize',
+    /Raise maxSize to at least 2/,
+  ],
   ['hop limit 0', () => nodeGroup({ httpPutResponseHopLimit: 0 }), 'httpPutResponseHopLimit', /1 or 2 for EKS nodes/],
   ['data volume smaller than the AMI', () => nodeGroup({ dataVolumeSize: 8 }), 'dataVolumeSize', /at least 20 GiB/],
   [

@@ -134,3 +134,26 @@ describe('ProxiedNodeGroup on a pinned AMI (bootstrap without the EKS API)', () 
     expect(resolved).toContain('cidr: \\"172.20.0.0/16\\"');
   });
 });
+
+describe('size defaults adapt to the sizes given', () => {
+  function scaling(options: Parameters<PrivateEksCluster['addProxiedNodeGroup']>[1]) {
+    const { stack, cluster } = setup();
+    cluster.addProxiedNodeGroup('Nodes', options);
+    const ng = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Nodegroup'))[0] as any;
+    return ng.Properties.ScalingConfig;
+  }
+
+  test.each([
+    [{}, { MinSize: 1, DesiredSize: 2, MaxSize: 2 }],
+    [{ maxSize: 1 }, { MinSize: 1, DesiredSize: 1, MaxSize: 1 }],
+    [{ maxSize: 5 }, { MinSize: 1, DesiredSize: 2, MaxSize: 5 }],
+    [{ minSize: 3 }, { MinSize: 3, DesiredSize: 3, MaxSize: 3 }],
+    [
+      { minSize: 0, maxSize: 1 },
+      { MinSize: 0, DesiredSize: 0, MaxSize: 1 },
+    ],
+    [{ desiredSize: 4 }, { MinSize: 1, DesiredSize: 4, MaxSize: 4 }],
+  ])('%j gives %j', (options, expected) => {
+    expect(scaling(options)).toEqual(expected);
+  });
+});

@@ -108,11 +108,54 @@ export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   }
 }
 
-/** Min, desired and max sizes with the defaults of both kinds of group. */
-export function nodeSizes(props: NodeOptions): { min: number; desired: number; max: number } {
-  const min = props.minSize ?? 1;
-  const desired = props.desiredSize ?? props.minSize ?? 2;
-  return { min, desired, max: props.maxSize ?? Math.max(min, desired) };
+/**
+ * Min, desired and max sizes with the defaults of both kinds of group, adapted to the sizes given so that
+ * they always fit `min <= desired <= max`: min defaults to 1 (0 when maxSize is 0), desired to minSize when
+ * given, else to 2 capped by maxSize, and max to the larger of min and desired. With `rollingHeadroom`
+ * (self-managed groups, which CloudFormation rolls), max defaults to at least min + 1, so that a rolling
+ * update can start a new node before it stops an old one.
+ */
+export function nodeSizes(
+  props: NodeOptions,
+  options: { readonly rollingHeadroom?: boolean } = {},
+): { min: number; desired: number; max: number } {
+  const given = [props.minSize, props.desiredSize, props.maxSize].filter((n): n is number => n !== undefined);
+  if (given.some((n) => Token.isUnresolved(n))) {
+    // Tokens: no arithmetic on them, only the plain defaults.
+    const min = props.minSize ?? 1;
+    const desired = props.desiredSize ?? props.minSize ?? 2;
+    return { min, desired, max: props.maxSize ?? desired };
+  }
+  const min = props.minSize ?? Math.min(1, props.maxSize ?? 1);
+  const desired = props.desiredSize ?? props.minSize ?? Math.max(min, Math.min(2, props.maxSize ?? 2));
+  const max = props.maxSize ?? Math.max(min + (options.rollingHeadroom ? 1 : 0), desired);
+  return { min, desired, max };
+}
+
+/**
+ * `MinInstancesInService` of a self-managed group's rolling update: the nodes the group is meant to run
+ * (desiredSize when given, else minSize), so an update never takes capacity away. CloudFormation requires
+ * it to be below MaxSize: when maxSize leaves no room above that, a group with nodes would lose one (a
+ * group of one would drop to zero), so that is an error naming maxSize.
+ */
+export function minInstancesInService(
+  scope: IConstruct,
+  props: NodeOptions,
+  sizes: { min: number; desired: number; max: number },
+): number {
+  const inService = props.desiredSize ?? sizes.min;
+  if ([inService, sizes.max].some((n) => Token.isUnresolved(n))) {
+    return 0;
+  }
+  if (inService > 0 && inService >= sizes.max) {
+    invalid(
+      scope,
+      'maxSize',
+      `(${sizes.max}) leaves no room above the ${inService} node(s) the group runs, so a rolling update would have to stop a node before it starts its replacement`,
+      `Raise maxSize to at least ${inService + 1}`,
+    );
+  }
+  return inService;
 }
 
 /** Fail when the family has no AMI for the cluster's Kubernetes version; warn when it will likely hurt. */

@@ -34,21 +34,25 @@ export interface NodeOptions {
   /**
    * Minimum number of nodes.
    *
-   * @default 1
+   * @default 1 (0 when maxSize is 0)
    */
   readonly minSize?: number;
 
   /**
    * Maximum number of nodes.
    *
-   * @default - the larger of minSize and desiredSize
+   * A self-managed group needs room above the nodes it runs: its rolling update starts each replacement
+   * before it stops the old node (`MinInstancesInService` is desiredSize, or minSize), so maxSize must
+   * be larger than that.
+   *
+   * @default - the larger of minSize and desiredSize; for self-managed groups at least minSize + 1
    */
   readonly maxSize?: number;
 
   /**
    * Desired number of nodes.
    *
-   * @default - minSize, or 2 when minSize is not set
+   * @default - minSize, or 2 (at most maxSize) when minSize is not set
    */
   readonly desiredSize?: number;
 

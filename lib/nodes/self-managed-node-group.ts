@@ -12,6 +12,7 @@ import { NodeFamily } from './node-family';
 import {
   createNodeRole,
   nodeLaunchTemplate,
+  minInstancesInService,
   nodeSizes,
   requireBootstrap,
   startNodeGroup,
@@ -147,7 +148,7 @@ export class SelfManagedNodeGroup extends Construct {
       options: props,
       alwaysClusterSecurityGroup: true,
     });
-    const sizes = nodeSizes(props);
+    const sizes = nodeSizes(props, { rollingHeadroom: true });
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
       vpc: context.cluster.vpc,
       vpcSubnets: props.subnets ?? context.subnets,
@@ -161,7 +162,8 @@ export class SelfManagedNodeGroup extends Construct {
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         waitOnResourceSignals: true,
         pauseTime: timeout,
-        minInstancesInService: Math.max(0, sizes.min - 1),
+        // Keep every node in service: replacements start before the old nodes stop.
+        minInstancesInService: minInstancesInService(this, props, sizes),
         maxBatchSize: 1,
       }),
     });
