@@ -232,6 +232,34 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'instanceTypes',
     /one node group per architecture/,
   ],
+  [
+    'the standard AMI type on GPU instances',
+    () =>
+      nodeGroup({
+        instanceTypes: [new ec2.InstanceType('g5.xlarge')],
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      }),
+    'amiType',
+    /Use AL2023_x86_64_NVIDIA/,
+  ],
+  [
+    'AMD GPU instances, for which no EKS AMI exists',
+    () => nodeGroup({ instanceTypes: [new ec2.InstanceType('g4ad.xlarge')] }),
+    'amiType',
+    /machineImage of your own/,
+  ],
+  [
+    'a self-managed group on AMD GPU instances',
+    () => cluster().addSelfManagedNodeGroup('Self', { instanceTypes: [new ec2.InstanceType('g4ad.xlarge')] }),
+    'machineImage',
+    /machineImage of your own/,
+  ],
+  [
+    'GPU and plain instances in one group',
+    () => nodeGroup({ instanceTypes: [new ec2.InstanceType('g5.xlarge'), new ec2.InstanceType('m7i.xlarge')] }),
+    'instanceTypes',
+    /one node group per accelerator/,
+  ],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],

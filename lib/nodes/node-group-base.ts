@@ -15,7 +15,7 @@ import {
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
-import { Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
+import { Accelerator, Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
 
 /**
  * What managed and self-managed node groups share: checks, the launch template, the node role's
@@ -28,6 +28,8 @@ export interface NodeBasics {
   readonly spec: NodeFamilySpec;
   readonly instanceTypes: ec2.InstanceType[];
   readonly arch: Arch;
+  /** The instance types' accelerator (all the same), if any. */
+  readonly accelerator?: Accelerator;
 }
 
 /**
@@ -43,6 +45,7 @@ export function startNodeGroup(
   const family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
   const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
   const arch = nodeArchitecture(scope, instanceTypes);
+  const accelerator = nodeAccelerator(scope, instanceTypes);
   checkFamilyVersion(scope, family._spec, context);
   checkNodeOptions(scope, props);
   checkRoutes(
@@ -51,7 +54,7 @@ export function startNodeGroup(
     { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined },
     (s) => context.endpoints.has(s),
   );
-  return { context, family, spec: family._spec, instanceTypes, arch };
+  return { context, family, spec: family._spec, instanceTypes, arch, accelerator };
 }
 
 /** The cluster details for nodes that join without the EKS API, or a clear error when they are not known. */
@@ -80,6 +83,51 @@ export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceT
   }
   return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
 }
+
+/**
+ * The accelerator of an instance type, from its instance family (the part before the dot): NVIDIA GPUs
+ * for p* (p2 to p6-b200), g* and gr*, except g4ad (AMD GPUs); AWS Neuron for inf* and trn* (Inferentia,
+ * Trainium). Undefined for other families and for tokens.
+ */
+export function acceleratorOf(instanceType: ec2.InstanceType): Accelerator | undefined {
+  const name = instanceType.toString();
+  if (Token.isUnresolved(name)) {
+    return undefined;
+  }
+  const family = name.split('.')[0].toLowerCase();
+  if (/^g4ad$/.test(family)) {
+    return 'amd';
+  }
+  if (/^(p\d+[a-z]*(-[a-z0-9]+)?|g\d+[a-z]*|gr\d+[a-z]*)$/.test(family)) {
+    return 'nvidia';
+  }
+  if (/^(inf|trn)\d+[a-z]*$/.test(family)) {
+    return 'neuron';
+  }
+  return undefined;
+}
+
+/** The single accelerator of a list of instance types (or none). */
+export function nodeAccelerator(scope: IConstruct, instanceTypes: ec2.InstanceType[]): Accelerator | undefined {
+  const kinds = new Set(instanceTypes.map((t) => acceleratorOf(t) ?? 'none'));
+  if (kinds.size > 1) {
+    invalid(
+      scope,
+      'instanceTypes',
+      `mixes accelerators (${[...kinds].join(', ')}), which need different AMIs`,
+      'Use one node group per accelerator (NVIDIA GPU, AWS Neuron, none)',
+    );
+  }
+  const [kind] = [...kinds];
+  return kind === 'none' || kind === undefined ? undefined : (kind as Accelerator);
+}
+
+/** How a user reads an accelerator in a message. */
+export const ACCELERATOR_NAMES: Record<Accelerator, string> = {
+  nvidia: 'NVIDIA GPUs',
+  neuron: 'AWS Neuron accelerators (Inferentia, Trainium)',
+  amd: 'AMD GPUs',
+};
 
 /** Sizes, hop limit and data volume checks. */
 export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {

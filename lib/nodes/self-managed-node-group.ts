@@ -12,6 +12,7 @@ import { NodeFamily } from './node-family';
 import {
   createNodeRole,
   nodeLaunchTemplate,
+  ACCELERATOR_NAMES,
   minInstancesInService,
   nodeSizes,
   requireBootstrap,
@@ -20,6 +21,7 @@ import {
 } from './node-group-base';
 import { buildNodeUserData } from './node-user-data';
 import { NodeOptions } from './node-options';
+import { Accelerator, Arch, NodeFamilySpec } from './user-data/family';
 
 /** Minutes a node needs from launch to the start of its ready-signal unit (boot, nodeadm), kept in reserve. */
 const SIGNAL_BOOT_MARGIN_MINUTES = 4;
@@ -90,6 +92,7 @@ export class SelfManagedNodeGroup extends Construct {
       spec: family,
       instanceTypes,
       arch,
+      accelerator,
     } = startNodeGroup(this, props, 'selfManagedNodes');
     this.family = nodeFamily;
     if (instanceTypes.length !== 1) {
@@ -136,8 +139,7 @@ export class SelfManagedNodeGroup extends Construct {
       },
     });
 
-    const machineImage =
-      props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(context.version.version, arch));
+    const machineImage = props.machineImage ?? this.familyImage(family, context.version.version, arch, accelerator);
     this.launchTemplate = nodeLaunchTemplate(this, {
       cluster: context.cluster,
       family,
@@ -189,5 +191,26 @@ export class SelfManagedNodeGroup extends Construct {
     });
     // Nodes must be allowed in before the group waits for them to become healthy.
     this.autoScalingGroup.node.addDependency(this.accessEntry);
+  }
+
+  /** The family's EKS-optimized AMI for the instance type (its accelerated variant for accelerated instances). */
+  private familyImage(
+    family: NodeFamilySpec,
+    version: string,
+    arch: Arch,
+    accelerator: Accelerator | undefined,
+  ): ec2.IMachineImage {
+    const parameter = family.amiParameter(version, arch, accelerator);
+    if (parameter === undefined) {
+      invalid(
+        this,
+        'machineImage',
+        `is not set and the instance type has ${ACCELERATOR_NAMES[accelerator!]}, for which the ${family.name} node family publishes no ${arch} EKS-optimized AMI`,
+        accelerator === 'amd'
+          ? 'No EKS-optimized AMI drives AMD GPUs: give a machineImage of your own, or use an NVIDIA instance type'
+          : 'Give a machineImage, pick a node family with an AMI for it, or use another instance type',
+      );
+    }
+    return ec2.MachineImage.fromSsmParameter(parameter);
   }
 }

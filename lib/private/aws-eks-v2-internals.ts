@@ -122,3 +122,18 @@ export function acknowledgeAwsEksV2Findings(cluster: eks.Cluster): void {
     'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)',
   );
 }
+
+/**
+ * aws-eks-v2's managed node group checks a given `amiType` against its own list of GPU instance classes
+ * (aws-cdk-lib 2.276, aws-eks-v2/lib/private/nodegroup.ts `isGpuInstanceType`: p*, g*, inf1, inf2), which
+ * lacks Trainium: it refuses AL2023_x86_64_NEURON for trn* instances. For those the AMI type is set on the
+ * CloudFormation resource instead (aws-eks-v2 leaves it unset when a launch template is given).
+ */
+export function awsEksV2RefusesAmiType(instanceTypes: ReadonlyArray<{ toString(): string }>): boolean {
+  return instanceTypes.some((t) => /^trn\d/i.test(t.toString()));
+}
+
+/** Set the AMI type on a managed node group's CloudFormation resource (see `awsEksV2RefusesAmiType`). */
+export function setNodegroupAmiType(nodegroup: eks.Nodegroup, amiType: string): void {
+  (nodegroup.node.defaultChild as eks.CfnNodegroup).amiType = amiType;
+}

@@ -193,10 +193,20 @@ export const BOTTLEROCKET: NodeFamilySpec = {
     arm64: ['BOTTLEROCKET_ARM_64', 'BOTTLEROCKET_ARM_64_NVIDIA', 'BOTTLEROCKET_ARM_64_FIPS'],
   },
 
+  // NVIDIA instances run the `aws-k8s-<version>-nvidia` variants (AMI types BOTTLEROCKET_*_NVIDIA). Neuron
+  // instances are left to the user (amiType or machineImage): this library does not claim a variant for them.
+  acceleratedAmiTypes: { nvidia: { x86_64: 'BOTTLEROCKET_x86_64_NVIDIA', arm64: 'BOTTLEROCKET_ARM_64_NVIDIA' } },
+
   // Public SSM parameters: `/aws/service/bottlerocket/aws-k8s-1.24/x86_64/latest/image_id`; "the valid
   // architecture names are `x86_64` and `arm64`" (bottlerocket-os/bottlerocket QUICKSTART-EKS.md,
-  // "Finding an AMI").
-  amiParameter: (version, arch) => `/aws/service/bottlerocket/aws-k8s-${version}/${arch}/latest/image_id`,
+  // "Finding an AMI"); the NVIDIA variant's name ends in `-nvidia`.
+  amiParameter: (version, arch, accelerator) => {
+    if (accelerator === undefined || accelerator === 'nvidia') {
+      const variant = `aws-k8s-${version}${accelerator === 'nvidia' ? '-nvidia' : ''}`;
+      return `/aws/service/bottlerocket/${variant}/${arch}/latest/image_id`;
+    }
+    return undefined;
+  },
 
   // The first aws-k8s variant is aws-k8s-1.15 (bottlerocket-os/bottlerocket `variants/aws-k8s-1.15`, added
   // 2020-02-26). Bottlerocket drops a variant some time after EKS ends its support (the 1.57.x release data
