@@ -5,6 +5,7 @@ import {
   EndpointPresets,
   EndpointService,
   EndpointSet,
+  NodeFamily,
   PrivateEksCluster,
   PrivateEksErrors,
   ProxiedNodeGroupOptions,
@@ -259,6 +260,15 @@ const cases: [string, () => unknown, string, RegExp][] = [
     () => nodeGroup({ instanceTypes: [new ec2.InstanceType('g5.xlarge'), new ec2.InstanceType('m7i.xlarge')] }),
     'instanceTypes',
     /one node group per accelerator/,
+  ],
+  [
+    'Bottlerocket nodes behind an https:// proxy',
+    () =>
+      cluster({ proxy: ProxySettings.fromUrl('https://proxy:3129') }).addProxiedNodeGroup('Workers', {
+        family: NodeFamily.BOTTLEROCKET,
+      }),
+    'proxy.httpsProxy',
+    /plain-HTTP address/,
   ],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],

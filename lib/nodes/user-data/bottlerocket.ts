@@ -236,6 +236,15 @@ export const BOTTLEROCKET: NodeFamilySpec = {
         fix: 'Give the proxy URL as a literal string (http://host:port) or use ProxySettings.fromHost(host, port), or use NodeFamily.AMAZON_LINUX_2023',
       };
     }
+    if (input.proxy && /^https:\/\//i.test(input.proxy.httpsProxy)) {
+      // The documented form of `https-proxy` is host:port, and clients read a proxy without scheme as
+      // http://: the node would speak plain HTTP to a TLS port. Refuse rather than silently drop the scheme.
+      return {
+        prop: 'proxy.httpsProxy',
+        problem: `is ${input.proxy.httpsProxy}, a TLS proxy, but Bottlerocket nodes take the proxy as host:port and speak plain HTTP to it`,
+        fix: "Give Bottlerocket nodes the proxy's plain-HTTP address (http://host:port), or use NodeFamily.AMAZON_LINUX_2023",
+      };
+    }
     return undefined;
   },
 
