@@ -270,6 +270,18 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'proxy.httpsProxy',
     /plain-HTTP address/,
   ],
+  [
+    'both EKS default service CIDRs overlap the VPC',
+    () =>
+      cluster({}, (s) => {
+        const vpc = isolatedVpc(s);
+        new ec2.CfnVPCCidrBlock(s, 'A', { vpcId: vpc.vpcId, cidrBlock: '172.20.0.0/16' });
+        new ec2.CfnVPCCidrBlock(s, 'B', { vpcId: vpc.vpcId, cidrBlock: '10.100.0.0/16' });
+        return vpc;
+      }),
+    'serviceIpv4Cidr',
+    /outside every VPC CIDR/,
+  ],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],

@@ -59,7 +59,8 @@ export interface PrivateEksClusterProps {
   /**
    * The Kubernetes service CIDR. It must not overlap the VPC.
    *
-   * @default - what EKS picks: 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else 10.100.0.0/16
+   * @default - what EKS picks: 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else 10.100.0.0/16; the other
+   * one when that overlaps any VPC CIDR (secondary blocks included)
    */
   readonly serviceIpv4Cidr?: string;
 
@@ -330,7 +331,16 @@ export class PrivateEksCluster extends Construct {
         'Set serviceIpv4Cidr explicitly, for example 172.20.0.0/16 (or import the VPC with a concrete vpcCidrBlock)',
       );
     }
-    return defaultServiceCidr(concreteVpc);
+    const picked = defaultServiceCidr(concreteVpc);
+    if (picked === undefined) {
+      invalid(
+        this,
+        'serviceIpv4Cidr',
+        `is not set and both EKS defaults (172.20.0.0/16, 10.100.0.0/16) overlap the VPC CIDRs (${concreteVpc.join(', ')})`,
+        'Set serviceIpv4Cidr to a /12 to /24 private block outside every VPC CIDR',
+      );
+    }
+    return picked;
   }
 
   private checkLambdaEnvironment(environment: Record<string, string>): void {
