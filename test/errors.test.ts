@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import {
   EndpointPresets,
   EndpointService,
+  EgressProxy,
   EndpointSet,
   NodeFamily,
   PrivateEksCluster,
@@ -281,6 +282,18 @@ const cases: [string, () => unknown, string, RegExp][] = [
       }),
     'serviceIpv4Cidr',
     /outside every VPC CIDR/,
+  ],
+  [
+    'an egress proxy allowed to reach every private address',
+    () => {
+      const stack = testStack('us-east-1');
+      new EgressProxy(stack, 'Egress', {
+        vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 }),
+        allowedPrivateDestinations: ['0.0.0.0/0'],
+      });
+    },
+    'allowedPrivateDestinations[0]',
+    /Give the private networks/,
   ],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],

@@ -12,6 +12,7 @@ import {
   checkCapacity,
   checkCidrs,
   checkPort,
+  checkPrivateDestinations,
   composeDomains,
   selectLoadBalancerSubnets,
   selectProxySubnets,
@@ -102,6 +103,18 @@ export interface EgressProxyProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * Private destinations the proxy may reach. By default it refuses every RFC 1918 address, the shared
+   * address space 100.64.0.0/10 and IPv6 unique local addresses (fc00::/7), besides link-local ones and
+   * itself, even for an allowlisted name: otherwise a name that resolves into the VPC (an interface
+   * endpoint with private DNS, a load balancer), a peered network or on-premises would be reachable by
+   * every client of the proxy, around the security groups that guard it. Allowing a range gives all
+   * clients that reach; keep it to what must be (e.g. an on-premises registry's subnet).
+   *
+   * @default - none
+   */
+  readonly allowedPrivateDestinations?: string[];
+
+  /**
    * Give the proxies' role AmazonSSMManagedInstanceCore, so they can be reached with Session Manager:
    * they have no key pair and no SSH port, so without it nobody can log in to look at Squid (its logs
    * still go to `logGroup`). Turn it off when you never log in: processes on the proxies then hold only
@@ -167,7 +180,13 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     const allowedCidrs = checkCidrs(this, props.allowedCidrs ?? vpcCidrs(vpc));
     this.allowedDomains = composeDomains(this, props.allowedDomains ?? [], props.includeDefaultDomains ?? true);
 
-    this.squidConfig = renderSquidConfig({ port: this.port, allowedCidrs, allowedDomains: this.allowedDomains });
+    const allowedPrivateDestinations = checkPrivateDestinations(this, props.allowedPrivateDestinations ?? []);
+    this.squidConfig = renderSquidConfig({
+      port: this.port,
+      allowedCidrs,
+      allowedDomains: this.allowedDomains,
+      allowedPrivateDestinations,
+    });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
 
