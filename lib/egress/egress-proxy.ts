@@ -1,8 +1,9 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag, managedPolicyFinding, SSM_AGENT_POLICY } from '../private/nag';
@@ -103,6 +104,16 @@ export interface EgressProxyProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * A customer KMS key for the access log group. A key defined in this app gets the key policy statement
+   * the CloudWatch Logs user guide gives ("Encrypt log data in CloudWatch Logs using AWS KMS"): the
+   * regional CloudWatch Logs service may use it for this account's log groups in this region. An
+   * imported key must already allow that; CloudWatch Logs refuses a key it cannot use.
+   *
+   * @default - CloudWatch Logs' own encryption (a key AWS manages)
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
    * Private destinations the proxy may reach. By default it refuses every RFC 1918 address, the shared
    * address space 100.64.0.0/10 and IPv6 unique local addresses (fc00::/7), besides link-local ones and
    * itself, even for an allowlisted name: otherwise a name that resolves into the VPC (an interface
@@ -188,7 +199,26 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       allowedPrivateDestinations,
     });
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    const logKey = props.logEncryptionKey;
+    if (logKey instanceof kms.Key) {
+      const stack = Stack.of(this);
+      logKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(`logs.${stack.region}.${Aws.URL_SUFFIX}`)],
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+            },
+          },
+        }),
+      );
+    }
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: logKey,
+    });
 
     const sessionManager = props.sessionManager ?? true;
     this.role = new iam.Role(this, 'Role', {
