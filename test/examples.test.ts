@@ -26,6 +26,32 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
       expect(ng.Properties.AmiType ?? 'CUSTOM').toMatch(/^(AL2023_|AL2_|BOTTLEROCKET_|CUSTOM)/),
     );
   });
+
+  test('security defaults: control-plane logs, least-privilege node roles, rolling updates that keep capacity', () => {
+    const template = exampleTemplate(name);
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      Logging: { ClusterLogging: { EnabledTypes: [{ Type: 'api' }, { Type: 'audit' }, { Type: 'authenticator' }] } },
+    });
+    const resources = template.toJSON().Resources;
+    const policiesOf = (role: any): string[] =>
+      (role.Properties.ManagedPolicyArns ?? []).map((a: any) => JSON.stringify(a).match(/policy\/([\w-]+)/)![1]);
+    const nodeRoles = Object.values(resources).filter(
+      (r: any) => r.Type === 'AWS::IAM::Role' && policiesOf(r).includes('AmazonEKSWorkerNodePolicy'),
+    );
+    expect(nodeRoles.length).toBeGreaterThan(0);
+    nodeRoles.forEach((r: any) =>
+      expect(policiesOf(r)).toEqual([
+        'AmazonEKSWorkerNodePolicy',
+        'AmazonEKS_CNI_Policy',
+        'AmazonEC2ContainerRegistryPullOnly',
+      ]),
+    );
+    for (const group of Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup')) as any[]) {
+      const inService = group.UpdatePolicy.AutoScalingRollingUpdate.MinInstancesInService;
+      expect(inService).toBeGreaterThanOrEqual(1);
+      expect(inService).toBeLessThan(Number(group.Properties.MaxSize));
+    }
+  });
 });
 
 test('the China example uses China service names and the amazonaws.com.cn suffix', () => {
