@@ -5,8 +5,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import {
   EndpointPresets,
   EndpointService,
+  EgressProxy,
   EndpointSet,
   EndpointSetProps,
+  NodeFamily,
   PrivateEksCluster,
   PrivateEksErrors,
   ProxiedNodeGroupOptions,
@@ -342,9 +344,76 @@ const cases: [string, () => unknown, string, RegExp][] = [
     'instanceTypes',
     /one node group per architecture/,
   ],
+  [
+    'the standard AMI type on GPU instances',
+    () =>
+      nodeGroup({
+        instanceTypes: [new ec2.InstanceType('g5.xlarge')],
+        amiType: eks.NodegroupAmiType.AL2023_X86_64_STANDARD,
+      }),
+    'amiType',
+    /Use AL2023_x86_64_NVIDIA/,
+  ],
+  [
+    'AMD GPU instances, for which no EKS AMI exists',
+    () => nodeGroup({ instanceTypes: [new ec2.InstanceType('g4ad.xlarge')] }),
+    'amiType',
+    /machineImage of your own/,
+  ],
+  [
+    'a self-managed group on AMD GPU instances',
+    () => cluster().addSelfManagedNodeGroup('Self', { instanceTypes: [new ec2.InstanceType('g4ad.xlarge')] }),
+    'machineImage',
+    /machineImage of your own/,
+  ],
+  [
+    'GPU and plain instances in one group',
+    () => nodeGroup({ instanceTypes: [new ec2.InstanceType('g5.xlarge'), new ec2.InstanceType('m7i.xlarge')] }),
+    'instanceTypes',
+    /one node group per accelerator/,
+  ],
+  [
+    'Bottlerocket nodes behind an https:// proxy',
+    () =>
+      cluster({ proxy: ProxySettings.fromUrl('https://proxy:3129') }).addProxiedNodeGroup('Workers', {
+        family: NodeFamily.BOTTLEROCKET,
+      }),
+    'proxy.httpsProxy',
+    /plain-HTTP address/,
+  ],
+  [
+    'both EKS default service CIDRs overlap the VPC',
+    () =>
+      cluster({}, (s) => {
+        const vpc = isolatedVpc(s);
+        new ec2.CfnVPCCidrBlock(s, 'A', { vpcId: vpc.vpcId, cidrBlock: '172.20.0.0/16' });
+        new ec2.CfnVPCCidrBlock(s, 'B', { vpcId: vpc.vpcId, cidrBlock: '10.100.0.0/16' });
+        return vpc;
+      }),
+    'serviceIpv4Cidr',
+    /outside every VPC CIDR/,
+  ],
+  [
+    'an egress proxy allowed to reach every private address',
+    () => {
+      const stack = testStack('us-east-1');
+      new EgressProxy(stack, 'Egress', {
+        vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 }),
+        allowedPrivateDestinations: ['0.0.0.0/0'],
+      });
+    },
+    'allowedPrivateDestinations[0]',
+    /Give the private networks/,
+  ],
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],
+  [
+    'a self-managed group with no room above its nodes for a rolling update',
+    () => cluster().addSelfManagedNodeGroup('Self', { minSize: 1, maxSize: 1 }),
+    'maxSize',
+    /Raise maxSize to at least 2/,
+  ],
   ['hop limit 0', () => nodeGroup({ httpPutResponseHopLimit: 0 }), 'httpPutResponseHopLimit', /1 or 2 for EKS nodes/],
   ['data volume smaller than the AMI', () => nodeGroup({ dataVolumeSize: 8 }), 'dataVolumeSize', /at least 20 GiB/],
   ['a label key with a space', () => nodeGroup({ labels: { 'ro le': 'x' } }), 'labels', /Kubernetes label syntax/],

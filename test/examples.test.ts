@@ -10,7 +10,7 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     expect(masked(exampleTemplate(name).toJSON())).toMatchSnapshot();
   });
 
-  test('has a private-only cluster, and every launch template requires IMDSv2 and encrypts every volume', () => {
+  test('has a private-only cluster, and every launch template requires IMDSv2 with hop limit 1 and encrypts every volume', () => {
     const template = exampleTemplate(name);
     template.hasResourceProperties('AWS::EKS::Cluster', {
       ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
@@ -19,9 +19,8 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     expect(launchTemplates.length).toBeGreaterThan(0);
     for (const lt of launchTemplates) {
       const data = lt.Properties.LaunchTemplateData;
-      // Nodes keep hop limit 2 (pods without host networking may need IMDS); the egress proxies use 1.
-      const isProxy = JSON.stringify(data.UserData ?? '').includes('squid');
-      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: isProxy ? 1 : 2 });
+      // Hop limit 1 on nodes and egress proxies alike: pods without host networking cannot take the instance role.
+      expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
       expect(data.BlockDeviceMappings.length).toBeGreaterThan(0);
       data.BlockDeviceMappings.forEach((b: any) => expect(b.Ebs).toMatchObject({ Encrypted: true, VolumeType: 'gp3' }));
     }
@@ -29,6 +28,32 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     nodegroups.forEach((ng) =>
       expect(ng.Properties.AmiType ?? 'CUSTOM').toMatch(/^(AL2023_|AL2_|BOTTLEROCKET_|CUSTOM)/),
     );
+  });
+
+  test('security defaults: control-plane logs, least-privilege node roles, rolling updates that keep capacity', () => {
+    const template = exampleTemplate(name);
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      Logging: { ClusterLogging: { EnabledTypes: [{ Type: 'api' }, { Type: 'audit' }, { Type: 'authenticator' }] } },
+    });
+    const resources = template.toJSON().Resources;
+    const policiesOf = (role: any): string[] =>
+      (role.Properties.ManagedPolicyArns ?? []).map((a: any) => JSON.stringify(a).match(/policy\/([\w-]+)/)![1]);
+    const nodeRoles = Object.values(resources).filter(
+      (r: any) => r.Type === 'AWS::IAM::Role' && policiesOf(r).includes('AmazonEKSWorkerNodePolicy'),
+    );
+    expect(nodeRoles.length).toBeGreaterThan(0);
+    nodeRoles.forEach((r: any) =>
+      expect(policiesOf(r)).toEqual([
+        'AmazonEKSWorkerNodePolicy',
+        'AmazonEKS_CNI_Policy',
+        'AmazonEC2ContainerRegistryPullOnly',
+      ]),
+    );
+    for (const group of Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup')) as any[]) {
+      const inService = group.UpdatePolicy.AutoScalingRollingUpdate.MinInstancesInService;
+      expect(inService).toBeGreaterThanOrEqual(1);
+      expect(inService).toBeLessThan(Number(group.Properties.MaxSize));
+    }
   });
 });
 

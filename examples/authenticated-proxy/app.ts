@@ -64,8 +64,8 @@ export class AuthenticatedProxyStack extends Stack {
         noProxy: ['.corp.example'],
         credentials,
       }),
-      // Secrets Manager and KMS (the secret has a customer key) are reached without the proxy: the
-      // credentials are needed to use it.
+      // Secrets Manager is reached without the proxy: the credentials are needed to use it. No KMS
+      // endpoint, although the secret has a customer key: Secrets Manager decrypts for its caller.
       endpointServices: EndpointPresets.withProxyCredentials(credentials),
     });
     this.cluster.addProxiedNodeGroup('Workers', { instanceTypes: [new ec2.InstanceType('m7i.large')], minSize: 2 });

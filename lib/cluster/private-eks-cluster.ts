@@ -4,7 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { readCredentialsInKubectlHandler } from '../credentials/kubectl-handler';
-import { checkNotPlainText, hasCustomerKey, secretReferenceOf } from '../credentials/proxy-credentials';
+import { checkNotPlainText, grantReadCredentials, secretReferenceOf } from '../credentials/proxy-credentials';
 import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
@@ -21,6 +21,7 @@ import {
 } from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
+import { acknowledgeNag } from '../private/nag';
 import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
 import { ProxySettings } from '../proxy/proxy-settings';
@@ -58,7 +59,8 @@ export interface PrivateEksClusterProps {
   /**
    * The Kubernetes service CIDR. It must not overlap the VPC.
    *
-   * @default - what EKS picks: 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else 10.100.0.0/16
+   * @default - what EKS picks: 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else 10.100.0.0/16; the other
+   * one when that overlaps any VPC CIDR (secondary blocks included)
    */
   readonly serviceIpv4Cidr?: string;
 
@@ -72,7 +74,7 @@ export interface PrivateEksClusterProps {
   /**
    * The services of the EndpointSet created for the cluster (ignored when `endpoints` is given).
    *
-   * @default EndpointPresets.minimal(), plus Secrets Manager (and KMS for a customer key) when the proxy has credentials
+   * @default EndpointPresets.minimal(), plus Secrets Manager when the proxy has credentials
    */
   readonly endpointServices?: EndpointService[];
 
@@ -96,7 +98,29 @@ export interface PrivateEksClusterProps {
    * @default - none
    */
   readonly additionalProxiedDaemonSets?: ProxiedDaemonSet[];
+
+  /**
+   * The EKS control-plane log types sent to CloudWatch Logs.
+   *
+   * The default is what CIS EKS benchmark 2.1.1 and the EKS Best Practices Guide ask for: who called the
+   * API server (`api`, `audit`) and how they authenticated (`authenticator`). `controllerManager` and
+   * `scheduler` are diagnostic logs of the control plane's own components, not of its users; they are
+   * off by default because they are the most voluminous types and CloudWatch Logs bills their ingestion
+   * and storage (cdk-nag's AwsSolutions-EKS2 findings on them are acknowledged while they are off). Add
+   * them to debug scheduling or controllers. An empty list turns logging off, which leaves no record of
+   * who did what in the cluster (and cdk-nag reports it).
+   *
+   * @default [ClusterLoggingTypes.API, ClusterLoggingTypes.AUDIT, ClusterLoggingTypes.AUTHENTICATOR]
+   */
+  readonly clusterLogging?: eks.ClusterLoggingTypes[];
 }
+
+/** The control-plane log types on by default (CIS EKS benchmark 2.1.1). */
+export const DEFAULT_CLUSTER_LOGGING: readonly eks.ClusterLoggingTypes[] = [
+  eks.ClusterLoggingTypes.API,
+  eks.ClusterLoggingTypes.AUDIT,
+  eks.ClusterLoggingTypes.AUTHENTICATOR,
+];
 
 /**
  * An EKS cluster with a private API endpoint for a VPC without direct internet egress.
@@ -165,15 +189,8 @@ export class PrivateEksCluster extends Construct {
     if (credentials) {
       checkNotPlainText(this, credentials);
     }
-    checkRoutes(
-      this,
-      'cluster',
-      {
-        proxy: this.proxy !== undefined,
-        credentials: credentials !== undefined,
-        customerKey: credentials !== undefined && hasCustomerKey(credentials),
-      },
-      (s) => this.endpoints.has(s),
+    checkRoutes(this, 'cluster', { proxy: this.proxy !== undefined, credentials: credentials !== undefined }, (s) =>
+      this.endpoints.has(s),
     );
 
     this.noProxy = composeNoProxy({
@@ -194,6 +211,7 @@ export class PrivateEksCluster extends Construct {
       this.checkLambdaEnvironment(environment);
     }
 
+    const clusterLogging = [...new Set(props.clusterLogging ?? DEFAULT_CLUSTER_LOGGING)];
     this.cluster = new eks.Cluster(this, 'Cluster', {
       vpc,
       version: props.version,
@@ -203,6 +221,7 @@ export class PrivateEksCluster extends Construct {
       defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
       defaultCapacity: 0,
       serviceIpv4Cidr: this.serviceIpv4Cidr,
+      clusterLogging: clusterLogging.length > 0 ? clusterLogging : undefined,
       kubectlProviderOptions: {
         kubectlLayer: props.kubectlLayer,
         environment,
@@ -212,6 +231,7 @@ export class PrivateEksCluster extends Construct {
     this.cluster.node.addDependency(this.endpoints);
     this.proxy?.dependencies.forEach((d) => this.node.addDependency(d));
     acknowledgeAwsEksV2Findings(this.cluster);
+    acknowledgeDiagnosticLogsOff(this.cluster, clusterLogging);
     // checkRoutes above has proven the kubectl provider's routes.
     acknowledgeCheckedKubectlRoutes(this.cluster);
 
@@ -280,7 +300,9 @@ export class PrivateEksCluster extends Construct {
       proxy,
       bootstrap,
       grantProxyCredentials: (grantee) => {
-        credentials?.secret.grantRead(grantee);
+        if (credentials) {
+          grantReadCredentials(credentials, grantee);
+        }
       },
     };
   }
@@ -309,7 +331,16 @@ export class PrivateEksCluster extends Construct {
         'Set serviceIpv4Cidr explicitly, for example 172.20.0.0/16 (or import the VPC with a concrete vpcCidrBlock)',
       );
     }
-    return defaultServiceCidr(concreteVpc);
+    const picked = defaultServiceCidr(concreteVpc);
+    if (picked === undefined) {
+      invalid(
+        this,
+        'serviceIpv4Cidr',
+        `is not set and both EKS defaults (172.20.0.0/16, 10.100.0.0/16) overlap the VPC CIDRs (${concreteVpc.join(', ')})`,
+        'Set serviceIpv4Cidr to a /12 to /24 private block outside every VPC CIDR',
+      );
+    }
+    return picked;
   }
 
   private checkLambdaEnvironment(environment: Record<string, string>): void {
@@ -334,4 +365,20 @@ export class PrivateEksCluster extends Construct {
 function defaultEndpointServices(proxy: ProxySettings | undefined): EndpointService[] {
   const credentials = proxy?.credentials;
   return credentials ? EndpointPresets.withProxyCredentials(credentials) : EndpointPresets.minimal();
+}
+
+/**
+ * cdk-nag's AwsSolutions-EKS2 asks for all five log types; the two diagnostic ones are off by default
+ * (see `clusterLogging`). Acknowledge only those two, only while they are off: a missing `api`, `audit` or
+ * `authenticator` stays a finding.
+ */
+function acknowledgeDiagnosticLogsOff(cluster: eks.Cluster, enabled: eks.ClusterLoggingTypes[]): void {
+  const diagnostic = [eks.ClusterLoggingTypes.CONTROLLER_MANAGER, eks.ClusterLoggingTypes.SCHEDULER];
+  for (const type of diagnostic.filter((t) => !enabled.includes(t))) {
+    acknowledgeNag(
+      cluster,
+      `AwsSolutions-EKS2[LogExport::${type}]`,
+      `The ${type} log is a diagnostic log of a control-plane component, not an audit record of the cluster's users (CIS EKS 2.1.1 asks for api, audit and authenticator, which are on); it is off to save CloudWatch Logs cost. Add it to clusterLogging to debug`,
+    );
+  }
 }

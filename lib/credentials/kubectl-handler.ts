@@ -1,7 +1,7 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { credentialsLayerDir, CREDENTIALS_WRAPPER_PATH } from './assets';
-import { ProxyCredentials } from './proxy-credentials';
+import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
 
 /**
  * The kubectl handler reads the credentials at cold start through an exec wrapper in a layer; its
@@ -27,5 +27,5 @@ export function readCredentialsInKubectlHandler(
   handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
   handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
   handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY', credentials.passwordKey);
-  credentials.secret.grantRead(handler);
+  grantReadCredentials(credentials, handler);
 }

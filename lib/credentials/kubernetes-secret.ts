@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { accessEntryOf } from '../private/aws-eks-v2-internals';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { secretWriterHandlerDir } from './assets';
-import { ProxyCredentials } from './proxy-credentials';
+import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
 
 /** The name of the Kubernetes Secret with the proxy URLs including credentials. */
 export const PROXY_CREDENTIALS_SECRET_NAME = 'proxy-environment-credentials';
@@ -44,7 +44,7 @@ export class ProxyCredentialsSecret extends Construct {
       managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
       'The AWS managed policy for Lambda functions in a VPC (network interfaces and logs), as AWS documents it for VPC-bound functions',
     );
-    props.credentials.secret.grantRead(role);
+    grantReadCredentials(props.credentials, role);
     const fn = new lambda.Function(this, 'Handler', {
       description: 'cdk-private-eks: writes the proxy credentials Kubernetes Secret from Secrets Manager',
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),

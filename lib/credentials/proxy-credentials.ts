@@ -1,4 +1,6 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
@@ -100,9 +102,29 @@ export function secretReferenceOf(credentials: ProxyCredentials): ProxySecretRef
   };
 }
 
-/** True when the secret is encrypted with a customer KMS key (which its readers must be able to use). */
-export function hasCustomerKey(credentials: ProxyCredentials): boolean {
-  return credentials.secret.encryptionKey !== undefined;
+/**
+ * Let a principal read the credentials' secret. `ISecret.grantRead` grants `kms:Decrypt` on a customer key
+ * through the key policy, which it can only change for a key defined in this app: for an imported key
+ * (`Key.fromKeyArn`) it grants nothing, and the reader then fails at run time. So for a key this app does
+ * not own, the principal's own policy gets `kms:Decrypt` on that key, only through Secrets Manager
+ * (`kms:ViaService`), as the key policy grant would; the key's policy must let IAM policies of the
+ * account grant it (the default key policy does).
+ */
+export function grantReadCredentials(credentials: ProxyCredentials, grantee: iam.IGrantable): void {
+  const secret = credentials.secret;
+  secret.grantRead(grantee);
+  const key = secret.encryptionKey;
+  if (key && !(key instanceof kms.Key)) {
+    // The Secrets Manager endpoint that decrypts is the secret's own region's (a token when the ARN is one).
+    const region = Stack.of(secret).splitArn(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME).region;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.${Aws.URL_SUFFIX}` } },
+      }),
+    );
+  }
 }
 
 /**

@@ -220,3 +220,32 @@ export function warnTokenOverlaps(scope: IConstruct, user: string[]): void {
     );
   }
 }
+
+/** Private destinations to allow: IPv4 or IPv6 addresses or CIDRs (tokens pass). */
+export function checkPrivateDestinations(scope: IConstruct, destinations: string[]): string[] {
+  destinations.forEach((d, i) => {
+    if (Token.isUnresolved(d)) {
+      return;
+    }
+    const ipv4 =
+      /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(d) && parseCidr(d.includes('/') ? d : `${d}/32`) !== undefined;
+    const ipv6 = /^[0-9a-f:]+(\/\d{1,3})?$/i.test(d) && d.includes(':');
+    if (!ipv4 && !ipv6) {
+      invalid(
+        scope,
+        `allowedPrivateDestinations[${i}]`,
+        `'${d}' is not an IP address or CIDR`,
+        'Give addresses or networks, for example 10.20.0.0/16',
+      );
+    }
+    if (/\/0$/.test(d)) {
+      invalid(
+        scope,
+        `allowedPrivateDestinations[${i}]`,
+        `'${d}' allows every address`,
+        'Give the private networks the proxy must reach, for example 10.20.0.0/16',
+      );
+    }
+  });
+  return destinations;
+}

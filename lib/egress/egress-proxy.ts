@@ -1,17 +1,19 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
+import { acknowledgeNag, managedPolicyFinding, SSM_AGENT_POLICY } from '../private/nag';
 import { vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
 import {
   checkCapacity,
   checkCidrs,
   checkPort,
+  checkPrivateDestinations,
   composeDomains,
   selectLoadBalancerSubnets,
   selectProxySubnets,
@@ -100,6 +102,38 @@ export interface EgressProxyProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * A customer KMS key for the access log group. A key defined in this app gets the key policy statement
+   * the CloudWatch Logs user guide gives ("Encrypt log data in CloudWatch Logs using AWS KMS"): the
+   * regional CloudWatch Logs service may use it for this account's log groups in this region. An
+   * imported key must already allow that; CloudWatch Logs refuses a key it cannot use.
+   *
+   * @default - CloudWatch Logs' own encryption (a key AWS manages)
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Private destinations the proxy may reach. By default it refuses every RFC 1918 address, the shared
+   * address space 100.64.0.0/10 and IPv6 unique local addresses (fc00::/7), besides link-local ones and
+   * itself, even for an allowlisted name: otherwise a name that resolves into the VPC (an interface
+   * endpoint with private DNS, a load balancer), a peered network or on-premises would be reachable by
+   * every client of the proxy, around the security groups that guard it. Allowing a range gives all
+   * clients that reach; keep it to what must be (e.g. an on-premises registry's subnet).
+   *
+   * @default - none
+   */
+  readonly allowedPrivateDestinations?: string[];
+
+  /**
+   * Give the proxies' role AmazonSSMManagedInstanceCore, so they can be reached with Session Manager:
+   * they have no key pair and no SSH port, so without it nobody can log in to look at Squid (its logs
+   * still go to `logGroup`). Turn it off when you never log in: processes on the proxies then hold only
+   * the log group's permissions.
+   *
+   * @default true
+   */
+  readonly sessionManager?: boolean;
 }
 
 /** How long the Auto Scaling group waits for each new proxy to signal that Squid is up. */
@@ -157,20 +191,50 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     const allowedCidrs = checkCidrs(this, props.allowedCidrs ?? vpcCidrs(vpc));
     this.allowedDomains = composeDomains(this, props.allowedDomains ?? [], props.includeDefaultDomains ?? true);
 
-    this.squidConfig = renderSquidConfig({ port: this.port, allowedCidrs, allowedDomains: this.allowedDomains });
+    const allowedPrivateDestinations = checkPrivateDestinations(this, props.allowedPrivateDestinations ?? []);
+    this.squidConfig = renderSquidConfig({
+      port: this.port,
+      allowedCidrs,
+      allowedDomains: this.allowedDomains,
+      allowedPrivateDestinations,
+    });
 
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    const logKey = props.logEncryptionKey;
+    if (logKey instanceof kms.Key) {
+      const stack = Stack.of(this);
+      logKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          principals: [new iam.ServicePrincipal(`logs.${stack.region}.${Aws.URL_SUFFIX}`)],
+          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+          resources: ['*'],
+          conditions: {
+            ArnLike: {
+              'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
+            },
+          },
+        }),
+      );
+    }
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: logKey,
+    });
 
+    const sessionManager = props.sessionManager ?? true;
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-      description: 'cdk-private-eks egress proxy: Session Manager and its own log group',
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
+      description: sessionManager
+        ? 'cdk-private-eks egress proxy: Session Manager and its own log group'
+        : 'cdk-private-eks egress proxy: its own log group',
+      managedPolicies: sessionManager ? [iam.ManagedPolicy.fromAwsManagedPolicyName(SSM_AGENT_POLICY)] : [],
     });
-    acknowledgeNag(
-      this.role,
-      managedPolicyFinding('AmazonSSMManagedInstanceCore'),
-      'Session Manager replaces SSH (the proxies have no key pair); AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
-    );
+    if (sessionManager) {
+      acknowledgeNag(
+        this.role,
+        managedPolicyFinding(SSM_AGENT_POLICY),
+        'Session Manager replaces SSH (the proxies have no key pair); AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
+      );
+    }
     // The CloudWatch agent creates one stream per instance and file, and writes to it.
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
 

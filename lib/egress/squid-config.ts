@@ -79,6 +79,14 @@ export interface SquidConfigInput {
   readonly effectiveUser?: string;
 
   /**
+   * Private destinations the proxy may reach although they are in `PRIVATE_DESTINATIONS` (dst syntax:
+   * CIDRs or addresses). Tokens pass through.
+   *
+   * @default - none: every private destination is refused
+   */
+  readonly allowedPrivateDestinations?: string[];
+
+  /**
    * `hosts_file`: names Squid resolves without DNS.
    *
    * @default - Squid's default, /etc/hosts
@@ -92,6 +100,14 @@ export interface SquidConfigInput {
    */
   readonly dnsNameservers?: string[];
 }
+
+/**
+ * Destinations refused unless allowed: RFC 1918 (10/8, 172.16/12, 192.168/16), shared address space
+ * 100.64.0.0/10 (RFC 6598, carrier-grade NAT) and IPv6 unique local addresses fc00::/7 (RFC 4193), so that
+ * an allowlisted name resolving into the VPC, a peered network or on-premises is not reached through the
+ * proxy. Link-local (169.254.0.0/16, fe80::/10) and the proxy itself are always refused.
+ */
+export const PRIVATE_DESTINATIONS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7'];
 
 /** The name of the access log format (JSON lines). */
 export const ACCESS_LOG_FORMAT_NAME = 'cdk_private_eks_json';
@@ -125,7 +141,8 @@ export const ACCESS_LOG_FORMAT = [
  *   name outside the allowlist is never resolved (no DNS side channel through the proxy);
  * - then destinations on the proxy itself (`to_localhost`, predefined) and link-local addresses
  *   (the proxy's IMDS and the VPC resolver's fd00:ec2:: names) are refused, in case an allowed name
- *   resolves there;
+ *   resolves there, and private addresses (`PRIVATE_DESTINATIONS`) unless `allowedPrivateDestinations`
+ *   names them;
  * - one `http_access allow` (client in the allowed CIDRs AND destination in the allowlist), then
  *   `http_access deny all`;
  * - no cache, no `Via` or `X-Forwarded-For` (the VPC's addresses do not leave), no version string;
@@ -140,6 +157,7 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     throw new Error('renderSquidConfig: allowedCidrs is empty');
   }
   const paths = { ...DEFAULT_SQUID_PATHS, ...definedOnly(input.paths ?? {}) };
+  const privateAllowed = input.allowedPrivateDestinations ?? [];
   const lines = [
     '# squid.conf rendered by cdk-private-eks EgressProxy: an allowlisting forward proxy, not a cache.',
     `http_port ${input.port}`,
@@ -152,6 +170,9 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     ...wrap('acl egress_domains dstdomain -n', domains),
     '# Link-local destinations: IMDS (169.254.169.254, fd00:ec2::254) and the VPC resolver (fd00:ec2::253).',
     'acl egress_link_local dst 169.254.0.0/16 fe80::/10 fd00:ec2::/32',
+    '# Private destinations (RFC 1918, RFC 6598 shared address space, IPv6 unique local), refused unless allowed.',
+    `acl egress_private dst ${PRIVATE_DESTINATIONS.join(' ')}`,
+    ...(privateAllowed.length > 0 ? wrap('acl egress_private_allowed dst', privateAllowed) : []),
     'acl SSL_ports port 443',
     'acl Safe_ports port 80 443',
     '',
@@ -162,6 +183,9 @@ export function renderSquidConfig(input: SquidConfigInput): string {
     'http_access deny !egress_domains',
     'http_access deny to_localhost',
     'http_access deny egress_link_local',
+    privateAllowed.length > 0
+      ? 'http_access deny egress_private !egress_private_allowed'
+      : 'http_access deny egress_private',
     'http_access allow egress_clients egress_domains',
     'http_access deny all',
     '',

@@ -217,14 +217,13 @@ export class EndpointPresets {
 
   /**
    * `minimal()` plus what an authenticating proxy needs reached without it (`credentialServices`):
-   * Secrets Manager, and KMS when the secret has a customer key.
+   * Secrets Manager. No KMS, even for a secret under a customer key: Secrets Manager decrypts it for the
+   * caller (the caller needs `kms:Decrypt` through `kms:ViaService`, not a route to KMS).
    *
-   * @param credentials the proxy credentials, which tell whether the secret has a customer key
-   * @default credentials - not known: KMS is included, in case the secret has a customer key
+   * @param _credentials the proxy credentials (kept for compatibility; the services do not depend on them)
    */
-  public static withProxyCredentials(credentials?: ProxyCredentials): EndpointService[] {
-    const customerKey = credentials ? credentials.secret.encryptionKey !== undefined : true;
-    return uniqueServices([...EndpointPresets.minimal(), ...credentialServices(customerKey)]);
+  public static withProxyCredentials(_credentials?: ProxyCredentials): EndpointService[] {
+    return uniqueServices([...EndpointPresets.minimal(), ...credentialServices()]);
   }
 
   /**
@@ -254,11 +253,12 @@ export function uniqueServices(services: EndpointService[]): EndpointService[] {
 
 /**
  * What an authenticating proxy needs reached without it, because the credentials are needed to use the
- * proxy: Secrets Manager (the secret), plus KMS only when the secret is encrypted with a customer key
- * (with the AWS managed key `aws/secretsmanager`, Secrets Manager decrypts without the caller calling KMS).
+ * proxy: Secrets Manager (the secret). Not KMS, whatever the secret's key: GetSecretValue makes Secrets
+ * Manager call KMS Decrypt on the caller's behalf (hence the `kms:ViaService` condition on the readers'
+ * grant), so the reader itself never calls KMS and a KMS endpoint would serve nothing.
  */
-export function credentialServices(customerKey: boolean): EndpointService[] {
-  return [EndpointService.SECRETS_MANAGER, ...(customerKey ? [EndpointService.KMS] : [])];
+export function credentialServices(): EndpointService[] {
+  return [EndpointService.SECRETS_MANAGER];
 }
 
 /**

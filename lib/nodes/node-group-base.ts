@@ -5,11 +5,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
+import {
+  acknowledgeNag,
+  acknowledgeNodeRolePolicies,
+  managedPolicyFinding,
+  NODE_ROLE_POLICIES,
+  SSM_AGENT_POLICY,
+} from '../private/nag';
 import { checkLabelsAndTaints } from './labels-and-taints';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
-import { Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
+import { Accelerator, Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
 
 /**
  * What managed and self-managed node groups share: checks, the launch template, the node role's
@@ -22,6 +29,8 @@ export interface NodeBasics {
   readonly spec: NodeFamilySpec;
   readonly instanceTypes: ec2.InstanceType[];
   readonly arch: Arch;
+  /** The instance types' accelerator (all the same), if any. */
+  readonly accelerator?: Accelerator;
 }
 
 /**
@@ -37,16 +46,17 @@ export function startNodeGroup(
   const family = props.family ?? NodeFamily.AMAZON_LINUX_2023;
   const instanceTypes = props.instanceTypes ?? [new ec2.InstanceType('t3.medium')];
   const arch = nodeArchitecture(scope, instanceTypes);
+  const accelerator = nodeAccelerator(scope, instanceTypes);
   checkFamilyVersion(scope, family._spec, context);
   checkNodeOptions(scope, props);
   checkLabelsAndTaints(scope, props.labels, props.taints, consumer);
   checkRoutes(
     scope,
     consumer,
-    { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined, customerKey: false },
+    { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined },
     (s) => context.endpoints.has(s),
   );
-  return { context, family, spec: family._spec, instanceTypes, arch };
+  return { context, family, spec: family._spec, instanceTypes, arch, accelerator };
 }
 
 /** The cluster details for nodes that join without the EKS API, or a clear error when they are not known. */
@@ -76,6 +86,51 @@ export function nodeArchitecture(scope: IConstruct, instanceTypes: ec2.InstanceT
   return arches.has(ec2.InstanceArchitecture.ARM_64) ? 'arm64' : 'x86_64';
 }
 
+/**
+ * The accelerator of an instance type, from its instance family (the part before the dot): NVIDIA GPUs
+ * for p* (p2 to p6-b200), g* and gr*, except g4ad (AMD GPUs); AWS Neuron for inf* and trn* (Inferentia,
+ * Trainium). Undefined for other families and for tokens.
+ */
+export function acceleratorOf(instanceType: ec2.InstanceType): Accelerator | undefined {
+  const name = instanceType.toString();
+  if (Token.isUnresolved(name)) {
+    return undefined;
+  }
+  const family = name.split('.')[0].toLowerCase();
+  if (/^g4ad$/.test(family)) {
+    return 'amd';
+  }
+  if (/^(p\d+[a-z]*(-[a-z0-9]+)?|g\d+[a-z]*|gr\d+[a-z]*)$/.test(family)) {
+    return 'nvidia';
+  }
+  if (/^(inf|trn)\d+[a-z]*$/.test(family)) {
+    return 'neuron';
+  }
+  return undefined;
+}
+
+/** The single accelerator of a list of instance types (or none). */
+export function nodeAccelerator(scope: IConstruct, instanceTypes: ec2.InstanceType[]): Accelerator | undefined {
+  const kinds = new Set(instanceTypes.map((t) => acceleratorOf(t) ?? 'none'));
+  if (kinds.size > 1) {
+    invalid(
+      scope,
+      'instanceTypes',
+      `mixes accelerators (${[...kinds].join(', ')}), which need different AMIs`,
+      'Use one node group per accelerator (NVIDIA GPU, AWS Neuron, none)',
+    );
+  }
+  const [kind] = [...kinds];
+  return kind === 'none' || kind === undefined ? undefined : (kind as Accelerator);
+}
+
+/** How a user reads an accelerator in a message. */
+export const ACCELERATOR_NAMES: Record<Accelerator, string> = {
+  nvidia: 'NVIDIA GPUs',
+  neuron: 'AWS Neuron accelerators (Inferentia, Trainium)',
+  amd: 'AMD GPUs',
+};
+
 /** Sizes, hop limit and data volume checks. */
 export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   const { minSize, maxSize, desiredSize } = props;
@@ -103,11 +158,54 @@ export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   }
 }
 
-/** Min, desired and max sizes with the defaults of both kinds of group. */
-export function nodeSizes(props: NodeOptions): { min: number; desired: number; max: number } {
-  const min = props.minSize ?? 1;
-  const desired = props.desiredSize ?? props.minSize ?? 2;
-  return { min, desired, max: props.maxSize ?? Math.max(min, desired) };
+/**
+ * Min, desired and max sizes with the defaults of both kinds of group, adapted to the sizes given so that
+ * they always fit `min <= desired <= max`: min defaults to 1 (0 when maxSize is 0), desired to minSize when
+ * given, else to 2 capped by maxSize, and max to the larger of min and desired. With `rollingHeadroom`
+ * (self-managed groups, which CloudFormation rolls), max defaults to at least min + 1, so that a rolling
+ * update can start a new node before it stops an old one.
+ */
+export function nodeSizes(
+  props: NodeOptions,
+  options: { readonly rollingHeadroom?: boolean } = {},
+): { min: number; desired: number; max: number } {
+  const given = [props.minSize, props.desiredSize, props.maxSize].filter((n): n is number => n !== undefined);
+  if (given.some((n) => Token.isUnresolved(n))) {
+    // Tokens: no arithmetic on them, only the plain defaults.
+    const min = props.minSize ?? 1;
+    const desired = props.desiredSize ?? props.minSize ?? 2;
+    return { min, desired, max: props.maxSize ?? desired };
+  }
+  const min = props.minSize ?? Math.min(1, props.maxSize ?? 1);
+  const desired = props.desiredSize ?? props.minSize ?? Math.max(min, Math.min(2, props.maxSize ?? 2));
+  const max = props.maxSize ?? Math.max(min + (options.rollingHeadroom ? 1 : 0), desired);
+  return { min, desired, max };
+}
+
+/**
+ * `MinInstancesInService` of a self-managed group's rolling update: the nodes the group is meant to run
+ * (desiredSize when given, else minSize), so an update never takes capacity away. CloudFormation requires
+ * it to be below MaxSize: when maxSize leaves no room above that, a group with nodes would lose one (a
+ * group of one would drop to zero), so that is an error naming maxSize.
+ */
+export function minInstancesInService(
+  scope: IConstruct,
+  props: NodeOptions,
+  sizes: { min: number; desired: number; max: number },
+): number {
+  const inService = props.desiredSize ?? sizes.min;
+  if ([inService, sizes.max].some((n) => Token.isUnresolved(n))) {
+    return 0;
+  }
+  if (inService > 0 && inService >= sizes.max) {
+    invalid(
+      scope,
+      'maxSize',
+      `(${sizes.max}) leaves no room above the ${inService} node(s) the group runs, so a rolling update would have to stop a node before it starts its replacement`,
+      `Raise maxSize to at least ${inService + 1}`,
+    );
+  }
+  return inService;
 }
 
 /** Fail when the family has no AMI for the cluster's Kubernetes version; warn when it will likely hurt. */
@@ -166,7 +264,7 @@ export function nodeLaunchTemplate(scope: Construct, o: NodeLaunchTemplateOption
     userData: o.userData,
     requireImdsv2: true,
     httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
-    httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 2,
+    httpPutResponseHopLimit: o.options.httpPutResponseHopLimit ?? 1,
     blockDevices: nodeVolumes(o.family, o.options.dataVolumeSize ?? 20),
   });
   extraGroups.forEach((sg) => launchTemplate.addSecurityGroup(sg));
@@ -186,6 +284,42 @@ function nodeVolumes(family: NodeFamilySpec, dataSizeGiB: number): ec2.BlockDevi
     ...(os ? [{ deviceName: os.device, volume: ebs(os.sizeGiB) }] : []),
     { deviceName: family.devices.data, volume: ebs(dataSizeGiB) },
   ];
+}
+
+/**
+ * The node role both kinds of group create when none is given: the policies of the EKS user guide's node
+ * IAM role (ECR pull-only), the IPv6 address permissions aws-eks-v2 adds for IPv6 clusters, and the
+ * Systems Manager agent's policy only when asked.
+ */
+export function createNodeRole(
+  scope: Construct,
+  id: string,
+  cluster: eks.ICluster,
+  options: { readonly sessionManager: boolean },
+): iam.Role {
+  const role = new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
+    managedPolicies: NODE_ROLE_POLICIES.map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
+  });
+  acknowledgeNodeRolePolicies(role);
+  if (cluster.ipFamily === eks.IpFamily.IP_V6) {
+    // What aws-eks-v2's Nodegroup gives its own node role on an IPv6 cluster (the VPC CNI assigns the addresses).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ec2:AssignIpv6Addresses', 'ec2:UnassignIpv6Addresses'],
+        resources: ['arn:aws:ec2:*:*:network-interface/*'],
+      }),
+    );
+  }
+  if (options.sessionManager) {
+    role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName(SSM_AGENT_POLICY));
+    acknowledgeNag(
+      role,
+      managedPolicyFinding(SSM_AGENT_POLICY),
+      'sessionManager is on: AmazonSSMManagedInstanceCore is the policy the Systems Manager user guide documents for its agent',
+    );
+  }
+  return role;
 }
 
 /** Kubelet taint strings (`key=value:NoSchedule`) from node group taint specs. */

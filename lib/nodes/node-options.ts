@@ -34,21 +34,25 @@ export interface NodeOptions {
   /**
    * Minimum number of nodes.
    *
-   * @default 1
+   * @default 1 (0 when maxSize is 0)
    */
   readonly minSize?: number;
 
   /**
    * Maximum number of nodes.
    *
-   * @default - the larger of minSize and desiredSize
+   * A self-managed group needs room above the nodes it runs: its rolling update starts each replacement
+   * before it stops the old node (`MinInstancesInService` is desiredSize, or minSize), so maxSize must
+   * be larger than that.
+   *
+   * @default - the larger of minSize and desiredSize; for self-managed groups at least minSize + 1
    */
   readonly maxSize?: number;
 
   /**
    * Desired number of nodes.
    *
-   * @default - minSize, or 2 when minSize is not set
+   * @default - minSize, or 2 (at most maxSize) when minSize is not set
    */
   readonly desiredSize?: number;
 
@@ -76,9 +80,21 @@ export interface NodeOptions {
   /**
    * IAM role of the nodes.
    *
-   * @default - a role with the EKS worker node, CNI and ECR read-only policies
+   * @default - a role with the policies of the EKS user guide's node IAM role: AmazonEKSWorkerNodePolicy,
+   * AmazonEKS_CNI_Policy and AmazonEC2ContainerRegistryPullOnly (plus AmazonSSMManagedInstanceCore with `sessionManager`)
    */
   readonly nodeRole?: iam.IRole;
+
+  /**
+   * Give the node role created here (not a given `nodeRole`) AmazonSSMManagedInstanceCore, so that the
+   * nodes can be reached with Session Manager. It is off because every process on the node, and every pod
+   * that can reach IMDS, can then use the Systems Manager agent's permissions (e.g. read SSM documents,
+   * open message channels); prefer `kubectl debug node/...`. Session Manager without a proxy also needs
+   * the ssm, ssmmessages and ec2messages endpoints (`EndpointPresets.sessionManager()`).
+   *
+   * @default false
+   */
+  readonly sessionManager?: boolean;
 
   /**
    * Size of the encrypted gp3 volume that holds containers and images, in GiB: the root volume on
@@ -89,10 +105,17 @@ export interface NodeOptions {
   readonly dataVolumeSize?: number;
 
   /**
-   * IMDSv2 hop limit. 1 keeps pods without host networking away from the instance role; 2 lets
-   * them reach IMDS (some add-ons need it).
+   * IMDSv2 hop limit (the `HttpPutResponseHopLimit` of the launch template).
    *
-   * @default 2
+   * 1 (the default, what EKS itself sets for AL2023 managed node groups) keeps pods without host
+   * networking away from the instance metadata service: their requests cross one more hop and get no
+   * token. A higher value (2) lets every such pod read the node role's credentials from IMDS, and with
+   * them do what the node can do, including reading the proxy credentials' secret. Pods that need AWS
+   * credentials should use EKS Pod Identity or IAM roles for service accounts instead; add-ons that read
+   * their region or VPC id from IMDS (e.g. the AWS Load Balancer Controller) take them as settings.
+   * Host-network pods (aws-node, kube-proxy, the Pod Identity agent) reach IMDS at 1.
+   *
+   * @default 1
    */
   readonly httpPutResponseHopLimit?: number;
 

@@ -2,13 +2,20 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { acknowledgeNodegroupRoleFindings } from '../private/aws-eks-v2-internals';
+import { awsEksV2RefusesAmiType, setNodegroupAmiType } from '../private/aws-eks-v2-internals';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
-import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup } from './node-group-base';
+import {
+  ACCELERATOR_NAMES,
+  createNodeRole,
+  nodeLaunchTemplate,
+  nodeSizes,
+  requireBootstrap,
+  startNodeGroup,
+} from './node-group-base';
 import { NodeOptions } from './node-options';
 import { buildNodeUserData } from './node-user-data';
-import { Arch, NodeFamilySpec } from './user-data/family';
+import { Accelerator, Arch, NodeFamilySpec } from './user-data/family';
 
 /**
  * Options for an EKS managed node group whose nodes carry the cluster's proxy settings.
@@ -20,7 +27,10 @@ export interface ProxiedNodeGroupOptions extends NodeOptions {
    * Set explicitly on the node group: `aws-eks-v2` leaves it to the EKS service default when a launch
    * template is used, and falls back to AL2 without the `@aws-cdk/aws-eks:defaultToAL2023` flag.
    *
-   * @default - the family's standard type for the instance types' architecture (e.g. AL2023_x86_64_STANDARD)
+   * @default - the family's type for the instance types' architecture and accelerator: AL2023_x86_64_STANDARD,
+   * AL2023_x86_64_NVIDIA / AL2023_ARM_64_NVIDIA for NVIDIA GPU instances (p*, g*, gr*),
+   * AL2023_x86_64_NEURON for Inferentia and Trainium (inf*, trn*); an error naming amiType when the family
+   * has none (AMD GPUs, Neuron on Bottlerocket)
    */
   readonly amiType?: eks.NodegroupAmiType;
 
@@ -72,7 +82,14 @@ export class ProxiedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
-    const { context, family: nodeFamily, spec: family, instanceTypes, arch } = startNodeGroup(this, props, 'nodes');
+    const {
+      context,
+      family: nodeFamily,
+      spec: family,
+      instanceTypes,
+      arch,
+      accelerator,
+    } = startNodeGroup(this, props, 'nodes');
     this.family = nodeFamily;
     if (props.machineImage && props.amiType) {
       invalid(
@@ -82,7 +99,9 @@ export class ProxiedNodeGroup extends Construct {
         'Drop amiType: a node group on a custom AMI has none',
       );
     }
-    this.amiType = props.machineImage ? undefined : this.chooseAmiType(family, props.amiType, arch);
+    this.amiType = props.machineImage
+      ? undefined
+      : this.chooseAmiType(family, props.amiType, arch, accelerator, instanceTypes);
 
     this.userData = buildNodeUserData(this, family, {
       proxy: context.proxy,
@@ -98,11 +117,16 @@ export class ProxiedNodeGroup extends Construct {
       alwaysClusterSecurityGroup: false,
     });
 
+    // Our own role, not aws-eks-v2's (which attaches the broader AmazonEC2ContainerRegistryReadOnly).
+    const nodeRole =
+      props.nodeRole ??
+      createNodeRole(this, 'NodeRole', context.cluster, { sessionManager: props.sessionManager ?? false });
     const sizes = nodeSizes(props);
+    const viaCfn = this.amiType !== undefined && awsEksV2RefusesAmiType(instanceTypes);
     this.nodegroup = new eks.Nodegroup(this, 'Nodegroup', {
       cluster: context.cluster,
       nodegroupName: props.nodegroupName,
-      amiType: this.amiType,
+      amiType: viaCfn ? undefined : this.amiType,
       instanceTypes,
       minSize: sizes.min,
       desiredSize: sizes.desired,
@@ -111,15 +135,15 @@ export class ProxiedNodeGroup extends Construct {
       taints: props.taints,
       subnets: props.subnets ?? context.subnets,
       capacityType: props.capacityType,
-      nodeRole: props.nodeRole,
+      nodeRole,
       tags: props.tags,
       launchTemplateSpec: {
         id: this.launchTemplate.launchTemplateId!,
         version: this.launchTemplate.latestVersionNumber,
       },
     });
-    if (!props.nodeRole) {
-      acknowledgeNodegroupRoleFindings(this.nodegroup);
+    if (viaCfn) {
+      setNodegroupAmiType(this.nodegroup, this.amiType!);
     }
     context.grantProxyCredentials(this.nodegroup.role);
   }
@@ -128,7 +152,23 @@ export class ProxiedNodeGroup extends Construct {
     family: NodeFamilySpec,
     given: eks.NodegroupAmiType | undefined,
     arch: Arch,
+    accelerator: Accelerator | undefined,
+    instanceTypes: ec2.InstanceType[],
   ): eks.NodegroupAmiType {
+    const accelerated = accelerator && family.acceleratedAmiTypes[accelerator]?.[arch];
+    if (given === undefined && accelerator) {
+      if (!accelerated) {
+        invalid(
+          this,
+          'amiType',
+          `is not set and the instance types (${instanceTypes.join(', ')}) have ${ACCELERATOR_NAMES[accelerator]}, for which the ${family.name} node family has no ${arch} EKS AMI type`,
+          accelerator === 'amd'
+            ? 'No EKS-optimized AMI drives AMD GPUs: give a machineImage of your own, or use NVIDIA instance types'
+            : `Set amiType to an AMI type of another node family for these instances (with that family), give a machineImage, or use other instance types`,
+        );
+      }
+      return accelerated as eks.NodegroupAmiType;
+    }
     const amiType = given ?? (family.amiTypes[arch][0] as eks.NodegroupAmiType);
     const all = [...family.amiTypes.x86_64, ...family.amiTypes.arm64];
     if (!all.includes(amiType)) {
@@ -144,7 +184,23 @@ export class ProxiedNodeGroup extends Construct {
         this,
         'amiType',
         `is ${amiType} but the instance types are ${arch}`,
-        `Use ${family.amiTypes[arch][0]} or instance types of the other architecture`,
+        `Use ${accelerated ?? family.amiTypes[arch][0]} or instance types of the other architecture`,
+      );
+    }
+    if (accelerator && accelerated && amiType !== accelerated) {
+      invalid(
+        this,
+        'amiType',
+        `is ${amiType} but the instance types (${instanceTypes.join(', ')}) have ${ACCELERATOR_NAMES[accelerator]}`,
+        `Use ${accelerated}, or leave amiType unset to get it`,
+      );
+    }
+    if (!accelerator && Object.values(family.acceleratedAmiTypes).some((a) => a?.[arch] === amiType)) {
+      invalid(
+        this,
+        'amiType',
+        `is ${amiType}, an AMI type for accelerated instances, but the instance types (${instanceTypes.join(', ')}) have no accelerator`,
+        `Use ${family.amiTypes[arch][0]}, or leave amiType unset to get it`,
       );
     }
     return amiType;

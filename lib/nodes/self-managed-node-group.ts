@@ -6,12 +6,22 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
-import { acknowledgeNag, acknowledgeNodeRolePolicies, NODE_ROLE_POLICIES } from '../private/nag';
+import { acknowledgeNag } from '../private/nag';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
-import { nodeLaunchTemplate, nodeSizes, requireBootstrap, startNodeGroup, taintStrings } from './node-group-base';
+import {
+  createNodeRole,
+  nodeLaunchTemplate,
+  ACCELERATOR_NAMES,
+  minInstancesInService,
+  nodeSizes,
+  requireBootstrap,
+  startNodeGroup,
+  taintStrings,
+} from './node-group-base';
 import { buildNodeUserData } from './node-user-data';
 import { NodeOptions } from './node-options';
+import { Accelerator, Arch, NodeFamilySpec } from './user-data/family';
 
 /** Minutes a node needs from launch to the start of its ready-signal unit (boot, nodeadm), kept in reserve. */
 const SIGNAL_BOOT_MARGIN_MINUTES = 4;
@@ -82,6 +92,7 @@ export class SelfManagedNodeGroup extends Construct {
       spec: family,
       instanceTypes,
       arch,
+      accelerator,
     } = startNodeGroup(this, props, 'selfManagedNodes');
     this.family = nodeFamily;
     if (instanceTypes.length !== 1) {
@@ -104,17 +115,7 @@ export class SelfManagedNodeGroup extends Construct {
 
     this.role =
       props.nodeRole ??
-      new iam.Role(this, 'Role', {
-        assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
-        managedPolicies: [
-          ...[...NODE_ROLE_POLICIES, 'AmazonSSMManagedInstanceCore'].map((p) =>
-            iam.ManagedPolicy.fromAwsManagedPolicyName(p),
-          ),
-        ],
-      });
-    if (!props.nodeRole) {
-      acknowledgeNodeRolePolicies(this.role, ['AmazonSSMManagedInstanceCore']);
-    }
+      createNodeRole(this, 'Role', context.cluster, { sessionManager: props.sessionManager ?? false });
     context.grantProxyCredentials(this.role);
 
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group
@@ -138,8 +139,7 @@ export class SelfManagedNodeGroup extends Construct {
       },
     });
 
-    const machineImage =
-      props.machineImage ?? ec2.MachineImage.fromSsmParameter(family.amiParameter(context.version.version, arch));
+    const machineImage = props.machineImage ?? this.familyImage(family, context.version.version, arch, accelerator);
     this.launchTemplate = nodeLaunchTemplate(this, {
       cluster: context.cluster,
       family,
@@ -150,7 +150,7 @@ export class SelfManagedNodeGroup extends Construct {
       options: props,
       alwaysClusterSecurityGroup: true,
     });
-    const sizes = nodeSizes(props);
+    const sizes = nodeSizes(props, { rollingHeadroom: true });
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
       vpc: context.cluster.vpc,
       vpcSubnets: props.subnets ?? context.subnets,
@@ -164,7 +164,8 @@ export class SelfManagedNodeGroup extends Construct {
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         waitOnResourceSignals: true,
         pauseTime: timeout,
-        minInstancesInService: Math.max(0, sizes.min - 1),
+        // Keep every node in service: replacements start before the old nodes stop.
+        minInstancesInService: minInstancesInService(this, props, sizes),
         maxBatchSize: 1,
       }),
     });
@@ -190,5 +191,26 @@ export class SelfManagedNodeGroup extends Construct {
     });
     // Nodes must be allowed in before the group waits for them to become healthy.
     this.autoScalingGroup.node.addDependency(this.accessEntry);
+  }
+
+  /** The family's EKS-optimized AMI for the instance type (its accelerated variant for accelerated instances). */
+  private familyImage(
+    family: NodeFamilySpec,
+    version: string,
+    arch: Arch,
+    accelerator: Accelerator | undefined,
+  ): ec2.IMachineImage {
+    const parameter = family.amiParameter(version, arch, accelerator);
+    if (parameter === undefined) {
+      invalid(
+        this,
+        'machineImage',
+        `is not set and the instance type has ${ACCELERATOR_NAMES[accelerator!]}, for which the ${family.name} node family publishes no ${arch} EKS-optimized AMI`,
+        accelerator === 'amd'
+          ? 'No EKS-optimized AMI drives AMD GPUs: give a machineImage of your own, or use an NVIDIA instance type'
+          : 'Give a machineImage, pick a node family with an AMI for it, or use another instance type',
+      );
+    }
+    return ec2.MachineImage.fromSsmParameter(parameter);
   }
 }

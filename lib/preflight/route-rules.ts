@@ -9,11 +9,13 @@ import { IConstruct } from 'constructs';
 import { credentialServices, EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
 
-/** What decides the routes: is there a proxy, does it authenticate, is its secret under a customer key. */
+/**
+ * What decides the routes: is there a proxy, does it authenticate. (Whether the secret has a customer KMS
+ * key does not: Secrets Manager calls KMS for its caller, so readers need no KMS endpoint.)
+ */
 export interface RouteFacts {
   readonly proxy: boolean;
   readonly credentials: boolean;
-  readonly customerKey: boolean;
 }
 
 /** Who needs the route; each is checked where it is built (the cluster, or a node group). */
@@ -56,7 +58,7 @@ export const ROUTE_RULES: Record<RouteConsumer, readonly RouteRule[]> = {
     // calls (its NodeConfig environment has no credentials) happen before the credentials are known.
     {
       when: (f) => f.credentials,
-      services: (f) => [...EndpointPresets.nodes(), ...credentialServices(f.customerKey)],
+      services: () => [...EndpointPresets.nodes(), ...credentialServices()],
       why: 'nodes and the kubectl provider must reach them before they know the proxy credentials',
       fix: 'Add these services to the endpoint services (EndpointPresets.withProxyCredentials(credentials) lists them)',
     },

@@ -2,7 +2,7 @@ import { Annotations, CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { acknowledgeNag, acknowledgeNodeRolePolicies, managedPolicyFinding } from './nag';
+import { acknowledgeNag, managedPolicyFinding } from './nag';
 
 /**
  * Everything this library knows about the inside of an aws-eks-v2 cluster: the construct ids of its
@@ -124,9 +124,16 @@ export function acknowledgeAwsEksV2Findings(cluster: eks.Cluster): void {
 }
 
 /**
- * cdk-nag findings on the node role aws-eks-v2 creates for a managed node group (when none is given):
- * the AWS managed policies EKS documents for nodes.
+ * aws-eks-v2's managed node group checks a given `amiType` against its own list of GPU instance classes
+ * (aws-cdk-lib 2.276, aws-eks-v2/lib/private/nodegroup.ts `isGpuInstanceType`: p*, g*, inf1, inf2), which
+ * lacks Trainium: it refuses AL2023_x86_64_NEURON for trn* instances. For those the AMI type is set on the
+ * CloudFormation resource instead (aws-eks-v2 leaves it unset when a launch template is given).
  */
-export function acknowledgeNodegroupRoleFindings(nodegroup: eks.Nodegroup): void {
-  acknowledgeNodeRolePolicies(nodegroup.role);
+export function awsEksV2RefusesAmiType(instanceTypes: ReadonlyArray<{ toString(): string }>): boolean {
+  return instanceTypes.some((t) => /^trn\d/i.test(t.toString()));
+}
+
+/** Set the AMI type on a managed node group's CloudFormation resource (see `awsEksV2RefusesAmiType`). */
+export function setNodegroupAmiType(nodegroup: eks.Nodegroup, amiType: string): void {
+  (nodegroup.node.defaultChild as eks.CfnNodegroup).amiType = amiType;
 }

@@ -81,14 +81,15 @@ export function serviceCidrProblem(text: string, vpcCidrs: string[]): string | u
  * The service CIDR EKS picks when none is given: 172.20.0.0/16 when the VPC is in 10.0.0.0/8, else
  * 10.100.0.0/16 (EKS user guide, "Create a cluster": "Kubernetes assigns addresses from either the
  * 10.100.0.0/16 or 172.20.0.0/16 CIDR blocks"; the knowledge-center proxy article shows the same two).
+ * EKS looks at the primary block only; since the CIDR is pinned here, the other candidate is taken when
+ * EKS's pick overlaps any VPC block (a secondary one, say), and undefined is returned when both do.
  */
-export function defaultServiceCidr(vpcCidrs: string[]): string {
+export function defaultServiceCidr(vpcCidrs: string[]): string | undefined {
   const ten = RFC1918[0];
-  const inTen = vpcCidrs.some((v) => {
-    const c = parseCidr(v);
-    return c !== undefined && overlaps(ten, c);
-  });
-  return inTen ? '172.20.0.0/16' : '10.100.0.0/16';
+  const parsed = vpcCidrs.map(parseCidr).filter((c): c is Cidr => c !== undefined);
+  const inTen = parsed.some((c) => overlaps(ten, c));
+  const candidates = inTen ? ['172.20.0.0/16', '10.100.0.0/16'] : ['10.100.0.0/16', '172.20.0.0/16'];
+  return candidates.find((candidate) => !parsed.some((c) => overlaps(parseCidr(candidate)!, c)));
 }
 
 /** The cluster DNS address EKS uses: the tenth address of the service CIDR (172.20.0.0/16 -> 172.20.0.10). */

@@ -16,12 +16,20 @@ export function managedPolicyFinding(policyName: string): string {
   return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${policyName}]`;
 }
 
-/** The AWS managed policies EKS documents for the node IAM role (EKS user guide, "Amazon EKS node IAM role"). */
+/**
+ * The AWS managed policies EKS documents for the node IAM role: the EKS user guide, "Amazon EKS node IAM
+ * role" (https://docs.aws.amazon.com/eks/latest/userguide/create-node-role.html) lists
+ * AmazonEKSWorkerNodePolicy, AmazonEC2ContainerRegistryPullOnly (kubelet pulls images; it replaces the
+ * broader ...ReadOnly, which also lists and describes repositories and images) and AmazonEKS_CNI_Policy.
+ */
 export const NODE_ROLE_POLICIES = [
   'AmazonEKSWorkerNodePolicy',
   'AmazonEKS_CNI_Policy',
-  'AmazonEC2ContainerRegistryReadOnly',
+  'AmazonEC2ContainerRegistryPullOnly',
 ];
+
+/** The AWS managed policy of the Systems Manager agent (Session Manager). */
+export const SSM_AGENT_POLICY = 'AmazonSSMManagedInstanceCore';
 
 /** Acknowledge cdk-nag's finding on the documented AWS managed node role policies. */
 export function acknowledgeNodeRolePolicies(role: IConstruct, extra: string[] = []): void {

@@ -1,24 +1,28 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { invalid } from './validation';
 
 /**
- * The VPC's IPv4 CIDR blocks, as concrete strings where the construct knows them: for a VPC built in
- * this app, the CIDRs given to `CfnVPC` and any `CfnVPCCidrBlock`; for an imported VPC, whatever
- * `vpcCidrBlock` is (concrete from a lookup, a token from `fromVpcAttributes` with tokens).
+ * The VPC's IPv4 CIDR blocks, as concrete strings where the construct knows them: the primary block (the
+ * CIDR given to `CfnVPC` for a VPC built in this app; for an imported VPC whatever `vpcCidrBlock` is,
+ * concrete from a lookup, a token from `fromVpcAttributes` with tokens), and every secondary
+ * `CfnVPCCidrBlock` of the VPC's stack whose `VpcId` is this VPC's, wherever in the stack it is declared
+ * (declared before the cluster: the cluster reads them when it is built). A block allocated from an IPAM
+ * pool has no CIDR to read at synth time (CloudFormation returns none) and is not listed.
  */
 export function vpcCidrs(vpc: ec2.IVpc): string[] {
-  if (vpc instanceof ec2.Vpc) {
-    const cfn = vpc.node.defaultChild as ec2.CfnVPC;
-    const primary = cfn.cidrBlock ?? vpc.vpcCidrBlock;
-    const secondary = vpc.node.children
-      .filter((c): c is ec2.CfnVPCCidrBlock => c instanceof ec2.CfnVPCCidrBlock)
-      .map((c) => c.cidrBlock)
-      .filter((c): c is string => c !== undefined);
-    return [primary, ...secondary];
-  }
-  return [vpc.vpcCidrBlock];
+  const primary =
+    vpc instanceof ec2.Vpc ? ((vpc.node.defaultChild as ec2.CfnVPC).cidrBlock ?? vpc.vpcCidrBlock) : vpc.vpcCidrBlock;
+  const stack = Stack.of(vpc);
+  const vpcId = JSON.stringify(stack.resolve(vpc.vpcId));
+  const secondary = stack.node
+    .findAll()
+    .filter((c): c is ec2.CfnVPCCidrBlock => c instanceof ec2.CfnVPCCidrBlock)
+    .filter((c) => JSON.stringify(stack.resolve(c.vpcId)) === vpcId)
+    .map((c) => c.cidrBlock)
+    .filter((c): c is string => c !== undefined);
+  return [primary, ...secondary];
 }
 
 /**

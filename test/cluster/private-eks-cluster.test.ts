@@ -199,3 +199,70 @@ describe('PrivateEksCluster with an imported VPC', () => {
     Template.fromStack(stack).resourceCountIs('AWS::EKS::Nodegroup', 1);
   });
 });
+
+describe('control-plane logging', () => {
+  function loggingOf(clusterLogging?: eks.ClusterLoggingTypes[]) {
+    const stack = testStack('us-east-1');
+    new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      endpointServices: EndpointPresets.privateClusterGuide(),
+      clusterLogging,
+    });
+    const cluster = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Cluster'))[0] as any;
+    return cluster.Properties.Logging;
+  }
+
+  test('api, audit and authenticator are on by default (CIS EKS 2.1.1)', () => {
+    expect(loggingOf()).toEqual({
+      ClusterLogging: { EnabledTypes: [{ Type: 'api' }, { Type: 'audit' }, { Type: 'authenticator' }] },
+    });
+  });
+
+  test('clusterLogging replaces the default; an empty list turns logging off', () => {
+    expect(loggingOf([eks.ClusterLoggingTypes.SCHEDULER]).ClusterLogging.EnabledTypes).toEqual([{ Type: 'scheduler' }]);
+    expect(loggingOf([])).toBeUndefined();
+  });
+});
+
+describe('secondary VPC CIDR blocks declared anywhere in the stack', () => {
+  function withSecondary(blocks: string[], otherVpcBlock?: string) {
+    const stack = testStack('us-east-1');
+    const vpc = isolatedVpc(stack);
+    // Declared at stack scope (not as a child of the Vpc construct), as many apps do.
+    blocks.forEach((cidrBlock, i) => new ec2.CfnVPCCidrBlock(stack, `Secondary${i}`, { vpcId: vpc.vpcId, cidrBlock }));
+    if (otherVpcBlock) {
+      const other = new ec2.CfnVPC(stack, 'OtherVpc', { cidrBlock: '192.168.0.0/16' });
+      new ec2.CfnVPCCidrBlock(stack, 'OtherSecondary', { vpcId: other.ref, cidrBlock: otherVpcBlock });
+    }
+    const cluster = new PrivateEksCluster(stack, 'Cluster', {
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+    });
+    return { stack, cluster };
+  }
+
+  test('are in NO_PROXY and the endpoint security group, and the default service CIDR avoids them', () => {
+    const { stack, cluster } = withSecondary(['172.20.0.0/16']);
+    expect(cluster.noProxy).toContain('172.20.0.0/16');
+    expect(cluster.serviceIpv4Cidr).toBe('10.100.0.0/16');
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([Match.objectLike({ CidrIp: '172.20.0.0/16', FromPort: 443 })]),
+    });
+  });
+
+  test("another VPC's secondary block is not this VPC's", () => {
+    const { cluster } = withSecondary([], '10.50.0.0/16');
+    expect(cluster.noProxy).not.toContain('10.50.0.0/16');
+    expect(cluster.noProxy).toContain('10.0.0.0/16');
+  });
+
+  test('when both EKS defaults overlap the VPC, the error names serviceIpv4Cidr', () => {
+    expect(() => withSecondary(['172.20.0.0/16', '10.100.0.0/16'])).toThrow(
+      /serviceIpv4Cidr is not set and both EKS defaults \(172.20.0.0\/16, 10.100.0.0\/16\) overlap the VPC CIDRs/,
+    );
+  });
+});

@@ -114,7 +114,7 @@ describe('an authenticating proxy', () => {
           }),
         ]),
       },
-      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodegroupNodeGroupRole') }]),
+      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodeRole') }]),
     });
   });
 
@@ -267,7 +267,7 @@ describe('credentials checks', () => {
     ).not.toThrow();
   });
 
-  test('a cluster that makes its own endpoints adds Secrets Manager (and KMS only for a customer key)', () => {
+  test('a cluster that makes its own endpoints adds Secrets Manager, and no KMS even for a customer key', () => {
     const names = (secretOf: (stack: Stack) => secretsmanager.ISecret) => {
       const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
       const cluster = new PrivateEksCluster(stack, 'Cluster', {
@@ -289,7 +289,7 @@ describe('credentials checks', () => {
             encryptionKey: new kms.Key(stack, 'K', { enableKeyRotation: true }),
           }),
       ),
-    ).toEqual(expect.arrayContaining(['secretsmanager', 'kms']));
+    ).not.toContain('kms');
   });
 
   test('the Secrets Manager endpoint is required', () => {
@@ -312,4 +312,59 @@ describe('credentials checks', () => {
       ProxySettings.fromHost(Fn.importValue('Host'), 3128, { credentials: ProxyCredentials.fromSecret(secret) }),
     ).not.toThrow();
   });
+});
+
+describe('a secret under an imported KMS key (Key.fromKeyArn)', () => {
+  const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-aaaa-bbbb-cccc-000000000000';
+  const { stack, cluster } = build((s) =>
+    secretsmanager.Secret.fromSecretAttributes(s, 'ProxySecret', {
+      secretCompleteArn: SECRET_ARN,
+      encryptionKey: kms.Key.fromKeyArn(s, 'ProxyKey', KEY_ARN),
+    }),
+  );
+  const managed = cluster.addProxiedNodeGroup('Workers');
+  const selfManaged = cluster.addSelfManagedNodeGroup('Self');
+  const template = Template.fromStack(stack);
+
+  /** The logical ids of the roles whose policies allow kms:Decrypt on the key through Secrets Manager only. */
+  const decryptors = () =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) =>
+        p.Properties.PolicyDocument.Statement.some(
+          (st: any) =>
+            st.Action === 'kms:Decrypt' &&
+            st.Resource === KEY_ARN &&
+            JSON.stringify(st.Condition) ===
+              JSON.stringify({
+                StringEquals: {
+                  'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.us-east-1.', { Ref: 'AWS::URLSuffix' }]] },
+                },
+              }),
+        ),
+      )
+      .flatMap((p: any) => p.Properties.Roles.map((r: any) => r.Ref));
+
+  test('every reader may decrypt, only through Secrets Manager in the secret region: nodes, kubectl handler, Secret writer', () => {
+    const roles = decryptors();
+    const id = (c: any) => stack.getLogicalId(c.node.defaultChild);
+    expect(roles).toEqual(expect.arrayContaining([id(managed.nodegroup.role), id(selfManaged.role)]));
+    expect(roles.some((r) => /KubectlProviderHandler/.test(r))).toBe(true);
+    expect(roles.length).toBe(4);
+  });
+
+  test('no KMS endpoint: the decrypt goes through Secrets Manager', () => {
+    expect(cluster.endpoints.services.map((s) => s.name)).not.toContain('kms');
+    template.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { ServiceName: 'com.amazonaws.us-east-1.kms' }, 0);
+  });
+});
+
+test("a key defined in the app is granted through its key policy, not again in the readers' policies", () => {
+  const { stack, cluster } = build(
+    (s) => new secretsmanager.Secret(s, 'S', { encryptionKey: new kms.Key(s, 'K', { enableKeyRotation: true }) }),
+  );
+  cluster.addProxiedNodeGroup('Workers');
+  const text = JSON.stringify(Template.fromStack(stack).findResources('AWS::IAM::Policy'));
+  expect(text).not.toContain('kms:Decrypt');
+  const key = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'))[0] as any;
+  expect(JSON.stringify(key.Properties.KeyPolicy)).toContain('kms:ViaService');
 });

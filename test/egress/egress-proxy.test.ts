@@ -7,6 +7,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../../lib';
@@ -14,6 +15,21 @@ import { defaultEgressDomains } from '../../lib/egress/allowlist';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from '../support/cdk';
 import { egressOnly, egressVpc, userDataText } from '../support/egress';
 import { validationErrorOf } from '../support/errors';
+
+test("sessionManager: false leaves the SSM managed policy off the proxies' role; the log group stays writable", () => {
+  const { stack, proxy } = egressOnly({ sessionManager: false });
+  const template = Template.fromStack(stack);
+  const role = template.toJSON().Resources[stack.getLogicalId(proxy.role.node.defaultChild as any)];
+  expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  expect(JSON.stringify(template.toJSON())).not.toContain('AmazonSSMManagedInstanceCore');
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'] }),
+      ]),
+    },
+  });
+});
 
 describe('EgressProxy with its defaults', () => {
   const { stack, vpc, proxy } = egressOnly();
@@ -413,5 +429,44 @@ describe('cdk-nag AwsSolutions', () => {
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-ELB2/);
+  });
+});
+
+describe('logEncryptionKey', () => {
+  test('a key of the app encrypts the log group and lets the regional CloudWatch Logs service use it for log groups only', () => {
+    const stack = testStack('eu-west-1');
+    const key = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
+    const vpc = egressVpc(stack);
+    new EgressProxy(stack, 'Egress', { vpc, logEncryptionKey: key });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as any), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: { 'Fn::Join': ['', ['logs.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
+            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+            Condition: {
+              ArnLike: {
+                'kms:EncryptionContext:aws:logs:arn': {
+                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:111122223333:log-group:*']],
+                },
+              },
+            },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('an imported key is used as is; without a key the log group has none', () => {
+    const stack = testStack('eu-west-1');
+    const arn = 'arn:aws:kms:eu-west-1:111122223333:key/0f1e2d3c-aaaa-bbbb-cccc-000000000000';
+    new EgressProxy(stack, 'Egress', { vpc: egressVpc(stack), logEncryptionKey: kms.Key.fromKeyArn(stack, 'K', arn) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: arn });
+    const { stack: plain } = egressOnly();
+    Template.fromStack(plain).hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: Match.absent() });
   });
 });

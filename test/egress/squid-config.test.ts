@@ -49,6 +49,24 @@ describe('renderSquidConfig', () => {
     expect(lines).toContain('acl egress_link_local dst 169.254.0.0/16 fe80::/10 fd00:ec2::/32');
   });
 
+  test('private destinations (RFC 1918, 100.64.0.0/10, fc00::/7) are refused before the allow rule', () => {
+    expect(lines).toContain('acl egress_private dst 10.0.0.0/8 172.16.0.0/12 192.168.0.0/16 100.64.0.0/10 fc00::/7');
+    const deny = access.indexOf('http_access deny egress_private');
+    expect(deny).toBeGreaterThan(access.indexOf('http_access deny !egress_domains'));
+    expect(deny).toBeLessThan(access.indexOf('http_access allow egress_clients egress_domains'));
+    expect(lines.some((l) => l.startsWith('acl egress_private_allowed'))).toBe(false);
+  });
+
+  test('allowedPrivateDestinations opens only those ranges', () => {
+    const opened = renderSquidConfig({
+      ...input,
+      allowedPrivateDestinations: ['10.20.0.0/16', 'fd12:3456::/48'],
+    }).split('\n');
+    expect(opened).toContain('acl egress_private_allowed dst 10.20.0.0/16 fd12:3456::/48');
+    expect(opened).toContain('http_access deny egress_private !egress_private_allowed');
+    expect(opened).not.toContain('http_access deny egress_private');
+  });
+
   test('no cache, no Via, no X-Forwarded-For, no version string', () => {
     for (const l of ['cache deny all', 'forwarded_for delete', 'via off', 'httpd_suppress_version_string on']) {
       expect(lines).toContain(l);

@@ -44,10 +44,10 @@ describe('ProxiedNodeGroup', () => {
     });
   });
 
-  test('IMDSv2 is required with an explicit hop limit, and the root volume is encrypted gp3', () => {
+  test('IMDSv2 is required with hop limit 1 by default, and the root volume is encrypted gp3', () => {
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [
           {
             DeviceName: '/dev/xvda',
@@ -89,11 +89,11 @@ describe('ProxiedNodeGroup defaults', () => {
     });
   });
 
-  test('the hop limit can be lowered to 1', () => {
+  test('the hop limit can be raised to 2', () => {
     const { stack, cluster } = setup();
-    cluster.addProxiedNodeGroup('Workers', { httpPutResponseHopLimit: 1 });
+    cluster.addProxiedNodeGroup('Workers', { httpPutResponseHopLimit: 2 });
     Template.fromStack(stack).hasResourceProperties('AWS::EC2::LaunchTemplate', {
-      LaunchTemplateData: Match.objectLike({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } }),
+      LaunchTemplateData: Match.objectLike({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 } }),
     });
   });
 });
@@ -121,5 +121,28 @@ describe('ProxiedNodeGroup on a pinned AMI (bootstrap without the EKS API)', () 
     expect(resolved).toMatch(/"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","Endpoint"\]/);
     expect(resolved).toMatch(/"Fn::GetAtt":\["Cluster[0-9A-Za-z]+","CertificateAuthorityData"\]/);
     expect(resolved).toContain('cidr: \\"172.20.0.0/16\\"');
+  });
+});
+
+describe('size defaults adapt to the sizes given', () => {
+  function scaling(options: Parameters<PrivateEksCluster['addProxiedNodeGroup']>[1]) {
+    const { stack, cluster } = setup();
+    cluster.addProxiedNodeGroup('Nodes', options);
+    const ng = Object.values(Template.fromStack(stack).findResources('AWS::EKS::Nodegroup'))[0] as any;
+    return ng.Properties.ScalingConfig;
+  }
+
+  test.each([
+    [{}, { MinSize: 1, DesiredSize: 2, MaxSize: 2 }],
+    [{ maxSize: 1 }, { MinSize: 1, DesiredSize: 1, MaxSize: 1 }],
+    [{ maxSize: 5 }, { MinSize: 1, DesiredSize: 2, MaxSize: 5 }],
+    [{ minSize: 3 }, { MinSize: 3, DesiredSize: 3, MaxSize: 3 }],
+    [
+      { minSize: 0, maxSize: 1 },
+      { MinSize: 0, DesiredSize: 0, MaxSize: 1 },
+    ],
+    [{ desiredSize: 4 }, { MinSize: 1, DesiredSize: 4, MaxSize: 4 }],
+  ])('%j gives %j', (options, expected) => {
+    expect(scaling(options)).toEqual(expected);
   });
 });

@@ -52,7 +52,7 @@ describe('SelfManagedNodeGroup', () => {
         AutoScalingRollingUpdate: Match.objectLike({
           WaitOnResourceSignals: true,
           PauseTime: 'PT10M',
-          MinInstancesInService: 1,
+          MinInstancesInService: 2,
           MaxBatchSize: 1,
         }),
       }),
@@ -79,7 +79,7 @@ describe('SelfManagedNodeGroup', () => {
         InstanceType: 'm7i.large',
         IamInstanceProfile: Match.anyValue(),
         SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'ClusterSecurityGroupId'] }],
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, VolumeType: 'gp3' }) })],
       }),
     });
@@ -139,5 +139,43 @@ describe('SelfManagedNodeGroup checks', () => {
     expect(() => cluster.addSelfManagedNodeGroup('Nodes2', { signalTimeout: Duration.minutes(4) })).toThrow(
       /5 minutes/,
     );
+  });
+});
+
+describe('rolling updates keep capacity', () => {
+  /** MinSize, MaxSize, DesiredCapacity and MinInstancesInService of a self-managed group. */
+  function rolling(options: Parameters<PrivateEksCluster['addSelfManagedNodeGroup']>[1]) {
+    const { stack, cluster } = setup();
+    cluster.addSelfManagedNodeGroup('Nodes', options);
+    const group = Object.values(
+      Template.fromStack(stack).findResources('AWS::AutoScaling::AutoScalingGroup'),
+    )[0] as any;
+    return {
+      min: group.Properties.MinSize,
+      max: group.Properties.MaxSize,
+      desired: group.Properties.DesiredCapacity,
+      inService: group.UpdatePolicy.AutoScalingRollingUpdate.MinInstancesInService,
+    };
+  }
+
+  test('a group of one keeps its node: MinInstancesInService 1, MaxSize 2 for the replacement', () => {
+    expect(rolling({})).toEqual({ min: '1', max: '2', desired: undefined, inService: 1 });
+    expect(rolling({ minSize: 1 })).toEqual({ min: '1', max: '2', desired: undefined, inService: 1 });
+  });
+
+  test('MinInstancesInService is the desired size when given, else the min size; max leaves room', () => {
+    expect(rolling({ minSize: 3 })).toEqual({ min: '3', max: '4', desired: undefined, inService: 3 });
+    expect(rolling({ minSize: 2, desiredSize: 3, maxSize: 5 })).toEqual({
+      min: '2',
+      max: '5',
+      desired: '3',
+      inService: 3,
+    });
+    expect(rolling({ maxSize: 1, minSize: 0 })).toEqual({ min: '0', max: '1', desired: undefined, inService: 0 });
+  });
+
+  test('a group that cannot keep its nodes during an update is an error naming maxSize', () => {
+    expect(() => rolling({ minSize: 2, maxSize: 2 })).toThrow(/maxSize \(2\) leaves no room above the 2 node\(s\)/);
+    expect(() => rolling({ desiredSize: 3, maxSize: 3 })).toThrow(/Raise maxSize to at least 4/);
   });
 });

@@ -8,14 +8,14 @@ import { testStack } from '../support/cdk';
 
 const names = (services: EndpointService[]) => services.map((s) => s.name);
 const served = (services: EndpointService[]) => (s: EndpointService) => names(services).includes(s.name);
-const NO_PROXY: RouteFacts = { proxy: false, credentials: false, customerKey: false };
-const CREDENTIALS: RouteFacts = { proxy: true, credentials: true, customerKey: false };
+const NO_PROXY: RouteFacts = { proxy: false, credentials: false };
+const CREDENTIALS: RouteFacts = { proxy: true, credentials: true };
 
 test('every rule says why and how to fix, and names at least one service when it applies', () => {
   for (const rule of Object.values(ROUTE_RULES).flat()) {
     expect(rule.why).not.toMatch(/\.$/);
     expect(rule.fix).not.toMatch(/\.$/);
-    const facts = [NO_PROXY, CREDENTIALS, { ...CREDENTIALS, customerKey: true }].filter(rule.when);
+    const facts = [NO_PROXY, CREDENTIALS].filter(rule.when);
     expect(facts.length).toBeGreaterThan(0);
     facts.forEach((f) => expect(rule.services(f).length).toBeGreaterThan(0));
   }
@@ -35,19 +35,21 @@ test('the first failing rule of a consumer is reported, with the missing service
   expect(routeProblem('selfManagedNodes', { ...NO_PROXY, proxy: true }, served([]))).toBeUndefined();
 });
 
-test('Secrets Manager, plus KMS only for a customer key: the rule and the preset agree', () => {
-  expect(names(credentialServices(false))).toEqual(['secretsmanager']);
-  expect(names(credentialServices(true))).toEqual(['secretsmanager', 'kms']);
+test('Secrets Manager and no KMS, whatever the key (Secrets Manager decrypts for its caller): the rule and the preset agree', () => {
+  expect(names(credentialServices())).toEqual(['secretsmanager']);
   const stack = testStack('us-east-1');
   const plain = ProxyCredentials.fromSecret(new secretsmanager.Secret(stack, 'Plain'));
   const keyed = ProxyCredentials.fromSecret(
     new secretsmanager.Secret(stack, 'Keyed', { encryptionKey: new kms.Key(stack, 'Key') }),
   );
-  expect(names(EndpointPresets.withProxyCredentials(plain))).not.toContain('kms');
-  expect(names(EndpointPresets.withProxyCredentials(keyed))).toContain('kms');
-  expect(routeProblem('cluster', CREDENTIALS, served(EndpointPresets.withProxyCredentials(plain)))).toBeUndefined();
-  expect(
-    routeProblem('cluster', { ...CREDENTIALS, customerKey: true }, served(EndpointPresets.withProxyCredentials(plain)))
-      ?.problem,
-  ).toMatch(/^has no endpoint for kms: /);
+  for (const credentials of [plain, keyed, undefined]) {
+    expect(names(EndpointPresets.withProxyCredentials(credentials))).not.toContain('kms');
+    expect(names(EndpointPresets.withProxyCredentials(credentials))).toContain('secretsmanager');
+    expect(
+      routeProblem('cluster', CREDENTIALS, served(EndpointPresets.withProxyCredentials(credentials))),
+    ).toBeUndefined();
+  }
+  expect(routeProblem('cluster', CREDENTIALS, served(EndpointPresets.minimal()))?.problem).toMatch(
+    /^has no endpoint for secretsmanager: /,
+  );
 });

@@ -12,7 +12,11 @@ describe('CIDR arithmetic', () => {
     [['172.25.0.0/16'], '10.100.0.0/16'],
     [['192.168.0.0/16'], '10.100.0.0/16'],
     [['192.168.0.0/16', '10.10.0.0/16'], '172.20.0.0/16'],
-  ])('EKS default service CIDR for %j is %s', (vpc, expected) => {
+    // EKS's pick overlaps a secondary block: the other candidate.
+    [['10.0.0.0/16', '172.20.0.0/16'], '10.100.0.0/16'],
+    [['172.25.0.0/16', '10.100.0.0/16'], '172.20.0.0/16'],
+    [['10.0.0.0/8', '172.16.0.0/12'], undefined],
+  ])('default service CIDR for %j is %s', (vpc, expected) => {
     expect(defaultServiceCidr(vpc)).toBe(expected);
   });
 

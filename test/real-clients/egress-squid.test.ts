@@ -45,6 +45,10 @@ const SQUID_HOSTS: Record<string, string> = {
   // Allowed names that resolve to the proxy itself or to IMDS.
   'loopback.allowed.example': '127.0.0.2',
   'imds.allowed.example': '169.254.169.254',
+  // Allowed names that resolve to private addresses (RFC 1918, shared address space, IPv6 unique local).
+  'private.allowed.example': '10.1.2.3',
+  'cgnat.allowed.example': '100.64.1.2',
+  'ula.allowed.example': 'fd12:3456::7',
 };
 /** A denied name in no hosts file: resolving it would send a DNS query, which the recorder would see. */
 const UNRESOLVED_DENIED = 'leak.denied.example';
@@ -295,6 +299,27 @@ describe('the real Squid runs the rendered configuration', () => {
       url: 'http://imds.allowed.example/latest/meta-data/',
       log: { method: 'GET' },
     },
+    {
+      what: 'an allowed name that resolves to a private (RFC 1918) address',
+      url: 'http://private.allowed.example/',
+      log: { method: 'GET' },
+    },
+    {
+      what: 'a tunnel to an allowed name that resolves to a private (RFC 1918) address',
+      url: 'http://private.allowed.example:443/',
+      tunnel: true,
+      log: { method: 'CONNECT', url: 'private.allowed.example:443' },
+    },
+    {
+      what: 'an allowed name that resolves to the shared address space (100.64.0.0/10)',
+      url: 'http://cgnat.allowed.example/',
+      log: { method: 'GET' },
+    },
+    {
+      what: 'an allowed name that resolves to an IPv6 unique local address (fc00::/7)',
+      url: 'http://ula.allowed.example/',
+      log: { method: 'GET' },
+    },
     { what: 'an IP address URL', url: `http://${ORIGIN}/`, log: { method: 'GET' } },
     {
       what: 'a client outside the allowed CIDRs',
@@ -520,7 +545,7 @@ describe('the real Squid runs the rendered configuration', () => {
     }
   });
 
-  test('denied: names outside the allowlist, other ports, the proxy itself, IMDS, IP URLs, other clients (403, TCP_DENIED)', async () => {
+  test('denied: names outside the allowlist, other ports, the proxy itself, IMDS, private addresses, IP URLs, other clients (403, TCP_DENIED)', async () => {
     expect(await deniedProblems(good)).toEqual([]);
   });
 
@@ -545,5 +570,9 @@ describe('the real Squid runs the rendered configuration', () => {
       /a name outside the allowlist \(http:\/\/www\.denied\.example\/\): expected 403, got 200/,
     );
     expect(problems.join('\n')).toMatch(/the origin was reached: .*www\.denied\.example/);
+    // Without the private-destination rule, Squid tries the private address instead of refusing it.
+    expect(problems.join('\n')).toMatch(
+      /an allowed name that resolves to a private \(RFC 1918\) address \(http:\/\/private\.allowed\.example\/\): expected 403, got \d+/,
+    );
   });
 });

@@ -61,8 +61,18 @@ export const AL2: NodeFamilySpec = {
   // Public SSM parameters of the EKS-optimized AMIs (EKS user guide, "Retrieve recommended Amazon Linux
   // AMI IDs": `amazon-linux-2` for x86, `amazon-linux-2-arm64` for ARM); aws-cdk-lib aws-eks-v2
   // `EksOptimizedImage` builds the same names.
-  amiParameter: (version, arch) =>
-    `/aws/service/eks/optimized-ami/${version}/${arch === 'arm64' ? 'amazon-linux-2-arm64' : 'amazon-linux-2'}/recommended/image_id`,
+  // One accelerated AL2 AMI for NVIDIA, Inferentia and Trainium, x86 only: amazon-linux-2-gpu (EKS user
+  // guide, "Retrieve recommended Amazon Linux AMI IDs"), AMI type AL2_x86_64_GPU.
+  acceleratedAmiTypes: { nvidia: { x86_64: 'AL2_x86_64_GPU' }, neuron: { x86_64: 'AL2_x86_64_GPU' } },
+
+  amiParameter: (version, arch, accelerator) => {
+    if (accelerator === undefined) {
+      return `/aws/service/eks/optimized-ami/${version}/${arch === 'arm64' ? 'amazon-linux-2-arm64' : 'amazon-linux-2'}/recommended/image_id`;
+    }
+    return accelerator !== 'amd' && arch === 'x86_64'
+      ? `/aws/service/eks/optimized-ami/${version}/amazon-linux-2-gpu/recommended/image_id`
+      : undefined;
+  },
 
   // "Kubernetes version 1.32 is the last version for which Amazon EKS will release AL2 AMIs"
   // (EKS user guide, "Build a custom Amazon Linux AMI").

@@ -22,9 +22,23 @@ export const AL2023: NodeFamilySpec = {
     arm64: ['AL2023_ARM_64_STANDARD', 'AL2023_ARM_64_NVIDIA'],
   },
 
-  // Public SSM parameters of the EKS-optimized AMIs (EKS user guide, "Retrieve recommended Amazon Linux AMI IDs").
-  amiParameter: (version, arch) =>
-    `/aws/service/eks/optimized-ami/${version}/amazon-linux-2023/${arch}/standard/recommended/image_id`,
+  // EKS user guide, "Retrieve recommended Amazon Linux AMI IDs": amazon-linux-2023/x86_64/nvidia and
+  // arm64/nvidia for NVIDIA instances, x86_64/neuron for AWS Neuron (Inferentia, Trainium) instances; the
+  // matching managed node group AMI types are aws-eks-v2's (and CloudFormation's) AL2023_*_NVIDIA and
+  // AL2023_x86_64_NEURON.
+  acceleratedAmiTypes: {
+    nvidia: { x86_64: 'AL2023_x86_64_NVIDIA', arm64: 'AL2023_ARM_64_NVIDIA' },
+    neuron: { x86_64: 'AL2023_x86_64_NEURON' },
+  },
+
+  // Public SSM parameters of the EKS-optimized AMIs (same page).
+  amiParameter: (version, arch, accelerator) => {
+    const variant = accelerator === undefined ? 'standard' : accelerator;
+    if (accelerator === 'amd' || (accelerator === 'neuron' && arch !== 'x86_64')) {
+      return undefined;
+    }
+    return `/aws/service/eks/optimized-ami/${version}/amazon-linux-2023/${arch}/${variant}/recommended/image_id`;
+  },
 
   // EKS publishes AL2023 AMIs from Kubernetes 1.23 on.
   versionProblem: (version) =>

@@ -193,10 +193,20 @@ export const BOTTLEROCKET: NodeFamilySpec = {
     arm64: ['BOTTLEROCKET_ARM_64', 'BOTTLEROCKET_ARM_64_NVIDIA', 'BOTTLEROCKET_ARM_64_FIPS'],
   },
 
+  // NVIDIA instances run the `aws-k8s-<version>-nvidia` variants (AMI types BOTTLEROCKET_*_NVIDIA). Neuron
+  // instances are left to the user (amiType or machineImage): this library does not claim a variant for them.
+  acceleratedAmiTypes: { nvidia: { x86_64: 'BOTTLEROCKET_x86_64_NVIDIA', arm64: 'BOTTLEROCKET_ARM_64_NVIDIA' } },
+
   // Public SSM parameters: `/aws/service/bottlerocket/aws-k8s-1.24/x86_64/latest/image_id`; "the valid
   // architecture names are `x86_64` and `arm64`" (bottlerocket-os/bottlerocket QUICKSTART-EKS.md,
-  // "Finding an AMI").
-  amiParameter: (version, arch) => `/aws/service/bottlerocket/aws-k8s-${version}/${arch}/latest/image_id`,
+  // "Finding an AMI"); the NVIDIA variant's name ends in `-nvidia`.
+  amiParameter: (version, arch, accelerator) => {
+    if (accelerator === undefined || accelerator === 'nvidia') {
+      const variant = `aws-k8s-${version}${accelerator === 'nvidia' ? '-nvidia' : ''}`;
+      return `/aws/service/bottlerocket/${variant}/${arch}/latest/image_id`;
+    }
+    return undefined;
+  },
 
   // The first aws-k8s variant is aws-k8s-1.15 (bottlerocket-os/bottlerocket `variants/aws-k8s-1.15`, added
   // 2020-02-26). Bottlerocket drops a variant some time after EKS ends its support (the 1.57.x release data
@@ -224,6 +234,15 @@ export const BOTTLEROCKET: NodeFamilySpec = {
         problem:
           'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
         fix: 'Give the proxy URL as a literal string (http://host:port) or use ProxySettings.fromHost(host, port), or use NodeFamily.AMAZON_LINUX_2023',
+      };
+    }
+    if (input.proxy && /^https:\/\//i.test(input.proxy.httpsProxy)) {
+      // The documented form of `https-proxy` is host:port, and clients read a proxy without scheme as
+      // http://: the node would speak plain HTTP to a TLS port. Refuse rather than silently drop the scheme.
+      return {
+        prop: 'proxy.httpsProxy',
+        problem: `is ${input.proxy.httpsProxy}, a TLS proxy, but Bottlerocket nodes take the proxy as host:port and speak plain HTTP to it`,
+        fix: "Give Bottlerocket nodes the proxy's plain-HTTP address (http://host:port), or use NodeFamily.AMAZON_LINUX_2023",
       };
     }
     return undefined;

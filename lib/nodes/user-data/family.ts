@@ -95,18 +95,29 @@ export interface InputProblem {
 }
 
 /** A node family. */
+/**
+ * The accelerator of an instance family: NVIDIA GPUs (p*, g* but g4ad, gr*), AWS Neuron (inf*, trn*:
+ * Inferentia and Trainium) or AMD GPUs (g4ad), for which no EKS-optimized AMI exists.
+ */
+export type Accelerator = 'nvidia' | 'neuron' | 'amd';
+
 export interface NodeFamilySpec {
   /** Short name, e.g. `AL2023`. */
   readonly name: string;
   /** The EKS managed node group AMI types of this family, default first per architecture. */
   readonly amiTypes: Record<Arch, string[]>;
+  /** The AMI type for instances with an accelerator, per architecture; missing when the family has none. */
+  readonly acceleratedAmiTypes: Partial<Record<Accelerator, Partial<Record<Arch, string>>>>;
   /**
    * The EBS devices of the family's AMIs: `data` holds containers and images and gets the node's
    * volume size; `os` is a separate OS volume, if the AMI has one (encrypted too, at its snapshot size).
    */
   readonly devices: { readonly data: string; readonly os?: { readonly device: string; readonly sizeGiB: number } };
-  /** The public SSM parameter holding the recommended AMI id for a Kubernetes version. */
-  amiParameter(kubernetesVersion: string, arch: Arch): string;
+  /**
+   * The public SSM parameter holding the recommended AMI id for a Kubernetes version, or undefined when
+   * the family publishes none for the accelerator.
+   */
+  amiParameter(kubernetesVersion: string, arch: Arch, accelerator?: Accelerator): string | undefined;
   /** Why the family cannot run a Kubernetes version, or undefined. */
   versionProblem(kubernetesVersion: string): string | undefined;
   /** A warning for a family that deploys but will likely hurt, or undefined. */

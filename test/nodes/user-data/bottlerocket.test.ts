@@ -176,6 +176,21 @@ describe('Bottlerocket TOML renderer', () => {
     expect(BOTTLEROCKET.inputProblem({})).toBeUndefined();
   });
 
+  test('an https:// proxy is an input problem naming proxy.httpsProxy, not a silently dropped scheme', () => {
+    const tls: NodeProxy = {
+      ...proxy,
+      httpsProxy: 'https://proxy.corp.example:3129',
+      httpsProxyHostPort: 'proxy.corp.example:3129',
+    };
+    const problem = BOTTLEROCKET.inputProblem({ proxy: tls });
+    expect(problem).toMatchObject({ prop: 'proxy.httpsProxy' });
+    expect(problem!.problem).toMatch(/https:\/\/proxy\.corp\.example:3129, a TLS proxy.*plain HTTP/);
+    expect(problem!.fix).toMatch(/http:\/\/host:port/);
+    expect(
+      BOTTLEROCKET.inputProblem({ proxy: { ...tls, httpsProxy: 'HTTPS://proxy.corp.example:3129' } }),
+    ).toBeDefined();
+  });
+
   test('AMI types are aws-eks-v2 NodegroupAmiType values, default first', () => {
     expect(BOTTLEROCKET.amiTypes.x86_64).toEqual([
       eks.NodegroupAmiType.BOTTLEROCKET_X86_64,
