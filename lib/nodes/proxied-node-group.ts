@@ -82,15 +82,9 @@ export class ProxiedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
-    const {
-      context,
-      family: nodeFamily,
-      spec: family,
-      instanceTypes,
-      arch,
-      accelerator,
-    } = startNodeGroup(this, props, 'nodes');
-    this.family = nodeFamily;
+    const start = startNodeGroup(this, props, 'nodes');
+    const { context, spec: family, instanceTypes, arch, accelerator } = start;
+    this.family = start.family;
     if (props.machineImage && props.amiType) {
       invalid(
         this,

@@ -86,15 +86,9 @@ export class SelfManagedNodeGroup extends Construct {
   constructor(scope: Construct, id: string, props: SelfManagedNodeGroupProps) {
     super(scope, id);
     // Without a proxy, the ready signal needs the CloudFormation endpoint too (preflight/route-rules.ts).
-    const {
-      context,
-      family: nodeFamily,
-      spec: family,
-      instanceTypes,
-      arch,
-      accelerator,
-    } = startNodeGroup(this, props, 'selfManagedNodes');
-    this.family = nodeFamily;
+    const start = startNodeGroup(this, props, 'selfManagedNodes');
+    const { context, spec: family, instanceTypes, arch, accelerator } = start;
+    this.family = start.family;
     if (instanceTypes.length !== 1) {
       invalid(
         this,

@@ -2,21 +2,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { NodeFamily, PrivateEksCluster, ProxiedNodeGroupOptions, ProxySettings } from '../../lib';
+import { NodeFamily, ProxiedNodeGroupOptions } from '../../lib';
 import { acceleratorOf } from '../../lib/nodes/node-group-base';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
+import { proxiedCluster } from '../support/cluster';
 
-function setup() {
-  const stack = testStack('us-east-1');
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
-  });
-  return { stack, cluster };
-}
+const setup = proxiedCluster;
 
 const types = (...names: string[]) => names.map((n) => new ec2.InstanceType(n));
 

@@ -8,20 +8,10 @@ import { Fn } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { PrivateEksCluster, ProxySettings } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
+import { proxiedCluster } from '../support/cluster';
 
-function setup() {
-  const stack = testStack('us-east-1');
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
-  });
-  return { stack, cluster };
-}
+const setup = proxiedCluster;
 
 const labels = { role: 'worker', 'example.com/tier': 'a-1.b_2', empty: '' };
 const taints = [{ key: 'example.com/dedicated', value: 'batch', effect: eks.TaintEffect.NO_SCHEDULE }];

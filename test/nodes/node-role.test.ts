@@ -3,19 +3,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { PrivateEksCluster, ProxiedNodeGroup, ProxySettings } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { ProxiedNodeGroup } from '../../lib';
+import { proxiedCluster } from '../support/cluster';
 
-function setup() {
-  const stack = testStack('us-east-1');
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
-  });
-  return { stack, cluster };
-}
+const setup = proxiedCluster;
 
 /** The AWS managed policy names attached to a role, by the role's logical id. */
 function managedPolicies(template: Template, logicalId: string): string[] {

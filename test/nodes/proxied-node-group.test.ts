@@ -1,21 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { PrivateEksCluster, ProxiedNodeGroup, ProxySettings } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { PrivateEksCluster, ProxiedNodeGroup } from '../../lib';
 import { mimeParts } from '../support/mime';
+import { proxiedCluster } from '../support/cluster';
 
-function setup() {
-  const stack = testStack('us-east-1');
-  const vpc = isolatedVpc(stack);
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc,
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
-  });
-  return { stack, vpc, cluster };
-}
+const setup = proxiedCluster;
 
 describe('ProxiedNodeGroup', () => {
   const { stack, vpc, cluster } = setup();

@@ -2,22 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { EndpointPresets, PrivateEksCluster, ProxySettings } from '../../lib';
+import { EndpointPresets, PrivateEksCluster } from '../../lib';
 import { PrivateEksValidationError } from '../../lib/errors';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { proxiedCluster } from '../support/cluster';
 
-function setup(props: Partial<ConstructorParameters<typeof PrivateEksCluster>[2]> = {}) {
-  const stack = testStack('us-east-1');
-  const vpc = isolatedVpc(stack);
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc,
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
-    ...props,
-  });
-  return { stack, cluster };
-}
+const setup = proxiedCluster;
 
 /** Resolve a token-bearing string to text, writing each intrinsic as <Ref:X> / <GetAtt:X.Y>. */
 function flatten(stack: any, value: string): string {

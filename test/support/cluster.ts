@@ -1,0 +1,17 @@
+/** A PrivateEksCluster behind a proxy in a fresh us-east-1 test stack: what most node tests start from. */
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { PrivateEksCluster, PrivateEksClusterProps, ProxySettings } from '../../lib';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './cdk';
+
+export function proxiedCluster(props: Partial<PrivateEksClusterProps> = {}) {
+  const stack = testStack('us-east-1');
+  const vpc = isolatedVpc(stack);
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc,
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+    ...props,
+  });
+  return { stack, vpc, cluster };
+}
