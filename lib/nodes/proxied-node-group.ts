@@ -82,9 +82,7 @@ export class ProxiedNodeGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxiedNodeGroupProps) {
     super(scope, id);
-    const start = startNodeGroup(this, props, 'nodes');
-    const { context, spec: family, instanceTypes, arch, accelerator } = start;
-    this.family = start.family;
+    // A contradiction in the props themselves, before anything is derived from them.
     if (props.machineImage && props.amiType) {
       invalid(
         this,
@@ -93,6 +91,9 @@ export class ProxiedNodeGroup extends Construct {
         'Drop amiType: a node group on a custom AMI has none',
       );
     }
+    const start = startNodeGroup(this, props, 'nodes');
+    const { context, spec: family, instanceTypes, arch, accelerator } = start;
+    this.family = start.family;
     this.amiType = props.machineImage
       ? undefined
       : this.chooseAmiType(family, props.amiType, arch, accelerator, instanceTypes);
