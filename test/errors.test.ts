@@ -408,6 +408,15 @@ const cases: [string, () => unknown, string, RegExp][] = [
   ['maxSize below minSize', () => nodeGroup({ minSize: 3, maxSize: 2 }), 'maxSize', /Raise maxSize/],
   ['desiredSize above maxSize', () => nodeGroup({ desiredSize: 5, maxSize: 2 }), 'desiredSize', /Lower desiredSize/],
   ['negative minSize', () => nodeGroup({ minSize: -1 }), 'minSize', /0 or more/],
+  ['a fractional minSize', () => nodeGroup({ minSize: 2.5 }), 'minSize', /whole number of nodes/],
+  ['a desiredSize that is not a number', () => nodeGroup({ desiredSize: NaN }), 'desiredSize', /whole number of nodes/],
+  ['node subnets that select nothing', () => nodeGroup({ subnets: { subnets: [] } }), 'subnets', /selects no subnet/],
+  [
+    'cluster subnets in a single Availability Zone',
+    () => cluster({}, (stack) => isolatedVpc(stack, '10.0.0.0/16', { maxAzs: 1 })),
+    'subnets',
+    /at least 2 Availability Zones/,
+  ],
   [
     'a self-managed group with no room above its nodes for a rolling update',
     () => cluster().addSelfManagedNodeGroup('Self', { minSize: 1, maxSize: 1 }),

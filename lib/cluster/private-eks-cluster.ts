@@ -22,7 +22,14 @@ import {
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag } from '../private/nag';
-import { checkVpcDns, isConcrete, privateSubnetSelection, requirePrivateSubnets, vpcCidrs } from '../private/vpc';
+import {
+  checkSubnetSelection,
+  checkVpcDns,
+  isConcrete,
+  privateSubnetSelection,
+  requirePrivateSubnets,
+  vpcCidrs,
+} from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
 import { ProxySettings } from '../proxy/proxy-settings';
 
@@ -167,6 +174,7 @@ export class PrivateEksCluster extends Construct {
     const cidrs = vpcCidrs(vpc);
     this.serviceIpv4Cidr = this.resolveServiceCidr(props.serviceIpv4Cidr, cidrs);
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
+    checkSubnetSelection(this, 'subnets', vpc, this.nodeSubnets, 2);
     this.proxy = props.proxy;
     this.version = props.version;
     const credentials = this.proxy?.credentials;

@@ -12,6 +12,7 @@ import {
   NODE_ROLE_POLICIES,
   SSM_AGENT_POLICY,
 } from '../private/nag';
+import { checkSubnetSelection } from '../private/vpc';
 import { checkLabelsAndTaints } from './labels-and-taints';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
@@ -50,6 +51,9 @@ export function startNodeGroup(
   checkFamilyVersion(scope, family._spec, context);
   checkNodeOptions(scope, props);
   checkLabelsAndTaints(scope, props.labels, props.taints, consumer);
+  if (props.subnets) {
+    checkSubnetSelection(scope, 'subnets', context.cluster.vpc, props.subnets);
+  }
   checkRoutes(
     scope,
     consumer,
@@ -134,6 +138,15 @@ export const ACCELERATOR_NAMES: Record<Accelerator, string> = {
 /** Sizes, hop limit and data volume checks. */
 export function checkNodeOptions(scope: IConstruct, props: NodeOptions): void {
   const { minSize, maxSize, desiredSize } = props;
+  for (const [prop, size] of [
+    ['minSize', minSize],
+    ['maxSize', maxSize],
+    ['desiredSize', desiredSize],
+  ] as const) {
+    if (size !== undefined && !Token.isUnresolved(size) && !Number.isInteger(size)) {
+      invalid(scope, prop, `is ${size}`, 'Give a whole number of nodes');
+    }
+  }
   if (minSize !== undefined && minSize < 0) {
     invalid(scope, 'minSize', `is ${minSize}`, 'Use 0 or more');
   }

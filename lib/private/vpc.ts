@@ -79,6 +79,38 @@ export function requirePrivateSubnets(scope: IConstruct, vpc: ec2.IVpc): void {
   }
 }
 
+/**
+ * Fail when a subnet selection selects no subnet, or (with `minAzs`) subnets in fewer Availability Zones
+ * than that, when the zones are known at synth time. EKS requires the cluster's subnets in at least two
+ * AZs (EKS user guide, "View Amazon EKS networking requirements for VPC and subnets").
+ */
+export function checkSubnetSelection(
+  scope: IConstruct,
+  prop: string,
+  vpc: ec2.IVpc,
+  selection: ec2.SubnetSelection,
+  minAzs = 1,
+): void {
+  const selected = vpc.selectSubnets(selection);
+  if (selected.subnets.length === 0) {
+    invalid(
+      scope,
+      prop,
+      'selects no subnet of the VPC',
+      'Select the private subnets the nodes run in, or leave it out',
+    );
+  }
+  const azs = selected.subnets.map((s) => s.availabilityZone);
+  if (azs.every((az) => isConcrete(az)) && new Set(azs).size < minAzs) {
+    invalid(
+      scope,
+      prop,
+      `selects subnets in ${new Set(azs).size} Availability Zone (${[...new Set(azs)].join(', ')})`,
+      `EKS needs the cluster's subnets in at least ${minAzs} Availability Zones: select subnets in more zones`,
+    );
+  }
+}
+
 /** True when a string is a concrete value (not a token). */
 export function isConcrete(s: string | undefined): s is string {
   return s !== undefined && !Token.isUnresolved(s);
