@@ -150,10 +150,19 @@ describe('the exec wrapper, run by the real Python', () => {
         '    def get_secret_value(self, SecretId):',
         `        assert SecretId == ${JSON.stringify(SECRET_ARN)}`,
         `        return {"SecretString": json.dumps({"username": ${JSON.stringify(USER)}, "password": ${JSON.stringify(PASSWORD)}})}`,
-        'def client(name):',
+        'def client(name, config=None):',
         '    assert name == "secretsmanager"',
+        "    # The wrapper runs in Lambda's 10 s init phase: every attempt must be short.",
+        '    kw = config.kw',
+        '    assert kw["retries"]["max_attempts"] * (kw["connect_timeout"] + kw["read_timeout"]) < 20, kw',
         '    return _Client()',
       ].join('\n'),
+    );
+    fs.mkdirSync(path.join(tmp, 'botocore'));
+    fs.writeFileSync(path.join(tmp, 'botocore', '__init__.py'), '');
+    fs.writeFileSync(
+      path.join(tmp, 'botocore', 'config.py'),
+      ['class Config:', '    def __init__(self, **kw):', '        self.kw = kw'].join('\n'),
     );
     const runtime = path.join(tmp, 'runtime');
     fs.writeFileSync(runtime, '#!/bin/sh\nenv | grep -i -E "^(https?|no)_proxy=" | sort\n', { mode: 0o755 });

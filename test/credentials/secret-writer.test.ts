@@ -53,8 +53,11 @@ beforeAll(() => {
       '    def get_secret_value(self, SecretId):',
       '        assert SecretId.startswith("arn:aws:secretsmanager:")',
       `        return {"SecretString": json.dumps({"username": ${JSON.stringify(USER)}, "password": ${JSON.stringify(PASSWORD)}})}`,
-      'def client(name):',
+      'def client(name, config=None):',
       '    assert name == "secretsmanager"',
+      '    # Timeouts well below the 2-minute function timeout (botocore defaults would be 60 s + 60 s, retried).',
+      '    assert config.kw["connect_timeout"] <= 5 and config.kw["read_timeout"] <= 10, config.kw',
+      '    assert config.kw["retries"]["max_attempts"] <= 3, config.kw',
       '    return _SecretsManager()',
     ].join('\n'),
   );
@@ -78,6 +81,10 @@ beforeAll(() => {
     ].join('\n'),
   );
   fs.writeFileSync(path.join(stubs, 'botocore', '__init__.py'), '');
+  fs.writeFileSync(
+    path.join(stubs, 'botocore', 'config.py'),
+    ['class Config:', '    def __init__(self, **kw):', '        self.kw = kw'].join('\n'),
+  );
   fs.writeFileSync(
     path.join(stubs, 'botocore', 'signers.py'),
     [

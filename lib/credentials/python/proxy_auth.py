@@ -8,6 +8,15 @@ import urllib.parse
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 
+# botocore.config.Config(**AWS_CLIENT_CONFIG) for every AWS call of both assets: at most two attempts of
+# 3 s to connect and 5 s to read, well below what waits on them (the exec wrapper runs in Lambda's 10 s
+# init phase; the Secret writer must still answer CloudFormation within its 2-minute timeout). botocore's
+# defaults (60 s connect, 60 s read, retries) would outlast both.
+AWS_CLIENT_CONFIG = {"connect_timeout": 3, "read_timeout": 5, "retries": {"max_attempts": 2, "mode": "standard"}}
+
+# Seconds for each HTTPS call of the Secret writer (the Kubernetes API, CloudFormation's response URL).
+HTTP_TIMEOUT_SECONDS = 10
+
 
 def encoded_auth(values, username_key, password_key):
     """`user:password` from the secret's JSON object, each part URL-encoded (no character kept)."""

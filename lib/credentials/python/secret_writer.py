@@ -13,15 +13,17 @@ import urllib.error
 import urllib.request
 
 import boto3
+from botocore.config import Config
 from botocore.signers import RequestSigner
 
 # proxy_auth.py sits next to this file in the asset (copied from lib/credentials/python at synth).
-from proxy_auth import PROXY_VARIABLES, encoded_auth, with_credentials
+from proxy_auth import AWS_CLIENT_CONFIG, HTTP_TIMEOUT_SECONDS, PROXY_VARIABLES, encoded_auth, with_credentials
 
 
 def secret_data(props):
     """The Secret's data: the proxy URLs with URL-encoded credentials, base64 as Kubernetes wants."""
-    value = boto3.client("secretsmanager").get_secret_value(SecretId=props["SecretArn"])
+    client = boto3.client("secretsmanager", config=Config(**AWS_CLIENT_CONFIG))
+    value = client.get_secret_value(SecretId=props["SecretArn"])
     values = json.loads(value["SecretString"])
     auth = encoded_auth(values, props["UsernameKey"], props["PasswordKey"])
     urls = {"HTTP_PROXY": props["HttpProxy"], "HTTPS_PROXY": props["HttpsProxy"]}
@@ -50,7 +52,7 @@ def kube(props, method, path, body=None):
         data=json.dumps(body).encode() if body is not None else None,
         headers={"Authorization": "Bearer " + eks_token(props["ClusterName"]), "Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, context=context, timeout=30) as response:
+        with urllib.request.urlopen(request, context=context, timeout=HTTP_TIMEOUT_SECONDS) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
@@ -85,7 +87,7 @@ def respond(event, status, reason, physical_id):
     }).encode()
     request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
                                      headers={"Content-Type": "", "Content-Length": str(len(body))})
-    with urllib.request.urlopen(request, timeout=30):
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS):
         pass
 
 

@@ -191,11 +191,13 @@ export function renderBoothook(input: BoothookInput): string {
 function renderCredentialFetch(creds: ProxySecretReference): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
-    "imds_token=\"$(curl -sS --fail --max-time 5 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\"",
-    'region="$(curl -sS --fail --max-time 5 --noproxy \'*\' -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)"',
+    '# Every call has its own timeout: IMDS 5 s a try, three more tries; the AWS CLI 5 s to connect and 10 s to',
+    '# read, two attempts. The boothook runs before kubelet, and nothing else would bound it.',
+    "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\"",
+    'region="$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy \'*\' -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)"',
     'secret=""',
     'for attempt in 1 2 3 4 5; do',
-    `  if secret="$(aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text)"; then`,
+    `  if secret="$(AWS_MAX_ATTEMPTS=2 aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text --cli-connect-timeout 5 --cli-read-timeout 10)"; then`,
     '    break',
     '  fi',
     '  if [ "$attempt" = 5 ]; then',

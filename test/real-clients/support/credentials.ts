@@ -16,7 +16,8 @@ export function testSecretString(d: Deployment): string {
 
 /**
  * The one command line a node may run to read the secret: the AWS CLI's get-secret-value for the
- * secret's ARN (resolved from the template) in the region IMDS reports, printing only SecretString.
+ * secret's ARN (resolved from the template) in the region IMDS reports, printing only SecretString, with
+ * the CLI's own connect and read timeouts.
  */
 export function expectedAwsArgv(d: Deployment): string[] {
   const c = credentialsOf(d);
@@ -34,6 +35,11 @@ export function expectedAwsArgv(d: Deployment): string[] {
     'SecretString',
     '--output',
     'text',
+    // Bounded: the boothook runs before kubelet, and nothing else would stop a hanging call.
+    '--cli-connect-timeout',
+    '5',
+    '--cli-read-timeout',
+    '10',
   ];
 }
 

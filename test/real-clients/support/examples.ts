@@ -8,6 +8,7 @@ import { App } from 'aws-cdk-lib';
 import { EXAMPLE_APPS, ExampleKey, exampleApp } from '../../support/example-apps';
 import { IntrinsicResolver, partitionOf, resourcesOfType } from './intrinsics';
 import { removeDir, tempDir } from './proc';
+import { SYNTH_DIR_VARIABLE } from './synth-dir';
 
 /** A node family the library supports. */
 export type Family = 'AL2023' | 'AL2' | 'BOTTLEROCKET';
@@ -174,9 +175,6 @@ export const EXAMPLES: readonly ExampleSpec[] = [
 export const TEST_ACCOUNT = '123456789012';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-
-/** The variable that carries the cdk.out the real-client global setup synthesized for every worker. */
-export const SYNTH_DIR_VARIABLE = 'CDK_PRIVATE_EKS_SYNTH_DIR';
 
 /** Synthesize every example (asset staging off) into `outdir`. */
 export function synthesizeExamples(outdir: string): void {
