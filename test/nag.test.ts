@@ -8,36 +8,26 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { AuthenticatedProxyStack } from '../examples/authenticated-proxy/app';
-import { ChinaRegionStack } from '../examples/china-region/app';
-import { ClosedNetworkStack } from '../examples/closed-network/app';
-import { EgressProxyStack } from '../examples/egress-proxy/app';
-import { Al2Stack, NodeFamiliesStack } from '../examples/node-families/app';
-import { ProxyClusterStack } from '../examples/proxy-cluster/app';
 import { EndpointPresets, PrivateEksCluster } from '../lib';
 import { fakeKubectlLayer, isolatedVpc, testApp } from './support/cdk';
+import { EXAMPLE_APPS, exampleApp } from './support/example-apps';
 import { AwsSolutionsEksV2Checks } from './support/nag-eks-v2';
 
-const builders: Record<string, (app: ReturnType<typeof testApp>) => Stack> = {
-  'proxy-cluster': (app) => new ProxyClusterStack(app, 'Proxy'),
-  'closed-network': (app) => new ClosedNetworkStack(app, 'Closed'),
-  'china-region': (app) => new ChinaRegionStack(app, 'China'),
-  'authenticated-proxy': (app) => new AuthenticatedProxyStack(app, 'Authenticated'),
-  'egress-proxy': (app) => new EgressProxyStack(app, 'Egress'),
-  'node-families': (app) => new NodeFamiliesStack(app, 'Families'),
-  'node-families-al2': (app) => new Al2Stack(app, 'Al2'),
-};
-
-test.each(Object.keys(builders))('example %s has no unacknowledged AwsSolutions finding', (name) => {
-  const app = testApp();
-  builders[name](app);
+/** Both packs: cdk-nag's AwsSolutions and the AwsSolutions EKS rules for aws-eks-v2 clusters. */
+function addNagPacks(app: ReturnType<typeof testApp>): void {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new AwsSolutionsEksV2Checks(app));
+}
+
+test.each(EXAMPLE_APPS.map((e) => e.key))('example %s has no unacknowledged AwsSolutions finding', (key) => {
+  const app = testApp();
+  exampleApp(key).build(app);
+  addNagPacks(app);
   expect(() => app.synth()).not.toThrow();
 });
 
 /** Synth an app with both packs; the AwsSolutions EKS findings that fail it. */
 function eksFindings(app: ReturnType<typeof testApp>): string[] {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new AwsSolutionsEksV2Checks(app));
+  addNagPacks(app);
   try {
     app.synth();
     return [];
@@ -60,7 +50,7 @@ function plantCluster(example: Stack, logging: eks.ClusterLoggingTypes[] | undef
 
 test('the check can fail: an example with a planted cluster without control-plane logging is reported', () => {
   const app = testApp();
-  plantCluster(builders['closed-network'](app), []);
+  plantCluster(exampleApp('closed-network').build(app), []);
   expect(eksFindings(app)).toEqual([
     'AwsSolutions-EKS2[LogExport::api]',
     'AwsSolutions-EKS2[LogExport::audit]',
@@ -70,7 +60,7 @@ test('the check can fail: an example with a planted cluster without control-plan
 
 test('a planted cluster with only the audit log is reported for api and authenticator, not for the diagnostic logs', () => {
   const app = testApp();
-  plantCluster(builders['closed-network'](app), [eks.ClusterLoggingTypes.AUDIT]);
+  plantCluster(exampleApp('closed-network').build(app), [eks.ClusterLoggingTypes.AUDIT]);
   expect(eksFindings(app)).toEqual([
     'AwsSolutions-EKS2[LogExport::api]',
     'AwsSolutions-EKS2[LogExport::authenticator]',
@@ -79,13 +69,13 @@ test('a planted cluster with only the audit log is reported for api and authenti
 
 test('a planted cluster with the default logging passes', () => {
   const app = testApp();
-  plantCluster(builders['closed-network'](app), undefined);
+  plantCluster(exampleApp('closed-network').build(app), undefined);
   expect(eksFindings(app)).toEqual([]);
 });
 
 test('the check can fail: a security group open to the world is reported', () => {
   const app = testApp();
-  const stack = builders['proxy-cluster'](app);
+  const stack = exampleApp('proxy-cluster').build(app);
   const sg = new ec2.SecurityGroup(stack, 'Open', {
     vpc: ec2.Vpc.fromVpcAttributes(stack, 'V', { vpcId: 'vpc-0123456789abcdef0', availabilityZones: ['us-east-1a'] }),
   });

@@ -34,6 +34,21 @@ function build(secretOf: (stack: Stack) => secretsmanager.ISecret, services = En
   return { app, stack, cluster };
 }
 
+/** A role (by logical id pattern) may read the proxy secret: GetSecretValue and DescribeSecret on its ARN. */
+function expectReadsTheSecret(template: Template, roleLogicalId: string): void {
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          Resource: SECRET_ARN,
+        }),
+      ]),
+    },
+    Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp(roleLogicalId) }]),
+  });
+}
+
 const imported = (stack: Stack) => secretsmanager.Secret.fromSecretCompleteArn(stack, 'ProxySecret', SECRET_ARN);
 
 describe('an authenticating proxy', () => {
@@ -56,17 +71,7 @@ describe('an authenticating proxy', () => {
       HTTPS_PROXY: 'http://proxy.corp.example:3128',
     });
     expect(handler.Properties.Layers).toHaveLength(3);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-            Resource: SECRET_ARN,
-          }),
-        ]),
-      },
-      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('KubectlProviderHandlerServiceRole') }]),
-    });
+    expectReadsTheSecret(template, 'KubectlProviderHandlerServiceRole');
   });
 
   test('pods get the credentials from a Kubernetes Secret written at deploy time, after the ConfigMap', () => {
@@ -105,17 +110,7 @@ describe('an authenticating proxy', () => {
     // nodeadm's NodeConfig is in the user data: no placeholder, no credentials.
     const nodeConfig = text.slice(text.indexOf('kind: NodeConfig'));
     expect(nodeConfig).not.toContain(PROXY_AUTH_PLACEHOLDER);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-            Resource: SECRET_ARN,
-          }),
-        ]),
-      },
-      Roles: Match.arrayWith([{ Ref: Match.stringLikeRegexp('WorkersNodeRole') }]),
-    });
+    expectReadsTheSecret(template, 'WorkersNodeRole');
   });
 
   test('no credential value is anywhere in cdk.out', () => {
