@@ -2,6 +2,7 @@
  * Grammars of AWS names the library writes into policies. Pure; no CDK imports (callers skip tokens).
  */
 import * as net from 'net';
+import { notAStringProblem } from './validation';
 
 /**
  * What is wrong with an S3 bucket name, or undefined when it is one. The general-purpose bucket naming
@@ -12,7 +13,7 @@ import * as net from 'net';
  */
 export function s3BucketNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string') {
-    return `is ${name === undefined ? 'missing' : `not a string (${typeof name})`}`;
+    return notAStringProblem(name);
   }
   const prefix = name.endsWith('*') ? name.slice(0, -1) : undefined;
   if (prefix !== undefined) {

@@ -3,6 +3,7 @@
  * callers decide what to do with tokens (they skip these checks for unresolved values).
  */
 import * as net from 'net';
+import { notAStringProblem } from './validation';
 
 /** One DNS label: letters, digits, `_` and inner `-`, at most 63 characters (RFC 1123, `_` for SRV-style names). */
 const DNS_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
@@ -16,7 +17,7 @@ const DNS_NAME_MAX = 253;
  */
 export function hostProblem(host: unknown): string | undefined {
   if (typeof host !== 'string') {
-    return `is ${host === undefined ? 'missing' : `not a string (${typeof host})`}`;
+    return notAStringProblem(host);
   }
   if (host === '') {
     return 'is an empty string';
@@ -160,7 +161,7 @@ const MIN_PREFIX = { v4: 8, v6: 7 };
  */
 export function noProxyEntryProblem(entry: unknown): string | undefined {
   if (typeof entry !== 'string') {
-    return `is ${entry === undefined ? 'missing' : `not a string (${typeof entry})`}`;
+    return notAStringProblem(entry);
   }
   if (entry === '') {
     return 'is an empty string';

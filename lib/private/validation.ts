@@ -29,3 +29,14 @@ export function invalid(scope: IConstruct | string, prop: string, problem: strin
   const where = typeof scope === 'string' ? scope : scope.node.path;
   throw new PrivateEksValidationError(prop, `${where}: ${prop} ${problem}. ${fix}`);
 }
+
+/**
+ * Why a value that must be a string is not one (`is missing`, `is not a string (number)`), or undefined
+ * when it is a string. For inputs from JavaScript or other jsii languages, where the types are not checked.
+ */
+export function notAStringProblem(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    return undefined;
+  }
+  return `is ${value === undefined ? 'missing' : `not a string (${typeof value})`}`;
+}
