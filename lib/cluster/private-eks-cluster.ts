@@ -24,6 +24,7 @@ import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag } from '../private/nag';
 import {
   checkSubnetSelection,
+  checkVpcCidrsAtSynth,
   checkVpcDns,
   isConcrete,
   privateSubnetSelection,
@@ -172,6 +173,7 @@ export class PrivateEksCluster extends Construct {
     requirePrivateSubnets(this, vpc);
 
     const cidrs = vpcCidrs(vpc);
+    checkVpcCidrsAtSynth(this, vpc, cidrs, 'NO_PROXY and the choice of the service CIDR');
     this.serviceIpv4Cidr = this.resolveServiceCidr(props.serviceIpv4Cidr, cidrs);
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
     checkSubnetSelection(this, 'subnets', vpc, this.nodeSubnets, 2);

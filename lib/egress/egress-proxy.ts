@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag, managedPolicyFinding, SSM_AGENT_POLICY } from '../private/nag';
-import { vpcCidrs } from '../private/vpc';
+import { checkVpcCidrsAtSynth, vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
 import {
   checkCapacity,
@@ -188,7 +188,12 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     const { min, max } = checkCapacity(this, props.minCapacity ?? 2, props.maxCapacity);
     const proxySubnets = selectProxySubnets(this, vpc, props.proxySubnets);
     const loadBalancerSubnets = selectLoadBalancerSubnets(this, vpc, props.loadBalancerSubnets);
-    const allowedCidrs = checkCidrs(this, props.allowedCidrs ?? vpcCidrs(vpc));
+    let clients = props.allowedCidrs;
+    if (clients === undefined) {
+      clients = vpcCidrs(vpc);
+      checkVpcCidrsAtSynth(this, vpc, clients, "the proxy's allowed clients");
+    }
+    const allowedCidrs = checkCidrs(this, clients);
     this.allowedDomains = composeDomains(this, props.allowedDomains ?? [], props.includeDefaultDomains ?? true);
 
     const allowedPrivateDestinations = checkPrivateDestinations(this, props.allowedPrivateDestinations ?? []);

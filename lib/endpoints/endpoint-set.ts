@@ -6,7 +6,7 @@ import { invalid } from '../errors';
 import { s3BucketNameProblem } from '../private/aws-names';
 import { isNetworkAddress, parseCidr } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
-import { checkVpcDns, privateSubnetSelection, vpcCidrs } from '../private/vpc';
+import { checkVpcCidrsAtSynth, checkVpcDns, privateSubnetSelection, vpcCidrs } from '../private/vpc';
 import { EndpointPresets, EndpointService, uniqueServices } from './services';
 
 /**
@@ -120,7 +120,9 @@ export class EndpointSet extends Construct {
       description: 'VPC interface endpoints: HTTPS from the VPC only',
       allowAllOutbound: false,
     });
-    for (const cidr of [...vpcCidrs(props.vpc), ...(props.allowedCidrs ?? [])]) {
+    const cidrs = vpcCidrs(props.vpc);
+    checkVpcCidrsAtSynth(this, props.vpc, cidrs, "the endpoints' security group rules");
+    for (const cidr of [...cidrs, ...(props.allowedCidrs ?? [])]) {
       this.securityGroup.addIngressRule(
         ec2.Peer.ipv4(cidr),
         ec2.Port.tcp(443),

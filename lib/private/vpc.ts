@@ -7,22 +7,64 @@ import { invalid } from './validation';
  * The VPC's IPv4 CIDR blocks, as concrete strings where the construct knows them: the primary block (the
  * CIDR given to `CfnVPC` for a VPC built in this app; for an imported VPC whatever `vpcCidrBlock` is,
  * concrete from a lookup, a token from `fromVpcAttributes` with tokens), and every secondary
- * `CfnVPCCidrBlock` of the VPC's stack whose `VpcId` is this VPC's, wherever in the stack it is declared
- * (declared before the cluster: the cluster reads them when it is built). A block allocated from an IPAM
- * pool has no CIDR to read at synth time (CloudFormation returns none) and is not listed.
+ * `CfnVPCCidrBlock` of the VPC's stack whose `VpcId` is this VPC's, wherever in the stack it is declared.
+ * A construct reads them when it is built; `checkVpcCidrsAtSynth` then catches blocks declared later.
+ * A block allocated from an IPAM pool has no CIDR to read at synth time (CloudFormation returns none) and
+ * is not listed: `checkVpcCidrsAtSynth` warns about it.
  */
 export function vpcCidrs(vpc: ec2.IVpc): string[] {
   const primary =
     vpc instanceof ec2.Vpc ? ((vpc.node.defaultChild as ec2.CfnVPC).cidrBlock ?? vpc.vpcCidrBlock) : vpc.vpcCidrBlock;
-  const stack = Stack.of(vpc);
-  const vpcId = JSON.stringify(stack.resolve(vpc.vpcId));
-  const secondary = stack.node
-    .findAll()
-    .filter((c): c is ec2.CfnVPCCidrBlock => c instanceof ec2.CfnVPCCidrBlock)
-    .filter((c) => JSON.stringify(stack.resolve(c.vpcId)) === vpcId)
+  const secondary = secondaryBlocks(vpc)
     .map((c) => c.cidrBlock)
     .filter((c): c is string => c !== undefined);
   return [primary, ...secondary];
+}
+
+/** The secondary IPv4 `CfnVPCCidrBlock`s of the VPC's stack that belong to this VPC. */
+function secondaryBlocks(vpc: ec2.IVpc): ec2.CfnVPCCidrBlock[] {
+  const stack = Stack.of(vpc);
+  const vpcId = JSON.stringify(stack.resolve(vpc.vpcId));
+  return stack.node
+    .findAll()
+    .filter((c): c is ec2.CfnVPCCidrBlock => c instanceof ec2.CfnVPCCidrBlock)
+    .filter((c) => c.cidrBlock !== undefined || c.ipv4IpamPoolId !== undefined)
+    .filter((c) => JSON.stringify(stack.resolve(c.vpcId)) === vpcId);
+}
+
+/**
+ * At synth time (after the whole app is built), check the VPC's IPv4 blocks against the ones `scope` read
+ * when it was built (`used`, from `vpcCidrs`): a secondary block declared after `scope` is an error (what
+ * `scope` derived from the blocks, such as NO_PROXY, the default service CIDR or a security group rule,
+ * would miss it), and a block allocated from an IPAM pool, whose CIDR is known only at deploy time, gets a
+ * warning saying what misses it.
+ *
+ * @param what what `scope` derived from the blocks, for the messages (e.g. `NO_PROXY and the service CIDR`)
+ */
+export function checkVpcCidrsAtSynth(scope: IConstruct, vpc: ec2.IVpc, used: string[], what: string): void {
+  const stack = Stack.of(scope);
+  const known = new Set(used.map((c) => JSON.stringify(stack.resolve(c))));
+  scope.node.addValidation({
+    validate: () => {
+      const late = vpcCidrs(vpc).filter((c) => !known.has(JSON.stringify(stack.resolve(c))));
+      if (late.length > 0) {
+        invalid(
+          scope,
+          'vpc',
+          `has CIDR blocks declared after this construct (${late.join(', ')}), so ${what} do not include them`,
+          'Declare the CfnVPCCidrBlock resources before this construct (they are read when it is built)',
+        );
+      }
+      for (const block of secondaryBlocks(vpc).filter((b) => b.cidrBlock === undefined)) {
+        Annotations.of(scope).addWarningV2(
+          'cdk-private-eks:vpc-cidr-from-ipam',
+          `The VPC CIDR block ${block.node.path} is allocated from an IPAM pool, so its CIDR is unknown at synth time and ${what} do not include it. ` +
+            'Give the block a cidrBlock, or add its range where it is needed (ProxySettings noProxy, allowedCidrs).',
+        );
+      }
+      return [];
+    },
+  });
 }
 
 /**

@@ -242,7 +242,7 @@ describe('secondary VPC CIDR blocks declared anywhere in the stack', () => {
       kubectlLayer: fakeKubectlLayer(stack),
       proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
     });
-    return { stack, cluster };
+    return { stack, vpc, cluster };
   }
 
   test('are in NO_PROXY and the endpoint security group, and the default service CIDR avoids them', () => {
@@ -258,6 +258,30 @@ describe('secondary VPC CIDR blocks declared anywhere in the stack', () => {
     const { cluster } = withSecondary([], '10.50.0.0/16');
     expect(cluster.noProxy).not.toContain('10.50.0.0/16');
     expect(cluster.noProxy).toContain('10.0.0.0/16');
+  });
+
+  test('a block declared after the cluster fails synth naming vpc, instead of missing from NO_PROXY', () => {
+    const { stack, vpc } = withSecondary([]);
+    new ec2.CfnVPCCidrBlock(stack, 'Late', { vpcId: vpc.vpcId, cidrBlock: '100.64.0.0/16' });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /Test\/Cluster: vpc has CIDR blocks declared after this construct \(100.64.0.0\/16\), so NO_PROXY and the choice of the service CIDR do not include them/,
+    );
+  });
+
+  test('an IPAM-allocated block (no CIDR at synth) is named in a warning', () => {
+    const { stack, vpc } = withSecondary([]);
+    new ec2.CfnVPCCidrBlock(stack, 'FromIpam', {
+      vpcId: vpc.vpcId,
+      ipv4IpamPoolId: 'ipam-pool-0123',
+      ipv4NetmaskLength: 20,
+    });
+    new ec2.CfnVPCCidrBlock(stack, 'Ipv6', { vpcId: vpc.vpcId, amazonProvidedIpv6CidrBlock: true });
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning(
+      '/Test/Cluster',
+      Match.stringLikeRegexp('Test/FromIpam is allocated from an IPAM pool.*NO_PROXY'),
+    );
+    expect(annotations.findWarning('*', Match.stringLikeRegexp('Test/Ipv6'))).toHaveLength(0);
   });
 
   test('when both EKS defaults overlap the VPC, the error names serviceIpv4Cidr', () => {

@@ -394,6 +394,22 @@ describe('synth-time errors', () => {
   });
 });
 
+describe('VPC CIDR blocks declared after the proxy', () => {
+  test("fail synth naming vpc when they would be missing from the proxy's allowed clients", () => {
+    const { stack, vpc } = egressOnly();
+    new ec2.CfnVPCCidrBlock(stack, 'Late', { vpcId: vpc.vpcId, cidrBlock: '10.1.0.0/16' });
+    expect(() => Template.fromStack(stack)).toThrow(
+      /^Test\/Egress: vpc has CIDR blocks declared after this construct \(10.1.0.0\/16\), so the proxy's allowed clients do not include them/,
+    );
+  });
+
+  test('are no concern when allowedCidrs is given', () => {
+    const { stack, vpc } = egressOnly({ allowedCidrs: ['10.0.0.0/16'] });
+    new ec2.CfnVPCCidrBlock(stack, 'Late', { vpcId: vpc.vpcId, cidrBlock: '10.1.0.0/16' });
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   function build(app: App): Stack {
     const stack = new Stack(app, 'Egress');

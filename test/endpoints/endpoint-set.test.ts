@@ -177,3 +177,13 @@ describe('EndpointSet options', () => {
     });
   });
 });
+
+test('a VPC CIDR block declared after the set fails synth naming vpc (its security group rules would miss it)', () => {
+  const stack = testStack();
+  const vpc = isolatedVpc(stack);
+  new EndpointSet(stack, 'Endpoints', { vpc, services: EndpointPresets.minimal() });
+  new ec2.CfnVPCCidrBlock(stack, 'Late', { vpcId: vpc.vpcId, cidrBlock: '10.1.0.0/16' });
+  expect(() => Template.fromStack(stack)).toThrow(
+    /^Test\/Endpoints: vpc has CIDR blocks declared after this construct \(10.1.0.0\/16\), so the endpoints' security group rules do not include them/,
+  );
+});
