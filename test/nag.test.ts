@@ -1,39 +1,38 @@
 /**
- * cdk-nag's AwsSolutions pack (plus our AwsSolutions EKS1/EKS2 rules for aws-eks-v2 clusters, which
- * cdk-nag 3.0.2 cannot see) over every example: nothing may be left unacknowledged. The library
- * acknowledges findings on resources that aws-eks-v2 creates and we cannot change, each with a reason.
+ * cdk-nag's AwsSolutions and NIST 800-53 rev. 5 packs (plus our AwsSolutions EKS1/EKS2 rules for aws-eks-v2
+ * clusters, which cdk-nag 3.0.2 cannot see) over every example, in one synth each: nothing may be left
+ * unacknowledged. The library acknowledges findings on resources it or aws-eks-v2 creates, each on its
+ * resource with a reason (lib/private/nag.ts, lib/private/aws-eks-v2-internals.ts); the examples acknowledge
+ * what is theirs (flow logs, the proxies' public subnets).
  */
 import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { EndpointPresets, PrivateEksCluster } from '../lib';
 import { fakeKubectlLayer, isolatedVpc, testApp } from './support/cdk';
 import { EXAMPLE_APPS, exampleApp } from './support/example-apps';
-import { AwsSolutionsEksV2Checks } from './support/nag-eks-v2';
+import { addNagPacks, nagFindings } from './support/nag';
 
-/** Both packs: cdk-nag's AwsSolutions and the AwsSolutions EKS rules for aws-eks-v2 clusters. */
-function addNagPacks(app: ReturnType<typeof testApp>): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new AwsSolutionsEksV2Checks(app));
-}
+test.each(EXAMPLE_APPS.map((e) => e.key))(
+  'example %s has no unacknowledged AwsSolutions or NIST 800-53 R5 finding',
+  (key) => {
+    const app = testApp();
+    exampleApp(key).build(app);
+    addNagPacks(app);
+    expect(nagFindings(app)).toEqual([]);
+  },
+);
 
-test.each(EXAMPLE_APPS.map((e) => e.key))('example %s has no unacknowledged AwsSolutions finding', (key) => {
-  const app = testApp();
-  exampleApp(key).build(app);
-  addNagPacks(app);
-  expect(() => app.synth()).not.toThrow();
-});
-
-/** Synth an app with both packs; the AwsSolutions EKS findings that fail it. */
+/** Synth an app with all packs; the AwsSolutions EKS findings that fail it. */
 function eksFindings(app: ReturnType<typeof testApp>): string[] {
   addNagPacks(app);
-  try {
-    app.synth();
-    return [];
-  } catch (e) {
-    return [...new Set([...String(e).matchAll(/AwsSolutions-EKS\d(\[[^\]]*\])?/g)].map((m) => m[0]))].sort();
-  }
+  const ids = nagFindings(app).map((f) => f.id);
+  return [...new Set(ids.filter((id) => id.startsWith('AwsSolutions-EKS')))].sort();
 }
 
 /** A cluster planted into an example's app, next to the example's own, in a stack of its own. */
@@ -82,4 +81,38 @@ test('the check can fail: a security group open to the world is reported', () =>
   sg.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.allTraffic());
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   expect(() => app.synth()).toThrow(/AwsSolutions-EC23/);
+});
+
+test('the NIST pack can fail: an unencrypted log group planted in an example is reported, and nothing else', () => {
+  const app = testApp();
+  const stack = exampleApp('proxy-cluster').build(app);
+  new logs.LogGroup(stack, 'Planted', { retention: logs.RetentionDays.ONE_YEAR });
+  addNagPacks(app);
+  expect(nagFindings(app)).toEqual([
+    { id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted', path: 'PrivateEksProxyExample/Planted/Resource' },
+  ]);
+});
+
+test("the library's acknowledgements stay on its own resources: a function and role planted next to the cluster are reported", () => {
+  const app = testApp();
+  const stack = exampleApp('proxy-cluster').build(app);
+  const role = new iam.Role(stack, 'PlantedRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  new lambda.Function(stack, 'PlantedFunction', {
+    runtime: lambda.Runtime.PYTHON_3_13,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('def handler(event, context):\n    return None\n'),
+    role,
+  });
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:GetCallerIdentity'], resources: ['*'] }));
+  addNagPacks(app);
+  const nist = nagFindings(app).filter((f) => f.id.startsWith('NIST.'));
+  expect(nist).toEqual(
+    expect.arrayContaining([
+      { id: 'NIST.800.53.R5-IAMNoInlinePolicy', path: 'PrivateEksProxyExample/PlantedRole/DefaultPolicy/Resource' },
+      { id: 'NIST.800.53.R5-LambdaConcurrency', path: 'PrivateEksProxyExample/PlantedFunction/Resource' },
+      { id: 'NIST.800.53.R5-LambdaDLQ', path: 'PrivateEksProxyExample/PlantedFunction/Resource' },
+    ]),
+  );
+  // Only the planted resources are reported: the example's own stay acknowledged.
+  expect(nist.filter((f) => !/\/Planted(Role|Function)\//.test(f.path))).toEqual([]);
 });

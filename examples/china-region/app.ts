@@ -10,6 +10,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { PrivateEksCluster, ProxySettings } from '../../lib';
+import { acknowledgeProxySubnetRoutes, addFlowLogs } from '../vpc';
 
 /** The account and region of the example; the account is a placeholder matching cdk.context.json. */
 export const CHINA_ENV = { account: '111122223333', region: 'cn-northwest-1' };
@@ -27,16 +28,17 @@ export class ChinaRegionStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('192.168.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
-      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: {
-        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
-      },
       subnetConfiguration: [
-        // Where the Squid proxy runs (seed 003); the nodes never get a public address.
-        { name: 'proxy', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Where the Squid proxy runs (seed 003); the nodes never get a public address. No public address
+        // by default either: give the proxy's instance one explicitly (associatePublicIpAddress), so that
+        // nothing else placed here gets one (cdk-nag NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled).
+        { name: 'proxy', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
         { name: 'nodes', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 19 },
       ],
     });
+    // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+    addFlowLogs(vpc);
+    acknowledgeProxySubnetRoutes(vpc);
 
     this.cluster = new PrivateEksCluster(this, 'Cluster', {
       vpc,

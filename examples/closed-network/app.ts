@@ -11,6 +11,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { EndpointPresets, EndpointSet, PrivateEksCluster } from '../../lib';
+import { addFlowLogs } from '../vpc';
 
 export class ClosedNetworkStack extends Stack {
   public readonly cluster: PrivateEksCluster;
@@ -25,12 +26,10 @@ export class ClosedNetworkStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('172.25.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
-      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: {
-        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
-      },
       subnetConfiguration: [{ name: 'workers', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 18 }],
     });
+    // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+    addFlowLogs(vpc);
 
     // The EKS private-cluster guide's full list, Session Manager included, so nodes can be reached
     // without SSH or a bastion.

@@ -10,11 +10,13 @@
  * Env-agnostic: synthesizes without AWS credentials.
  */
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { App, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { EgressProxy, EndpointService, PrivateEksCluster } from '../../lib';
+import { acknowledgeProxySubnetRoutes, addFlowLogs } from '../vpc';
 
 export class EgressProxyStack extends Stack {
   public readonly egressProxy: EgressProxy;
@@ -30,22 +32,33 @@ export class EgressProxyStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
-      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: {
-        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
-      },
       subnetConfiguration: [
         // For the proxies only: nothing else is placed here.
-        { name: 'proxies', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26 },
+        // No public address by default: the proxies' launch template asks for one, nothing else gets one
+        // (cdk-nag NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled).
+        { name: 'proxies', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 26, mapPublicIpOnLaunch: false },
         { name: 'nodes', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 },
       ],
     });
+    // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+    addFlowLogs(vpc);
+    acknowledgeProxySubnetRoutes(vpc);
 
     this.egressProxy = new EgressProxy(this, 'EgressProxy', {
       vpc,
+      // The access log under a customer key (cdk-nag NIST.800.53.R5-CloudWatchLogGroupEncrypted); the
+      // construct gives CloudWatch Logs the use of it in the key policy.
+      logEncryptionKey: new kms.Key(this, 'ProxyLogKey', {
+        enableKeyRotation: true,
+        description: 'Egress proxy access log',
+      }),
       // Docker Hub (registry-1.docker.io, auth.docker.io, and its layer CDN under .docker.io) and quay.io.
       // registry-1.docker.io is already covered by .docker.io: the proxy lists it once.
       allowedDomains: ['.docker.io', 'registry-1.docker.io', '.quay.io'],
+    });
+    Validations.of(this.egressProxy.loadBalancer).acknowledge({
+      id: 'NIST.800.53.R5-ELBDeletionProtectionEnabled',
+      reason: 'An example to deploy and destroy; a long-lived proxy sets deletionProtection: true',
     });
 
     this.cluster = new PrivateEksCluster(this, 'Cluster', {

@@ -11,6 +11,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { PrivateEksCluster, ProxySettings } from '../../lib';
+import { addFlowLogs } from '../vpc';
 
 export class ProxyClusterStack extends Stack {
   public readonly cluster: PrivateEksCluster;
@@ -27,12 +28,10 @@ export class ProxyClusterStack extends Stack {
       ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
       maxAzs: 2,
       natGateways: 0,
-      // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-      flowLogs: {
-        all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(), trafficType: ec2.FlowLogTrafficType.ALL },
-      },
       subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
     });
+    // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
+    addFlowLogs(vpc);
 
     this.cluster = new PrivateEksCluster(this, 'Cluster', {
       vpc,

@@ -5,7 +5,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { accessEntryOf } from '../private/aws-eks-v2-internals';
-import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
+import {
+  acknowledgeNag,
+  acknowledgeOwnInlinePolicy,
+  CUSTOM_RESOURCE_CONCURRENCY_REASON,
+  customResourceDlqReason,
+  managedPolicyFinding,
+  NIST_RULES,
+} from '../private/nag';
 import { secretWriterHandlerDir } from './assets';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
 
@@ -45,6 +52,10 @@ export class ProxyCredentialsSecret extends Construct {
       'The AWS managed policy for Lambda functions in a VPC (network interfaces and logs), as AWS documents it for VPC-bound functions',
     );
     grantReadCredentials(props.credentials, role);
+    acknowledgeOwnInlinePolicy(
+      role,
+      "The Secret writer's role may read the one proxy secret (and decrypt it through Secrets Manager)",
+    );
     const fn = new lambda.Function(this, 'Handler', {
       description: 'cdk-private-eks: writes the proxy credentials Kubernetes Secret from Secrets Manager',
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
@@ -64,6 +75,14 @@ export class ProxyCredentialsSecret extends Construct {
       fn,
       'AwsSolutions-L1',
       'The runtime is the newest Python that aws-cdk-lib knows to be available in the region (Runtime.determineLatestPythonRuntime), as for the kubectl handler',
+    );
+    acknowledgeNag(fn, NIST_RULES.lambdaConcurrency, CUSTOM_RESOURCE_CONCURRENCY_REASON);
+    acknowledgeNag(
+      fn,
+      NIST_RULES.lambdaDlq,
+      customResourceDlqReason(
+        'its handler catches every error and sends FAILED with the reason, lib/credentials/python/secret_writer.py',
+      ),
     );
     props.cluster.grantAccess('ProxyCredentialsWriter', role.roleArn, [
       eks.AccessPolicy.fromAccessPolicyName('AmazonEKSEditPolicy', {

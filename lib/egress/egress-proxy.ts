@@ -6,7 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { acknowledgeNag, managedPolicyFinding, SSM_AGENT_POLICY } from '../private/nag';
+import {
+  acknowledgeNag,
+  acknowledgeOwnInlinePolicy,
+  managedPolicyFinding,
+  NIST_RULES,
+  SSM_AGENT_POLICY,
+} from '../private/nag';
 import { checkVpcCidrsAtSynth, vpcCidrs } from '../private/vpc';
 import { ProxyOptions, ProxySettings } from '../proxy/proxy-settings';
 import {
@@ -134,7 +140,26 @@ export interface EgressProxyProps {
    * @default true
    */
   readonly sessionManager?: boolean;
+
+  /**
+   * Turn on the load balancer's deletion protection. Its DNS name is the proxy URL in every node's user
+   * data, the ConfigMap and the kubectl provider: a load balancer deleted outside CloudFormation cuts every
+   * client off until the stack recreates it and every node is replaced. With it on, deleting the stack (or
+   * replacing the load balancer) fails until you deploy it off again (ELB user guide, "Deletion
+   * protection").
+   *
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
 }
+
+/**
+ * Why the Network Load Balancer has no access logs: they record TLS listeners only, and its listener is TCP.
+ * Acknowledges AwsSolutions-ELB2 and NIST.800.53.R5-ELBLoggingEnabled.
+ */
+const NLB_ACCESS_LOG_REASON =
+  'Network Load Balancer access logs record TLS listeners only (ELB user guide, "Access logs for your Network Load Balancer"); ' +
+  "this one has a TCP listener, and every request is in the proxies' access log in CloudWatch Logs instead";
 
 /** How long the Auto Scaling group waits for each new proxy to signal that Squid is up. */
 const SIGNAL_TIMEOUT = Duration.minutes(15);
@@ -242,6 +267,7 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
     }
     // The CloudWatch agent creates one stream per instance and file, and writes to it.
     this.logGroup.grant(this.role, 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams');
+    acknowledgeOwnInlinePolicy(this.role, "The proxies' role may write to their own access log group");
 
     const port = ec2.Port.tcp(this.port);
     const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
@@ -344,14 +370,16 @@ export class EgressProxy extends Construct implements ec2.IConnectable {
       vpcSubnets: loadBalancerSubnets,
       crossZoneEnabled: true,
       securityGroups: [lbSecurityGroup],
+      deletionProtection: props.deletionProtection,
     });
-    acknowledgeNag(
-      this.loadBalancer,
-      'AwsSolutions-ELB2',
-      'Network Load Balancer access logs record TLS listeners only (ELB user guide, "Access logs for your Network Load Balancer"); ' +
-        "this one has a TCP listener, and every request is in the proxies' access log in CloudWatch Logs instead",
-    );
+    acknowledgeNag(this.loadBalancer, 'AwsSolutions-ELB2', NLB_ACCESS_LOG_REASON);
+    acknowledgeNag(this.loadBalancer, NIST_RULES.elbLogging, NLB_ACCESS_LOG_REASON);
     const listener = this.loadBalancer.addListener('Listener', { port: this.port, protocol: elbv2.Protocol.TCP });
+    acknowledgeNag(
+      listener,
+      NIST_RULES.elbCertificate,
+      'A TCP listener in front of Squid: clients speak plain HTTP to the proxy and tunnel HTTPS with CONNECT, so TLS runs end to end between client and destination; a TLS listener would need an https:// proxy in every client, which Bottlerocket cannot use',
+    );
     listener.addTargets('Proxies', {
       port: this.port,
       protocol: elbv2.Protocol.TCP,

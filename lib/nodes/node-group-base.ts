@@ -8,6 +8,7 @@ import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
 import {
   acknowledgeNag,
   acknowledgeNodeRolePolicies,
+  acknowledgeOwnInlinePolicy,
   managedPolicyFinding,
   NODE_ROLE_POLICIES,
   SSM_AGENT_POLICY,
@@ -315,6 +316,10 @@ export function createNodeRole(
     managedPolicies: NODE_ROLE_POLICIES.map((p) => iam.ManagedPolicy.fromAwsManagedPolicyName(p)),
   });
   acknowledgeNodeRolePolicies(role);
+  acknowledgeOwnInlinePolicy(
+    role,
+    "The node role's default policy holds what this group's nodes need besides the AWS managed policies (reading the proxy secret, signalling CloudFormation, IPv6 addresses)",
+  );
   if (cluster.ipFamily === eks.IpFamily.IP_V6) {
     // What aws-eks-v2's Nodegroup gives its own node role on an IPv6 cluster (the VPC CNI assigns the addresses).
     role.addToPrincipalPolicy(

@@ -2,7 +2,14 @@ import { Annotations, CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { acknowledgeNag, managedPolicyFinding } from './nag';
+import {
+  acknowledgeNag,
+  acknowledgeOwnInlinePolicy,
+  CUSTOM_RESOURCE_CONCURRENCY_REASON,
+  customResourceDlqReason,
+  managedPolicyFinding,
+  NIST_RULES,
+} from './nag';
 
 /**
  * Everything this library knows about the inside of an aws-eks-v2 cluster: the construct ids of its
@@ -34,6 +41,9 @@ const IDS = {
   provider: 'KubectlProvider',
   handler: 'Handler',
   ecrPublicCondition: 'HasEcrPublic',
+  // The provider framework (aws-cdk-lib custom-resources Provider) and its entry function.
+  framework: 'Provider',
+  onEvent: 'framework-onEvent',
 } as const;
 
 /** The kubectl provider's construct and its Python handler function, where aws-eks-v2 puts them. */
@@ -42,6 +52,8 @@ export interface KubectlInternals {
   readonly handler?: lambda.Function;
   /** The condition on the ECR Public policy of the handler's role (aws partition only). */
   readonly ecrPublicCondition?: CfnCondition;
+  /** The provider framework's function that CloudFormation invokes; it invokes the handler. */
+  readonly onEvent?: lambda.Function;
 }
 
 /** Find the kubectl provider's internals of a cluster; what is missing is undefined. */
@@ -49,10 +61,12 @@ export function kubectlInternals(cluster: eks.Cluster): KubectlInternals {
   const provider = cluster.node.tryFindChild(IDS.provider);
   const handler = provider?.node.tryFindChild(IDS.handler);
   const condition = handler?.node.tryFindChild(IDS.ecrPublicCondition);
+  const onEvent = provider?.node.tryFindChild(IDS.framework)?.node.tryFindChild(IDS.onEvent);
   return {
     provider,
     handler: handler instanceof lambda.Function ? handler : undefined,
     ecrPublicCondition: condition instanceof CfnCondition ? condition : undefined,
+    onEvent: onEvent instanceof lambda.Function ? onEvent : undefined,
   };
 }
 
@@ -62,6 +76,9 @@ export function missingInternals(cluster: eks.Cluster): string[] {
   return [
     ...(found.provider ? [] : [`no child '${IDS.provider}' under the cluster`]),
     ...(found.handler ? [] : [`no lambda.Function '${IDS.provider}/${IDS.handler}' (the kubectl handler)`]),
+    ...(found.onEvent
+      ? []
+      : [`no lambda.Function '${IDS.provider}/${IDS.framework}/${IDS.onEvent}' (the provider framework's function)`]),
   ];
 }
 
@@ -81,14 +98,14 @@ export function accessEntryOf(cluster: eks.ICluster, id: string): IConstruct | u
   return cluster.node.tryFindChild(id);
 }
 
-/** cdk-nag AwsSolutions findings on resources aws-eks-v2 creates for us, each with its reason. */
+/** cdk-nag AwsSolutions and NIST 800-53 R5 findings on resources aws-eks-v2 creates for us, each with its reason. */
 export function acknowledgeAwsEksV2Findings(cluster: eks.Cluster): void {
   acknowledgeNag(
     cluster.role,
     managedPolicyFinding('AmazonEKSClusterPolicy'),
     'EKS requires the AWS managed AmazonEKSClusterPolicy on the cluster role (EKS user guide, "Amazon EKS cluster IAM role")',
   );
-  const { provider, handler, ecrPublicCondition } = kubectlInternals(cluster);
+  const { provider, handler, ecrPublicCondition, onEvent } = kubectlInternals(cluster);
   const providerPolicies = [
     'service-role/AWSLambdaBasicExecutionRole',
     'service-role/AWSLambdaVPCAccessExecutionRole',
@@ -120,6 +137,33 @@ export function acknowledgeAwsEksV2Findings(cluster: eks.Cluster): void {
     provider,
     'AwsSolutions-L1',
     'aws-eks-v2 picks the kubectl handler runtime (the newest Python this aws-cdk-lib version knows)',
+  );
+  acknowledgeKubectlProviderNist(handler, onEvent);
+}
+
+/**
+ * NIST 800-53 R5 findings on the kubectl provider's two functions and their roles, each acknowledged on the
+ * function it is about (its role is a child of it). aws-eks-v2 offers no option for any of them.
+ */
+function acknowledgeKubectlProviderNist(handler?: lambda.Function, onEvent?: lambda.Function): void {
+  for (const fn of [handler, onEvent]) {
+    acknowledgeOwnInlinePolicy(
+      fn,
+      'aws-eks-v2 grants its kubectl provider function what it calls (the cluster, the proxy secret, the handler) through the default policy of the role it creates for that function alone',
+    );
+    acknowledgeNag(fn, NIST_RULES.lambdaConcurrency, CUSTOM_RESOURCE_CONCURRENCY_REASON);
+  }
+  acknowledgeNag(
+    handler,
+    NIST_RULES.lambdaDlq,
+    'The kubectl handler is invoked synchronously, by the provider framework function only (aws-cdk-lib custom-resources provider-framework runtime: lambda.invoke with the default RequestResponse type), and returns its error to it; a dead-letter queue is for failed asynchronous invocations only (Lambda API reference, "DeadLetterConfig")',
+  );
+  acknowledgeNag(
+    onEvent,
+    NIST_RULES.lambdaDlq,
+    customResourceDlqReason(
+      "aws-cdk-lib's provider framework catches the handler's errors and sends FAILED with the reason, custom-resources provider-framework runtime cfn-response safeHandler",
+    ),
   );
 }
 

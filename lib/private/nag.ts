@@ -41,3 +41,47 @@ export function acknowledgeNodeRolePolicies(role: IConstruct, extra: string[] = 
     );
   }
 }
+
+/** The rule ids of cdk-nag's NIST 800-53 rev. 5 pack (`NIST80053R5Checks`) that the library acknowledges. */
+export const NIST_RULES = {
+  inlinePolicy: 'NIST.800.53.R5-IAMNoInlinePolicy',
+  lambdaConcurrency: 'NIST.800.53.R5-LambdaConcurrency',
+  lambdaDlq: 'NIST.800.53.R5-LambdaDLQ',
+  elbLogging: 'NIST.800.53.R5-ELBLoggingEnabled',
+  elbCertificate: 'NIST.800.53.R5-ELBv2ACMCertificateRequired',
+} as const;
+
+/**
+ * Acknowledge NIST.800.53.R5-IAMNoInlinePolicy on a role the library creates for one purpose (and on its
+ * `DefaultPolicy`, where CDK grants put their statements). The IAM user guide ("Managed policies and inline
+ * policies", "Choosing between managed policies and inline policies") gives inline policies for a strict
+ * one-to-one relationship between a policy and one identity: the statements name this app's resources
+ * for this role and must not be attachable to anything else, which a customer managed policy would be.
+ */
+export function acknowledgeOwnInlinePolicy(role: IConstruct | undefined, purpose: string): void {
+  acknowledgeNag(
+    role,
+    NIST_RULES.inlinePolicy,
+    `${purpose}. An inline policy keeps it one-to-one with this role, which exists for nothing else; a customer managed policy could be attached to other identities (IAM user guide, "Choosing between managed policies and inline policies")`,
+  );
+}
+
+/**
+ * Why a custom-resource function gets no reserved concurrency (NIST.800.53.R5-LambdaConcurrency): it runs
+ * only while CloudFormation deploys, once per event, and reserved concurrency is taken out of the account's
+ * unreserved pool, of which Lambda keeps 100 for the other functions (Lambda developer guide, "Configuring
+ * reserved concurrency for a function"): in an account with a low concurrency quota it fails the deploy.
+ */
+export const CUSTOM_RESOURCE_CONCURRENCY_REASON =
+  'A custom-resource function runs only while CloudFormation deploys, once per event; reserved concurrency would be taken from the account\'s unreserved pool, of which Lambda must keep 100 for other functions (Lambda developer guide, "Configuring reserved concurrency for a function"), so it fails deploys in accounts with a low concurrency quota and limits nothing that can run away';
+
+/**
+ * Why a function that CloudFormation invokes as a custom resource has no dead-letter queue
+ * (NIST.800.53.R5-LambdaDLQ). CloudFormation invokes it asynchronously (Lambda developer guide, "Using AWS
+ * Lambda with CloudFormation"); the function reports every failure to CloudFormation itself, so the failure
+ * is in the stack events and the function's log, and an event parked in a queue after Lambda's retries could
+ * no longer answer the stack operation that waited for it.
+ */
+export function customResourceDlqReason(reportsFailures: string): string {
+  return `CloudFormation invokes this custom-resource function asynchronously (Lambda developer guide, "Using AWS Lambda with CloudFormation") and it reports every failure to CloudFormation itself (${reportsFailures}): the failure shows in the stack events and the function's log, and an event parked in a dead-letter queue could no longer answer the stack operation that waited for it`;
+}

@@ -15,6 +15,7 @@ import { defaultEgressDomains } from '../../lib/egress/allowlist';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from '../support/cdk';
 import { egressOnly, egressVpc, userDataText } from '../support/egress';
 import { validationErrorOf } from '../support/errors';
+import { addNagPacks, nagFindings } from '../support/nag';
 
 test("sessionManager: false leaves the SSM managed policy off the proxies' role; the log group stays writable", () => {
   const { stack, proxy } = egressOnly({ sessionManager: false });
@@ -445,6 +446,48 @@ describe('cdk-nag AwsSolutions', () => {
     });
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-ELB2/);
+  });
+});
+
+describe('cdk-nag NIST 800-53 R5', () => {
+  /** The unacknowledged findings on the proxy's own resources (the test VPC has findings of its own). */
+  function proxyFindings(props: (stack: Stack) => Partial<EgressProxyProps> = () => ({})): string[] {
+    const app = testApp();
+    const stack = new Stack(app, 'Egress');
+    new EgressProxy(stack, 'Proxy', { vpc: egressVpc(stack), ...props(stack) });
+    addNagPacks(app);
+    return nagFindings(app)
+      .filter((f) => f.path.startsWith('Egress/Proxy/'))
+      .map((f) => `${f.id} ${f.path}`);
+  }
+
+  test("only the user's choices are left to the user: the log group's key and the load balancer's deletion protection", () => {
+    expect(proxyFindings()).toEqual([
+      'NIST.800.53.R5-CloudWatchLogGroupEncrypted Egress/Proxy/Logs/Resource',
+      'NIST.800.53.R5-ELBDeletionProtectionEnabled Egress/Proxy/LoadBalancer/Resource',
+    ]);
+  });
+
+  test('logEncryptionKey and deletionProtection leave nothing', () => {
+    const findings = proxyFindings((stack) => ({
+      deletionProtection: true,
+      logEncryptionKey: new kms.Key(stack, 'LogKey', { enableKeyRotation: true }),
+    }));
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('deletionProtection', () => {
+  test("turns on the load balancer's deletion protection; off by default", () => {
+    const attribute = (on: boolean) =>
+      Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: on ? 'true' : 'false' }]);
+    Template.fromStack(egressOnly({ deletionProtection: true }).stack).hasResourceProperties(
+      'AWS::ElasticLoadBalancingV2::LoadBalancer',
+      { LoadBalancerAttributes: attribute(true) },
+    );
+    Template.fromStack(egressOnly().stack).hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: attribute(false),
+    });
   });
 });
 

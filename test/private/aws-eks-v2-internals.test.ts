@@ -51,6 +51,9 @@ test('the kubectl handler is a Lambda function under the provider; env-agnostic 
   expect(kubectlHandler(cluster)).toBeInstanceOf(lambda.Function);
   expect(found.handler?.node.scope).toBe(found.provider);
   expect(found.ecrPublicCondition).toBeDefined();
+  // The provider framework's function, which CloudFormation invokes (its NIST findings are acknowledged on it).
+  expect(found.onEvent).toBeInstanceOf(lambda.Function);
+  expect(found.onEvent?.node.path).toBe(`${found.provider?.node.path}/Provider/framework-onEvent`);
 });
 
 test('a cluster whose internals moved fails with a message naming the aws-cdk-lib version', () => {
@@ -59,6 +62,7 @@ test('a cluster whose internals moved fails with a message naming the aws-cdk-li
   expect(missingInternals(cluster)).toEqual([
     "no child 'KubectlProvider' under the cluster",
     "no lambda.Function 'KubectlProvider/Handler' (the kubectl handler)",
+    "no lambda.Function 'KubectlProvider/Provider/framework-onEvent' (the provider framework's function)",
   ]);
   expect(() => kubectlHandler(cluster)).toThrow(/this aws-cdk-lib version is not supported/);
 });
