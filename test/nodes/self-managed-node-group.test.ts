@@ -95,7 +95,9 @@ describe('SelfManagedNodeGroup', () => {
     // It asks the cluster's API server (endpoint and CA from the cluster) with nodeadm's token command.
     expect(text).toMatch(/\nendpoint='<GetAtt:Cluster\w+\.Endpoint>'\n/);
     expect(text).toMatch(/\nca_data='<GetAtt:Cluster\w+\.CertificateAuthorityData>'\n/);
-    expect(text).toMatch(/timeout 30 'aws' 'eks' 'get-token' '--cluster-name' '<Ref:Cluster\w+>' '--region' 'us-east-1' 2>\/dev\/null \| field status token/);
+    expect(text).toMatch(
+      /timeout 30 'aws' 'eks' 'get-token' '--cluster-name' '<Ref:Cluster\w+>' '--region' 'us-east-1' 2>\/dev\/null \| field status token/,
+    );
   });
 
   test('the instances are tagged as owned by the cluster', () => {

@@ -242,7 +242,8 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable, then reada
   test('boot 1: kubelet is blocked for this boot only (a drop-in under /run asserting the marker is absent); the marker has the reason', () => {
     const r = result.runs[1];
     expect(r.runFiles).toEqual({
-      [CREDENTIALS_MISSING_MARKER.replace('/run/', '')]: `cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn})\n`,
+      [CREDENTIALS_MISSING_MARKER.replace('/run/', '')]:
+        `cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn})\n`,
       [CREDENTIALS_BLOCK_DROP_IN.replace('/run/', '')]: `[Unit]\nAssertPathExists=!${CREDENTIALS_MISSING_MARKER}\n`,
     });
     // systemd reloads to see the drop-in; nothing else is started, stopped or restarted.

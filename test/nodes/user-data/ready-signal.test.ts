@@ -43,10 +43,7 @@ describe('renderReadySignalProgram', () => {
 
   test('the token never reaches a command line: curl reads its header from standard input', () => {
     const uses = lines.filter((l) => l.includes('$tok'));
-    expect(uses).toEqual([
-      `  printf 'header = "Authorization: Bearer %s"\\n' "$tok" |`,
-      '  if [ -z "$tok" ]; then',
-    ]);
+    expect(uses).toEqual([`  printf 'header = "Authorization: Bearer %s"\\n' "$tok" |`, '  if [ -z "$tok" ]; then']);
     expect(program).toContain('curl -sS --config - ');
   });
 
@@ -72,7 +69,9 @@ describe('renderReadySignalProgram', () => {
     expect(program).toContain("curl --silent --fail --max-time 5 --noproxy '*' http://localhost:10248/healthz");
     expect(program).toContain('timeout 120 /opt/aws/bin/cfn-signal --exit-code "$1"');
     // No curl or cfn-signal call without one.
-    const calls = lines.filter((l) => !l.trimStart().startsWith('#') && /(^|\s)(curl|\/opt\/aws\/bin\/cfn-signal) /.test(l));
+    const calls = lines.filter(
+      (l) => !l.trimStart().startsWith('#') && /(^|\s)(curl|\/opt\/aws\/bin\/cfn-signal) /.test(l),
+    );
     expect(calls.length).toBe(3);
     calls.forEach((l) => expect(l).toMatch(/--max-time \d+|timeout \d+ /));
   });
@@ -87,7 +86,9 @@ describe('renderReadySignal', () => {
 
   test('installs the program and a oneshot unit after the units that start kubelet, then starts it without blocking', () => {
     expect(part.contentType).toBe('text/x-shellscript; charset="us-ascii"');
-    expect(part.body).toContain(`cat >/usr/local/bin/${SIGNAL_UNIT} <<'CDK_PRIVATE_EKS_SIGNAL'\n${program.trimEnd()}\nCDK_PRIVATE_EKS_SIGNAL\n`);
+    expect(part.body).toContain(
+      `cat >/usr/local/bin/${SIGNAL_UNIT} <<'CDK_PRIVATE_EKS_SIGNAL'\n${program.trimEnd()}\nCDK_PRIVATE_EKS_SIGNAL\n`,
+    );
     expect(part.body).toContain('After=nodeadm-run.service kubelet.service\n');
     expect(part.body).toContain('Type=oneshot\n');
     expect(part.body.endsWith(`systemctl start --no-block ${SIGNAL_UNIT}.service\n`)).toBe(true);
