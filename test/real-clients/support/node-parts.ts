@@ -312,3 +312,38 @@ export function testServerCertificate(host: string): { caPem: string; certPem: s
     removeDir(dir);
   }
 }
+
+/** The node name and token the stub API server knows. */
+export const TEST_NODE_NAME = 'ip-10-0-1-23.ec2.internal';
+export const TEST_TOKEN = 'k8s-aws-v1.dGVzdC10b2tlbg';
+
+/**
+ * A signal sandbox for a region and proxy URL: the API server's name under its real domain
+ * (<id>.<cell>.<region>.eks.amazonaws.com) at an address of the sandbox only, the proxy's name at another,
+ * and a server certificate made now.
+ */
+export function testSignalNetwork(
+  region: string,
+  httpsProxy: string,
+): { network: SignalNetwork; apiHost: string; caPem: string } {
+  const apiHost = `0123456789abcdef0123456789abcdef.gr7.${region}.eks.amazonaws.com`;
+  const proxyUrl = new URL(httpsProxy);
+  const cert = testServerCertificate(apiHost);
+  return {
+    apiHost,
+    caPem: cert.caPem,
+    network: {
+      hosts: [`10.255.0.1 ${apiHost}`, `10.255.0.2 ${proxyUrl.hostname}`],
+      addresses: ['10.255.0.1/32', '10.255.0.2/32'],
+      apiserver: {
+        address: '10.255.0.1',
+        port: 443,
+        node: TEST_NODE_NAME,
+        token: TEST_TOKEN,
+        certPem: cert.certPem,
+        keyPem: cert.keyPem,
+      },
+      proxy: { address: '10.255.0.2', port: Number(proxyUrl.port) },
+    },
+  };
+}
