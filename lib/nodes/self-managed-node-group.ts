@@ -26,14 +26,21 @@ import { Accelerator, Arch, NodeFamilySpec } from './user-data/family';
 /** Minutes a node needs from launch to the start of its ready-signal unit (boot, nodeadm), kept in reserve. */
 const SIGNAL_BOOT_MARGIN_MINUTES = 4;
 
+/** Seconds the proxy or the API server may stay unreachable before a node signals failure (at most half its timeout). */
+const SIGNAL_UNREACHABLE_SECONDS = 180;
+
+/** Seconds between two checks of the ready signal. */
+const SIGNAL_POLL_SECONDS = 10;
+
 /**
  * Options for self-managed nodes that carry the cluster's proxy settings.
  */
 export interface SelfManagedNodeGroupOptions extends NodeOptions {
   /**
-   * How long CloudFormation waits for each node to report a healthy kubelet. A node that cannot reach
-   * the API server or pull its images (a broken proxy, a missing endpoint) fails the deployment after
-   * this time instead of leaving it hanging.
+   * How long CloudFormation waits for each node to report that it is `Ready` in the cluster (Amazon
+   * Linux: the API server says so, asked with kubelet's identity). A node whose proxy or API server stays
+   * unreachable for 3 minutes (at most half this time) signals failure at once, with the reason on its
+   * console; any other node that is not Ready fails the deployment after this time.
    *
    * @default Duration.minutes(15)
    */
@@ -59,7 +66,7 @@ export interface SelfManagedNodeGroupProps extends SelfManagedNodeGroupOptions {
  * Self-managed nodes: an Auto Scaling group with a launch template, joined to the cluster through an
  * EKS access entry (type EC2_LINUX) for the node role. The nodes bootstrap without calling the EKS API
  * (their user data carries the API server endpoint, CA and service CIDR), signal CloudFormation once
- * kubelet is healthy (a creation policy waits for it), and are replaced in a rolling update when the
+ * the node is Ready in the cluster (a creation policy waits for it), and are replaced in a rolling update when the
  * launch template changes.
  *
  * aws-eks-v2 clusters use the API authentication mode, so no `aws-auth` ConfigMap entry is needed.
@@ -115,6 +122,8 @@ export class SelfManagedNodeGroup extends Construct {
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group
     // does; the group needs the launch template, which needs the user data: resolve the id lazily.
     const stack = Stack.of(this);
+    const nodeTimeoutSeconds =
+      60 * Math.max(1, Math.floor(timeout.toMinutes({ integral: false })) - SIGNAL_BOOT_MARGIN_MINUTES);
     const groupLogicalId = Lazy.string({
       produce: () => stack.getLogicalId(this.autoScalingGroup.node.defaultChild as CfnElement),
     });
@@ -129,7 +138,10 @@ export class SelfManagedNodeGroup extends Construct {
         // CloudFormation's timeout runs from the group's creation; the node's from the signal unit's
         // start, a few minutes into boot. Give up before CloudFormation does, so that the deployment
         // fails with the node's own failure signal rather than a bare timeout.
-        timeoutMinutes: Math.max(1, Math.floor(timeout.toMinutes({ integral: false })) - SIGNAL_BOOT_MARGIN_MINUTES),
+        timeoutSeconds: nodeTimeoutSeconds,
+        // Long enough for a proxy or an API server that restarts; short enough to fail well before the timeout.
+        unreachableSeconds: Math.min(SIGNAL_UNREACHABLE_SECONDS, Math.floor(nodeTimeoutSeconds / 2)),
+        pollSeconds: SIGNAL_POLL_SECONDS,
       },
     });
 

@@ -83,12 +83,21 @@ describe('SelfManagedNodeGroup', () => {
     expect(text).toContain('cidr: "172.20.0.0/16"');
     expect(text).toContain('- "--node-labels=team=payments"');
     expect(text).toContain('- "--register-with-taints=dedicated=payments:NoSchedule"');
-    expect(text).toContain(`--resource '${asgId}'`);
-    expect(text).toContain("--stack 'Test' ");
-    expect(text).toContain("--region 'us-east-1'");
+    expect(text).toContain(`resource='${asgId}'`);
+    expect(text).toContain("stack='Test'\n");
+    expect(text).toContain("region='us-east-1'\n");
     expect(text).toContain('After=nodeadm-run.service kubelet.service');
-    // The node gives up 4 minutes before CloudFormation (10 min), so its failure signal arrives in time.
-    expect(text).toContain('deadline=$((SECONDS + 6 * 60))');
+    // The node gives up 4 minutes before CloudFormation (10 min), so its failure signal arrives in time;
+    // an unreachable proxy or API server fails it after 3 minutes; it checks every 10 s.
+    expect(text).toContain('\ntimeout_s=360\n');
+    expect(text).toContain('\nunreachable_s=180\n');
+    expect(text).toContain('\npoll_s=10\n');
+    // It asks the cluster's API server (endpoint and CA from the cluster) with nodeadm's token command.
+    expect(text).toMatch(/\nendpoint='<GetAtt:Cluster\w+\.Endpoint>'\n/);
+    expect(text).toMatch(/\nca_data='<GetAtt:Cluster\w+\.CertificateAuthorityData>'\n/);
+    expect(text).toMatch(
+      /timeout 30 'aws' 'eks' 'get-token' '--cluster-name' '<Ref:Cluster\w+>' '--region' 'us-east-1' 2>\/dev\/null \| field status token/,
+    );
   });
 
   test('the instances are tagged as owned by the cluster', () => {
@@ -128,6 +137,14 @@ describe('SelfManagedNodeGroup checks', () => {
     expect(() => cluster.addSelfManagedNodeGroup('Nodes2', { signalTimeout: Duration.minutes(4) })).toThrow(
       /5 minutes/,
     );
+  });
+
+  test('the shortest signal timeout (5 minutes) leaves the node 1 minute, of which 30 s for an unreachable proxy or API server', () => {
+    const { stack, cluster } = setup();
+    const nodes = cluster.addSelfManagedNodeGroup('Nodes', { signalTimeout: Duration.minutes(5) });
+    const text = flatten(stack, nodes.userData!.render());
+    expect(text).toContain('\ntimeout_s=60\n');
+    expect(text).toContain('\nunreachable_s=30\n');
   });
 });
 

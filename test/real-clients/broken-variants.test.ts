@@ -3,7 +3,7 @@
  * and asserts that the same checker the real tests use reports it.
  */
 import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './support/bottlerocket';
-import { baseType, boothooks, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
+import { baseType, boothooks, groupBoothook, groupParts } from './support/cloudinit';
 import { awsStubFor } from './support/credentials';
 import {
   allNodeGroups,
@@ -19,7 +19,9 @@ import {
 } from './support/examples';
 import { generatedEtcEnvironment } from './support/generated';
 import { applyPatchProblems, fixture, kubectlPatch } from './support/kube';
-import { argvProblems, runNodeParts, signalProblems, SIGNAL_PROGRAM } from './support/node-parts';
+import { argvProblems, runNodeParts, signalProblems, SIGNAL_PROGRAM, testSignalNetwork } from './support/node-parts';
+import { AL2_KUBELET_TOKEN } from '../../lib/nodes/user-data/al2';
+import { renderReadySignalProgram } from '../../lib/nodes/user-data/ready-signal';
 import { PYTHON, requireCloudInit, requireRoot, requireTools } from './support/proc';
 import { ipv4, probes, resolverMatrix } from './support/resolvers';
 import {
@@ -183,18 +185,41 @@ describe('broken self-managed AL2 parts fail the node-parts checks', () => {
     const [bootstrap, signal] = groupParts(g)
       .filter((p) => baseType(p.contentType) === 'text/x-shellscript')
       .map((p) => p.payload);
-    original = quotedHeredocs(signal)[0].body;
+    // The program as rendered for a test API server (the installed one would ask the example's cluster).
+    const env = manifests(g.d).find((m) => m.kind === 'ConfigMap').data;
+    const net = testSignalNetwork(g.d.region, env.HTTPS_PROXY);
+    const c = clusterOf(g.d);
+    original = renderReadySignalProgram(
+      {
+        stackName: want.stack,
+        logicalId: want.resource,
+        region: want.region,
+        timeoutSeconds: 20,
+        unreachableSeconds: 3,
+        pollSeconds: 1,
+      },
+      {
+        cluster: {
+          ...c,
+          dnsClusterIp: ipv4(c.serviceCidr, 10),
+          endpoint: `https://${net.apiHost}`,
+          certificateAuthority: Buffer.from(net.caPem).toString('base64'),
+        },
+        tokenCommand: AL2_KUBELET_TOKEN,
+        after: [],
+      },
+    );
+    const brokenProgram = original.replace(' --resource "$resource"', '');
+    expect(brokenProgram).not.toBe(original);
     // bootstrap.sh: one flag given twice. Signal program: the cfn-signal call without --resource.
     // Unit: ExecStart pointing at a program that is not there.
     const brokenBootstrap = bootstrap.replace(
       /--dns-cluster-ip '([^']+)'/,
       `--dns-cluster-ip '$1' \\\n  --dns-cluster-ip '10.0.0.2'`,
     );
-    const brokenSignal = signal
-      .replace(/ --resource '[^']+'/, '')
-      .replace(`ExecStart=${SIGNAL_PROGRAM}`, `ExecStart=${SIGNAL_PROGRAM}-missing`);
+    const brokenSignal = signal.replace(`ExecStart=${SIGNAL_PROGRAM}`, `ExecStart=${SIGNAL_PROGRAM}-missing`);
     expect(brokenBootstrap).not.toBe(bootstrap);
-    expect(brokenSignal.split('--resource').length).toBe(1);
+    expect(brokenSignal).not.toBe(signal);
     result = runNodeParts(
       BOOTHOOK_PROFILES.AL2,
       [
@@ -203,9 +228,10 @@ describe('broken self-managed AL2 parts fail the node-parts checks', () => {
         { name: 'signal', script: brokenSignal },
       ],
       [
-        { name: 'broken', healthz: true, program: 'installed' },
-        { name: 'original', healthz: true, program: { script: original } },
+        { name: 'broken', healthz: true, apiNotReadyGets: 0, proxy: true, program: { script: brokenProgram } },
+        { name: 'original', healthz: true, apiNotReadyGets: 0, proxy: true, program: { script: original } },
       ],
+      net.network,
     );
   });
 

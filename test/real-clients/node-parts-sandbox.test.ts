@@ -8,12 +8,20 @@
  *   values, and with the proxy environment from /etc/environment;
  * - the ready-signal part writes /usr/local/bin/cdk-private-eks-ready-signal (0755) and its unit,
  *   reloads systemd and starts the unit without blocking; systemd-analyze verify accepts the unit;
- * - the installed program, started the way systemd starts it (clean environment): with a stub
- *   kubelet answering on 127.0.0.1:10248/healthz (inside the sandbox's network namespace) it calls a
- *   recording /opt/aws/bin/cfn-signal with --exit-code 0 and the group's --stack/--resource/--region;
- *   with nothing listening it calls --exit-code 1 once its deadline passes. For that run the test uses
- *   a copy of the program with the deadline cut from `N * 60` seconds to 3 and `sleep 10` to `sleep 1`
- *   (support/node-parts.ts shortTimeoutCopy: two lines changed, nothing else).
+ * - the installed program is what renderReadySignalProgram makes of the group's stack, resource, region
+ *   and cluster (resolved from the template) with the family's kubelet token command;
+ * - the same renderer's program for a test API server (a stub, HTTPS with a CA made by openssl now, at a
+ *   namespace-local address under the API server's real domain, so NO_PROXY must send curl there
+ *   directly) and short durations (20 s, 3 s unreachable, 1 s between checks: renderer input, no
+ *   environment switch), run as systemd runs it (clean environment), with a recording cfn-signal, a stub
+ *   token command printing an ExecCredential, the recording proxy stub, a stub kubelet health endpoint,
+ *   /dev/console replaced by a file:
+ *   (a) node Ready at once: SelfSubjectReview, then GET of its own Node, both with the token: exit code 0;
+ *   (b) NotReady twice, then Ready: it waits and sends 0;
+ *   (c) nothing listens on the proxy's address: exit code 1 within seconds (far below the 20 s), the
+ *       reason on the console and in the journal (standard output); likewise with no API server;
+ *   (d) the boothook's no-credentials marker: exit code 1 at once with its reason;
+ *   (e) never Ready, no kubelet: exit code 1 at the deadline, saying what it saw.
  */
 import { baseType, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
 import { allNodeGroups, cleanupSynth, clusterOf, manifests, NodeGroup, roleMaySignal } from './support/examples';
@@ -21,11 +29,19 @@ import {
   argvProblems,
   NodePartsResult,
   runNodeParts,
-  shortTimeoutCopy,
+  SignalNetwork,
   signalProblems,
+  SignalRun,
   SIGNAL_PROGRAM,
   SIGNAL_UNIT,
+  TEST_NODE_NAME,
+  TEST_TOKEN,
+  testSignalNetwork,
 } from './support/node-parts';
+import { AL2_KUBELET_TOKEN } from '../../lib/nodes/user-data/al2';
+import { AL2023_KUBELET_TOKEN } from '../../lib/nodes/user-data/al2023';
+import { renderReadySignalProgram } from '../../lib/nodes/user-data/ready-signal';
+import { ClusterBootstrap, ReadySignal } from '../../lib/nodes/user-data/family';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
 import { ipv4 } from './support/resolvers';
 import { BOOTHOOK_PROFILES } from './support/sandbox';
@@ -37,8 +53,18 @@ beforeAll(() => {
 });
 afterAll(() => cleanupSynth());
 
-/** Seconds the short-timeout copy waits for kubelet. */
-const SHORT_TIMEOUT = 3;
+/** The test program's durations (seconds). */
+const SHORT = { timeoutSeconds: 20, unreachableSeconds: 3, pollSeconds: 1 };
+/** The never-ready run's deadline (seconds). */
+const NEVER_READY_TIMEOUT = 5;
+const NODE_NAME = TEST_NODE_NAME;
+const TOKEN = TEST_TOKEN;
+
+/** kubelet's token command, written down from the AMIs' kubeconfigs (amazon-eks-ami), not from the library. */
+const TOKEN_ARGV: Record<string, (name: string, region: string) => string> = {
+  AL2023: (name, region) => `eks get-token --cluster-name ${name} --region ${region}`,
+  AL2: (name, region) => `token -i ${name} --region ${region}`,
+};
 
 const withScripts = allNodeGroups(
   (g) => g.format === 'mime' && groupParts(g).some((p) => baseType(p.contentType) === 'text/x-shellscript'),
@@ -67,8 +93,28 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
   let program: string;
   let unit: string;
 
+  let want: { stack: string; resource: string; region: string };
+  let apiHost: string;
+
   beforeAll(() => {
     env = manifests(g.d).find((m) => m.kind === 'ConfigMap').data;
+    want = { stack: g.d.example.stackId, resource: g.owner.logicalId, region: g.d.region };
+    const net = selfManaged ? testSignalNetwork(g.d.region, env.HTTPS_PROXY) : undefined;
+    apiHost = net?.apiHost ?? '';
+    const network: SignalNetwork | undefined = net?.network;
+    const testProgram = (timeoutSeconds: number) =>
+      renderReadySignalProgram(
+        { stackName: want.stack, logicalId: want.resource, region: want.region, ...SHORT, timeoutSeconds },
+        {
+          cluster: {
+            ...exampleCluster(),
+            endpoint: `https://${apiHost}`,
+            certificateAuthority: Buffer.from(net!.caPem).toString('base64'),
+          },
+          tokenCommand: tokenCommand(),
+          after: [],
+        },
+      );
     const parts = groupParts(g);
     const scripts = parts
       .filter((p) => baseType(p.contentType) === 'text/x-shellscript')
@@ -81,12 +127,66 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
       [{ name: 'boothook', script: groupBoothook(g)! }, ...scripts],
       selfManaged
         ? [
-            { name: 'healthy', healthz: true, program: 'installed' },
-            { name: 'no-kubelet', healthz: false, program: { script: shortTimeoutCopy(program, SHORT_TIMEOUT) } },
+            {
+              name: 'ready',
+              healthz: true,
+              apiNotReadyGets: 0,
+              proxy: true,
+              program: { script: testProgram(SHORT.timeoutSeconds) },
+            },
+            {
+              name: 'not-ready-twice',
+              healthz: true,
+              apiNotReadyGets: 2,
+              proxy: true,
+              program: { script: testProgram(SHORT.timeoutSeconds) },
+            },
+            {
+              name: 'proxy-unreachable',
+              healthz: true,
+              apiNotReadyGets: 1000,
+              proxy: false,
+              program: { script: testProgram(SHORT.timeoutSeconds) },
+            },
+            {
+              name: 'api-unreachable',
+              healthz: true,
+              proxy: true,
+              program: { script: testProgram(SHORT.timeoutSeconds) },
+            },
+            {
+              name: 'no-credentials',
+              healthz: true,
+              apiNotReadyGets: 0,
+              proxy: true,
+              blocked: true,
+              program: { script: testProgram(SHORT.timeoutSeconds) },
+            },
+            {
+              name: 'never-ready',
+              healthz: false,
+              apiNotReadyGets: 1000,
+              proxy: true,
+              program: { script: testProgram(NEVER_READY_TIMEOUT) },
+            },
           ]
         : [],
+      network,
     );
   });
+
+  /** The example's cluster as the node group's user data gets it (resolved from the template). */
+  function exampleCluster(): ClusterBootstrap {
+    const c = clusterOf(g.d);
+    return { ...c, dnsClusterIp: ipv4(c.serviceCidr, 10) };
+  }
+  function tokenCommand() {
+    return family === 'AL2023' ? AL2023_KUBELET_TOKEN : AL2_KUBELET_TOKEN;
+  }
+  /** The reason line, as the journal (standard output) and the console both show it. */
+  function reasonOf(r: SignalRun): string {
+    return r.stdout;
+  }
 
   test('every part exits 0 without writing to stderr', () => {
     expect(result.parts.map((p) => [p.name, p.rc, p.stderr])).toEqual(result.parts.map((p) => [p.name, 0, '']));
@@ -122,15 +222,13 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
   }
 
   if (selfManaged) {
-    const want = () => ({ stack: g.d.example.stackId, resource: g.owner.logicalId, region: g.d.region });
-
     test('the signal part installs the program (0755) and the unit, reloads systemd and starts the unit without blocking', () => {
       const signalPart = result.parts[result.parts.length - 1];
       expect(signalPart.calls).toEqual([
         'systemctl daemon-reload',
         'systemctl start --no-block cdk-private-eks-ready-signal.service',
       ]);
-      // The signal is sent by the unit, once kubelet is up, never by the user data itself.
+      // The signal is sent by the unit, once the node is Ready, never by the user data itself.
       expect(result.parts.flatMap((p) => p.cfnSignal)).toEqual([]);
       expect(result.installed[SIGNAL_PROGRAM]).toEqual({ type: 'regular file', mode: '755', content: program });
       expect(result.installed[SIGNAL_UNIT]).toEqual({ type: 'regular file', mode: '644', content: unit });
@@ -150,22 +248,101 @@ describe.each(withScripts.map((g) => [g.label, g] as const))('%s', (_label, g: N
       expect(result.verify).toEqual({ rc: 0, out: '', err: '' });
     });
 
-    test('kubelet healthy: the program asks 127.0.0.1:10248/healthz directly and signals --exit-code 0 for this group', () => {
-      const r = result.runs.healthy;
-      expect(r.rc).toBe(0);
-      expect(r.healthz.map((h) => [h.method, h.path])).toEqual([['GET', '/healthz']]);
-      expect(signalProblems(r.cfnSignal, 0, want())).toEqual([]);
-      // cfn-signal gets the proxy environment: CloudFormation through its endpoint or the proxy.
-      expect(r.cfnSignal[0].env).toEqual(env);
+    test("the installed program is the renderer's output for this group, cluster and family (the runs below use the same renderer with a test API server and short durations)", () => {
+      const durations = Object.fromEntries(
+        program.split('\n').flatMap((l) => {
+          const m = /^(timeout_s|unreachable_s|poll_s)=(\d+)$/.exec(l);
+          return m ? [[m[1], Number(m[2])]] : [];
+        }),
+      );
+      // The group's signal timeout (default 15 min) less 4 min of boot; 3 min unreachable; every 10 s.
+      expect(durations).toEqual({ timeout_s: 660, unreachable_s: 180, poll_s: 10 });
+      const signal: ReadySignal = {
+        stackName: want.stack,
+        logicalId: want.resource,
+        region: want.region,
+        timeoutSeconds: durations.timeout_s,
+        unreachableSeconds: durations.unreachable_s,
+        pollSeconds: durations.poll_s,
+      };
+      expect(program).toBe(
+        renderReadySignalProgram(signal, { cluster: exampleCluster(), tokenCommand: tokenCommand(), after: [] }),
+      );
     });
 
-    test(`no kubelet: after the deadline (cut to ${SHORT_TIMEOUT} s) the program signals --exit-code 1`, () => {
-      const r = result.runs['no-kubelet'];
+    test("(a) node Ready: SelfSubjectReview then its own Node, with kubelet's token; the proxy answers; exit code 0 for this group", () => {
+      const r = result.runs.ready;
       expect(r.rc).toBe(0);
-      expect(r.healthz).toEqual([]);
-      expect(signalProblems(r.cfnSignal, 1, want())).toEqual([]);
-      expect(r.seconds).toBeGreaterThanOrEqual(SHORT_TIMEOUT - 1);
-      expect(r.seconds).toBeLessThan(SHORT_TIMEOUT + 15);
+      expect(r.apiserver.map((q) => [q.method, q.path, q.authorized])).toEqual([
+        ['POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', true],
+        ['GET', `/api/v1/nodes/${NODE_NAME}`, true],
+      ]);
+      expect(JSON.parse(r.apiserver[0].body)).toEqual({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+      });
+      // The token command as kubelet's kubeconfig runs it, for this cluster and region.
+      expect(r.tokenCalls[0]).toBe(TOKEN_ARGV[family](clusterOf(g.d).name, g.d.region));
+      // The proxy was only probed (a TCP connection), the API server reached directly (NO_PROXY).
+      expect(r.proxy.filter((q) => q.method !== '')).toEqual([]);
+      expect(signalProblems(r.cfnSignal, 0, want)).toEqual([]);
+      // cfn-signal gets the proxy environment: CloudFormation through its endpoint or the proxy.
+      expect(r.cfnSignal[0].env).toEqual(env);
+      expect(reasonOf(r)).toBe(`cdk-private-eks ready signal: node ${NODE_NAME} is Ready (signalling exit code 0)\n`);
+      expect(r.console).toBe(r.stdout);
+      expect(r.stdout + r.stderr + r.console).not.toContain(TOKEN);
+    });
+
+    test('(b) NotReady twice, then Ready: it waits (one check a second) and sends exit code 0', () => {
+      const r = result.runs['not-ready-twice'];
+      expect(r.rc).toBe(0);
+      expect(r.apiserver.filter((q) => q.method === 'GET').length).toBe(3);
+      expect(signalProblems(r.cfnSignal, 0, want)).toEqual([]);
+      expect(r.seconds).toBeGreaterThanOrEqual(2);
+    });
+
+    test(`(c) proxy unreachable: exit code 1 after ${SHORT.unreachableSeconds} s, far below the ${SHORT.timeoutSeconds} s deadline, the reason on the console and in the journal`, () => {
+      const r = result.runs['proxy-unreachable'];
+      const proxyUrl = new URL(env.HTTPS_PROXY);
+      const reason = `cdk-private-eks ready signal: the proxy ${proxyUrl.hostname}:${proxyUrl.port} accepted no connection for ${SHORT.unreachableSeconds}s (signalling exit code 1)\n`;
+      expect(signalProblems(r.cfnSignal, 1, want)).toEqual([]);
+      expect(r.rc).toBe(1);
+      expect(r.stdout).toBe(reason);
+      expect(r.console).toBe(reason);
+      // bash counts whole seconds (SECONDS), so "3 s" may end a little before 3 s of wall time.
+      expect(r.seconds).toBeGreaterThanOrEqual(SHORT.unreachableSeconds - 1);
+      expect(r.seconds).toBeLessThan(SHORT.timeoutSeconds / 2);
+    });
+
+    test('(c) API server unreachable: exit code 1 after a few seconds, naming the endpoint', () => {
+      const r = result.runs['api-unreachable'];
+      expect(signalProblems(r.cfnSignal, 1, want)).toEqual([]);
+      expect(r.stdout).toBe(
+        `cdk-private-eks ready signal: the API server https://${apiHost} does not answer for ${SHORT.unreachableSeconds}s (signalling exit code 1)\n`,
+      );
+      expect(r.console).toBe(r.stdout);
+      expect(r.seconds).toBeLessThan(SHORT.timeoutSeconds / 2);
+    });
+
+    test("(d) the boothook's no-credentials marker: exit code 1 at once, with its reason", () => {
+      const r = result.runs['no-credentials'];
+      expect(signalProblems(r.cfnSignal, 1, want)).toEqual([]);
+      expect(r.apiserver).toEqual([]);
+      expect(r.stdout).toBe(
+        'cdk-private-eks ready signal: the node has no proxy credentials, kubelet is kept from starting: cannot read the proxy credentials from Secrets Manager (test) (signalling exit code 1)\n',
+      );
+      expect(r.console).toBe(r.stdout);
+      expect(r.seconds).toBeLessThan(2);
+    });
+
+    test(`(e) never Ready, no kubelet: exit code 1 at the ${NEVER_READY_TIMEOUT} s deadline, saying what it saw`, () => {
+      const r = result.runs['never-ready'];
+      expect(signalProblems(r.cfnSignal, 1, want)).toEqual([]);
+      expect(r.stdout).toBe(
+        `cdk-private-eks ready signal: not Ready after ${NEVER_READY_TIMEOUT}s: node ${NODE_NAME} is not Ready (Ready=False); kubelet is not healthy (signalling exit code 1)\n`,
+      );
+      expect(r.seconds).toBeGreaterThanOrEqual(NEVER_READY_TIMEOUT - 1);
+      expect(r.seconds).toBeLessThan(NEVER_READY_TIMEOUT + 15);
     });
   }
 });

@@ -13,17 +13,23 @@
  * Then /etc/environment, dnf.conf and every drop-in must be root-only and carry
  * `svc-eks:S3cr3t%25Pa%24%24%3Aword%40` (written down by hand), with every `%` doubled in the drop-ins
  * and systemd itself reading them back to the exact URL; the second run changes nothing; no file keeps
- * the placeholder; the password shows in no output. With an `aws` that always fails, the boothook must
- * give up after its five attempts and write nothing: that run uses a copy whose retry `sleep` is cut to
- * `sleep 0` (support/sandbox.ts noRetryWaitCopy: one line changed, nothing else), instead of waiting
- * 3+6+9+12+15 = 45 s.
+ * the placeholder; the password shows in no output. With an `aws` that fails on the first boot, the
+ * boothook must give up after its five attempts, write nothing to /etc, keep kubelet from starting with a
+ * runtime drop-in under /run and say why on standard error and the console; on the second boot (an empty
+ * /run again) with a readable secret it writes everything and leaves no block. Those runs use a copy whose
+ * retry `sleep` is cut to `sleep 0` (support/sandbox.ts noRetryWaitCopy: one line changed, nothing else),
+ * instead of waiting 3+6+9+12+15 = 45 s.
  *
  * And the synthesized cdk.out: no password, no encoded password, no dynamic reference to the secret;
  * the nodeadm NodeConfig part has neither credentials nor the placeholder.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
+import {
+  CREDENTIALS_BLOCK_DROP_IN,
+  CREDENTIALS_MISSING_MARKER,
+  PROXY_AUTH_PLACEHOLDER,
+} from '../../lib/nodes/user-data/boothook';
 import { groupBoothook, groupParts } from './support/cloudinit';
 import { awsStubFor, expectedAwsArgv, SECRET_FORMS, testSecretString } from './support/credentials';
 import {
@@ -200,7 +206,7 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
   });
 });
 
-describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable`, () => {
+describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable, then readable on the next boot`, () => {
   let script: string;
   let copy: string;
   let result: SandboxResult;
@@ -208,7 +214,11 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable`, () => {
   beforeAll(() => {
     script = groupBoothook(group)!;
     copy = noRetryWaitCopy(script);
-    result = runBoothookInSandbox(copy, 1, [], profile, { region: d.region, aws: awsStubFor(d, true) });
+    // Boot 1: every aws call fails. Boot 2 (a reboot: /run empty again, /etc kept): the secret is readable.
+    result = runBoothookInSandbox(copy, 2, [], profile, {
+      region: d.region,
+      aws: { ...awsStubFor(d), failInRuns: [1] },
+    });
   });
 
   test('the copy differs from the boothook in the retry sleep only', () => {
@@ -218,14 +228,29 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable`, () => {
     expect(a.map((l, i) => [l, b[i]]).filter(([x, y]) => x !== y)).toEqual([['  sleep $((attempt * 3))', '  sleep 0']]);
   });
 
-  test('five attempts, then exit non-zero with "cannot read the proxy credentials"', () => {
+  test('boot 1: five attempts, then exit non-zero with the reason on standard error and on the console', () => {
     const r = result.runs[1];
     expect(r.aws.map((c) => c.argv)).toEqual(Array(5).fill(expectedAwsArgv(d)));
-    expect(r.rc).not.toBe(0);
-    expect(r.stderr).toContain('cannot read the proxy credentials');
+    expect(r.rc).toBe(1);
+    const reason = `cdk-private-eks: cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn}); kubelet is kept from starting, the node does not join without its proxy credentials (a reboot tries again)`;
+    // Standard error: the AWS CLI's own error of each attempt, then the reason.
+    expect(r.stderr.endsWith(`${reason}\n`)).toBe(true);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('cdk-private-eks'))).toEqual([reason]);
+    expect(r.console).toBe(`${reason}\n`);
   });
 
-  test('nothing is written: /etc as seeded, no credentials or placeholder anywhere, no daemon-reload', () => {
+  test('boot 1: kubelet is blocked for this boot only (a drop-in under /run asserting the marker is absent); the marker has the reason', () => {
+    const r = result.runs[1];
+    expect(r.runFiles).toEqual({
+      [CREDENTIALS_MISSING_MARKER.replace('/run/', '')]:
+        `cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn})\n`,
+      [CREDENTIALS_BLOCK_DROP_IN.replace('/run/', '')]: `[Unit]\nAssertPathExists=!${CREDENTIALS_MISSING_MARKER}\n`,
+    });
+    // systemd reloads to see the drop-in; nothing else is started, stopped or restarted.
+    expect(r.calls).toEqual(['systemctl daemon-reload']);
+  });
+
+  test('boot 1: nothing is written to /etc: as seeded, no credentials or placeholder anywhere', () => {
     const [seed, r] = result.runs;
     expect(Object.keys(r.stat).sort()).toEqual(Object.keys(seed.stat).sort());
     expect(r.files).toEqual(seed.files);
@@ -233,8 +258,32 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable`, () => {
       expect(content).not.toContain(TEST_PROXY_USERNAME);
       expect(content).not.toContain(PROXY_AUTH_PLACEHOLDER);
     }
-    expect(r.calls).toEqual([]);
     expect(r.tmpLeft).toEqual([]);
+  });
+
+  test('boot 2 recovers: the secret is read once, every file as on a clean first boot, no block left, nothing on the console', () => {
+    const r = result.runs[2];
+    expect(r.rc).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.console).toBe('');
+    expect(r.aws.map((c) => [c.argv, c.matched])).toEqual([[expectedAwsArgv(d), true]]);
+    expect(r.runFiles).toEqual({});
+    const expected = withUserinfo(manifests(d).find((m) => m.kind === 'ConfigMap').data, TEST_PROXY_USERINFO);
+    expect(environmentBlock(r.files.environment)).toEqual(expected);
+    expect(r.calls).toContain('systemctl daemon-reload');
+  });
+
+  test('no run prints the password or its encoded forms', () => {
+    for (const n of [1, 2]) {
+      const r = result.runs[n];
+      for (const secret of [...SECRET_FORMS, testSecretString(d)]) {
+        expect({ run: n, secret, out: [r.stdout, r.stderr, r.console].some((t) => t.includes(secret)) }).toEqual({
+          run: n,
+          secret,
+          out: false,
+        });
+      }
+    }
   });
 });
 

@@ -26,7 +26,14 @@ export const cluster: ClusterBootstrap = {
 };
 
 export const kubelet = { labels: { role: 'worker', 'example.com/tier': 'a' }, taints: ['dedicated=x:NoSchedule'] };
-export const signal = { stackName: 'Test', logicalId: 'WorkersAsg1234', region: 'us-east-1', timeoutMinutes: 15 };
+export const signal = {
+  stackName: 'Test',
+  logicalId: 'WorkersAsg1234',
+  region: 'us-east-1',
+  timeoutSeconds: 660,
+  unreachableSeconds: 180,
+  pollSeconds: 10,
+};
 
 /** The MIME parts AL2 renders for an input. */
 export function al2Parts(input: NodeBootstrapInput): UserDataPart[] {

@@ -7,24 +7,26 @@
  *
  * User data: a `text/cloud-boothook` part (yum, /etc/environment, systemd drop-ins), for nodes that
  * join without the EKS API a `text/x-shellscript` part that calls bootstrap.sh with the cluster
- * details, and for self-managed nodes a part that signals CloudFormation when kubelet is healthy.
+ * details, and for self-managed nodes a part that signals CloudFormation when the node is Ready.
  *
  * Facts about bootstrap.sh are from awslabs/amazon-eks-ami `templates/al2/runtime/bootstrap.sh` at
  * commit 0ab842803d82 (the last one before AL2 was removed from the repository in b22890309b36,
  * "chore: remove AL2 support (#2645)").
  */
+import { shellQuote } from '../../private/shell';
 import { boothookPart, sourceEtcEnvironment } from './boothook';
 import {
   compareVersions,
   ClusterBootstrap,
   KubeletRegistration,
+  KubeletTokenCommand,
   NodeBootstrapInput,
   NodeFamilySpec,
   RenderedUserData,
   UserDataPart,
 } from './family';
 import { kubeletFlags } from './nodeadm';
-import { renderReadySignal } from './ready-signal';
+import { readySignalParts, signalInputProblem } from './ready-signal';
 
 /**
  * The systemd units of an AL2 EKS node that make outbound calls, each given the proxy drop-in.
@@ -47,6 +49,19 @@ export const AL2_UNITS = ['docker', 'containerd', 'kubelet', 'sandbox-image', 'a
 
 /** The bootstrap script of the AL2 EKS AMIs. */
 export const AL2_BOOTSTRAP = '/etc/eks/bootstrap.sh';
+
+/**
+ * The exec credential command of kubelet's kubeconfig on AL2 (`templates/al2/runtime/kubelet-kubeconfig`,
+ * filled in by bootstrap.sh: `/usr/bin/aws-iam-authenticator token -i <name> --region <region>`).
+ */
+export const AL2_KUBELET_TOKEN: KubeletTokenCommand = (name, region) => [
+  '/usr/bin/aws-iam-authenticator',
+  'token',
+  '-i',
+  name,
+  '--region',
+  region,
+];
 
 export const AL2: NodeFamilySpec = {
   name: 'AL2',
@@ -87,7 +102,7 @@ export const AL2: NodeFamilySpec = {
     `and none exist past Kubernetes 1.32, so this cluster (Kubernetes ${version}) cannot be upgraded past 1.32 while it has AL2 nodes. ` +
     'Move this node group to NodeFamily.AMAZON_LINUX_2023.',
 
-  inputProblem: () => undefined,
+  inputProblem: signalInputProblem,
 
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
@@ -103,10 +118,8 @@ export const AL2: NodeFamilySpec = {
         body: renderBootstrapScript(input.cluster, input.kubelet),
       });
     }
-    if (input.signal) {
-      // bootstrap.sh starts kubelet itself (`systemctl start kubelet`), before the signal part runs.
-      parts.push(renderReadySignal(input.signal, ['kubelet.service']));
-    }
+    // bootstrap.sh starts kubelet itself (`systemctl start kubelet`), before the signal part runs.
+    parts.push(...readySignalParts(input, AL2_KUBELET_TOKEN, ['kubelet.service']));
     return { kind: 'mime', parts };
   },
 };
@@ -146,7 +159,4 @@ export function renderBootstrapScript(cluster: ClusterBootstrap, kubelet?: Kubel
   ].join('\n');
 }
 
-/** Quote a value as one bash word: single quotes, with any `'` written as `'\''`. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { shellQuote };

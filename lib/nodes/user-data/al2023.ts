@@ -3,16 +3,38 @@
  *
  * User data: a `text/cloud-boothook` part (dnf, /etc/environment, systemd drop-ins), a nodeadm
  * `NodeConfig` part (proxy for nodeadm itself; cluster details and kubelet flags when the node joins
- * without the EKS API), and for self-managed nodes a part that signals CloudFormation when kubelet is
- * healthy.
+ * without the EKS API), and for self-managed nodes a part that signals CloudFormation when the node is
+ * Ready in the cluster.
  */
 import { boothookPart } from './boothook';
-import { compareVersions, NodeBootstrapInput, NodeFamilySpec, RenderedUserData, UserDataPart } from './family';
+import {
+  compareVersions,
+  KubeletTokenCommand,
+  NodeBootstrapInput,
+  NodeFamilySpec,
+  RenderedUserData,
+  UserDataPart,
+} from './family';
 import { NODEADM_CONTENT_TYPE, renderNodeConfig } from './nodeadm';
-import { renderReadySignal } from './ready-signal';
+import { readySignalParts, signalInputProblem } from './ready-signal';
 
 /** The systemd units of an AL2023 EKS node that make outbound calls. */
 export const AL2023_UNITS = ['containerd', 'kubelet', 'amazon-ssm-agent'];
+
+/**
+ * The exec credential command of kubelet's kubeconfig written by nodeadm (amazon-eks-ami
+ * `nodeadm/internal/kubelet/kubeconfig.template.yaml`: `aws eks get-token --cluster-name <name> --region
+ * <region>`, the instance's region).
+ */
+export const AL2023_KUBELET_TOKEN: KubeletTokenCommand = (name, region) => [
+  'aws',
+  'eks',
+  'get-token',
+  '--cluster-name',
+  name,
+  '--region',
+  region,
+];
 
 export const AL2023: NodeFamilySpec = {
   name: 'AL2023',
@@ -48,7 +70,7 @@ export const AL2023: NodeFamilySpec = {
 
   warning: () => undefined,
 
-  inputProblem: () => undefined,
+  inputProblem: signalInputProblem,
 
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
@@ -65,9 +87,7 @@ export const AL2023: NodeFamilySpec = {
         }),
       });
     }
-    if (input.signal) {
-      parts.push(renderReadySignal(input.signal, ['nodeadm-run.service', 'kubelet.service']));
-    }
+    parts.push(...readySignalParts(input, AL2023_KUBELET_TOKEN, ['nodeadm-run.service', 'kubelet.service']));
     return { kind: 'mime', parts };
   },
 };

@@ -184,17 +184,40 @@ export function renderBoothook(input: BoothookInput): string {
 }
 
 /**
+ * The file the boothook leaves, with the reason, when it cannot read the proxy credentials; the ready
+ * signal fails at once when it finds it. Under /run (a tmpfs), so the next boot starts without it.
+ */
+export const CREDENTIALS_MISSING_MARKER = '/run/cdk-private-eks/proxy-credentials-missing';
+
+/**
+ * The runtime kubelet drop-in that keeps kubelet from starting while the marker exists. Drop-ins are
+ * read from /run/systemd/system as well as /etc (systemd.unit(5), "Unit File Load Path": drop-in
+ * directories of every search path are merged), whereas a `systemctl mask --runtime` link in /run would
+ * lose against the AMIs' /etc/systemd/system/kubelet.service. A failed assertion fails the start job
+ * without starting kubelet (systemd.unit(5), `Assert...=`), so whatever starts kubelet fails visibly:
+ * nodeadm-run.service on AL2023 (`nodeadm init` starts kubelet: amazon-eks-ami
+ * `templates/al2023/runtime/rootfs/etc/systemd/system/nodeadm-run.service`), `systemctl start kubelet` in
+ * bootstrap.sh on AL2 (`templates/al2/runtime/bootstrap.sh`, which runs with errexit), for self-managed
+ * and managed nodes alike.
+ */
+export const CREDENTIALS_BLOCK_DROP_IN = '/run/systemd/system/kubelet.service.d/cdk-private-eks-credentials.conf';
+
+/**
  * Read the credentials at every boot (so a rotation reaches the node on its next boot): the region from
  * IMDSv2, the secret with the AWS CLI of the EKS AMI through the Secrets Manager VPC endpoint, and
  * `user:password` URL-encoded by Python. Nothing is printed; the secret is never in the user data.
+ * When any step fails, `renderJoinBlock`'s function keeps the node from joining and stops the script.
  */
 function renderCredentialFetch(creds: ProxySecretReference): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
+    ...renderJoinBlock(),
     '# Every call has its own timeout: IMDS 5 s a try, three more tries; the AWS CLI 5 s to connect and 10 s to',
     '# read, two attempts. The boothook runs before kubelet, and nothing else would bound it.',
-    "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\"",
-    'region="$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy \'*\' -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)"',
+    "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\" ||",
+    '  block_join "cannot get an IMDSv2 token to learn the region"',
+    'region="$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy \'*\' -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/placement/region)" ||',
+    '  block_join "cannot read the region from the instance metadata service"',
     'secret=""',
     'for attempt in 1 2 3 4 5; do',
     `  if secret="$(AWS_MAX_ATTEMPTS=2 aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text --cli-connect-timeout 5 --cli-read-timeout 10)"; then`,
@@ -206,14 +229,19 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
     '  sleep $((attempt * 3))',
     'done',
     'if [ -z "$secret" ]; then',
-    '  echo "cdk-private-eks: cannot read the proxy credentials from Secrets Manager" >&2',
-    '  exit 1',
+    `  block_join "cannot read the proxy credentials from Secrets Manager (${creds.secretArn})"`,
     'fi',
-    // Python reads the JSON and URL-encodes; a secret that is not such a JSON object fails with our
-    // message only (never a traceback that could quote the value).
-    `auth="$(printf '%s' "$secret" | python3 -c '${PYTHON_ENCODE}' '${creds.usernameKey}' '${creds.passwordKey}')"`,
+    // Python reads the JSON and URL-encodes; a secret that is not such a JSON object fails silently (never
+    // a traceback that could quote the value), and block_join gives the reason.
+    `auth="$(printf '%s' "$secret" | python3 -c '${PYTHON_ENCODE}' '${creds.usernameKey}' '${creds.passwordKey}')" ||`,
+    `  block_join "the proxy credentials secret is not a JSON object with the keys ${creds.usernameKey} and ${creds.passwordKey}"`,
     'auth_systemd="${auth//%/%%}"',
     'unset secret',
+    '# The credentials are here: lift a block left by an earlier run of this boot.',
+    `if [ -e ${CREDENTIALS_BLOCK_DROP_IN} ]; then`,
+    `  rm -f ${CREDENTIALS_BLOCK_DROP_IN} ${CREDENTIALS_MISSING_MARKER}`,
+    '  reload_needed=1',
+    'fi',
     '# fill_auth VALUE: replace the placeholder on standard input. The value goes through the environment of',
     '# awk (readable by root only), never through a command line (readable by anyone in /proc).',
     'fill_auth() {',
@@ -223,13 +251,36 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
   ];
 }
 
+/**
+ * The shell function `block_join REASON`: fail closed when the credentials cannot be read. A node without
+ * them would join and then fail every pull through the proxy (a silently half-configured node), so
+ * kubelet is kept from starting on this boot (`CREDENTIALS_BLOCK_DROP_IN`), the reason is left for the
+ * ready signal (`CREDENTIALS_MISSING_MARKER`) and written to standard error (cloud-init's log) and the
+ * console (`aws ec2 get-console-output`), and the boothook stops before writing any file. Both files
+ * are under /run: the next boot reads the secret again and, when it can, the node joins.
+ */
+function renderJoinBlock(): string[] {
+  return [
+    'block_join() {',
+    '  local msg="cdk-private-eks: $1; kubelet is kept from starting, the node does not join without its proxy credentials (a reboot tries again)"',
+    `  mkdir -p "$(dirname ${CREDENTIALS_MISSING_MARKER})" "$(dirname ${CREDENTIALS_BLOCK_DROP_IN})"`,
+    `  printf '%s\\n' "$1" >${CREDENTIALS_MISSING_MARKER}`,
+    `  printf '[Unit]\\nAssertPathExists=!%s\\n' ${CREDENTIALS_MISSING_MARKER} >${CREDENTIALS_BLOCK_DROP_IN}`,
+    '  systemctl daemon-reload || true',
+    '  printf \'%s\\n\' "$msg" >&2',
+    '  printf \'%s\\n\' "$msg" >/dev/console 2>/dev/null || true',
+    '  exit 1',
+    '}',
+  ];
+}
+
 /** The Python one-liner (no single quotes) that turns the secret's JSON into URL-encoded `user:password`. */
 const PYTHON_ENCODE = [
   'import json, sys, urllib.parse as u',
   'try:',
   '    d = json.load(sys.stdin); print(u.quote(d[sys.argv[1]], safe="") + ":" + u.quote(d[sys.argv[2]], safe=""))',
   'except Exception:',
-  '    sys.exit("cdk-private-eks: the proxy credentials secret is not a JSON object with the user name and password keys")',
+  '    sys.exit(1)',
 ].join('\n');
 
 function escapeSed(s: string): string {

@@ -162,7 +162,7 @@ export function bottlerocketSettings(input: NodeBootstrapInput): TomlTable[] {
     // cfsignal (bottlerocket-core-kit `sources/cfsignal`, `packages/os/cfsignal.service`) runs once, on first
     // boot: it waits for `systemctl --wait is-system-running`, i.e. for the node's boot to complete, and
     // sends SUCCESS when the system is `running`, FAILURE otherwise (e.g. `degraded`). It reads the region
-    // from IMDS, so `signal.region` and `signal.timeoutMinutes` have no Bottlerocket setting. It goes
+    // from IMDS, so `signal.region` and the signal durations have no Bottlerocket setting. It goes
     // through `https-proxy` from Bottlerocket v1.27.1 (core-kit 3.3.2, bottlerocket-core-kit#187/PR #234);
     // older releases need a CloudFormation VPC endpoint.
     tables.push({

@@ -55,14 +55,28 @@ export interface KubeletRegistration {
   readonly taints: string[];
 }
 
-/** A CloudFormation resource signal sent once the node's kubelet is healthy. */
+/**
+ * A CloudFormation resource signal sent once the node is `Ready` in the cluster, or as soon as it cannot
+ * get there (see ready-signal.ts). The three durations are seconds, so tests can render a program that
+ * gives up in seconds with the same code.
+ */
 export interface ReadySignal {
   readonly stackName: string;
   readonly logicalId: string;
   readonly region: string;
-  /** Minutes to wait for a healthy kubelet before signalling failure. */
-  readonly timeoutMinutes: number;
+  /** Seconds to wait for the Node to be `Ready` before signalling failure. */
+  readonly timeoutSeconds: number;
+  /** Seconds the proxy or the API server may stay unreachable before the signal fails at once. */
+  readonly unreachableSeconds: number;
+  /** Seconds between two checks. */
+  readonly pollSeconds: number;
 }
+
+/**
+ * The exec credential command of kubelet's kubeconfig on a family's AMI (the node's identity: its
+ * instance role, mapped by the EC2_LINUX access entry to `system:node:<name>`), for a cluster and region.
+ */
+export type KubeletTokenCommand = (clusterName: string, region: string) => string[];
 
 /** Everything a family renders user data from. */
 export interface NodeBootstrapInput {

@@ -4,16 +4,43 @@
  * The signal cannot be sent from the user-data script itself: on AL2023, `nodeadm-run.service` (which
  * starts kubelet) is ordered after `cloud-final.service`, so a script that waited for kubelet would wait
  * forever. The part therefore installs a oneshot systemd unit, ordered after kubelet, and starts it
- * without blocking. The unit waits for kubelet's health endpoint and calls `cfn-signal` (shipped in the
- * EKS AMIs: amazon-eks-ami `templates/al2023/provisioners/install-worker.sh` installs aws-cfn-bootstrap).
- * `cfn-signal` reads HTTPS_PROXY/NO_PROXY from the environment, so CloudFormation is reached through its
- * VPC endpoint when one serves it, else through the proxy.
+ * without blocking. `cfn-signal` is shipped in the EKS AMIs (amazon-eks-ami
+ * `templates/al2023/provisioners/install-worker.sh` and, for AL2, `templates/al2/provisioners/install-worker.sh`
+ * install aws-cfn-bootstrap); it reads HTTPS_PROXY/NO_PROXY from the environment, so CloudFormation is
+ * reached through its VPC endpoint when one serves it, else through the proxy.
  *
- * Fixes the seed's `cfn-signal` call, which lost its line continuation and signalled `$?` of the wrong
- * command.
+ * What the signal proves: the API server says this node's `Node` object has the condition `Ready=True`.
+ * The program asks with kubelet's own identity: the token comes from the exec credential command of
+ * kubelet's kubeconfig on the family's AMI (`KubeletTokenCommand`: the instance role, which the EC2_LINUX
+ * access entry maps to `system:node:<name>`), and the Node authorizer lets a node read its own Node
+ * (Kubernetes docs, "Using Node Authorization"). The node name is what the API server calls this
+ * identity: a SelfSubjectReview (`authentication.k8s.io/v1`, GA in Kubernetes 1.28; allowed to every
+ * authenticated user by `system:basic-user`) answers `system:node:<name>`, whichever name the AMI
+ * registered (EC2 private DNS name, or the instance id with nodeadm's `InstanceIdNodeName` gate).
+ * The API server is called directly with curl and the cluster CA from the user data, under the
+ * proxy environment of /etc/environment (NO_PROXY lists the API server's domain): the way kubelet
+ * reaches it. No kubectl (neither AMI ships one): JSON is read with python3.
+ *
+ * What makes it fail fast, with the reason on the console (`aws ec2 get-console-output`) and in the
+ * journal (the unit's standard output): the boothook found no proxy credentials (its marker file), or
+ * the HTTPS proxy accepts no TCP connection, or the API server does not answer, for
+ * `unreachableSeconds` in a row. Otherwise it fails at `timeoutSeconds` with the last thing it saw
+ * (not registered, NotReady, credentials refused, kubelet unhealthy). Every call has its own timeout.
+ *
+ * CloudFormation's SignalResource API takes no reason (AWS CloudFormation API reference,
+ * "SignalResource"; the cfn-signal documentation lists `--reason` for wait condition handles only), so
+ * the stack event shows a FAILURE signal from the instance id and the console says why.
  */
-import { sourceEtcEnvironment } from './boothook';
-import { ReadySignal, UserDataPart } from './family';
+import { shellQuote } from '../../private/shell';
+import { CREDENTIALS_MISSING_MARKER, sourceEtcEnvironment } from './boothook';
+import {
+  ClusterBootstrap,
+  InputProblem,
+  KubeletTokenCommand,
+  NodeBootstrapInput,
+  ReadySignal,
+  UserDataPart,
+} from './family';
 
 /** The name of the systemd unit that sends the signal. */
 export const SIGNAL_UNIT = 'cdk-private-eks-ready-signal';
@@ -21,28 +48,156 @@ export const SIGNAL_UNIT = 'cdk-private-eks-ready-signal';
 /** The kubelet health endpoint (kubelet's default `healthzPort` 10248 on localhost). */
 const KUBELET_HEALTHZ = 'http://localhost:10248/healthz';
 
-/** Render the `text/x-shellscript` part that installs and starts the signal unit. */
-export function renderReadySignal(signal: ReadySignal, after: string[]): UserDataPart {
-  const script = [
+/** The SelfSubjectReview request (Kubernetes API reference, SelfSubjectReview v1). */
+const SELF_SUBJECT_REVIEW = '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}';
+
+/** What the program needs besides the signal: the API server and kubelet's way of getting a token. */
+export interface ReadySignalTarget {
+  readonly cluster: ClusterBootstrap;
+  readonly tokenCommand: KubeletTokenCommand;
+  /** The units the signal unit starts after (those that start kubelet). */
+  readonly after: string[];
+}
+
+/** The program the unit runs (also what tests render with their own API server and short durations). */
+export function renderReadySignalProgram(signal: ReadySignal, target: ReadySignalTarget): string {
+  const { cluster } = target;
+  const token = target.tokenCommand(cluster.name, signal.region).map(shellQuote).join(' ');
+  return [
     '#!/bin/bash',
-    '# Wait for a healthy kubelet, then signal CloudFormation (success, or failure after the timeout).',
+    "# cdk-private-eks: signal CloudFormation once this node is Ready in the cluster, asked with kubelet's identity;",
+    '# fail at once when the proxy or the API server stays unreachable. The reason goes to the journal and the console.',
     'set -uo pipefail',
     ...sourceEtcEnvironment(),
-    `deadline=$((SECONDS + ${signal.timeoutMinutes} * 60))`,
-    'status=1',
+    `stack=${shellQuote(signal.stackName)}`,
+    `resource=${shellQuote(signal.logicalId)}`,
+    `region=${shellQuote(signal.region)}`,
+    `endpoint=${shellQuote(cluster.endpoint)}`,
+    `ca_data=${shellQuote(cluster.certificateAuthority)}`,
+    `timeout_s=${signal.timeoutSeconds}`,
+    `unreachable_s=${signal.unreachableSeconds}`,
+    `poll_s=${signal.pollSeconds}`,
+    `blocked=${CREDENTIALS_MISSING_MARKER}`,
+    'deadline=$((SECONDS + timeout_s))',
+    'work="$(mktemp -d)"',
+    'trap \'rm -rf "$work"\' EXIT',
+    'printf \'%s\' "$ca_data" | base64 -d >"$work/ca.crt"',
+    '',
+    '# say MESSAGE: to the journal (standard output) and the console (aws ec2 get-console-output).',
+    'say() {',
+    '  printf \'cdk-private-eks ready signal: %s\\n\' "$1"',
+    '  printf \'cdk-private-eks ready signal: %s\\n\' "$1" >/dev/console 2>/dev/null || true',
+    '}',
+    '# finish CODE REASON: say why, signal CloudFormation, stop.',
+    'finish() {',
+    '  say "$2 (signalling exit code $1)"',
+    '  timeout 120 /opt/aws/bin/cfn-signal --exit-code "$1" --stack "$stack" --resource "$resource" --region "$region" ||',
+    '    say "cfn-signal failed"',
+    '  exit "$1"',
+    '}',
+    '# field KEY...: the value at KEY... of the JSON document on standard input.',
+    'field() {',
+    "  python3 -c 'import json, sys",
+    'v = json.load(sys.stdin)',
+    'for k in sys.argv[1:]:',
+    '    v = v[k]',
+    'print(v)\' "$@" 2>/dev/null',
+    '}',
+    '# ready_condition: the status of the Ready condition of the Node on standard input.',
+    'ready_condition() {',
+    "  python3 -c 'import json, sys",
+    'c = [x for x in json.load(sys.stdin).get("status", {}).get("conditions", []) if x.get("type") == "Ready"]',
+    'print(c[0]["status"] if c else "Unknown")\' 2>/dev/null',
+    '}',
+    '# api METHOD PATH [BODY]: call the API server as this node; the HTTP status (000: no answer) on standard',
+    '# output, the body in $work/body. The token reaches curl on standard input, never on a command line.',
+    'api() {',
+    '  printf \'header = "Authorization: Bearer %s"\\n\' "$tok" |',
+    '    curl -sS --config - --connect-timeout 5 --max-time 15 --cacert "$work/ca.crt" -X "$1" \\',
+    '      -H \'Content-Type: application/json\' ${3:+--data-binary "$3"} -o "$work/body" -w \'%{http_code}\' \\',
+    '      "$endpoint$2" 2>/dev/null',
+    '}',
+    '# The HTTPS proxy of /etc/environment as "host port" (none: only VPC endpoints); never its credentials.',
+    'proxy_host=""',
+    'proxy_port=""',
+    'if [ -n "${HTTPS_PROXY:-}" ]; then',
+    "  read -r proxy_host proxy_port < <(python3 -c 'import os, urllib.parse as u",
+    'p = u.urlsplit(os.environ["HTTPS_PROXY"])',
+    'print(p.hostname, p.port or (443 if p.scheme == "https" else 80))\' 2>/dev/null)',
+    'fi',
+    '',
+    'name=""',
+    'proxy_down=""',
+    'api_down=""',
+    'state="nothing checked"',
     'while [ "$SECONDS" -lt "$deadline" ]; do',
-    `  if curl --silent --fail --max-time 5 --noproxy '*' ${KUBELET_HEALTHZ} >/dev/null; then`,
-    '    status=0',
-    '    break',
+    '  state=""',
+    '  if [ -f "$blocked" ]; then',
+    '    finish 1 "the node has no proxy credentials, kubelet is kept from starting: $(head -c 300 "$blocked")"',
     '  fi',
-    '  sleep 10',
+    '  if [ -n "$proxy_host" ]; then',
+    '    if timeout 5 bash -c \'exec 3<>"/dev/tcp/$1/$2"\' _ "$proxy_host" "$proxy_port" 2>/dev/null; then',
+    '      proxy_down=""',
+    '    else',
+    '      proxy_down="${proxy_down:-$SECONDS}"',
+    '      if [ $((SECONDS - proxy_down)) -ge "$unreachable_s" ]; then',
+    '        finish 1 "the proxy $proxy_host:$proxy_port accepted no connection for ${unreachable_s}s"',
+    '      fi',
+    '    fi',
+    '  fi',
+    `  tok="$(timeout 30 ${token} 2>/dev/null | field status token)" || tok=""`,
+    '  if [ -z "$name" ]; then',
+    `    code="$(api POST /apis/authentication.k8s.io/v1/selfsubjectreviews '${SELF_SUBJECT_REVIEW}')"`,
+    '    user="$(field status userInfo username <"$work/body")" || user=""',
+    '    case "$code:$user" in',
+    '      201:system:node:?*) name="${user#system:node:}" ;;',
+    '      201:*) state="the API server knows this node as \'$user\', not as a node: check the access entry" ;;',
+    '    esac',
+    '  fi',
+    '  if [ -n "$name" ]; then',
+    '    code="$(api GET "/api/v1/nodes/$name")"',
+    '    case "$code" in',
+    '      200)',
+    '        ready="$(ready_condition <"$work/body")"',
+    '        if [ "$ready" = True ]; then',
+    '          finish 0 "node $name is Ready"',
+    '        fi',
+    '        state="node $name is not Ready (Ready=$ready)"',
+    '        ;;',
+    '      404) state="node $name is not registered" ;;',
+    '    esac',
+    '  fi',
+    '  case "$code" in',
+    '    000)',
+    '      api_down="${api_down:-$SECONDS}"',
+    '      state="the API server $endpoint does not answer"',
+    '      if [ $((SECONDS - api_down)) -ge "$unreachable_s" ]; then',
+    '        finish 1 "$state for ${unreachable_s}s"',
+    '      fi',
+    '      ;;',
+    '    401 | 403) api_down="" && state="the API server refuses this node\'s credentials (HTTP $code)" ;;',
+    '    *) api_down="" ;;',
+    '  esac',
+    '  state="${state:-the API server answers HTTP $code}"',
+    '  if [ -z "$tok" ]; then',
+    '    state="$state; kubelet\'s credential command gave no token"',
+    '  fi',
+    `  if ! curl --silent --fail --max-time 5 --noproxy '*' ${KUBELET_HEALTHZ} >/dev/null; then`,
+    '    state="$state; kubelet is not healthy"',
+    '  fi',
+    '  sleep "$poll_s"',
     'done',
-    `exec /opt/aws/bin/cfn-signal --exit-code "$status" --stack '${signal.stackName}' --resource '${signal.logicalId}' --region '${signal.region}'`,
+    'finish 1 "not Ready after ${timeout_s}s: $state"',
+    '',
   ].join('\n');
+}
+
+/** Render the `text/x-shellscript` part that installs and starts the signal unit. */
+export function renderReadySignal(signal: ReadySignal, target: ReadySignalTarget): UserDataPart {
   const unit = [
     '[Unit]',
-    'Description=Signal CloudFormation once kubelet is healthy (cdk-private-eks)',
-    `After=${after.join(' ')}`,
+    'Description=Signal CloudFormation once this node is Ready in the cluster (cdk-private-eks)',
+    `After=${target.after.join(' ')}`,
     '',
     '[Service]',
     'Type=oneshot',
@@ -54,7 +209,7 @@ export function renderReadySignal(signal: ReadySignal, after: string[]): UserDat
     '# cdk-private-eks: install and start the CloudFormation ready signal (runs once per instance).',
     'set -euo pipefail',
     `cat >/usr/local/bin/${SIGNAL_UNIT} <<'CDK_PRIVATE_EKS_SIGNAL'`,
-    script,
+    renderReadySignalProgram(signal, target).trimEnd(),
     'CDK_PRIVATE_EKS_SIGNAL',
     `chmod 0755 /usr/local/bin/${SIGNAL_UNIT}`,
     `cat >/etc/systemd/system/${SIGNAL_UNIT}.service <<'CDK_PRIVATE_EKS_SIGNAL_UNIT'`,
@@ -65,4 +220,26 @@ export function renderReadySignal(signal: ReadySignal, after: string[]): UserDat
     '',
   ].join('\n');
   return { contentType: 'text/x-shellscript; charset="us-ascii"', body };
+}
+
+/** The signal needs the API server: a signal without cluster details is a wiring mistake, named here. */
+export function signalInputProblem(input: NodeBootstrapInput): InputProblem | undefined {
+  return input.signal && !input.cluster
+    ? {
+        prop: 'signal',
+        problem: 'is set without the cluster details the ready signal asks the API server with',
+        fix: 'Pass cluster (endpoint, CA, name) with signal: the signal checks that the node is Ready in that cluster',
+      }
+    : undefined;
+}
+
+/** The signal part for an input, if it asks for one (after `signalInputProblem` passed). */
+export function readySignalParts(
+  input: NodeBootstrapInput,
+  tokenCommand: KubeletTokenCommand,
+  after: string[],
+): UserDataPart[] {
+  return input.signal && input.cluster
+    ? [renderReadySignal(input.signal, { cluster: input.cluster, tokenCommand, after })]
+    : [];
 }

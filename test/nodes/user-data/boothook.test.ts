@@ -5,6 +5,8 @@ import {
   renderBoothook,
   ENV_BEGIN,
   ENV_END,
+  CREDENTIALS_BLOCK_DROP_IN,
+  CREDENTIALS_MISSING_MARKER,
 } from '../../../lib/nodes/user-data/boothook';
 import { proxyEnvironment } from '../../../lib/proxy/render-environment';
 
@@ -85,5 +87,40 @@ describe('renderBoothook with proxy credentials', () => {
     expect(script).toContain('CDK_PRIVATE_EKS_AUTH="$1" awk');
     expect(script.match(/\| fill_auth "\$auth(_systemd)?"/g)).toHaveLength(3);
     expect(script).toContain(`http://${PROXY_AUTH_PLACEHOLDER}@proxy:3128`);
+  });
+
+  test('fails closed: every failed step calls block_join, which blocks kubelet for this boot only and says why', () => {
+    const lines = script.split('\n');
+    // IMDS token, region, the secret, and its JSON: each failure goes to block_join with its reason.
+    expect(lines.filter((l) => /^\s+block_join "/.test(l)).map((l) => l.trim())).toEqual([
+      'block_join "cannot get an IMDSv2 token to learn the region"',
+      'block_join "cannot read the region from the instance metadata service"',
+      'block_join "cannot read the proxy credentials from Secrets Manager (arn:aws:secretsmanager:us-east-1:111122223333:secret:p)"',
+      'block_join "the proxy credentials secret is not a JSON object with the keys username and password"',
+    ]);
+    // The block lives under /run (gone at the next boot): a kubelet drop-in asserting the marker is absent.
+    expect(CREDENTIALS_MISSING_MARKER).toMatch(/^\/run\//);
+    expect(CREDENTIALS_BLOCK_DROP_IN).toMatch(/^\/run\/systemd\/system\/kubelet\.service\.d\/[\w-]+\.conf$/);
+    expect(script).toContain(
+      `printf '[Unit]\\nAssertPathExists=!%s\\n' ${CREDENTIALS_MISSING_MARKER} >${CREDENTIALS_BLOCK_DROP_IN}`,
+    );
+    expect(script).toContain('>/dev/console 2>/dev/null || true');
+    // It stops the boothook before any file is written.
+    const block = script.indexOf('block_join() {');
+    expect(block).toBeGreaterThan(0);
+    expect(script.indexOf('exit 1', block)).toBeLessThan(script.indexOf('# 1. /etc/environment'));
+    // Python fails without printing (a traceback could quote the secret).
+    expect(script).not.toContain('Traceback');
+    expect(script).toContain('    sys.exit(1)');
+    // A run that can read the secret lifts a block and reloads systemd.
+    expect(script).toContain(`rm -f ${CREDENTIALS_BLOCK_DROP_IN} ${CREDENTIALS_MISSING_MARKER}`);
+  });
+
+  test('without credentials there is nothing to fail on: no block_join', () => {
+    const plain = renderBoothook(
+      boothookFor({ environment: env, httpsProxy: 'http://proxy:3128', noProxy: [] }, '/etc/dnf/dnf.conf', [], []),
+    );
+    expect(plain).not.toContain('block_join');
+    expect(plain).not.toContain(CREDENTIALS_MISSING_MARKER);
   });
 });

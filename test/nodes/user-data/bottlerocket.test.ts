@@ -78,7 +78,14 @@ describe('Bottlerocket TOML renderer', () => {
         labels: { role: 'worker', 'node.kubernetes.io/lifecycle': 'spot' },
         taints: ['dedicated=gpu:NoSchedule', 'dedicated=gpu:NoExecute', 'spot:PreferNoSchedule'],
       },
-      signal: { stackName: '${Token[AWS.StackName.5]}', logicalId: 'NodesAsg1234', region: REGION, timeoutMinutes: 15 },
+      signal: {
+        stackName: '${Token[AWS.StackName.5]}',
+        logicalId: 'NodesAsg1234',
+        region: REGION,
+        timeoutSeconds: 660,
+        unreachableSeconds: 180,
+        pollSeconds: 10,
+      },
     });
     expect(settings).toEqual({
       settings: {

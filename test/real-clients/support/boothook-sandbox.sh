@@ -12,7 +12,8 @@
 #     seeded from seed/etc, with no drop-ins for any unit an Amazon Linux node's boothook configures;
 #   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm (and WORK/extra-stubs).
 # After each run i, WORK/run<i>/ holds: rc, stdout, stderr, calls.log (stub calls), imds.log (IMDS
-# requests made during the run), stat.txt (every changed path under /etc: type, mode, size, inode,
+# requests made during the run), console (what the run wrote to /dev/console), run-files/ (every file
+# under /run after the run: each run starts with an empty /run, as after a reboot), stat.txt (every changed path under /etc: type, mode, size, inode,
 # mtime, owner uid), etc/ (copies of the changed regular files) and tmp-left.txt (files left in TMPDIR).
 # With UNITS ("containerd kubelet ..."), WORK/verify/<unit>.{out,err,rc} hold systemd-analyze verify's
 # output for each unit and its drop-ins, run in place after the last run.
@@ -84,12 +85,20 @@ snapshot() {
 
 snapshot "$WORK/run0"
 
+# The console stand-in: writes to /dev/console land in a file of this sandbox, never on the host's console.
+: >"$WORK/console"
+mount --bind "$WORK/console" /dev/console
+
 chmod 0700 "$WORK/boothook"
 for i in $(seq 1 "$RUNS"); do
   out="$WORK/run$i"
   mkdir -p "$out" "$WORK/tmp$i"
   : >"$out/calls.log"
   before=$(wc -l <"$WORK/imds.log")
+  # A boot: /run starts empty (a tmpfs), /etc keeps what earlier boots wrote.
+  mountpoint -q /run && umount -l /run
+  mount -t tmpfs -o mode=0755 sandbox-run /run
+  : >"$WORK/console"
   set +e
   timeout 60 env -i \
     PATH="$WORK/stubs:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
@@ -98,6 +107,12 @@ for i in $(seq 1 "$RUNS"); do
   echo $? >"$out/rc"
   set -e
   tail -n +"$((before + 1))" "$WORK/imds.log" >"$out/imds.log"
+  cp "$WORK/console" "$out/console"
+  mkdir -p "$out/run-files"
+  (cd /run && find . -type f -printf '%P\n') | while IFS= read -r f; do
+    mkdir -p "$out/run-files/$(dirname "$f")"
+    cp "/run/$f" "$out/run-files/$f"
+  done
   (cd "$WORK/tmp$i" && find . -mindepth 1) >"$out/tmp-left.txt"
   snapshot "$out"
 done

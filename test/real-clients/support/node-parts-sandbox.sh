@@ -7,21 +7,31 @@
 # WORK holds:
 #   seed/etc/...     files copied into /etc first (/etc/environment, dnf.conf or yum.conf, /etc/hosts)
 #   parts/NN-NAME    scripts, run in name order: the boothook first, then the text/x-shellscript parts
-#   signal-runs      optional lines "NAME HEALTHZ PROGRAM": after the parts, run PROGRAM (an absolute
-#                    path: the installed program, or a copy under WORK) with a stub kubelet health
-#                    endpoint on 127.0.0.1:10248 (HEALTHZ=1) or with nothing listening there (0)
+#   signal-runs      optional lines "NAME HEALTHZ API PROXY BLOCKED PROGRAM": after the parts, run PROGRAM
+#                    (an absolute path: the installed program, or one under WORK) with a stub kubelet
+#                    health endpoint on 127.0.0.1:10248 (HEALTHZ=1) or nothing there (0); with the stub
+#                    API server (API: the number of Node GETs answered NotReady first; '-': no server);
+#                    with the recording proxy stub listening (PROXY=1) or nothing there (0); with the
+#                    boothook's no-credentials marker in /run (BLOCKED=1)
+#   addresses        optional: addresses (one a line, ADDR/PREFIX) put on lo, e.g. the API server's
+#   apiserver        optional "ADDR PORT NODE TOKEN": where the stub API server listens, the node it knows,
+#                    the token it accepts (also what the stub token commands print); cert.pem, key.pem
+#   proxy            optional "ADDR PORT": where the proxy stub listens
 # Inside the new namespaces:
 #   - network: loopback only (the proxy named in /etc/environment does not exist here);
 #   - /etc, /usr/local/bin and /opt: overlays over the real directories with tmpfs upper layers, so
 #     nothing reaches the host;
+#   - /usr/bin too is an overlay; /run is an empty tmpfs (a boot); /dev/console is a file (the console stand-in);
 #   - PATH starts with recording stubs for systemctl, cloud-init-per, dnf, yum and nodeadm;
+#   - kubelet's token commands are stubs: /usr/local/bin/aws (AL2023: aws eks get-token) and
+#     /usr/bin/aws-iam-authenticator (AL2) print an ExecCredential with the token of WORK/apiserver;
 #   - /opt/aws/bin/cfn-signal and /etc/eks/bootstrap.sh are recording stubs: one JSON line per call
 #     with argv and the proxy variables of their environment.
 # Output under WORK/out:
 #   parts/NAME/{rc,stdout,stderr,calls.log,cfn-signal.log,bootstrap.log}
 #   installed.stat ("PATH TYPE MODE" of the signal program and unit) and installed/ (copies)
 #   verify.{out,err,rc}     systemd-analyze verify of the signal unit, in place (when installed)
-#   runs/NAME/{rc,stdout,stderr,cfn-signal.log,healthz.log,seconds}
+#   runs/NAME/{rc,stdout,stderr,console,cfn-signal.log,healthz.log,apiserver.log,proxy.log,token.log,seconds}
 set -euo pipefail
 WORK="$1"
 PY=/usr/bin/python3
@@ -38,11 +48,16 @@ if [ "$(ip -o link show | grep -vc ' lo:')" != 0 ]; then
   echo "unexpected network interfaces in the sandbox" >&2
   exit 91
 fi
+if [ -f "$WORK/addresses" ]; then
+  while read -r addr; do
+    ip addr add "$addr" dev lo
+  done <"$WORK/addresses"
+fi
 
 # --- private /etc, /usr/local/bin and /opt -----------------------------------------------------
 mkdir -p "$WORK/ovl"
 mount -t tmpfs -o mode=0755 sandbox-ovl "$WORK/ovl"
-for dir in /etc /usr/local/bin /opt; do
+for dir in /etc /usr/local/bin /usr/bin /opt; do
   name="$(echo "$dir" | tr / _)"
   mkdir -p "$WORK/ovl/$name/upper" "$WORK/ovl/$name/work"
   if [ -d "$dir" ]; then
@@ -55,6 +70,9 @@ done
 
 seed_etc
 rm -f "$SIGNAL_PROGRAM" "$SIGNAL_UNIT"
+mount -t tmpfs -o mode=0755 sandbox-run /run
+: >"$WORK/console"
+mount --bind "$WORK/console" /dev/console
 
 # --- stubs -------------------------------------------------------------------------------------
 mkdir -p "$WORK/stubs" "$WORK/stublog"
@@ -73,10 +91,22 @@ mkdir -p /opt/aws/bin /etc/eks
 recorder cfn-signal >/opt/aws/bin/cfn-signal
 recorder bootstrap >/etc/eks/bootstrap.sh
 chmod 0755 /opt/aws/bin/cfn-signal /etc/eks/bootstrap.sh
+# kubelet's token commands: log argv, print an ExecCredential (client.authentication.k8s.io/v1beta1).
+if [ -f "$WORK/apiserver" ]; then
+  read -r _ _ _ TOKEN <"$WORK/apiserver"
+  for cmd in /usr/local/bin/aws /usr/bin/aws-iam-authenticator; do
+    cat >"$cmd" <<EOF
+#!/bin/bash
+printf '%s\\n' "\$*" >>"$WORK/stublog/token.log"
+printf '{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{},"status":{"expirationTimestamp":"2030-01-01T00:00:00Z","token":"%s"}}\\n' '$TOKEN'
+EOF
+    chmod 0755 "$cmd"
+  done
+fi
 
 collect_stub_logs() {
   local dest="$1"
-  for log in cfn-signal bootstrap; do
+  for log in cfn-signal bootstrap token; do
     if [ -f "$WORK/stublog/$log.log" ]; then
       mv "$WORK/stublog/$log.log" "$dest/$log.log"
     else
@@ -120,21 +150,44 @@ fi
 
 # --- the signal program, as systemd starts it (ExecStart=, clean environment) ------------------
 if [ -f "$WORK/signal-runs" ]; then
-  while read -r name healthz program; do
+  while read -r name healthz api proxy blocked program; do
     out="$WORK/out/runs/$name"
     mkdir -p "$out"
     : >"$out/healthz.log"
-    hpid=""
-    if [ "$healthz" = 1 ]; then
-      rm -f "$WORK/healthz.ready"
-      "$PY" "$HERE/stubs.py" healthz --bind 127.0.0.1 --port 10248 --log "$out/healthz.log" --ready "$WORK/healthz.ready" --lifetime 120 \
-        >"$WORK/healthz.out" 2>&1 &
-      hpid=$!
+    : >"$out/apiserver.log"
+    : >"$out/proxy.log"
+    : >"$WORK/console"
+    pids=()
+    # start_stub KIND ARGS...: start a stubs.py server and wait until it listens.
+    start_stub() {
+      local kind="$1"
+      shift
+      rm -f "$WORK/$kind.ready"
+      "$PY" "$HERE/stubs.py" "$kind" "$@" --log "$out/$kind.log" --ready "$WORK/$kind.ready" --lifetime 120 >"$WORK/$kind.out" 2>&1 &
+      pids+=($!)
       for _ in $(seq 1 100); do
-        [ -f "$WORK/healthz.ready" ] && break
+        [ -f "$WORK/$kind.ready" ] && return 0
         sleep 0.1
       done
-      [ -f "$WORK/healthz.ready" ] || { echo "healthz stub did not start: $(cat "$WORK/healthz.out")" >&2; exit 92; }
+      echo "$kind stub did not start: $(cat "$WORK/$kind.out")" >&2
+      exit 92
+    }
+    if [ "$healthz" = 1 ]; then
+      start_stub healthz --bind 127.0.0.1 --port 10248
+    fi
+    if [ "$api" != - ]; then
+      read -r a_addr a_port a_node a_token <"$WORK/apiserver"
+      start_stub apiserver --bind "$a_addr" --port "$a_port" --node "$a_node" --token "$a_token" --ready-after "$api" \
+        --cert "$WORK/cert.pem" --key "$WORK/key.pem"
+    fi
+    if [ "$proxy" = 1 ]; then
+      read -r p_addr p_port <"$WORK/proxy"
+      start_stub proxy --bind "$p_addr" --port "$p_port"
+    fi
+    rm -rf /run/cdk-private-eks
+    if [ "$blocked" = 1 ]; then
+      mkdir -p /run/cdk-private-eks
+      echo "cannot read the proxy credentials from Secrets Manager (test)" >/run/cdk-private-eks/proxy-credentials-missing
     fi
     start=$(date +%s.%N)
     set +e
@@ -142,10 +195,11 @@ if [ -f "$WORK/signal-runs" ]; then
     echo $? >"$out/rc"
     set -e
     awk -v a="$(date +%s.%N)" -v b="$start" 'BEGIN { printf "%.2f\n", a - b }' >"$out/seconds"
-    if [ -n "$hpid" ]; then
-      kill "$hpid" 2>/dev/null || true
-      wait "$hpid" 2>/dev/null || true
-    fi
+    cp "$WORK/console" "$out/console"
+    for pid in "${pids[@]}"; do
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    done
     collect_stub_logs "$out"
   done <"$WORK/signal-runs"
 fi

@@ -40,10 +40,19 @@ export interface PartRun {
 
 export interface SignalRun {
   readonly rc: number;
+  /** The journal stand-in: systemd sends a unit's standard output to the journal. */
   readonly stdout: string;
   readonly stderr: string;
+  /** What the program wrote to /dev/console (the console stand-in). */
+  readonly console: string;
   readonly cfnSignal: StubCall[];
   readonly healthz: Array<{ method: string; path: string; host: string }>;
+  /** Requests the stub API server received. */
+  readonly apiserver: Array<{ method: string; path: string; authorized: boolean; body: string }>;
+  /** Requests the proxy stub received. */
+  readonly proxy: Array<{ method: string; target: string }>;
+  /** Command lines of kubelet's token command (stub). */
+  readonly tokenCalls: string[];
   readonly seconds: number;
 }
 
@@ -60,8 +69,31 @@ export interface SignalRunRequest {
   readonly name: string;
   /** Whether a stub kubelet answers on 127.0.0.1:10248/healthz. */
   readonly healthz: boolean;
+  /** The stub API server, answering NotReady to this many Node GETs first; undefined: no API server. */
+  readonly apiNotReadyGets?: number;
+  /** Whether the proxy stub listens (else nothing answers on the proxy's address). */
+  readonly proxy?: boolean;
+  /** Whether the boothook's no-credentials marker is in /run. */
+  readonly blocked?: boolean;
   /** 'installed' (the program the signal part wrote), or the text of another program to run instead. */
   readonly program: 'installed' | { readonly script: string };
+}
+
+/** The network a signal run sees: the stub API server and the proxy, at namespace-local addresses. */
+export interface SignalNetwork {
+  /** `/etc/hosts` lines added to the seed (e.g. the API server's and the proxy's names). */
+  readonly hosts: string[];
+  /** Addresses put on lo (ADDR/PREFIX). */
+  readonly addresses: string[];
+  readonly apiserver: {
+    readonly address: string;
+    readonly port: number;
+    readonly node: string;
+    readonly token: string;
+    readonly certPem: string;
+    readonly keyPem: string;
+  };
+  readonly proxy: { readonly address: string; readonly port: number };
 }
 
 /** Run `parts` in order in a fresh sandbox seeded for `profile`, then the signal runs. */
@@ -69,6 +101,7 @@ export function runNodeParts(
   profile: BoothookProfile,
   parts: Array<{ name: string; script: string }>,
   signalRuns: SignalRunRequest[] = [],
+  network?: SignalNetwork,
 ): NodePartsResult {
   requireRoot();
   requireTools('unshare', 'ip', 'mount', 'systemd-analyze', 'curl', '/usr/bin/python3');
@@ -77,7 +110,15 @@ export function runNodeParts(
     const seed = path.join(work, 'seed', 'etc');
     fs.mkdirSync(path.join(seed, path.dirname(profile.packageManagerConfig)), { recursive: true });
     fs.writeFileSync(path.join(seed, 'environment'), SEED_ENVIRONMENT);
-    fs.writeFileSync(path.join(seed, 'hosts'), SEED_HOSTS);
+    fs.writeFileSync(path.join(seed, 'hosts'), SEED_HOSTS + (network?.hosts ?? []).map((h) => `${h}\n`).join(''));
+    if (network) {
+      const a = network.apiserver;
+      fs.writeFileSync(path.join(work, 'addresses'), network.addresses.map((x) => `${x}\n`).join(''));
+      fs.writeFileSync(path.join(work, 'apiserver'), `${a.address} ${a.port} ${a.node} ${a.token}\n`);
+      fs.writeFileSync(path.join(work, 'cert.pem'), a.certPem);
+      fs.writeFileSync(path.join(work, 'key.pem'), a.keyPem, { mode: 0o600 });
+      fs.writeFileSync(path.join(work, 'proxy'), `${network.proxy.address} ${network.proxy.port}\n`);
+    }
     fs.writeFileSync(path.join(seed, profile.packageManagerConfig), profile.seedPackageManagerConfig);
     fs.mkdirSync(path.join(work, 'parts'));
     parts.forEach((p, i) =>
@@ -92,7 +133,8 @@ export function runNodeParts(
         program = path.join(work, 'programs', r.name);
         fs.writeFileSync(program, r.program.script, { mode: 0o755 });
       }
-      return `${r.name} ${r.healthz ? 1 : 0} ${program}`;
+      const flag = (b?: boolean) => (b ? 1 : 0);
+      return `${r.name} ${flag(r.healthz)} ${r.apiNotReadyGets ?? '-'} ${flag(r.proxy)} ${flag(r.blocked)} ${program}`;
     });
     if (lines.length > 0) {
       fs.writeFileSync(path.join(work, 'signal-runs'), lines.join('\n') + '\n');
@@ -139,15 +181,21 @@ function readResult(out: string, partNames: string[], runNames: string[]): NodeP
     : undefined;
   const runs: Record<string, SignalRun> = {};
   for (const name of runNames) {
+    const jsonLines = (f: string) =>
+      read(f)
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     runs[name] = {
       rc: Number(read(`runs/${name}/rc`).trim()),
       stdout: read(`runs/${name}/stdout`),
       stderr: read(`runs/${name}/stderr`),
+      console: read(`runs/${name}/console`),
       cfnSignal: calls(`runs/${name}/cfn-signal.log`),
-      healthz: read(`runs/${name}/healthz.log`)
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
+      healthz: jsonLines(`runs/${name}/healthz.log`),
+      apiserver: jsonLines(`runs/${name}/apiserver.log`),
+      proxy: jsonLines(`runs/${name}/proxy.log`),
+      tokenCalls: read(`runs/${name}/token.log`).split('\n').filter(Boolean),
       seconds: Number(read(`runs/${name}/seconds`).trim()),
     };
   }
@@ -212,25 +260,90 @@ export function signalProblems(calls: StubCall[], exitCode: 0 | 1, want: Expecte
   }).map((p) => `cfn-signal: ${p}`);
 }
 
-/**
- * A copy of the signal program that gives up after `seconds` and retries every second, so the
- * failure path runs in a few seconds instead of `timeoutMinutes`: `deadline=$((SECONDS + N * 60))`
- * becomes `deadline=$((SECONDS + seconds))` and `sleep 10` becomes `sleep 1`. Nothing else changes;
- * throws when the program no longer has exactly one of each line.
- */
-export function shortTimeoutCopy(program: string, seconds: number): string {
-  const deadline = /^deadline=\$\(\(SECONDS \+ \d+ \* 60\)\)$/m;
-  const sleep = /^ {2}sleep 10$/m;
-  for (const [what, re] of [
-    ['deadline', deadline],
-    ['sleep', sleep],
-  ] as const) {
-    const n = program.split('\n').filter((l) => new RegExp(re.source).test(l)).length;
-    if (n !== 1) {
-      throw new Error(
-        `the signal program has ${n} ${what} lines, expected one: the short-timeout rewrite needs updating`,
-      );
-    }
+/** A CA and a server certificate for `host` made with openssl now (never stored in the repository). */
+export function testServerCertificate(host: string): { caPem: string; certPem: string; keyPem: string } {
+  requireTools('openssl');
+  const dir = tempDir('api-ca');
+  try {
+    const f = (n: string) => path.join(dir, n);
+    const ok = (args: string[]) => {
+      const r = run('openssl', args, { timeout: 60_000 });
+      if (r.status !== 0) {
+        throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+      }
+    };
+    ok([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      f('ca.key'),
+      '-out',
+      f('ca.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-kubernetes-ca',
+    ]);
+    ok(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('key.pem'), '-out', f('req.pem'), '-subj', `/CN=${host}`]);
+    fs.writeFileSync(f('ext.cnf'), `subjectAltName=DNS:${host}\n`);
+    ok([
+      'x509',
+      '-req',
+      '-in',
+      f('req.pem'),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f('cert.pem'),
+      '-days',
+      '1',
+      '-extfile',
+      f('ext.cnf'),
+    ]);
+    const read = (n: string) => fs.readFileSync(f(n), 'utf8');
+    return { caPem: read('ca.pem'), certPem: read('cert.pem'), keyPem: read('key.pem') };
+  } finally {
+    removeDir(dir);
   }
-  return program.replace(deadline, `deadline=$((SECONDS + ${seconds}))`).replace(sleep, '  sleep 1');
+}
+
+/** The node name and token the stub API server knows. */
+export const TEST_NODE_NAME = 'ip-10-0-1-23.ec2.internal';
+export const TEST_TOKEN = 'k8s-aws-v1.dGVzdC10b2tlbg';
+
+/**
+ * A signal sandbox for a region and proxy URL: the API server's name under its real domain
+ * (<id>.<cell>.<region>.eks.amazonaws.com) at an address of the sandbox only, the proxy's name at another,
+ * and a server certificate made now.
+ */
+export function testSignalNetwork(
+  region: string,
+  httpsProxy: string,
+): { network: SignalNetwork; apiHost: string; caPem: string } {
+  const apiHost = `0123456789abcdef0123456789abcdef.gr7.${region}.eks.amazonaws.com`;
+  const proxyUrl = new URL(httpsProxy);
+  const cert = testServerCertificate(apiHost);
+  return {
+    apiHost,
+    caPem: cert.caPem,
+    network: {
+      hosts: [`10.255.0.1 ${apiHost}`, `10.255.0.2 ${proxyUrl.hostname}`],
+      addresses: ['10.255.0.1/32', '10.255.0.2/32'],
+      apiserver: {
+        address: '10.255.0.1',
+        port: 443,
+        node: TEST_NODE_NAME,
+        token: TEST_TOKEN,
+        certPem: cert.certPem,
+        keyPem: cert.keyPem,
+      },
+      proxy: { address: '10.255.0.2', port: Number(proxyUrl.port) },
+    },
+  };
 }

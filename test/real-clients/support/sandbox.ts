@@ -101,6 +101,8 @@ export interface AwsStub {
   readonly stdout: string;
   /** Fail every call instead (exit 254 with an AccessDeniedException message), as without permission or route. */
   readonly fail?: boolean;
+  /** Fail every call in these runs (boots, from 1) only, e.g. [1]: unreadable on the first boot, readable on the second. */
+  readonly failInRuns?: number[];
 }
 
 /** One call of the stub `aws`. */
@@ -136,6 +138,10 @@ export interface BoothookRun {
   readonly tmpLeft: string[];
   /** Calls of the stub `aws` during the run. */
   readonly aws: AwsCall[];
+  /** What the run wrote to /dev/console (a stand-in file). */
+  readonly console: string;
+  /** Files under /run after the run (each run starts with an empty /run, as a boot does), by path relative to /run. */
+  readonly runFiles: Record<string, string>;
 }
 
 export interface SandboxResult {
@@ -230,7 +236,25 @@ function readRun(dir: string, seed: boolean): BoothookRun {
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l)),
+    console: read('console'),
+    runFiles: seed ? {} : filesUnder(path.join(dir, 'run-files')),
   };
+}
+
+/** Regular files under a directory, by relative path. */
+function filesUnder(dir: string): Record<string, string> {
+  if (!fs.existsSync(dir)) {
+    return {};
+  }
+  return Object.fromEntries(
+    fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => {
+        const full = path.join(e.parentPath, e.name);
+        return [path.relative(dir, full), fs.readFileSync(full, 'utf8')];
+      }),
+  );
 }
 
 /** The stub `aws` program (see AwsStub); its log goes next to the run's calls.log. */
@@ -245,7 +269,8 @@ function awsStubProgram(specFile: string): string {
     'env = {k: v for k, v in os.environ.items() if k.lower() in ("http_proxy", "https_proxy", "no_proxy")}',
     'with open(os.path.join(os.path.dirname(os.environ["CALLS_LOG"]), "aws.log"), "a") as f:',
     '    f.write(json.dumps({"argv": argv, "matched": matched, "env": env}) + "\\n")',
-    'if spec.get("fail"):',
+    'boot = int(os.path.basename(os.path.dirname(os.environ["CALLS_LOG"]))[len("run"):])',
+    'if spec.get("fail") or boot in spec.get("failInRuns", []):',
     '    sys.stderr.write("\\nAn error occurred (AccessDeniedException) when calling the GetSecretValue operation: stub\\n")',
     '    sys.exit(254)',
     'if not matched:',

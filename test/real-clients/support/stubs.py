@@ -11,6 +11,12 @@ namespaces, so they only ever listen on (and answer) namespace-local addresses.
   stubs.py healthz  --bind 127.0.0.1 --port 10248 --log FILE --ready FILE
       kubelet's health endpoint: GET /healthz answers 200 'ok' (404 otherwise), one log line a request.
 
+  stubs.py apiserver --bind ADDR --port 443 --cert C --key K --token T --node NAME --ready-after N --log FILE --ready FILE
+      A Kubernetes API server for one node, over HTTPS: POST .../v1/selfsubjectreviews answers 201
+      with the user system:node:NAME, GET /api/v1/nodes/NAME the Node with Ready=False for the first N
+      GETs and Ready=True after; both only with 'Authorization: Bearer T' (401 otherwise), 404 for
+      anything else. One log line a request (method, path, whether the token was right).
+
 Every log line is one JSON object. Servers stop after --lifetime seconds (default 300) at the latest.
 """
 import argparse
@@ -183,9 +189,45 @@ def healthz(args):
     server.serve_forever()
 
 
+def apiserver(args):
+    gets = {"n": 0}
+
+    class H(Quiet):
+        def answer(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            authorized = self.headers.get("Authorization") == "Bearer " + args.token
+            record(args.log, {"method": self.command, "path": self.path, "authorized": authorized,
+                              "body": body.decode("utf-8", "replace")})
+            if not authorized:
+                return self.reply(401, b'{"kind":"Status","code":401}')
+            if self.command == "POST" and self.path == "/apis/authentication.k8s.io/v1/selfsubjectreviews":
+                review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview",
+                          "status": {"userInfo": {"username": "system:node:" + args.node,
+                                                  "groups": ["system:nodes", "system:authenticated"]}}}
+                return self.reply(201, json.dumps(review).encode(), {"Content-Type": "application/json"})
+            if self.command == "GET" and self.path == "/api/v1/nodes/" + args.node:
+                gets["n"] += 1
+                status = "True" if gets["n"] > args.ready_after else "False"
+                node = {"kind": "Node", "metadata": {"name": args.node},
+                        "status": {"conditions": [{"type": "MemoryPressure", "status": "False"},
+                                                  {"type": "Ready", "status": status}]}}
+                return self.reply(200, json.dumps(node).encode(), {"Content-Type": "application/json"})
+            return self.reply(404, b'{"kind":"Status","code":404}')
+
+        do_GET = answer
+        do_POST = answer
+
+    server = ThreadingHTTPServer((args.bind, args.port), H)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    ready(args.ready, "apiserver")
+    server.serve_forever()
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("kind", choices=["imds", "proxy", "upstream", "healthz"])
+    p.add_argument("kind", choices=["imds", "proxy", "upstream", "healthz", "apiserver"])
     p.add_argument("--bind", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--http-port", type=int, default=80)
@@ -196,9 +238,12 @@ def main():
     p.add_argument("--ready", required=True)
     p.add_argument("--lifetime", type=float, default=300)
     p.add_argument("--region", default="us-east-1", help="imds: the region it reports")
+    p.add_argument("--token", help="apiserver: the bearer token it accepts")
+    p.add_argument("--node", help="apiserver: the node's name")
+    p.add_argument("--ready-after", type=int, default=0, help="apiserver: GETs of the Node answered NotReady first")
     args = p.parse_args()
     stop_after(args.lifetime)
-    {"imds": imds, "proxy": proxy, "upstream": upstream, "healthz": healthz}[args.kind](args)
+    {"imds": imds, "proxy": proxy, "upstream": upstream, "healthz": healthz, "apiserver": apiserver}[args.kind](args)
 
 
 if __name__ == "__main__":
