@@ -1,4 +1,4 @@
-import { Token } from 'aws-cdk-lib';
+import { Fn, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -20,6 +20,7 @@ import {
   kubectlHandler,
 } from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
+import { deployTimeOrigin } from '../private/deploy-time';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag } from '../private/nag';
 import {
@@ -148,6 +149,9 @@ export class PrivateEksCluster extends Construct {
   /** The Kubernetes version of the cluster. */
   public readonly version: eks.KubernetesVersion;
 
+  /** The VPC's IPv4 CIDR blocks, as NO_PROXY lists them. */
+  private readonly vpcCidrList: string[];
+
   /** The VPC endpoints the cluster relies on. */
   public readonly endpoints: EndpointSet;
 
@@ -173,6 +177,7 @@ export class PrivateEksCluster extends Construct {
     requirePrivateSubnets(this, vpc);
 
     const cidrs = vpcCidrs(vpc);
+    this.vpcCidrList = cidrs;
     checkVpcCidrsAtSynth(this, vpc, cidrs, 'NO_PROXY and the choice of the service CIDR');
     this.serviceIpv4Cidr = this.resolveServiceCidr(props.serviceIpv4Cidr, cidrs);
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
@@ -290,6 +295,7 @@ export class PrivateEksCluster extends Construct {
             httpsProxyHostPort: this.proxy.httpsProxyHostPort,
             noProxy: this.noProxy,
             credentials: credentials && secretReferenceOf(credentials),
+            ...this.deployTimeValues(this.proxy, environment),
           }
         : undefined;
     const dnsClusterIp = Token.isUnresolved(this.serviceIpv4Cidr) ? undefined : clusterDnsIp(this.serviceIpv4Cidr);
@@ -315,6 +321,46 @@ export class PrivateEksCluster extends Construct {
         }
       },
     };
+  }
+
+  /**
+   * The proxy values that are tokens: each variable holding one as base64 for the boothook (which checks it
+   * at boot), the props it comes from, and the props whose value is chosen at deploy time rather than
+   * produced by AWS (lib/private/deploy-time.ts), which nodeadm's YAML leaves out and Bottlerocket refuses.
+   */
+  private deployTimeValues(
+    proxy: ProxySettings,
+    environment: Record<string, string>,
+  ): Pick<NodeProxy, 'deployTimeBase64' | 'deployTimeProps' | 'deployTimeInputs'> {
+    const sources: Record<string, Array<[string, string]>> = {
+      HTTP_PROXY: [['proxy.httpProxy', proxy.httpProxy]],
+      HTTPS_PROXY: [['proxy.httpsProxy', proxy.httpsProxy]],
+      NO_PROXY: [
+        ...this.vpcCidrList.map((c): [string, string] => ['vpc', c]),
+        ['serviceIpv4Cidr', this.serviceIpv4Cidr],
+        ...this.endpoints.noProxyHosts.map((h): [string, string] => ['endpoints', h]),
+        ...proxy.noProxy.map((e, i): [string, string] => [`proxy.noProxy[${i}]`, e]),
+      ],
+    };
+    const base64: Record<string, string> = {};
+    const props: Record<string, string> = {};
+    const inputs = new Set<string>();
+    for (const [name, from] of Object.entries(sources)) {
+      if (!Token.isUnresolved(environment[name])) {
+        continue;
+      }
+      base64[name] = Fn.base64(environment[name]);
+      const tokens = from.filter(([, v]) => Token.isUnresolved(v));
+      props[name] = [...new Set(tokens.map(([p]) => p))].join(', ') || 'the region';
+      tokens.filter(([, v]) => deployTimeOrigin(this, v) === 'input').forEach(([p]) => inputs.add(p));
+    }
+    return Object.keys(base64).length === 0
+      ? {}
+      : {
+          deployTimeBase64: base64,
+          deployTimeProps: props,
+          deployTimeInputs: inputs.size > 0 ? [...inputs] : undefined,
+        };
   }
 
   private resolveServiceCidr(given: string | undefined, cidrs: string[]): string {

@@ -1,3 +1,4 @@
+import { Annotations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
@@ -22,6 +23,10 @@ export function buildNodeUserData(
   const problem = family.inputProblem(input);
   if (problem) {
     invalid(scope, problem.prop, problem.problem, problem.fix);
+  }
+  const warning = family.inputWarning(input);
+  if (warning) {
+    Annotations.of(scope).addWarningV2(`cdk-private-eks:deploy-time-proxy-${family.name}`, warning);
   }
   const rendered = family.render(input);
   let userData: ec2.UserData;

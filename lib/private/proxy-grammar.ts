@@ -10,40 +10,69 @@
  * both over generated inputs).
  */
 
-/** A decimal octet, 0-255, without leading zeros (as Node's `net.isIPv4`). */
-const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-/** One group of an IPv6 address. */
-const H16 = '[0-9A-Fa-f]{1,4}';
+/**
+ * The building blocks, each written once. The composite expressions are built from them by the functions
+ * below, here with the blocks' text and in the boothook with bash variables that hold the same text (so
+ * the script carries each block once: user data is limited to 16 KB).
+ */
+const BLOCKS = {
+  /** A decimal octet, 0-255, without leading zeros (as Node's `net.isIPv4`). */
+  octet: '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])',
+  /** One group of an IPv6 address. */
+  h16: '[0-9A-Fa-f]{1,4}',
+  /** One DNS label: letters, digits, `_` and inner `-`, at most 63 characters (RFC 1123, `_` for SRV-style names). */
+  label: '[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?',
+  /** A TCP port, 1-65535, without leading zeros. */
+  port: '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])',
+};
+type Blocks = Record<keyof typeof BLOCKS | 'ipv4' | 'ls32' | 'ipv6' | 'dnsName', string>;
+
+/** How each composite is made of blocks (`b` holds either the blocks' text or bash variable references). */
+const COMPOSE: Array<[keyof Blocks, (b: Blocks) => string]> = [
+  // A dotted-quad IPv4 address.
+  ['ipv4', (b) => `${b.octet}([.]${b.octet}){3}`],
+  // The low 32 bits of an IPv6 address: two groups or an IPv4 address (RFC 3986, `ls32`).
+  ['ls32', (b) => `(${b.h16}:${b.h16}|${b.ipv4})`],
+  // An IPv6 address without zone (RFC 3986 section 3.2.2, `IPv6address`), its nine forms in order;
+  // `((h16:){0,n}h16)?` is RFC 3986's `[ *n( h16 ":" ) h16 ]`.
+  [
+    'ipv6',
+    (b) => {
+      const head = (n: number) => `((${b.h16}:){0,${n}}${b.h16})?`;
+      return [
+        `(${b.h16}:){6}${b.ls32}`,
+        `::(${b.h16}:){5}${b.ls32}`,
+        `(${b.h16})?::(${b.h16}:){4}${b.ls32}`,
+        `${head(1)}::(${b.h16}:){3}${b.ls32}`,
+        `${head(2)}::(${b.h16}:){2}${b.ls32}`,
+        `${head(3)}::${b.h16}:${b.ls32}`,
+        `${head(4)}::${b.ls32}`,
+        `${head(5)}::${b.h16}`,
+        `${head(6)}::`,
+      ]
+        .map((form) => `(${form})`)
+        .join('|');
+    },
+  ],
+  // A DNS name: labels joined by dots.
+  ['dnsName', (b) => `${b.label}([.]${b.label})*`],
+];
+
+function composed(): Blocks {
+  const b = { ...BLOCKS } as Blocks;
+  for (const [name, make] of COMPOSE) {
+    b[name] = make(b);
+  }
+  return b;
+}
+const B = composed();
 
 /** A dotted-quad IPv4 address. */
-export const IPV4 = `${OCTET}([.]${OCTET}){3}`;
-
-/** The low 32 bits of an IPv6 address: two groups or an IPv4 address (RFC 3986, `ls32`). */
-const LS32 = `(${H16}:${H16}|${IPV4})`;
-
-/** Up to `n` groups with their colons, then a group: `[ *n( h16 ":" ) h16 ]` of RFC 3986. */
-const head = (n: number) => `((${H16}:){0,${n}}${H16})?`;
-
-/** An IPv6 address without zone (RFC 3986 section 3.2.2, `IPv6address`), the nine forms in order. */
-export const IPV6 = [
-  `(${H16}:){6}${LS32}`,
-  `::(${H16}:){5}${LS32}`,
-  `(${H16})?::(${H16}:){4}${LS32}`,
-  `${head(1)}::(${H16}:){3}${LS32}`,
-  `${head(2)}::(${H16}:){2}${LS32}`,
-  `${head(3)}::${H16}:${LS32}`,
-  `${head(4)}::${LS32}`,
-  `${head(5)}::${H16}`,
-  `${head(6)}::`,
-]
-  .map((form) => `(${form})`)
-  .join('|');
-
-/** One DNS label: letters, digits, `_` and inner `-`, at most 63 characters (RFC 1123, `_` for SRV-style names). */
-const DNS_LABEL = '[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
-
-/** A DNS name: labels joined by dots. */
-export const DNS_NAME = `${DNS_LABEL}([.]${DNS_LABEL})*`;
+export const IPV4 = B.ipv4;
+/** An IPv6 address without zone (RFC 3986). */
+export const IPV6 = B.ipv6;
+/** A DNS name. */
+export const DNS_NAME = B.dnsName;
 
 /** The longest DNS name (RFC 1035, 253 characters as text). */
 export const DNS_NAME_MAX_LENGTH = 253;
@@ -51,37 +80,31 @@ export const DNS_NAME_MAX_LENGTH = 253;
 /** Digits and dots only: such a name must be a valid IPv4 address (`300.1.1.1` is neither). */
 export const NUMERIC_NAME = '[0-9.]+';
 
-/** A TCP port, 1-65535, without leading zeros. */
-export const PORT = '([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])';
+/** The anchored expressions the checks use, from blocks `b` (text, or bash variable references). */
+function anchored(b: Blocks) {
+  return {
+    ipv4: `^(${b.ipv4})$`,
+    ipv6: `^(${b.ipv6})$`,
+    bracketedIpv6: `^\\[(${b.ipv6})\\]$`,
+    dnsName: `^(${b.dnsName})$`,
+    numeric: `^(${NUMERIC_NAME})$`,
+    // Scheme http or https (any case), `://`, the host (group 2, checked by the host grammar), `:`, the
+    // port, and at most a trailing `/`.
+    url: `^([Hh][Tt][Tt][Pp][Ss]?)://([^/]+):${b.port}/?$`,
+    // NO_PROXY CIDRs no broader than /8 (IPv4) or /7 (IPv6, the size of fc00::/7): broader ones send much
+    // of the internet around the proxy.
+    ipv4Cidr: `^(${b.ipv4})/([89]|[12][0-9]|3[0-2])$`,
+    ipv6Cidr: `^(${b.ipv6})/([7-9]|[1-9][0-9]|1[01][0-9]|12[0-8])$`,
+    // A NO_PROXY name: optional `*.` or `.`, a host (group 2, checked by the host grammar), optional `:port`.
+    noProxyName: `^([*][.]|[.])?([^:]+)(:${b.port})?$`,
+  };
+}
+type Anchored = ReturnType<typeof anchored>;
 
-/**
- * A proxy URL split into host and port: scheme `http` or `https` (any case), `://`, the host (group 2,
- * checked by the host grammar), `:`, the port (group 3), and at most a trailing `/`.
- */
-export const PROXY_URL = `([Hh][Tt][Tt][Pp][Ss]?)://([^/]+):${PORT}/?`;
-
-/**
- * A NO_PROXY CIDR no broader than /8 (IPv4) or /7 (IPv6, the size of fc00::/7): broader ones send much of
- * the internet around the proxy.
- */
-export const IPV4_CIDR = `(${IPV4})/([89]|[12][0-9]|3[0-2])`;
-export const IPV6_CIDR = `(${IPV6})/([7-9]|[1-9][0-9]|1[01][0-9]|12[0-8])`;
-
-/** A NO_PROXY name entry: optional `*.` or `.`, a host (group 2, checked by the host grammar), optional `:port`. */
-export const NO_PROXY_NAME = `([*][.]|[.])?([^:]+)(:${PORT})?`;
-
-const whole = (ere: string) => new RegExp(`^(${ere})$`);
-const RE = {
-  ipv4: whole(IPV4),
-  bracketedIpv6: whole(`\\[(${IPV6})\\]`),
-  ipv6: whole(IPV6),
-  dnsName: whole(DNS_NAME),
-  numeric: whole(NUMERIC_NAME),
-  url: new RegExp(`^${PROXY_URL}$`),
-  ipv4Cidr: whole(IPV4_CIDR),
-  ipv6Cidr: whole(IPV6_CIDR),
-  noProxyName: new RegExp(`^${NO_PROXY_NAME}$`),
-};
+const RE = Object.fromEntries(Object.entries(anchored(B)).map(([k, v]) => [k, new RegExp(v)])) as Record<
+  keyof Anchored,
+  RegExp
+>;
 
 /** A DNS name, an IPv4 address or an IPv6 address in brackets. */
 export function matchesHost(host: string): boolean {
@@ -138,30 +161,32 @@ function ereWord(ere: string): string {
 
 /**
  * Bash functions for the boothook, the same checks as `matchesHost`, `matchesProxyUrl` and
- * `matchesNoProxyList`, built from the same expressions. Each runs with `LC_ALL=C`, so that ranges are
- * ASCII and `${#x}` counts bytes.
+ * `matchesNoProxyList`, built from the same blocks and the same composition (`BLOCKS`, `COMPOSE`,
+ * `anchored`). Each check runs with `LC_ALL=C`, so that ranges are ASCII and `${#x}` counts bytes.
  */
 export function renderShellGrammar(): string[] {
+  const refs = Object.fromEntries(
+    [...Object.keys(BLOCKS), ...COMPOSE.map(([n]) => n)].map((n) => [n, `\${re_${n}}`]),
+  ) as Blocks;
+  const re = anchored(refs);
   return [
-    '# The proxy grammars (lib/private/proxy-grammar.ts: the same expressions as the synth-time checks).',
+    '# The proxy grammars (lib/private/proxy-grammar.ts: the blocks and expressions of the synth-time checks).',
+    ...Object.entries(BLOCKS).map(([n, v]) => `re_${n}=${ereWord(v)}`),
+    ...COMPOSE.map(([n, make]) => `re_${n}="${make(refs)}"`),
+    ...Object.entries(re).map(([n, v]) => `re_is_${n}="${v}"`),
     'cdk_private_eks_is_host() {',
     '  local LC_ALL=C h="$1"',
-    `  local ipv4=${ereWord(`^(${IPV4})$`)} ipv6=${ereWord(`^\\[(${IPV6})\\]$`)}`,
-    `  local name=${ereWord(`^(${DNS_NAME})$`)} numeric=${ereWord(`^(${NUMERIC_NAME})$`)}`,
-    '  [[ $h =~ $ipv4 || $h =~ $ipv6 ]] && return 0',
-    `  [[ \${#h} -le ${DNS_NAME_MAX_LENGTH} && $h =~ $name && ! $h =~ $numeric ]]`,
+    '  [[ $h =~ $re_is_ipv4 || $h =~ $re_is_bracketedIpv6 ]] && return 0',
+    `  [[ \${#h} -le ${DNS_NAME_MAX_LENGTH} && $h =~ $re_is_dnsName && ! $h =~ $re_is_numeric ]]`,
     '}',
     `${SHELL_GRAMMAR_FUNCTION.proxyUrl}() {`,
-    `  local LC_ALL=C url=${ereWord(`^${PROXY_URL}$`)}`,
-    '  [[ $1 =~ $url ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
+    '  local LC_ALL=C',
+    '  [[ $1 =~ $re_is_url ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
     '}',
     'cdk_private_eks_is_no_proxy_entry() {',
     '  local LC_ALL=C e="$1"',
-    `  local cidr4=${ereWord(`^(${IPV4_CIDR})$`)} cidr6=${ereWord(`^(${IPV6_CIDR})$`)}`,
-    `  local ipv6=${ereWord(`^(${IPV6})$`)} bracketed=${ereWord(`^\\[(${IPV6})\\]$`)}`,
-    `  local named=${ereWord(`^${NO_PROXY_NAME}$`)}`,
-    '  [[ $e == "*" || $e =~ $cidr4 || $e =~ $cidr6 || $e =~ $ipv6 || $e =~ $bracketed ]] && return 0',
-    '  [[ $e =~ $named ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
+    '  [[ $e == "*" || $e =~ $re_is_ipv4Cidr || $e =~ $re_is_ipv6Cidr || $e =~ $re_is_ipv6 || $e =~ $re_is_bracketedIpv6 ]] && return 0',
+    '  [[ $e =~ $re_is_noProxyName ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
     '}',
     `${SHELL_GRAMMAR_FUNCTION.noProxyList}() {`,
     '  local LC_ALL=C rest="$1," entry',

@@ -232,7 +232,7 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable, then reada
     const r = result.runs[1];
     expect(r.aws.map((c) => c.argv)).toEqual(Array(5).fill(expectedAwsArgv(d)));
     expect(r.rc).toBe(1);
-    const reason = `cdk-private-eks: cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn}); kubelet is kept from starting, the node does not join without its proxy credentials (a reboot tries again)`;
+    const reason = `cdk-private-eks: cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn}); no proxy settings were written and kubelet is kept from starting, so the node does not join (a reboot tries again)`;
     // Standard error: the AWS CLI's own error of each attempt, then the reason.
     expect(r.stderr.endsWith(`${reason}\n`)).toBe(true);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('cdk-private-eks'))).toEqual([reason]);

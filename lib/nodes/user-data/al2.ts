@@ -104,6 +104,8 @@ export const AL2: NodeFamilySpec = {
 
   inputProblem: signalInputProblem,
 
+  inputWarning: () => undefined,
+
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
     if (input.proxy) {

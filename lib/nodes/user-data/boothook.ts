@@ -1,6 +1,21 @@
 import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
 import type { ProxySecretReference } from '../../credentials/secret-reference';
+import { renderShellGrammar, SHELL_GRAMMAR_FUNCTION, ValueGrammar } from '../../private/proxy-grammar';
+import { shellQuote } from '../../private/shell';
 import type { NodeProxy, UserDataPart } from './family';
+
+/**
+ * A proxy variable whose value is known only at deploy time (it holds a CDK token). The boothook carries
+ * it as base64, which no shell, awk or systemd syntax can be made of, and checks it at boot.
+ */
+export interface DeployTimeValue {
+  /** The value as base64: a token (CloudFormation `Fn::Base64`) at synth time. */
+  readonly base64: string;
+  /** The grammar the decoded value must match. */
+  readonly grammar: ValueGrammar;
+  /** The prop(s) the value comes from, named in the message when it does not match. */
+  readonly prop: string;
+}
 
 /**
  * Input of the proxy boothook renderer.
@@ -21,6 +36,17 @@ export interface BoothookInput {
    * `packageManagerProxy` then carry `PROXY_AUTH_PLACEHOLDER` where `user:password@` goes.
    */
   readonly credentials?: ProxySecretReference;
+  /**
+   * The variables (by upper-case name: HTTP_PROXY, HTTPS_PROXY, NO_PROXY) whose value is a deploy-time
+   * token. Both cases of such a variable carry `valuePlaceholder(name)` in `environment` (and
+   * `packageManagerProxy` is HTTPS_PROXY's); the boothook decodes, checks and fills them in at boot.
+   */
+  readonly deployTime?: Record<string, DeployTimeValue>;
+}
+
+/** Where a deploy-time value goes in the rendered files until the boothook fills it in. */
+export function valuePlaceholder(name: string): string {
+  return `@@CDK_PRIVATE_EKS_VALUE_${name}@@`;
 }
 
 /** Stands for the URL-encoded `user:password` in the rendered URLs until the boothook fills it in. */
@@ -64,18 +90,29 @@ export function boothookFor(
   restartUnits: string[],
 ): BoothookInput {
   const creds = proxy.credentials;
-  const environment = creds
-    ? Object.fromEntries(
-        Object.entries(proxy.environment).map(([k, v]) => [k, /^no_proxy$/i.test(k) ? v : withAuthPlaceholder(v)]),
-      )
-    : proxy.environment;
+  const encoded = proxy.deployTimeBase64 ?? {};
+  const props = proxy.deployTimeProps ?? {};
+  const deployTime: Record<string, DeployTimeValue> = Object.fromEntries(
+    Object.entries(encoded).map(([name, base64]) => [
+      name,
+      { base64, grammar: name === 'NO_PROXY' ? 'noProxyList' : 'proxyUrl', prop: props[name] ?? 'proxy' },
+    ]),
+  );
+  const value = (k: string, v: string): string => {
+    if (deployTime[k.toUpperCase()]) {
+      return valuePlaceholder(k.toUpperCase());
+    }
+    return creds && !/^no_proxy$/i.test(k) ? withAuthPlaceholder(v) : v;
+  };
+  const environment = Object.fromEntries(Object.entries(proxy.environment).map(([k, v]) => [k, value(k, v)]));
   return {
     environment,
-    packageManagerProxy: creds ? withAuthPlaceholder(proxy.httpsProxy) : proxy.httpsProxy,
+    packageManagerProxy: value('HTTPS_PROXY', proxy.httpsProxy),
     packageManagerConfig,
     units,
     restartUnits,
     credentials: creds,
+    deployTime: Object.keys(deployTime).length > 0 ? deployTime : undefined,
   };
 }
 
@@ -91,8 +128,11 @@ export const DROP_IN_NAME = 'cdk-private-eks-proxy.conf';
  * (login shells, `cfn-signal` run by hand, anything that sources it) and systemd drop-ins.
  *
  * cloud-init runs boothooks on every boot, so every step rewrites a whole file and only when its
- * content differs: a second run changes nothing, appends nothing and reloads nothing. Values are
- * written with quoted here-documents, so the shell never expands them.
+ * content differs: a second run changes nothing, appends nothing and reloads nothing. Values known at
+ * synth time (checked there) are written with quoted here-documents, so the shell never expands them;
+ * values known only at deploy time are carried as base64, checked at boot against the same grammar and
+ * filled in by awk from its environment (`renderDeployTimeValues`); one that does not match stops the
+ * boothook before it writes anything and keeps the node from joining.
  *
  * Mistakes of the seed boothooks fixed here: no shebang (cloud-init executes the part as a file),
  * `cat >>` appends (duplicated lines on re-run without cloud-init-per), HTTP_PROXY set twice and
@@ -106,8 +146,14 @@ export function renderBoothook(input: BoothookInput): string {
   // With credentials: files are root-only, and the placeholder is replaced by the credentials (with
   // every % doubled in systemd files, where % starts a specifier).
   const mode = creds ? '0600' : '0644';
-  const fill = creds ? ' | fill_auth "$auth"' : '';
-  const fillSystemd = creds ? ' | fill_auth "$auth_systemd"' : '';
+  const deployTime = input.deployTime;
+  const fill = (deployTime ? ' | fill_values' : '') + (creds ? ' | fill_auth "$auth"' : '');
+  const fillSystemd = (deployTime ? ' | fill_values systemd' : '') + (creds ? ' | fill_auth "$auth_systemd"' : '');
+  // The package manager's proxy reaches awk through its environment (`awk -v` would expand backslashes).
+  const pmProxy =
+    deployTime && input.packageManagerProxy === valuePlaceholder('HTTPS_PROXY')
+      ? '"$value_HTTPS_PROXY"'
+      : shellQuote(input.packageManagerProxy);
   const lines: string[] = [
     '#!/bin/bash',
     '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
@@ -132,6 +178,8 @@ export function renderBoothook(input: BoothookInput): string {
     '  return 0',
     '}',
     '',
+    ...(deployTime || creds ? renderJoinBlock() : []),
+    ...(deployTime ? renderDeployTimeValues(deployTime, creds !== undefined) : []),
     ...(creds ? renderCredentialFetch(creds) : []),
     '# 1. /etc/environment: our block between markers, and no other definition of the proxy variables.',
     '[ -e /etc/environment ] || : >/etc/environment',
@@ -144,7 +192,8 @@ export function renderBoothook(input: BoothookInput): string {
     '',
     `# 2. Package manager: one proxy= line in the [main] section of ${input.packageManagerConfig}.`,
     `if [ -f ${input.packageManagerConfig} ]; then`,
-    `  awk -v line='proxy=${input.packageManagerProxy}' '`,
+    `  CDK_PRIVATE_EKS_PROXY=${pmProxy} awk '`,
+    `    BEGIN { line = "proxy=" ENVIRON["CDK_PRIVATE_EKS_PROXY"] }`,
     `    /^proxy[[:space:]]*=/ { next }`,
     `    { print }`,
     `    /^\\[main\\]/ && !done { print line; done = 1 }`,
@@ -203,15 +252,71 @@ export const CREDENTIALS_MISSING_MARKER = '/run/cdk-private-eks/proxy-credential
 export const CREDENTIALS_BLOCK_DROP_IN = '/run/systemd/system/kubelet.service.d/cdk-private-eks-credentials.conf';
 
 /**
+ * The deploy-time values: the grammar checks (lib/private/proxy-grammar.ts), one decode and
+ * check per value, and `fill_values`, which puts them in place of their placeholders.
+ *
+ * The base64 text sits between single quotes; its alphabet (`A-Za-z0-9+/=`) cannot end them. The decoded
+ * value keeps its trailing newlines (the `.` sentinel) and is compared in bytes with the decoder's output,
+ * so neither a newline nor a NUL byte that bash would drop can slip through the check.
+ */
+function renderDeployTimeValues(values: Record<string, DeployTimeValue>, credentials: boolean): string[] {
+  const names = Object.keys(values);
+  return [
+    '# 0. Deploy-time values (parameters, imports, attributes): written here by CloudFormation as base64, decoded',
+    '# and checked against the grammar the synth-time check uses; nothing is written unless all of them match.',
+    ...renderShellGrammar(),
+    '# deploy_value NAME PROP CHECK BASE64: decode BASE64 into $deployed, or block the join naming PROP (never the value).',
+    'deploy_value() {',
+    '  local LC_ALL=C value bytes',
+    '  value="$(printf \'%s\' "$4" | base64 -d 2>/dev/null; printf .)"',
+    '  value="${value%.}"',
+    '  bytes="$(printf \'%s\' "$4" | base64 -d 2>/dev/null | wc -c)"',
+    '  if [ "${#value}" != "$bytes" ] || ! "$3" "$value"; then',
+    '    block_join "the deploy-time value of $1 (from $2) does not have the form the proxy settings need"',
+    '  fi',
+    '  deployed="$value"',
+    '}',
+    ...names.flatMap((n) => [
+      `deploy_value ${n} ${shellQuote(values[n].prop)} ${SHELL_GRAMMAR_FUNCTION[values[n].grammar]} '${values[n].base64}'`,
+      `value_${n}="$deployed"`,
+    ]),
+    // With credentials, user:password@ goes into the checked URLs at the same place as in concrete ones.
+    ...(credentials
+      ? names
+          .filter((n) => values[n].grammar === 'proxyUrl')
+          .map((n) => `value_${n}="\${value_${n}%%://*}://${PROXY_AUTH_PLACEHOLDER}@\${value_${n}#*://}"`)
+      : []),
+    '# fill_values [systemd]: put the values in place of their placeholders on standard input (% doubled for',
+    '# systemd). They reach awk through its environment, never through its program text.',
+    'fill_values() {',
+    `  ${names.map((n) => `CDK_PRIVATE_EKS_VALUE_${n}="$value_${n}"`).join(' ')} awk -v systemd="\${1:-}" '`,
+    '    function fill(name,   placeholder, v, out, rest, i) {',
+    '      placeholder = "@@" name "@@"',
+    '      v = ENVIRON[name]',
+    '      if (systemd == "systemd") gsub(/%/, "%%", v)',
+    '      out = ""',
+    '      rest = $0',
+    '      while ((i = index(rest, placeholder)) > 0) {',
+    '        out = out substr(rest, 1, i - 1) v',
+    '        rest = substr(rest, i + length(placeholder))',
+    '      }',
+    '      $0 = out rest',
+    '    }',
+    `    { ${names.map((n) => `fill("CDK_PRIVATE_EKS_VALUE_${n}"); `).join('')}print }'`,
+    '}',
+    '',
+  ];
+}
+
+/**
  * Read the credentials at every boot (so a rotation reaches the node on its next boot): the region from
  * IMDSv2, the secret with the AWS CLI of the EKS AMI through the Secrets Manager VPC endpoint, and
  * `user:password` URL-encoded by Python. Nothing is printed; the secret is never in the user data.
- * When any step fails, `renderJoinBlock`'s function keeps the node from joining and stops the script.
+ * When any step fails, `block_join` (`renderJoinBlock`) keeps the node from joining and stops the script.
  */
 function renderCredentialFetch(creds: ProxySecretReference): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
-    ...renderJoinBlock(),
     '# Every call has its own timeout: IMDS 5 s a try, three more tries; the AWS CLI 5 s to connect and 10 s to',
     '# read, two attempts. The boothook runs before kubelet, and nothing else would bound it.',
     "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\" ||",
@@ -252,17 +357,20 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
 }
 
 /**
- * The shell function `block_join REASON`: fail closed when the credentials cannot be read. A node without
- * them would join and then fail every pull through the proxy (a silently half-configured node), so
+ * The shell function `block_join REASON`: fail closed when the credentials cannot be read or a deploy-time
+ * value does not match its grammar. A node without them would join and then fail every pull through the
+ * proxy (a silently half-configured node), so
  * kubelet is kept from starting on this boot (`CREDENTIALS_BLOCK_DROP_IN`), the reason is left for the
  * ready signal (`CREDENTIALS_MISSING_MARKER`) and written to standard error (cloud-init's log) and the
  * console (`aws ec2 get-console-output`), and the boothook stops before writing any file. Both files
- * are under /run: the next boot reads the secret again and, when it can, the node joins.
+ * are under /run: the next boot reads the secret again and, when it can, the node joins (a malformed
+ * deploy-time value blocks every boot: it is in the user data).
  */
 function renderJoinBlock(): string[] {
   return [
+    '# block_join REASON: say why on stderr and the console, keep kubelet from starting on this boot, and stop.',
     'block_join() {',
-    '  local msg="cdk-private-eks: $1; kubelet is kept from starting, the node does not join without its proxy credentials (a reboot tries again)"',
+    '  local msg="cdk-private-eks: $1; no proxy settings were written and kubelet is kept from starting, so the node does not join (a reboot tries again)"',
     `  mkdir -p "$(dirname ${CREDENTIALS_MISSING_MARKER})" "$(dirname ${CREDENTIALS_BLOCK_DROP_IN})"`,
     `  printf '%s\\n' "$1" >${CREDENTIALS_MISSING_MARKER}`,
     `  printf '[Unit]\\nAssertPathExists=!%s\\n' ${CREDENTIALS_MISSING_MARKER} >${CREDENTIALS_BLOCK_DROP_IN}`,

@@ -219,6 +219,8 @@ export const BOTTLEROCKET: NodeFamilySpec = {
 
   warning: () => undefined,
 
+  inputWarning: () => undefined,
+
   inputProblem(input) {
     if (input.proxy?.credentials) {
       return {
@@ -234,6 +236,16 @@ export const BOTTLEROCKET: NodeFamilySpec = {
         problem:
           'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
         fix: 'Give the proxy URL as a literal string (http://host:port) or use ProxySettings.fromHost(host, port), or use NodeFamily.AMAZON_LINUX_2023',
+      };
+    }
+    // TOML cannot check a value chosen at deploy time, and Bottlerocket has no boothook to check it at boot.
+    const input_ = (input.proxy?.deployTimeInputs ?? []).filter((p) => p !== 'proxy.httpProxy');
+    if (input_.length > 0) {
+      return {
+        prop: input_[0],
+        problem:
+          'is chosen at deploy time (a parameter, an import or a dynamic reference), and Bottlerocket takes the proxy from TOML settings in its user data, where nothing can check the value at boot',
+        fix: 'Give it as a literal value, or the proxy with ProxySettings.fromHost(resource attribute, port) (e.g. a load balancer DNS name), or use NodeFamily.AMAZON_LINUX_2023, whose boothook checks deploy-time values at boot',
       };
     }
     if (input.proxy && /^https:\/\//i.test(input.proxy.httpsProxy)) {
