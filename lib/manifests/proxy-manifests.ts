@@ -1,10 +1,11 @@
 import { createHash } from 'crypto';
-import { Annotations, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../credentials/kubernetes-secret';
 import { invalid } from '../errors';
+import { jsonTextWithDeployTimeValues } from '../private/deploy-time';
 import type { ProxySettings } from '../proxy/proxy-settings';
 import type * as proxyChart from './proxy-chart';
 import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from './proxy-patch';
@@ -63,7 +64,16 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { proxyEnvironmentChart }: typeof proxyChart = require('./proxy-chart');
   const chart = proxyEnvironmentChart({ environment, namespace: 'kube-system' });
-  const manifest = cluster.addCdk8sChart('ProxyEnvironment', chart);
+  // What cluster.addCdk8sChart does (same construct path), keeping the objects: aws-eks-v2 writes them into
+  // the template as JSON text with Stack.toJsonString, which pastes a resolved token between the quotes as
+  // is. A value given as a parameter with a `"` would then add keys or whole Kubernetes objects of its
+  // choosing, applied by the kubectl provider; such values are escaped at deploy time instead.
+  const objects = chart.toJson();
+  const manifest = new eks.KubernetesManifest(cluster, 'ProxyEnvironment', { cluster, manifest: objects });
+  const text = jsonTextWithDeployTimeValues(scope, objects);
+  if (text !== undefined) {
+    (manifest.node.defaultChild as CfnResource).addPropertyOverride('Manifest', text);
+  }
   const credentials = proxy.credentials;
   const credentialsSecret =
     credentials &&

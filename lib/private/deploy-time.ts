@@ -11,7 +11,17 @@
  *   `Fn::FindInMap`, `Fn::Sub`, `Fn::If`, a `{{resolve:...}}` dynamic reference, a custom resource's
  *   attribute, a reference to another stack, and every intrinsic this file does not know.
  */
-import { CfnElement, CfnParameter, CfnResource, IResolvable, Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import {
+  CfnElement,
+  CfnParameter,
+  CfnResource,
+  Fn,
+  IResolvable,
+  Reference,
+  Stack,
+  Token,
+  Tokenization,
+} from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /** `concrete`: known at synth time; `aws`: produced by AWS at deploy time; `input`: chosen at deploy time. */
@@ -86,4 +96,50 @@ function originOf(v: unknown, elements: Map<string, CfnElement>): boolean {
 /** A custom resource returns whatever its handler chooses (`AWS::CloudFormation::CustomResource`, `Custom::*`). */
 function isCustom(el: CfnResource): boolean {
   return el.cfnResourceType === 'AWS::CloudFormation::CustomResource' || el.cfnResourceType.startsWith('Custom::');
+}
+
+/**
+ * `value`, with `\` and `"` backslash-escaped by CloudFormation at deploy time (`Fn::Split` then
+ * `Fn::Join`), for a token that goes between the quotes of a JSON string written as text: CloudFormation
+ * pastes the resolved value there as is, so a `"` in a parameter would end the string and add JSON of the
+ * parameter's choosing. Escaped, the value cannot leave its string; a control character left in it makes
+ * the JSON invalid, and the deployment fails rather than applying anything. Concrete values are returned
+ * unchanged (JSON.stringify escapes them).
+ *
+ * Not for `Stack.toJsonString`: it JSON-quotes the literal delimiters of intrinsics it embeds, which
+ * would turn the `"` to split on into `\"` (see `jsonTextWithDeployTimeValues`).
+ */
+export function escapedForJsonAtDeploy(value: string): string {
+  if (!Token.isUnresolved(value)) {
+    return value;
+  }
+  const backslashes = Fn.join('\\\\', Fn.split('\\', value));
+  return Fn.join('\\"', Fn.split('"', backslashes));
+}
+
+/**
+ * `data` as JSON text in which every string holding deploy-time input (see `deployTimeOrigin`) is escaped
+ * at deploy time (`escapedForJsonAtDeploy`), or undefined when no string holds any: then CDK's own
+ * rendering is as safe. For a resource property that CDK would otherwise fill with `Stack.toJsonString`.
+ */
+export function jsonTextWithDeployTimeValues(scope: IConstruct, data: unknown): string | undefined {
+  let escaped = 0;
+  const walk = (x: unknown): unknown => {
+    if (typeof x === 'string') {
+      if (Token.isUnresolved(x) && deployTimeOrigin(scope, x) === 'input') {
+        escaped++;
+        return escapedForJsonAtDeploy(x);
+      }
+      return x;
+    }
+    if (Array.isArray(x)) {
+      return x.map(walk);
+    }
+    if (x !== null && typeof x === 'object') {
+      return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v)]));
+    }
+    return x;
+  };
+  const text = JSON.stringify(walk(data));
+  return escaped > 0 ? text : undefined;
 }

@@ -12,7 +12,8 @@ import {
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { deployTimeOrigin } from '../../lib/private/deploy-time';
+import { deployTimeOrigin, jsonTextWithDeployTimeValues } from '../../lib/private/deploy-time';
+import { IntrinsicResolver } from '../real-clients/support/intrinsics';
 
 function fixture() {
   const app = new App();
@@ -61,5 +62,41 @@ describe('deployTimeOrigin', () => {
     ['a resource of another stack', () => otherVpc.vpcCidrBlock, 'input'],
   ])('%s: %s', (_name, make, origin) => {
     expect(deployTimeOrigin(stack, make())).toBe(origin);
+  });
+});
+
+describe('jsonTextWithDeployTimeValues', () => {
+  const resolve = (stack: Stack, text: string, value: string) =>
+    new IntrinsicResolver(
+      { Parameters: { ProxyUrl: { Type: 'String', Default: value } }, Resources: {} },
+      { region: 'us-east-1', account: '111111111111', stackName: 'S' },
+    ).resolveString(stack.resolve(text));
+
+  test('a parameter with quotes and backslashes stays inside its JSON string', () => {
+    const { stack, param } = fixture();
+    const hostile = 'x"}},{"kind":"ClusterRoleBinding","a":"\\\\" \\u0041';
+    const objects = [{ kind: 'ConfigMap', data: { HTTP_PROXY: param.valueAsString, N: `a,${param.valueAsString}` } }];
+    const text = jsonTextWithDeployTimeValues(stack, objects)!;
+    expect(JSON.parse(resolve(stack, text, hostile))).toEqual([
+      { kind: 'ConfigMap', data: { HTTP_PROXY: hostile, N: `a,${hostile}` } },
+    ]);
+  });
+
+  test('a newline makes the text invalid JSON: the deployment fails instead of applying anything', () => {
+    const { stack, param } = fixture();
+    const text = jsonTextWithDeployTimeValues(stack, [{ data: { A: param.valueAsString } }])!;
+    expect(() => JSON.parse(resolve(stack, text, 'a\n"b'))).toThrow(SyntaxError);
+  });
+
+  test("what it prevents: CDK's own rendering lets the same parameter add an object", () => {
+    const { stack, param } = fixture();
+    const text = stack.toJsonString([{ kind: 'ConfigMap', data: { HTTP_PROXY: param.valueAsString } }]);
+    const injected = resolve(stack, text, 'x"}},{"kind":"ClusterRoleBinding","data":{"a":"');
+    expect(JSON.parse(injected)).toHaveLength(2);
+  });
+
+  test('nothing to escape (concrete values, AWS-produced tokens): undefined, CDK renders as before', () => {
+    const { stack, vpc } = fixture();
+    expect(jsonTextWithDeployTimeValues(stack, [{ data: { A: 'x', B: vpc.vpcCidrBlock } }])).toBeUndefined();
   });
 });

@@ -128,3 +128,28 @@ describe.each(HOSTILE.map(([p, v, n]) => [p, JSON.stringify(v).slice(0, 60), v, 
     });
   },
 );
+
+describe('the proxy ConfigMap (JSON text in the template) with a hostile parameter', () => {
+  const configMaps = (values: Record<string, string>) => {
+    const resolver = resolverFor(templates.parameters, 'Parameters', values);
+    return resourcesOfType(templates.parameters, 'Custom::AWSCDK-EKS-KubernetesResource').flatMap(([, r]) =>
+      JSON.parse(resolver.resolveString(r.Properties.Manifest)),
+    );
+  };
+
+  test('a value that closes its string and adds an object stays one value of the one ConfigMap', () => {
+    const hostile =
+      '.corp.example"}},{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","x":{"a":"\\';
+    const objects = configMaps({ NoProxy: hostile });
+    expect(objects.map((o) => o.kind)).toEqual(['ConfigMap']);
+    expect(objects[0].data.NO_PROXY.endsWith(`,${hostile}`)).toBe(true);
+    expect(objects[0].data.no_proxy).toBe(objects[0].data.NO_PROXY);
+  });
+
+  test('good values: the same ConfigMap data as the literal twin', () => {
+    const literal = resourcesOfType(templates.concrete, 'Custom::AWSCDK-EKS-KubernetesResource').flatMap(([, r]) =>
+      JSON.parse(resolverFor(templates.concrete, 'Concrete').resolveString(r.Properties.Manifest)),
+    );
+    expect(configMaps({})[0].data).toEqual(literal[0].data);
+  });
+});
