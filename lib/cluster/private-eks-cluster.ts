@@ -12,6 +12,7 @@ import { applyProxyManifests, ProxiedDaemonSet } from '../manifests/proxy-manife
 import { INodeContext } from '../nodes/node-context';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
+import { SECRET_ARN_VALUE } from '../nodes/user-data/boothook';
 import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
 import { checkRoutes } from '../preflight/route-rules';
 import {
@@ -353,6 +354,11 @@ export class PrivateEksCluster extends Construct {
       const tokens = from.filter(([, v]) => Token.isUnresolved(v));
       props[name] = [...new Set(tokens.map(([p]) => p))].join(', ') || 'the region';
       tokens.filter(([, v]) => deployTimeOrigin(this, v) === 'input').forEach(([p]) => inputs.add(p));
+    }
+    const arn = proxy.credentials?.secret.secretArn;
+    if (arn !== undefined && Token.isUnresolved(arn)) {
+      base64[SECRET_ARN_VALUE] = Fn.base64(arn);
+      props[SECRET_ARN_VALUE] = 'proxy.credentials';
     }
     return Object.keys(base64).length === 0
       ? {}

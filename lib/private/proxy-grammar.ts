@@ -137,18 +137,39 @@ export function matchesNoProxyList(list: string): boolean {
   return list.split(',').every((e) => e !== '' && matchesNoProxyEntry(e));
 }
 
+/**
+ * The ARN of a Secrets Manager secret: any partition, a region, a 12-digit account, and a secret name of
+ * ASCII letters, digits and `/_+=.@-` (Secrets Manager API reference, CreateSecret, `Name`), followed by
+ * the `-` and six characters Secrets Manager appends.
+ */
+export const SECRET_ARN = 'arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+';
+const SECRET_ARN_RE = new RegExp(`^(${SECRET_ARN})$`);
+
+/** The ARN of a Secrets Manager secret (see `SECRET_ARN`). */
+export function matchesSecretArn(arn: string): boolean {
+  return SECRET_ARN_RE.test(arn);
+}
+
 /** The grammars a deploy-time value is checked against at boot. */
-export type ValueGrammar = 'proxyUrl' | 'noProxyList';
+export type ValueGrammar = 'proxyUrl' | 'noProxyList' | 'secretArn';
 
 /** The TypeScript check of a grammar (the synth-time side). */
 export function matchesGrammar(grammar: ValueGrammar, value: string): boolean {
-  return grammar === 'proxyUrl' ? matchesProxyUrl(value) : matchesNoProxyList(value);
+  switch (grammar) {
+    case 'proxyUrl':
+      return matchesProxyUrl(value);
+    case 'noProxyList':
+      return matchesNoProxyList(value);
+    case 'secretArn':
+      return matchesSecretArn(value);
+  }
 }
 
 /** The bash function that checks a grammar (see `renderShellGrammar`). */
 export const SHELL_GRAMMAR_FUNCTION: Record<ValueGrammar, string> = {
   proxyUrl: 'cdk_private_eks_is_proxy_url',
   noProxyList: 'cdk_private_eks_is_no_proxy_list',
+  secretArn: 'cdk_private_eks_is_secret_arn',
 };
 
 /** A bash single-quoted word; the expressions above hold no `'`, and this refuses one if they ever do. */
@@ -187,6 +208,10 @@ export function renderShellGrammar(): string[] {
     '  local LC_ALL=C e="$1"',
     '  [[ $e == "*" || $e =~ $re_is_ipv4Cidr || $e =~ $re_is_ipv6Cidr || $e =~ $re_is_ipv6 || $e =~ $re_is_bracketedIpv6 ]] && return 0',
     '  [[ $e =~ $re_is_noProxyName ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
+    '}',
+    `${SHELL_GRAMMAR_FUNCTION.secretArn}() {`,
+    `  local LC_ALL=C arn=${ereWord(`^(${SECRET_ARN})$`)}`,
+    '  [[ $1 =~ $arn ]]',
     '}',
     `${SHELL_GRAMMAR_FUNCTION.noProxyList}() {`,
     '  local LC_ALL=C rest="$1," entry',

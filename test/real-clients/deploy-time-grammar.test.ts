@@ -6,8 +6,8 @@
  * value bash cannot hold whole (a NUL byte) fails the length comparison. (The boothook's own base64 decoding
  * runs in boothook-deploy-time-sandbox.test.ts.)
  *
- * Cases per run: 2000 generated (fast-check, a new seed each run) + 20 fixed hostile ones, for each of the
- * two grammars: 4040 in all.
+ * Cases per run: 2000 generated (fast-check, a new seed each run) + 23 fixed hostile ones, for each of the
+ * three grammars: 6069 in all.
  */
 import fc from 'fast-check';
 import {
@@ -42,12 +42,16 @@ export const HOSTILE: string[] = [
   'localhost,$(id)',
   'localhost,',
   '',
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:proxy/creds-AbCdEf',
+  "arn:aws:secretsmanager:us-east-1:123456789012:secret:proxy'$(id)",
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:proxy\n',
 ];
 
 /** Pieces of proxy URLs and NO_PROXY lists, and the characters that break shells, units and YAML. */
 const piece = fc.oneof(
   fc.constantFrom('http://', 'HTTPS://', 'socks5://', ':3128', ':0', ':65536', ':08', '/', ',', '.', '*.', '/16', '/7'),
   fc.constantFrom('proxy.example.com', 'example', '10.0.0.1', '300.1.1.1', '[fd00::1]', 'fd00::', '::ffff:1.2.3.4'),
+  fc.constantFrom('arn:aws:secretsmanager:us-east-1:123456789012:secret:', 'arn:aws-cn:', 'p/q+r=s.t@u-v'),
   fc.constantFrom("'", '"', '`', '$(', ')', ';', '\n', '\r', '\0', ' ', '%', '\\', '#', '@', 'é', '\u2028', '-', '_'),
   fc.string({ unit: 'binary', maxLength: 3 }),
 );
@@ -81,7 +85,7 @@ function shellVerdicts(grammar: ValueGrammar, values: string[]): boolean[] {
 
 beforeAll(() => requireTools('bash'));
 
-describe.each<ValueGrammar>(['proxyUrl', 'noProxyList'])('the %s grammar', (grammar) => {
+describe.each<ValueGrammar>(['proxyUrl', 'noProxyList', 'secretArn'])('the %s grammar', (grammar) => {
   test(`bash and TypeScript agree on ${GENERATED} generated inputs and the hostile list`, () => {
     const values = [...HOSTILE, ...fc.sample(candidate, GENERATED)];
     const bash = shellVerdicts(grammar, values);
@@ -97,6 +101,12 @@ describe.each<ValueGrammar>(['proxyUrl', 'noProxyList'])('the %s grammar', (gram
 });
 
 test('the hostile inputs: only the well-formed ones pass', () => {
-  const accepted = HOSTILE.filter((v) => matchesGrammar('proxyUrl', v) || matchesGrammar('noProxyList', v));
-  expect(accepted).toEqual(['http://[fd00::1]:3128', 'localhost,10.0.0.0/16,.corp.example']);
+  const accepted = HOSTILE.filter((v) =>
+    (['proxyUrl', 'noProxyList', 'secretArn'] as const).some((g) => matchesGrammar(g, v)),
+  );
+  expect(accepted).toEqual([
+    'http://[fd00::1]:3128',
+    'localhost,10.0.0.0/16,.corp.example',
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:proxy/creds-AbCdEf',
+  ]);
 });

@@ -95,7 +95,11 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     expect(c.secretArn).toMatch(
       /^arn:aws:secretsmanager:us-east-1:123456789012:secret:ProxyCredentials[0-9A-F]{8}-[A-Za-z0-9]+-[A-Za-z0-9]{6}$/,
     );
-    expect(script).toContain(`--secret-id '${c.secretArn}'`);
+    // The ARN (a token: the secret is created by the stack) travels as base64 and is checked at boot.
+    expect(script).toContain(
+      `deploy_value PROXY_SECRET_ARN 'proxy.credentials' cdk_private_eks_is_secret_arn '${Buffer.from(c.secretArn).toString('base64')}'`,
+    );
+    expect(script).toContain('--secret-id "$secret_arn"');
     expect(testSecretString(d)).toBe('{"username":"svc-eks","password":"S3cr3t%Pa$$:word@"}');
     // The ConfigMap (pods) and the template carry the proxy without credentials.
     expect(configMap.HTTPS_PROXY).toBe(proxyUrl);

@@ -44,6 +44,20 @@ export interface BoothookInput {
   readonly deployTime?: Record<string, DeployTimeValue>;
 }
 
+/**
+ * The name under which the credentials secret's ARN travels as a deploy-time value (`NodeProxy.deployTimeBase64`),
+ * when it is a token (a secret of the stack, an imported one, a parameter).
+ */
+export const SECRET_ARN_VALUE = 'PROXY_SECRET_ARN';
+
+/** The grammar of each deploy-time value, by name. */
+const VARIABLE_GRAMMAR: Record<string, ValueGrammar> = {
+  HTTP_PROXY: 'proxyUrl',
+  HTTPS_PROXY: 'proxyUrl',
+  NO_PROXY: 'noProxyList',
+  [SECRET_ARN_VALUE]: 'secretArn',
+};
+
 /** Where a deploy-time value goes in the rendered files until the boothook fills it in. */
 export function valuePlaceholder(name: string): string {
   return `@@CDK_PRIVATE_EKS_VALUE_${name}@@`;
@@ -95,7 +109,7 @@ export function boothookFor(
   const deployTime: Record<string, DeployTimeValue> = Object.fromEntries(
     Object.entries(encoded).map(([name, base64]) => [
       name,
-      { base64, grammar: name === 'NO_PROXY' ? 'noProxyList' : 'proxyUrl', prop: props[name] ?? 'proxy' },
+      { base64, grammar: VARIABLE_GRAMMAR[name] ?? 'proxyUrl', prop: props[name] ?? 'proxy' },
     ]),
   );
   const value = (k: string, v: string): string => {
@@ -180,7 +194,7 @@ export function renderBoothook(input: BoothookInput): string {
     '',
     ...(deployTime || creds ? renderJoinBlock() : []),
     ...(deployTime ? renderDeployTimeValues(deployTime, creds !== undefined) : []),
-    ...(creds ? renderCredentialFetch(creds) : []),
+    ...(creds ? renderCredentialFetch(creds, deployTime?.[SECRET_ARN_VALUE] !== undefined) : []),
     '# 1. /etc/environment: our block between markers, and no other definition of the proxy variables.',
     '[ -e /etc/environment ] || : >/etc/environment',
     `{`,
@@ -314,9 +328,11 @@ function renderDeployTimeValues(values: Record<string, DeployTimeValue>, credent
  * `user:password` URL-encoded by Python. Nothing is printed; the secret is never in the user data.
  * When any step fails, `block_join` (`renderJoinBlock`) keeps the node from joining and stops the script.
  */
-function renderCredentialFetch(creds: ProxySecretReference): string[] {
+function renderCredentialFetch(creds: ProxySecretReference, deployTimeArn: boolean): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
+    // A token ARN was decoded and checked with the other deploy-time values.
+    `secret_arn=${deployTimeArn ? `"$value_${SECRET_ARN_VALUE}"` : shellQuote(creds.secretArn)}`,
     '# Every call has its own timeout: IMDS 5 s a try, three more tries; the AWS CLI 5 s to connect and 10 s to',
     '# read, two attempts. The boothook runs before kubelet, and nothing else would bound it.',
     "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\" ||",
@@ -325,7 +341,7 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
     '  block_join "cannot read the region from the instance metadata service"',
     'secret=""',
     'for attempt in 1 2 3 4 5; do',
-    `  if secret="$(AWS_MAX_ATTEMPTS=2 aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text --cli-connect-timeout 5 --cli-read-timeout 10)"; then`,
+    `  if secret="$(AWS_MAX_ATTEMPTS=2 aws secretsmanager get-secret-value --region "$region" --secret-id "$secret_arn" --query SecretString --output text --cli-connect-timeout 5 --cli-read-timeout 10)"; then`,
     '    break',
     '  fi',
     '  if [ "$attempt" = 5 ]; then',
@@ -334,7 +350,7 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
     '  sleep $((attempt * 3))',
     'done',
     'if [ -z "$secret" ]; then',
-    `  block_join "cannot read the proxy credentials from Secrets Manager (${creds.secretArn})"`,
+    '  block_join "cannot read the proxy credentials from Secrets Manager ($secret_arn)"',
     'fi',
     // Python reads the JSON and URL-encodes; a secret that is not such a JSON object fails silently (never
     // a traceback that could quote the value), and block_join gives the reason.
