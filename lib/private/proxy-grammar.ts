@@ -9,6 +9,7 @@
  * and the same structure, so the two cannot drift (test/real-clients/deploy-time-grammar.test.ts runs
  * both over generated inputs).
  */
+import { shellQuote } from './encoders';
 
 /**
  * The building blocks, each written once. The composite expressions are built from them by the functions
@@ -177,7 +178,7 @@ function ereWord(ere: string): string {
   if (ere.includes("'")) {
     throw new Error(`a grammar expression contains a single quote: ${ere}`);
   }
-  return `'${ere}'`;
+  return shellQuote(ere);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
 import type { ProxySecretReference } from '../../credentials/secret-reference';
 import { renderShellGrammar, SHELL_GRAMMAR_FUNCTION, ValueGrammar } from '../../private/proxy-grammar';
-import { shellQuote } from '../../private/shell';
+import { shellQuote } from '../../private/encoders';
 import type { NodeProxy, UserDataPart } from './family';
 
 /**
@@ -291,7 +291,7 @@ function renderDeployTimeValues(values: Record<string, DeployTimeValue>, credent
     '  deployed="$value"',
     '}',
     ...names.flatMap((n) => [
-      `deploy_value ${n} ${shellQuote(values[n].prop)} ${SHELL_GRAMMAR_FUNCTION[values[n].grammar]} '${values[n].base64}'`,
+      `deploy_value ${n} ${shellQuote(values[n].prop)} ${SHELL_GRAMMAR_FUNCTION[values[n].grammar]} ${shellQuote(values[n].base64)}`,
       `value_${n}="$deployed"`,
     ]),
     // With credentials, user:password@ goes into the checked URLs at the same place as in concrete ones.
@@ -354,7 +354,7 @@ function renderCredentialFetch(creds: ProxySecretReference, deployTimeArn: boole
     'fi',
     // Python reads the JSON and URL-encodes; a secret that is not such a JSON object fails silently (never
     // a traceback that could quote the value), and block_join gives the reason.
-    `auth="$(printf '%s' "$secret" | python3 -c '${PYTHON_ENCODE}' '${creds.usernameKey}' '${creds.passwordKey}')" ||`,
+    `auth="$(printf '%s' "$secret" | python3 -c ${shellQuote(PYTHON_ENCODE)} ${shellQuote(creds.usernameKey)} ${shellQuote(creds.passwordKey)})" ||`,
     `  block_join "the proxy credentials secret is not a JSON object with the keys ${creds.usernameKey} and ${creds.passwordKey}"`,
     'auth_systemd="${auth//%/%%}"',
     'unset secret',
