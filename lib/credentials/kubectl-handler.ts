@@ -4,6 +4,17 @@ import { credentialsLayerDir, CREDENTIALS_WRAPPER_PATH } from './assets';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
 
 /**
+ * Where a function finds the credentials' secret: the variables the exec wrapper and the Secret writer read.
+ */
+export function credentialsEnvironment(credentials: ProxyCredentials): Record<string, string> {
+  return {
+    CDK_PRIVATE_EKS_PROXY_SECRET_ARN: credentials.secret.secretArn,
+    CDK_PRIVATE_EKS_PROXY_USERNAME_KEY: credentials.usernameKey,
+    CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY: credentials.passwordKey,
+  };
+}
+
+/**
  * The kubectl handler reads the credentials at cold start through an exec wrapper in a layer; its
  * configured environment keeps only the proxy URLs without credentials and the secret's ARN.
  *
@@ -24,8 +35,8 @@ export function readCredentialsInKubectlHandler(
     }),
   );
   handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);
-  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
-  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
-  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY', credentials.passwordKey);
+  for (const [name, value] of Object.entries(credentialsEnvironment(credentials))) {
+    handler.addEnvironment(name, value);
+  }
   grantReadCredentials(credentials, handler);
 }
