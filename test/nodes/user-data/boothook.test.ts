@@ -87,3 +87,37 @@ describe('renderBoothook with proxy credentials', () => {
     expect(script).toContain(`http://${PROXY_AUTH_PLACEHOLDER}@proxy:3128`);
   });
 });
+
+describe('the revision comment', () => {
+  const render = (revisionBase64?: string) =>
+    renderBoothook(
+      boothookFor(
+        {
+          environment: env,
+          httpsProxy: 'http://proxy:3128',
+          noProxy: ['localhost'],
+          credentials: {
+            secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p',
+            usernameKey: 'username',
+            passwordKey: 'password',
+            revisionBase64,
+          },
+        },
+        '/etc/dnf/dnf.conf',
+        ['containerd'],
+        [],
+      ),
+    );
+
+  test('one comment line after the header, only when there is a revision', () => {
+    const lines = render('MjAyNi0xMg==').split('\n');
+    expect(lines[3]).toBe('# Proxy credentials revision (base64): MjAyNi0xMg==. A new revision replaces the nodes.');
+    expect(lines[4]).toBe('set -euo pipefail');
+    expect(render()).not.toContain('revision');
+  });
+
+  test('a value with a line break, which would end the comment, is refused', () => {
+    expect(() => render('x\nreboot')).toThrow(/revision must be base64/);
+    expect(() => render('x\rreboot')).toThrow(/revision must be base64/);
+  });
+});
