@@ -15,28 +15,14 @@ import { CfnParameter, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+import { NodeFamily, ProxyCredentials } from '../../lib';
 import { PROXY_REVISION_VARIABLE } from '../../lib/credentials/kubectl-handler';
-import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
+import { credentialedCluster, TEST_SECRET_ARN } from '../support/credentials';
 import { mimeParts } from '../support/mime';
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
 
 /** An app with an authenticating proxy, a managed and a self-managed group, and (optionally) AL2 nodes. */
 function synth(revision?: string | ((stack: Stack) => string), version = eks.KubernetesVersion.V1_35, al2 = false) {
-  const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
-      credentials: ProxyCredentials.fromSecret(
-        secretsmanager.Secret.fromSecretCompleteArn(stack, 'ProxySecret', SECRET_ARN),
-        { revision: typeof revision === 'function' ? revision(stack) : revision },
-      ),
-    }),
-    endpointServices: EndpointPresets.withProxyCredentials(),
-  });
+  const { stack, cluster } = credentialedCluster({ revision, version });
   const family = al2 ? NodeFamily.AMAZON_LINUX_2 : NodeFamily.AMAZON_LINUX_2023;
   const managed = cluster.addProxiedNodeGroup('Workers', { family });
   const selfManaged = cluster.addSelfManagedNodeGroup('Self', { family });
@@ -178,7 +164,7 @@ test('Amazon Linux 2 nodes carry the revision too', () => {
 });
 
 test('a revision that is not text is refused naming revision', () => {
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'S', SECRET_ARN);
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'S', TEST_SECRET_ARN);
   expect(() => ProxyCredentials.fromSecret(secret, { revision: 7 as unknown as string })).toThrow(
     /revision is not a string \(number\)/,
   );

@@ -9,34 +9,18 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
 import { secretWriterHandlerDir } from '../../lib/credentials/assets';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../../lib/private/lambda';
 import { DEPLOY_TIME_VALUE_BYTES, WRITER_VARIABLES } from '../../lib/credentials/kubernetes-secret';
-import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
+import { credentialedCluster, selfSignedCertificate, TEST_SECRET_ARN } from '../support/credentials';
 
 const HANDLER_DIR = secretWriterHandlerDir();
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
+const SECRET_ARN = TEST_SECRET_ARN;
 
 /** The writer function's variables and its custom resource's properties, as synthesized. */
 function synthesized(): { environment: Record<string, any>; properties: Record<string, any> } {
-  const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
-      credentials: ProxyCredentials.fromSecret(
-        secretsmanager.Secret.fromSecretCompleteArn(stack, 'ProxySecret', SECRET_ARN),
-        { revision: '2026-12' },
-      ),
-    }),
-    endpointServices: EndpointPresets.withProxyCredentials(),
-  });
+  const { stack } = credentialedCluster({ revision: '2026-12' });
   const template = Template.fromStack(stack);
   const [cr] = Object.values(template.findResources('Custom::CdkPrivateEksProxyCredentials')) as any[];
   const fnId = cr.Properties.ServiceToken['Fn::GetAtt'][0];
@@ -77,27 +61,7 @@ let tmp: string;
 beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'proxy-secret-'));
   // A self-signed certificate for 127.0.0.1: the handler must trust exactly the cluster CA it is given.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=kube-apiserver',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      path.join(tmp, 'key.pem'),
-      '-out',
-      path.join(tmp, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate(tmp, '/CN=kube-apiserver', 1, ['subjectAltName=IP:127.0.0.1']);
   // Stand-ins for boto3 and botocore: what Secrets Manager returns and what the STS signer presigns.
   const stubs = path.join(tmp, 'stubs');
   fs.mkdirSync(path.join(stubs, 'boto3', 'session'), { recursive: true });
@@ -229,28 +193,10 @@ test('the function is configured with everything the handler acts on; the custom
 test("the environment stays within Lambda's 4 KB with a real cluster CA (RSA 2048, PEM, base64: about 1.5 KB)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eks-ca-'));
   // A CA as EKS makes one: self-signed, RSA 2048, CN kubernetes, ten years.
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '3650',
-      '-subj',
-      '/CN=kubernetes',
-      '-addext',
-      'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
-      '-keyout',
-      path.join(dir, 'k'),
-      '-out',
-      path.join(dir, 'c'),
-    ],
-    { stdio: 'ignore' },
-  );
-  const ca = fs.readFileSync(path.join(dir, 'c')).toString('base64');
+  selfSignedCertificate(dir, '/CN=kubernetes', 3650, [
+    'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign',
+  ]);
+  const ca = fs.readFileSync(path.join(dir, 'cert.pem')).toString('base64');
   fs.rmSync(dir, { recursive: true, force: true });
   expect(ca.length).toBeGreaterThan(1300);
   expect(ca.length).toBeLessThan(DEPLOY_TIME_VALUE_BYTES[WRITER_VARIABLES.certificateAuthority]);

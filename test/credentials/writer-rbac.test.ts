@@ -4,15 +4,9 @@
  * sends (PUT and DELETE on the one Secret, POST to create it). The objects themselves are checked by
  * kubectl and the Kubernetes schema in test/real-clients/kubernetes-objects.test.ts.
  */
-import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
 import { WRITER_GROUP, WRITER_RBAC_NAME, writerRbacObjects } from '../../lib/credentials/writer-rbac';
-import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
+import { credentialedCluster } from '../support/credentials';
 
 test('the Role: update and delete on that one Secret, create on secrets (RBAC cannot name it), nothing else', () => {
   const [role, binding] = writerRbacObjects({ namespace: 'kube-system', secretName: 'the-secret', group: 'g' });
@@ -42,18 +36,7 @@ test('the group is none of the prefixes EKS reserves', () => {
 });
 
 describe('in a cluster with an authenticating proxy', () => {
-  const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
-      credentials: ProxyCredentials.fromSecret(
-        secretsmanager.Secret.fromSecretCompleteArn(stack, 'ProxySecret', SECRET_ARN),
-      ),
-    }),
-    endpointServices: EndpointPresets.withProxyCredentials(),
-  });
+  const { stack } = credentialedCluster();
   const template = Template.fromStack(stack);
   const resources = template.toJSON().Resources as Record<string, any>;
   const [writerId] = Object.keys(resources).filter(

@@ -52,8 +52,9 @@ describe('renderBoothook', () => {
   });
 });
 
-describe('renderBoothook with proxy credentials', () => {
-  const script: string = renderBoothook(
+/** The boothook of a proxy with credentials, optionally with a revision. */
+function credentialedBoothook(revisionBase64?: string): string {
+  return renderBoothook(
     boothookFor(
       {
         environment: env,
@@ -63,6 +64,7 @@ describe('renderBoothook with proxy credentials', () => {
           secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p',
           usernameKey: 'username',
           passwordKey: 'password',
+          revisionBase64,
         },
       },
       '/etc/dnf/dnf.conf',
@@ -70,6 +72,10 @@ describe('renderBoothook with proxy credentials', () => {
       [],
     ),
   );
+}
+
+describe('renderBoothook with proxy credentials', () => {
+  const script: string = credentialedBoothook();
 
   test('reads the secret with IMDSv2 and the AWS CLI, and writes root-only files', () => {
     expect(script).toContain('X-aws-ec2-metadata-token-ttl-seconds: 300');
@@ -89,25 +95,7 @@ describe('renderBoothook with proxy credentials', () => {
 });
 
 describe('the revision comment', () => {
-  const render = (revisionBase64?: string) =>
-    renderBoothook(
-      boothookFor(
-        {
-          environment: env,
-          httpsProxy: 'http://proxy:3128',
-          noProxy: ['localhost'],
-          credentials: {
-            secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p',
-            usernameKey: 'username',
-            passwordKey: 'password',
-            revisionBase64,
-          },
-        },
-        '/etc/dnf/dnf.conf',
-        ['containerd'],
-        [],
-      ),
-    );
+  const render = credentialedBoothook;
 
   test('one comment line after the header, only when there is a revision', () => {
     const lines = render('MjAyNi0xMg==').split('\n');
