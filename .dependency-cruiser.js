@@ -17,6 +17,7 @@ const RENDERERS = [
   '^lib/egress/squid-config\\.ts$',
   '^lib/egress/allowlist\\.ts$',
   '^lib/egress/proxy-user-data\\.ts$',
+  '^lib/credentials/writer-rbac\\.ts$',
 ];
 
 /** Files of this library that define or build constructs (they import aws-cdk-lib or constructs). */
@@ -25,7 +26,7 @@ const CONSTRUCT_MODULES = [
   '^lib/nodes/[^/]+\\.ts$',
   '^lib/egress/egress-proxy\\.ts$',
   '^lib/endpoints/endpoint-set\\.ts$',
-  '^lib/credentials/(?!secret-reference)[^/]+\\.ts$',
+  '^lib/credentials/(?!secret-reference|writer-rbac)[^/]+\\.ts$',
   '^lib/egress/egress-props\\.ts$',
   '^lib/manifests/proxy-manifests\\.ts$',
   '^lib/proxy/proxy-settings\\.ts$',

@@ -55,11 +55,14 @@ export class AuthenticatedProxyStack extends Stack {
       Validations.of(secret).acknowledge({
         id,
         reason:
-          'The proxy team rotates the password in the proxy and in this secret together; nodes pick it up at their next boot',
+          'The proxy team rotates the password in the proxy and in this secret together, then deploys with a new ProxyCredentials revision, which rolls the pods and the nodes and restarts the kubectl handler',
       });
     }
 
-    const credentials = ProxyCredentials.fromSecret(secret);
+    // After a rotation, a new revision reaches everything that holds the password: the Kubernetes Secret
+    // is written again and aws-node/kube-proxy roll, the node groups replace their nodes, the kubectl
+    // handler starts anew.
+    const credentials = ProxyCredentials.fromSecret(secret, { revision: '2026-12-01' });
     this.cluster = new PrivateEksCluster(this, 'Cluster', {
       vpc,
       version: eks.KubernetesVersion.V1_35,

@@ -22,6 +22,7 @@ import {
 } from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { deployTimeOrigin } from '../private/deploy-time';
+import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag } from '../private/nag';
 import {
@@ -35,9 +36,6 @@ import {
 } from '../private/vpc';
 import { composeNoProxy } from '../proxy/no-proxy';
 import { ProxySettings } from '../proxy/proxy-settings';
-
-/** AWS Lambda limit on the total size of a function's environment variables (Lambda quotas page). */
-export const LAMBDA_ENVIRONMENT_MAX_BYTES = 4 * 1024;
 
 /**
  * Props for `PrivateEksCluster`.
@@ -408,7 +406,7 @@ export class PrivateEksCluster extends Construct {
   private checkLambdaEnvironment(environment: Record<string, string>): void {
     // The kubectl handler also gets AWS_STS_REGIONAL_ENDPOINTS=regional from aws-eks-v2.
     const all = { ...environment, AWS_STS_REGIONAL_ENDPOINTS: 'regional' };
-    const bytes = Object.entries(all).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const bytes = lambdaEnvironmentBytes(all);
     if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {
       invalid(
         this,

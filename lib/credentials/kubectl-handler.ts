@@ -3,6 +3,20 @@ import { Construct } from 'constructs';
 import { credentialsLayerDir, CREDENTIALS_WRAPPER_PATH } from './assets';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
 
+/** The kubectl handler's variable that carries `ProxyCredentials.revision`. */
+export const PROXY_REVISION_VARIABLE = 'CDK_PRIVATE_EKS_PROXY_REVISION';
+
+/**
+ * Where a function finds the credentials' secret: the variables the exec wrapper and the Secret writer read.
+ */
+export function credentialsEnvironment(credentials: ProxyCredentials): Record<string, string> {
+  return {
+    CDK_PRIVATE_EKS_PROXY_SECRET_ARN: credentials.secret.secretArn,
+    CDK_PRIVATE_EKS_PROXY_USERNAME_KEY: credentials.usernameKey,
+    CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY: credentials.passwordKey,
+  };
+}
+
 /**
  * The kubectl handler reads the credentials at cold start through an exec wrapper in a layer; its
  * configured environment keeps only the proxy URLs without credentials and the secret's ARN.
@@ -24,8 +38,15 @@ export function readCredentialsInKubectlHandler(
     }),
   );
   handler.addEnvironment('AWS_LAMBDA_EXEC_WRAPPER', CREDENTIALS_WRAPPER_PATH);
-  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_SECRET_ARN', credentials.secret.secretArn);
-  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_USERNAME_KEY', credentials.usernameKey);
-  handler.addEnvironment('CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY', credentials.passwordKey);
+  for (const [name, value] of Object.entries(credentialsEnvironment(credentials))) {
+    handler.addEnvironment(name, value);
+  }
+  // Nothing reads it. A new revision changes the function's configuration; Lambda then provisions the
+  // function anew and, once the update is complete, processes events with the new configuration (Lambda
+  // API reference, UpdateFunctionConfiguration), i.e. in execution environments started with the new
+  // variables, whose cold start reads the rotated secret. A warm environment would keep the old password.
+  if (credentials.revision !== undefined) {
+    handler.addEnvironment(PROXY_REVISION_VARIABLE, credentials.revision);
+  }
   grantReadCredentials(credentials, handler);
 }

@@ -1,10 +1,12 @@
-import { CustomResource, Duration } from 'aws-cdk-lib';
+import { CustomResource, Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { accessEntryOf } from '../private/aws-eks-v2-internals';
+import { invalid } from '../errors';
+import { accessEntryAtGrantAccessPath } from '../private/aws-eks-v2-internals';
+import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
 import {
   acknowledgeNag,
   acknowledgeOwnInlinePolicy,
@@ -14,10 +16,41 @@ import {
   NIST_RULES,
 } from '../private/nag';
 import { secretWriterHandlerDir } from './assets';
+import { credentialsEnvironment } from './kubectl-handler';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
+import { WRITER_GROUP, writerRbacObjects } from './writer-rbac';
 
 /** The name of the Kubernetes Secret with the proxy URLs including credentials. */
 export const PROXY_CREDENTIALS_SECRET_NAME = 'proxy-environment-credentials';
+
+/**
+ * The function's configuration, all the handler reads besides the request's own fields: where the API
+ * server is and how to trust it, where the credentials are, and what to write. The proxy URLs are not
+ * named HTTP(S)_PROXY, which Python and boto3 would use for their own calls.
+ */
+export const WRITER_VARIABLES = {
+  clusterName: 'CDK_PRIVATE_EKS_CLUSTER_NAME',
+  endpoint: 'CDK_PRIVATE_EKS_CLUSTER_ENDPOINT',
+  certificateAuthority: 'CDK_PRIVATE_EKS_CLUSTER_CA',
+  httpProxy: 'CDK_PRIVATE_EKS_SECRET_HTTP_PROXY',
+  httpsProxy: 'CDK_PRIVATE_EKS_SECRET_HTTPS_PROXY',
+  namespace: 'CDK_PRIVATE_EKS_SECRET_NAMESPACE',
+  secretName: 'CDK_PRIVATE_EKS_SECRET_NAME',
+} as const;
+
+/**
+ * Bytes counted at synth time for a value that CloudFormation fills in at deploy time. The cluster CA is
+ * EKS's self-signed RSA 2048 certificate, PEM then base64: about 1.5 KB (test/credentials/secret-writer
+ * measures one made the same way); an EKS cluster name is at most 100 characters (EKS API reference,
+ * CreateCluster); the endpoint is `https://<32 hex>.<zone>.<region>.eks.amazonaws.com[.cn]`, under 128.
+ * Any other deploy-time value (an imported secret ARN, a proxy host) is counted at 512.
+ */
+export const DEPLOY_TIME_VALUE_BYTES: Readonly<Record<string, number>> = {
+  [WRITER_VARIABLES.certificateAuthority]: 2048,
+  [WRITER_VARIABLES.clusterName]: 100,
+  [WRITER_VARIABLES.endpoint]: 128,
+};
+const OTHER_DEPLOY_TIME_VALUE_BYTES = 512;
 
 /** Props of `ProxyCredentialsSecret`. */
 export interface ProxyCredentialsSecretProps {
@@ -34,11 +67,19 @@ export interface ProxyCredentialsSecretProps {
  * The Kubernetes Secret `proxy-environment-credentials` (HTTP_PROXY, HTTPS_PROXY, both cases, with the
  * credentials), written at deploy time by a small function in the private subnets that reads Secrets
  * Manager and calls the private API server. The value never enters the template: only the secret's ARN
- * does. The function may write Secrets in that one namespace only (a namespaced access entry).
+ * does.
+ *
+ * Least privilege: the function's role has an EKS access entry with no access policy, only a Kubernetes
+ * group of our own, bound by a namespaced Role to what the handler does on that one Secret. The function
+ * takes everything from its own configuration (the endpoint and CA of this cluster included), nothing
+ * from the event, so whoever may invoke it cannot send its token or the credentials elsewhere.
  */
 export class ProxyCredentialsSecret extends Construct {
   /** The custom resource; manifests and patches that need the Secret depend on it. */
   public readonly resource: CustomResource;
+
+  /** The function's configuration (see `WRITER_VARIABLES`). */
+  public readonly environment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: ProxyCredentialsSecretProps) {
     super(scope, id);
@@ -56,6 +97,19 @@ export class ProxyCredentialsSecret extends Construct {
       role,
       "The Secret writer's role may read the one proxy secret (and decrypt it through Secrets Manager)",
     );
+    const cluster = props.cluster;
+    this.environment = {
+      [WRITER_VARIABLES.clusterName]: cluster.clusterName,
+      [WRITER_VARIABLES.endpoint]: cluster.clusterEndpoint,
+      [WRITER_VARIABLES.certificateAuthority]: cluster.clusterCertificateAuthorityData,
+      ...credentialsEnvironment(props.credentials),
+      [WRITER_VARIABLES.httpProxy]: props.httpProxy,
+      [WRITER_VARIABLES.httpsProxy]: props.httpsProxy,
+      [WRITER_VARIABLES.namespace]: props.namespace,
+      [WRITER_VARIABLES.secretName]: PROXY_CREDENTIALS_SECRET_NAME,
+      AWS_STS_REGIONAL_ENDPOINTS: 'regional',
+    };
+    this.checkEnvironmentSize();
     const fn = new lambda.Function(this, 'Handler', {
       description: 'cdk-private-eks: writes the proxy credentials Kubernetes Secret from Secrets Manager',
       runtime: lambda.Runtime.determineLatestPythonRuntime(this),
@@ -64,12 +118,12 @@ export class ProxyCredentialsSecret extends Construct {
       code: lambda.Code.fromAsset(secretWriterHandlerDir(), { exclude: ['__pycache__', '*.pyc'] }),
       timeout: Duration.minutes(2),
       role,
-      vpc: props.cluster.vpc,
+      vpc: cluster.vpc,
       vpcSubnets: props.subnets,
       securityGroups: [
-        ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', props.cluster.clusterSecurityGroupId),
+        ec2.SecurityGroup.fromSecurityGroupId(this, 'ClusterSecurityGroup', cluster.clusterSecurityGroupId),
       ],
-      environment: { AWS_STS_REGIONAL_ENDPOINTS: 'regional' },
+      environment: this.environment,
     });
     acknowledgeNag(
       fn,
@@ -84,33 +138,62 @@ export class ProxyCredentialsSecret extends Construct {
         'its handler catches every error and sends FAILED with the reason, lib/credentials/python/secret_writer.py',
       ),
     );
-    props.cluster.grantAccess('ProxyCredentialsWriter', role.roleArn, [
-      eks.AccessPolicy.fromAccessPolicyName('AmazonEKSEditPolicy', {
-        accessScopeType: eks.AccessScopeType.NAMESPACE,
-        namespaces: [props.namespace],
+
+    // The access entry: no access policy (an AWS-managed one such as AmazonEKSEditPolicy would allow far
+    // more in the namespace: impersonating its service accounts, creating pods), only our Kubernetes group.
+    // aws-eks-v2's AccessEntry cannot set kubernetesGroups, so the CloudFormation resource is used, with
+    // the logical id the earlier `cluster.grantAccess('ProxyCredentialsWriter')` gave: an existing stack
+    // updates the entry in place, where a replacement would be created first and fail, as EKS allows one
+    // access entry per principal. `Type` stays unset for the same reason (a change of Type replaces the
+    // entry); EKS makes it STANDARD (EKS API reference, CreateAccessEntry: "If you don't specify a value,
+    // Amazon EKS sets the value to STANDARD").
+    const accessEntry = accessEntryAtGrantAccessPath(cluster, 'ProxyCredentialsWriter', {
+      clusterName: cluster.clusterName,
+      principalArn: role.roleArn,
+      kubernetesGroups: [WRITER_GROUP],
+    });
+    // The Role and RoleBinding, applied by the cluster's kubectl provider.
+    const rbac = new eks.KubernetesManifest(this, 'Rbac', {
+      cluster,
+      manifest: writerRbacObjects({
+        namespace: props.namespace,
+        secretName: PROXY_CREDENTIALS_SECRET_NAME,
+        group: WRITER_GROUP,
       }),
-    ]);
+    });
+
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::CdkPrivateEksProxyCredentials',
+      // The handler reads none of these: they are here so that CloudFormation sends an Update (and the
+      // Secret is written again) when the revision or anything of the configuration changes, deploy-time
+      // values such as a replaced cluster's endpoint included.
       properties: {
-        ClusterName: props.cluster.clusterName,
-        Endpoint: props.cluster.clusterEndpoint,
-        CertificateAuthority: props.cluster.clusterCertificateAuthorityData,
-        SecretArn: props.credentials.secret.secretArn,
-        UsernameKey: props.credentials.usernameKey,
-        PasswordKey: props.credentials.passwordKey,
-        HttpProxy: props.httpProxy,
-        HttpsProxy: props.httpsProxy,
-        Namespace: props.namespace,
-        Name: PROXY_CREDENTIALS_SECRET_NAME,
         Revision: props.credentials.revision ?? '',
+        Configuration: this.environment,
       },
     });
-    // The access entry must exist before the function calls the API server.
-    const accessEntry = accessEntryOf(props.cluster, 'ProxyCredentialsWriter');
-    if (accessEntry) {
-      this.resource.node.addDependency(accessEntry);
+    // The access entry and the RBAC objects must exist before the function calls the API server, and go
+    // after it has deleted the Secret.
+    this.resource.node.addDependency(accessEntry, rbac);
+  }
+
+  /** Lambda's 4 KB limit on the function's variables, with deploy-time values counted at their bound. */
+  private checkEnvironmentSize(): void {
+    const counted = Object.fromEntries(
+      Object.entries(this.environment).map(([k, v]) => [
+        k,
+        Token.isUnresolved(v) ? 'x'.repeat(DEPLOY_TIME_VALUE_BYTES[k] ?? OTHER_DEPLOY_TIME_VALUE_BYTES) : v,
+      ]),
+    );
+    const bytes = lambdaEnvironmentBytes(counted);
+    if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES) {
+      invalid(
+        this,
+        'proxy',
+        `makes the proxy-credentials Secret writer's environment about ${bytes} bytes (the cluster CA counted at ${DEPLOY_TIME_VALUE_BYTES[WRITER_VARIABLES.certificateAuthority]}), over Lambda's ${LAMBDA_ENVIRONMENT_MAX_BYTES}-byte limit`,
+        'Use shorter proxy URLs',
+      );
     }
   }
 }

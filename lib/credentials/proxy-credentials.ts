@@ -1,9 +1,10 @@
-import { ArnFormat, Aws, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { notAStringProblem } from '../private/validation';
 import { ProxySecretReference } from './secret-reference';
 
 /**
@@ -25,11 +26,15 @@ export interface ProxyCredentialsOptions {
   readonly passwordKey?: string;
 
   /**
-   * Any text; change it after rotating the secret to rewrite the Kubernetes Secret and roll the
-   * `aws-node` and `kube-proxy` pods on the next deployment (nodes read the secret at every boot, the
-   * kubectl provider at every cold start).
+   * Any text (or a token, such as a CloudFormation parameter); change it after rotating the secret. The
+   * next deployment then reaches everything that holds the credentials: it rewrites the Kubernetes Secret
+   * and rolls the `aws-node` and `kube-proxy` pods, replaces the nodes of every Amazon Linux node group
+   * (their user data carries the revision in base64, so the launch template changes), and changes the
+   * kubectl handler's configuration, so that Lambda starts new execution environments that read the
+   * secret again.
    *
-   * @default - none
+   * @default - none: a rotation reaches nodes only when they boot again, and the kubectl handler only at
+   * its next cold start
    */
   readonly revision?: string;
 }
@@ -79,6 +84,10 @@ export class ProxyCredentials {
         'Use two keys, for example username and password',
       );
     }
+    const revisionProblem = options.revision === undefined ? undefined : notAStringProblem(options.revision);
+    if (revisionProblem) {
+      invalid('ProxyCredentials', 'revision', revisionProblem, 'Give any text, for example the date of the rotation');
+    }
     return new ProxyCredentials(secret, usernameKey, passwordKey, options.revision);
   }
 
@@ -108,7 +117,20 @@ export function secretReferenceOf(credentials: ProxyCredentials): ProxySecretRef
     secretArn: credentials.secret.secretArn,
     usernameKey: credentials.usernameKey,
     passwordKey: credentials.passwordKey,
+    revisionBase64: revisionBase64(credentials.revision),
   };
+}
+
+/**
+ * The revision as base64, safe on a shell comment line whatever it holds: computed now for a concrete
+ * revision, by CloudFormation (`Fn::Base64`) for a token (a parameter, an import), whose value is never
+ * pasted into the user data as text.
+ */
+function revisionBase64(revision: string | undefined): string | undefined {
+  if (revision === undefined) {
+    return undefined;
+  }
+  return Token.isUnresolved(revision) ? Fn.base64(revision) : Buffer.from(revision, 'utf8').toString('base64');
 }
 
 /**

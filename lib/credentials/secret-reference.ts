@@ -11,4 +11,14 @@ export interface ProxySecretReference {
 
   /** The JSON key of the password. */
   readonly passwordKey: string;
+
+  /**
+   * `ProxyCredentials.revision` in base64 (a deploy-time `Fn::Base64` when the revision is a token). The
+   * Amazon Linux boothook carries it in a comment line, so that a new revision changes the launch
+   * template's user data and the node groups replace their nodes, which then read the rotated secret.
+   * It is never run as shell: a value with a line break is refused.
+   *
+   * @default - no revision: the user data does not change when the secret is rotated
+   */
+  readonly revisionBase64?: string;
 }

@@ -114,6 +114,8 @@ export class SelfManagedNodeGroup extends Construct {
       );
     }
 
+    checkReadySignalVersion(this, this.family, context.version.version);
+
     this.role =
       props.nodeRole ??
       createNodeRole(this, 'Role', context.cluster, { sessionManager: props.sessionManager ?? false });
@@ -218,5 +220,25 @@ export class SelfManagedNodeGroup extends Construct {
       );
     }
     return ec2.MachineImage.fromSsmParameter(parameter);
+  }
+}
+
+/** The oldest Kubernetes version the Amazon Linux ready signal works with: SelfSubjectReview v1 is GA in 1.28. */
+const READY_SIGNAL_MIN_MINOR = 28;
+
+/**
+ * The Amazon Linux ready signal asks the API server who the node is with a SelfSubjectReview
+ * (`authentication.k8s.io/v1`, GA in Kubernetes 1.28, Kubernetes API reference): older clusters would
+ * answer 404, and every node would signal failure. Bottlerocket signals with its own cfsignal.
+ */
+function checkReadySignalVersion(scope: Construct, family: NodeFamily, version: string): void {
+  const match = /^1\.(\d+)$/.exec(version);
+  if (family !== NodeFamily.BOTTLEROCKET && match && Number(match[1]) < READY_SIGNAL_MIN_MINOR) {
+    invalid(
+      scope,
+      'nodeContext.version',
+      `is ${version}, older than 1.${READY_SIGNAL_MIN_MINOR}, which the ready signal of self-managed ${family.name} nodes needs (a SelfSubjectReview tells it the node's name)`,
+      `Upgrade the cluster to Kubernetes 1.${READY_SIGNAL_MIN_MINOR} or later, or use a managed ProxiedNodeGroup`,
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { Annotations, CfnCondition, CfnElement, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import {
   acknowledgeNag,
   acknowledgeOwnInlinePolicy,
@@ -93,9 +93,19 @@ export function kubectlHandler(cluster: eks.Cluster): lambda.Function {
   return handler;
 }
 
-/** The access entry `cluster.grantAccess(id, ...)` created (aws-eks-v2 adds it as a child of that id). */
-export function accessEntryOf(cluster: eks.ICluster, id: string): IConstruct | undefined {
-  return cluster.node.tryFindChild(id);
+/**
+ * An access entry (the CloudFormation resource, which can set `kubernetesGroups`) at the construct path,
+ * and so with the logical id, of the one `cluster.grantAccess(id, ...)` creates: aws-eks-v2 puts an
+ * `AccessEntry` construct `id` under the cluster, whose `CfnAccessEntry` is `Resource` (aws-cdk-lib 2.276,
+ * aws-eks-v2/lib/cluster.ts addToAccessEntry and access-entry.ts). A stack that had the aws-eks-v2 entry
+ * then updates it in place instead of replacing it.
+ */
+export function accessEntryAtGrantAccessPath(
+  cluster: eks.ICluster,
+  id: string,
+  props: eks.CfnAccessEntryProps,
+): eks.CfnAccessEntry {
+  return new eks.CfnAccessEntry(new Construct(cluster, id), 'Resource', props);
 }
 
 /** cdk-nag AwsSolutions and NIST 800-53 R5 findings on resources aws-eks-v2 creates for us, each with its reason. */

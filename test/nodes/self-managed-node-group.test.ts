@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { EndpointPresets, PrivateEksCluster } from '../../lib';
+import { EndpointPresets, NodeFamily, PrivateEksCluster } from '../../lib';
 import { PrivateEksValidationError } from '../../lib/errors';
 import { proxiedCluster } from '../support/cluster';
 
@@ -127,6 +127,27 @@ describe('SelfManagedNodeGroup checks', () => {
         instanceTypes: [new ec2.InstanceType('m7i.large'), new ec2.InstanceType('m6i.large')],
       }),
     ).toThrow(/exactly one/);
+  });
+
+  test('a cluster older than Kubernetes 1.28 is refused for Amazon Linux (the ready signal needs SelfSubjectReview v1), not for Bottlerocket', () => {
+    const { cluster } = setup({ version: eks.KubernetesVersion.V1_27 });
+    const err = (() => {
+      try {
+        cluster.addSelfManagedNodeGroup('Nodes', { family: NodeFamily.AMAZON_LINUX_2 });
+      } catch (e) {
+        return e as PrivateEksValidationError;
+      }
+      throw new Error('no error');
+    })();
+    expect(err).toBeInstanceOf(PrivateEksValidationError);
+    expect(err.prop).toBe('nodeContext.version');
+    expect(err.message).toMatch(/is 1\.27, older than 1\.28.*Upgrade the cluster to Kubernetes 1\.28 or later/);
+    expect(() => cluster.addSelfManagedNodeGroup('Bottlerocket', { family: NodeFamily.BOTTLEROCKET })).not.toThrow();
+    expect(() =>
+      setup({ version: eks.KubernetesVersion.V1_28 }).cluster.addSelfManagedNodeGroup('Nodes', {
+        family: NodeFamily.AMAZON_LINUX_2,
+      }),
+    ).not.toThrow();
   });
 
   test('a signal timeout over 12 hours or under 5 minutes is refused', () => {

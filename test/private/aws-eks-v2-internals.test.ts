@@ -4,14 +4,14 @@
  * aws-cdk-lib upgrade moves them, this test names what moved.
  */
 import { Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { PrivateEksCluster, ProxySettings } from '../../lib';
 import {
-  accessEntryOf,
+  accessEntryAtGrantAccessPath,
   ISOLATED_SUBNETS_WARNING,
   kubectlHandler,
   kubectlInternals,
@@ -67,10 +67,17 @@ test('a cluster whose internals moved fails with a message naming the aws-cdk-li
   expect(() => kubectlHandler(cluster)).toThrow(/this aws-cdk-lib version is not supported/);
 });
 
-test('grantAccess puts the access entry under the cluster by its id', () => {
-  const cluster = awsEksV2Cluster('us-east-1');
-  cluster.grantAccess('Writer', 'arn:aws:iam::111122223333:role/writer', []);
-  expect(accessEntryOf(cluster, 'Writer')).toBeInstanceOf(eks.AccessEntry);
+test("accessEntryAtGrantAccessPath gives the access entry the logical id of grantAccess's", () => {
+  const principalArn = 'arn:aws:iam::111122223333:role/writer';
+  const viaGrant = awsEksV2Cluster('us-east-1');
+  viaGrant.grantAccess('Writer', principalArn, []);
+  const ours = awsEksV2Cluster('us-east-1');
+  accessEntryAtGrantAccessPath(ours, 'Writer', { clusterName: ours.clusterName, principalArn });
+  const entries = (c: eks.Cluster) =>
+    Object.keys(Template.fromStack(Stack.of(c)).findResources('AWS::EKS::AccessEntry'));
+  const [id] = entries(viaGrant).filter((e) => e.includes('Writer'));
+  expect(id).toMatch(/^ClusterWriter[0-9A-F]{8}$/);
+  expect(entries(ours).filter((e) => e.includes('Writer'))).toEqual([id]);
 });
 
 describe("aws-eks-v2's isolated-subnets warning", () => {

@@ -4,8 +4,9 @@
  * and kube-proxy DaemonSets (test/fixtures); the ConfigMap comes from the KubernetesResource
  * manifest. Results are validated against the Kubernetes OpenAPI schema (kubernetes-models).
  * With an authenticating proxy (authenticated-proxy), every container also reads the credentials
- * Secret, after the ConfigMap; the Secret is written at deploy time by a custom resource that gets only
- * the secret's ARN and the URLs without credentials (its handler is tested in proxy-secret-handler.test.ts).
+ * Secret, after the ConfigMap; the Secret is written at deploy time by a custom resource whose function
+ * is configured with the secret's ARN and the URLs without credentials (its handler is tested in
+ * test/credentials/secret-writer.test.ts), allowed by a Role that kubectl itself renders the same.
  */
 import { cleanupSynth, credentialsOf, deployments, manifests, patches, resourcesOfTypeIn } from './support/examples';
 import {
@@ -13,6 +14,7 @@ import {
   CREDENTIALS_SECRET,
   fixture,
   kubectlPatch,
+  kubectlWithDiscovery,
   PROXY_CONFIGMAP,
   restorePatchProblems,
   schemaErrors,
@@ -70,20 +72,97 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
   });
 
   if (credentials) {
-    test("the credentials Secret is written by a custom resource given the secret's ARN and the URLs without credentials", () => {
+    test("the credentials Secret is written by a custom resource whose function is configured with the secret's ARN and the URLs without credentials", () => {
       const writers = resourcesOfTypeIn(d, 'Custom::CdkPrivateEksProxyCredentials');
       expect(writers).toHaveLength(1);
       const cm = manifests(d).find((o) => o.kind === 'ConfigMap');
-      expect(writers[0]).toMatchObject({
-        SecretArn: credentials.secretArn,
-        UsernameKey: credentials.spec.usernameKey,
-        PasswordKey: credentials.spec.passwordKey,
-        HttpProxy: cm.data.HTTP_PROXY,
-        HttpsProxy: cm.data.HTTPS_PROXY,
-        Namespace: 'kube-system',
-        Name: CREDENTIALS_SECRET,
+      // The properties are a copy of the function's configuration (it reads its own, never the event's).
+      expect(writers[0].Configuration).toMatchObject({
+        CDK_PRIVATE_EKS_PROXY_SECRET_ARN: credentials.secretArn,
+        CDK_PRIVATE_EKS_PROXY_USERNAME_KEY: credentials.spec.usernameKey,
+        CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY: credentials.spec.passwordKey,
+        CDK_PRIVATE_EKS_SECRET_HTTP_PROXY: cm.data.HTTP_PROXY,
+        CDK_PRIVATE_EKS_SECRET_HTTPS_PROXY: cm.data.HTTPS_PROXY,
+        CDK_PRIVATE_EKS_SECRET_NAMESPACE: 'kube-system',
+        CDK_PRIVATE_EKS_SECRET_NAME: CREDENTIALS_SECRET,
       });
       expect(cm.data.HTTPS_PROXY).not.toContain('@');
+    });
+
+    describe("the writer's Role and RoleBinding", () => {
+      const objects = manifests(d).filter((o) => o.kind === 'Role' || o.kind === 'RoleBinding');
+      const role = objects.find((o) => o.kind === 'Role');
+      const binding = objects.find((o) => o.kind === 'RoleBinding');
+
+      test('one of each, in kube-system, schema-valid', () => {
+        expect(objects.map((o) => o.kind).sort()).toEqual(['Role', 'RoleBinding']);
+        for (const o of objects) {
+          expect(o.metadata.namespace).toBe('kube-system');
+          expect(schemaErrors(o)).toEqual([]);
+        }
+      });
+
+      test('each rule is what kubectl create role makes of the verbs and the resource name (checked against discovery)', () => {
+        expect(role.rules).toHaveLength(2);
+        for (const rule of role.rules) {
+          const args = ['create', 'role', role.metadata.name, '-n', role.metadata.namespace];
+          args.push(`--verb=${rule.verbs.join(',')}`, `--resource=${rule.resources.join(',')}`);
+          for (const name of rule.resourceNames ?? []) {
+            args.push(`--resource-name=${name}`);
+          }
+          const r = kubectlWithDiscovery([...args, '--dry-run=client', '-o', 'json']);
+          expect({ rc: r.rc, stderr: r.stderr }).toEqual({ rc: 0, stderr: '' });
+          expect(r.requests).toContain('GET /api/v1');
+          expect(r.output.rules).toEqual([rule]);
+        }
+        // Only the Secret's own name may be updated or deleted; create cannot be limited by name (RBAC).
+        expect(role.rules.map((r: any) => [r.verbs, r.resourceNames])).toEqual([
+          [['update', 'delete'], [CREDENTIALS_SECRET]],
+          [['create'], undefined],
+        ]);
+      });
+
+      test('kubectl warns on a verb it does not know and refuses a resource discovery lacks, so the check can fail', () => {
+        const create = (verb: string, resource: string) =>
+          kubectlWithDiscovery([
+            'create',
+            'role',
+            'x',
+            `--verb=${verb}`,
+            `--resource=${resource}`,
+            '--dry-run=client',
+            '-o',
+            'json',
+          ]);
+        expect(create('updat', 'secrets').stderr).toMatch(/'updat' is not a standard resource verb/);
+        const unknown = create('update', 'secretz');
+        expect(unknown.rc).not.toBe(0);
+        expect(unknown.stderr).toMatch(/doesn't have a resource type "secretz"/);
+      });
+
+      test("the RoleBinding is kubectl's for that Role and the group of the writer's access entry", () => {
+        const entries = resourcesOfTypeIn(d, 'AWS::EKS::AccessEntry').filter((e) => e.KubernetesGroups);
+        expect(entries).toHaveLength(1);
+        expect(entries[0].AccessPolicies).toBeUndefined();
+        const [group] = entries[0].KubernetesGroups;
+        const r = kubectlWithDiscovery([
+          'create',
+          'rolebinding',
+          binding.metadata.name,
+          '-n',
+          binding.metadata.namespace,
+          `--role=${role.metadata.name}`,
+          `--group=${group}`,
+          '--dry-run=client',
+          '-o',
+          'json',
+        ]);
+        expect(r.rc).toBe(0);
+        expect({ roleRef: binding.roleRef, subjects: binding.subjects }).toEqual({
+          roleRef: r.output.roleRef,
+          subjects: r.output.subjects,
+        });
+      });
     });
   }
 

@@ -3,11 +3,19 @@
 The credentials are read from AWS Secrets Manager here, at deploy time, and written to the cluster
 through its private API endpoint; they never appear in the template, in the function's configuration or
 in a log line. The Kubernetes API is called with an EKS token (a presigned STS GetCallerIdentity URL,
-as `aws eks get-token` makes it), authorised by an access entry scoped to the Secret's namespace.
+as `aws eks get-token` makes it), authorised by a namespaced Role for that one Secret (the access entry
+puts this function's role in a Kubernetes group bound to it).
+
+Everything the handler acts on comes from the function's configuration (environment variables set by
+lib/credentials/kubernetes-secret.ts): the cluster, its endpoint and CA, the secret, the URLs, the
+Secret's namespace and name. From the event it takes only what CloudFormation's protocol needs to
+answer: RequestType, ResponseURL, StackId, RequestId, LogicalResourceId, PhysicalResourceId. Whoever may
+invoke the function can therefore not make it send its token or the credentials to another host.
 Only the standard library and the runtime's boto3 are used.
 """
 import base64
 import json
+import os
 import ssl
 import urllib.error
 import urllib.request
@@ -18,6 +26,28 @@ from botocore.signers import RequestSigner
 
 # proxy_auth.py sits next to this file in the asset (copied from lib/credentials/python at synth).
 from proxy_auth import AWS_CLIENT_CONFIG, HTTP_TIMEOUT_SECONDS, PROXY_VARIABLES, encoded_auth, with_credentials
+
+# The function's configuration: our name for each value, and its environment variable.
+CONFIGURATION = {
+    "ClusterName": "CDK_PRIVATE_EKS_CLUSTER_NAME",
+    "Endpoint": "CDK_PRIVATE_EKS_CLUSTER_ENDPOINT",
+    "CertificateAuthority": "CDK_PRIVATE_EKS_CLUSTER_CA",
+    "SecretArn": "CDK_PRIVATE_EKS_PROXY_SECRET_ARN",
+    "UsernameKey": "CDK_PRIVATE_EKS_PROXY_USERNAME_KEY",
+    "PasswordKey": "CDK_PRIVATE_EKS_PROXY_PASSWORD_KEY",
+    "HttpProxy": "CDK_PRIVATE_EKS_SECRET_HTTP_PROXY",
+    "HttpsProxy": "CDK_PRIVATE_EKS_SECRET_HTTPS_PROXY",
+    "Namespace": "CDK_PRIVATE_EKS_SECRET_NAMESPACE",
+    "Name": "CDK_PRIVATE_EKS_SECRET_NAME",
+}
+
+
+def configuration():
+    """The values the handler acts on, from the function's environment only; a missing one is our error."""
+    missing = [variable for variable in CONFIGURATION.values() if not os.environ.get(variable)]
+    if missing:
+        raise RuntimeError("the function's configuration lacks " + ", ".join(missing))
+    return {key: os.environ[variable] for key, variable in CONFIGURATION.items()}
 
 
 def secret_data(props):
@@ -92,9 +122,11 @@ def respond(event, status, reason, physical_id):
 
 
 def handler(event, context):
-    props = event["ResourceProperties"]
-    physical_id = f"{props['Namespace']}/{props['Name']}"
+    # Never event["ResourceProperties"]: whatever an invoker puts there is ignored.
+    physical_id = event.get("PhysicalResourceId") or "proxy-credentials-secret"
     try:
+        props = configuration()
+        physical_id = f"{props['Namespace']}/{props['Name']}"
         if event["RequestType"] == "Delete":
             delete_secret(props)
         else:

@@ -172,6 +172,7 @@ export function renderBoothook(input: BoothookInput): string {
     '#!/bin/bash',
     '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
     '# Runs on every boot (cloud-init boothook): idempotent, rewrites whole files only when they change.',
+    ...revisionComment(creds),
     'set -euo pipefail',
     'umask 022',
     'changed_units=()',
@@ -396,6 +397,22 @@ function renderJoinBlock(): string[] {
     '  exit 1',
     '}',
   ];
+}
+
+/**
+ * A comment line with the credentials' revision (base64), only there to change the user data when the
+ * secret is rotated: the launch template gets a new version and the node group replaces its nodes, which
+ * read the new secret at boot. A comment is never run; a line break would end it, so one is refused.
+ */
+function revisionComment(creds: ProxySecretReference | undefined): string[] {
+  const revision = creds?.revisionBase64;
+  if (revision === undefined) {
+    return [];
+  }
+  if (/[\r\n]/.test(revision)) {
+    throw new Error('cdk-private-eks: the proxy credentials revision must be base64 (no line break)');
+  }
+  return [`# Proxy credentials revision (base64): ${revision}. A new revision replaces the nodes.`];
 }
 
 /** The Python one-liner (no single quotes) that turns the secret's JSON into URL-encoded `user:password`. */

@@ -54,8 +54,9 @@ describe('renderBoothook', () => {
   });
 });
 
-describe('renderBoothook with proxy credentials', () => {
-  const script: string = renderBoothook(
+/** The boothook of a proxy with credentials, optionally with a revision. */
+function credentialedBoothook(revisionBase64?: string): string {
+  return renderBoothook(
     boothookFor(
       {
         environment: env,
@@ -65,6 +66,7 @@ describe('renderBoothook with proxy credentials', () => {
           secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:p',
           usernameKey: 'username',
           passwordKey: 'password',
+          revisionBase64,
         },
       },
       '/etc/dnf/dnf.conf',
@@ -72,6 +74,10 @@ describe('renderBoothook with proxy credentials', () => {
       [],
     ),
   );
+}
+
+describe('renderBoothook with proxy credentials', () => {
+  const script: string = credentialedBoothook();
 
   test('reads the secret with IMDSv2 and the AWS CLI, and writes root-only files', () => {
     expect(script).toContain('X-aws-ec2-metadata-token-ttl-seconds: 300');
@@ -122,5 +128,21 @@ describe('renderBoothook with proxy credentials', () => {
     );
     expect(plain).not.toContain('block_join');
     expect(plain).not.toContain(CREDENTIALS_MISSING_MARKER);
+  });
+});
+
+describe('the revision comment', () => {
+  const render = credentialedBoothook;
+
+  test('one comment line after the header, only when there is a revision', () => {
+    const lines = render('MjAyNi0xMg==').split('\n');
+    expect(lines[3]).toBe('# Proxy credentials revision (base64): MjAyNi0xMg==. A new revision replaces the nodes.');
+    expect(lines[4]).toBe('set -euo pipefail');
+    expect(render()).not.toContain('revision');
+  });
+
+  test('a value with a line break, which would end the comment, is refused', () => {
+    expect(() => render('x\nreboot')).toThrow(/revision must be base64/);
+    expect(() => render('x\rreboot')).toThrow(/revision must be base64/);
   });
 });

@@ -7,6 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as YAML from 'yaml';
 import { DAEMONSET_FIXTURES } from '../../support/fixtures';
@@ -62,6 +64,29 @@ export function kubectlPatch(object: any, patch: string, type: 'strategic' | 'me
   }
 }
 
+const DISCOVERY_STUB = path.join(__dirname, 'kubectl-discovery.py');
+
+/**
+ * `kubectl ARGS` against a stub API server on loopback that answers discovery only (secrets, roles,
+ * rolebindings): for `kubectl create role --dry-run=client`, which looks the resource up first. Returns
+ * kubectl's output, parsed when it is JSON, and the paths the stub was asked for.
+ */
+export function kubectlWithDiscovery(args: string[]): { rc: number; output: any; stderr: string; requests: string[] } {
+  requireTools('kubectl', 'python3');
+  const r = run('python3', [DISCOVERY_STUB, ...args], { timeout: 90_000 });
+  if (r.status !== 0) {
+    throw new Error(`kubectl-discovery.py failed (${r.status}): ${r.stderr}`);
+  }
+  const result = JSON.parse(r.stdout);
+  let output: any = result.stdout;
+  try {
+    output = JSON.parse(result.stdout);
+  } catch {
+    // not JSON: an error message, kept as text
+  }
+  return { rc: result.rc, output, stderr: result.stderr, requests: result.requests };
+}
+
 /** Validation errors of an object against the Kubernetes OpenAPI schema of its kind (empty when valid). */
 export function schemaErrors(object: any): string[] {
   try {
@@ -69,6 +94,10 @@ export function schemaErrors(object: any): string[] {
       new DaemonSet(object).validate();
     } else if (object.kind === 'ConfigMap' && object.apiVersion === 'v1') {
       new ConfigMap(object).validate();
+    } else if (object.kind === 'Role' && object.apiVersion === 'rbac.authorization.k8s.io/v1') {
+      new Role(object).validate();
+    } else if (object.kind === 'RoleBinding' && object.apiVersion === 'rbac.authorization.k8s.io/v1') {
+      new RoleBinding(object).validate();
     } else {
       return [`no schema for ${object.apiVersion}/${object.kind}`];
     }

@@ -1,0 +1,60 @@
+/** A PrivateEksCluster behind an authenticating proxy whose secret is imported: what the credentials tests start from. */
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+import { fakeKubectlLayer, isolatedVpc, testApp } from './cdk';
+
+/** The imported secret's ARN. */
+export const TEST_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
+
+export interface CredentialedClusterOptions {
+  /** `ProxyCredentials` revision, or a function that makes one (a token) in the stack. */
+  readonly revision?: string | ((stack: Stack) => string);
+  readonly version?: eks.KubernetesVersion;
+}
+
+/** A us-east-1 stack with the cluster, the proxy `http://proxy.corp.example:3128` and its credentials. */
+export function credentialedCluster(options: CredentialedClusterOptions = {}) {
+  const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+  const revision = typeof options.revision === 'function' ? options.revision(stack) : options.revision;
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    version: options.version ?? eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+      credentials: ProxyCredentials.fromSecret(
+        secretsmanager.Secret.fromSecretCompleteArn(stack, 'ProxySecret', TEST_SECRET_ARN),
+        { revision },
+      ),
+    }),
+    endpointServices: EndpointPresets.withProxyCredentials(),
+  });
+  return { stack, cluster };
+}
+
+/** `openssl req -x509`: a self-signed RSA 2048 certificate and its key, written as DIR/cert.pem and DIR/key.pem. */
+export function selfSignedCertificate(dir: string, subject: string, days: number, extensions: string[]): void {
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      String(days),
+      '-subj',
+      subject,
+      ...extensions.flatMap((e) => ['-addext', e]),
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+}
