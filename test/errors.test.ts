@@ -1,4 +1,4 @@
-import { Stack, Fn } from 'aws-cdk-lib';
+import { Aws, Stack, Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,7 +15,7 @@ import {
   ProxyCredentials,
   ProxySettings,
 } from '../lib';
-import { userDataSizeProblem } from '../lib/nodes/node-user-data';
+import { deployTimeExpansion, resolvedLengthBound, userDataSizeProblem } from '../lib/nodes/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';
 
@@ -497,6 +497,23 @@ describe('synth-time errors', () => {
   test('user data over 16 KB is refused (the Lambda environment limit on NO_PROXY pre-empts it today)', () => {
     expect(userDataSizeProblem('x'.repeat(16 * 1024 + 1))).toMatch(/over the EC2 limit of 16384 bytes/);
     expect(userDataSizeProblem('x'.repeat(16 * 1024))).toBeUndefined();
+    expect(userDataSizeProblem('x'.repeat(16 * 1024 - 10), 11)).toMatch(/is 16385 bytes/);
+  });
+
+  test('the base64 words of deploy-time values count at their resolved size, not their marker size', () => {
+    const stack = testStack();
+    // 10 + 16 (the region at its longest) + 3 + 18 (a CIDR) = 47 bytes: 64 as base64.
+    const noProxy = `localhost,${Aws.REGION}.x,${new ec2.Vpc(stack, 'V').vpcCidrBlock}`;
+    const marker = '${Token[TOKEN.42]}';
+    const proxy = {
+      environment: { NO_PROXY: noProxy, no_proxy: noProxy },
+      httpsProxy: 'http://p.example:3128',
+      noProxy: noProxy.split(','),
+      deployTimeBase64: { NO_PROXY: marker },
+    };
+    expect(resolvedLengthBound(stack.resolve(noProxy))).toBe(47);
+    expect(deployTimeExpansion(stack, proxy)).toBe(64 - marker.length);
+    expect(deployTimeExpansion(stack, undefined)).toBe(0);
   });
 
   test('tokens are not validated at synth time', () => {

@@ -1,8 +1,9 @@
-import { Annotations } from 'aws-cdk-lib';
+import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
-import { NodeBootstrapInput, NodeFamilySpec } from './user-data/family';
+import { SECRET_ARN_VALUE } from './user-data/boothook';
+import { NodeBootstrapInput, NodeFamilySpec, NodeProxy } from './user-data/family';
 
 /**
  * EC2 limit on user data: 16 KB in raw form, before base64 encoding
@@ -42,7 +43,10 @@ export function buildNodeUserData(
     }
     userData = multipart;
   }
-  const sizeProblem = userDataSizeProblem(userData.render());
+  // Only the boothook (Amazon Linux) carries the deploy-time values as base64.
+  const boothook =
+    rendered.kind === 'mime' && rendered.parts.some((p) => p.contentType.startsWith('text/cloud-boothook'));
+  const sizeProblem = userDataSizeProblem(userData.render(), boothook ? deployTimeExpansion(scope, input.proxy) : 0);
   if (sizeProblem) {
     invalid(
       scope,
@@ -55,11 +59,54 @@ export function buildNodeUserData(
 }
 
 /**
- * Why rendered user data is too large for EC2, or undefined. Token markers (a VPC CIDR, the region)
- * count at their marker length (about 25 bytes), close to or above their resolved length.
+ * The longest a resolved CloudFormation value can be, in bytes: text as is; the region and the partition's
+ * DNS suffix at their longest (`ap-southeast-7`, `amazonaws.com.cn`: 16 is enough for both); a CIDR block
+ * 18 (`255.255.255.255/32`); a load balancer's DNS name 128; any other reference 64. An upper bound for the
+ * values the library puts into the boothook (NO_PROXY, the proxy URLs, the secret's ARN).
  */
-export function userDataSizeProblem(rendered: string): string | undefined {
-  const bytes = Buffer.byteLength(rendered, 'utf8');
+export function resolvedLengthBound(resolved: unknown): number {
+  if (typeof resolved === 'string' || typeof resolved === 'number') {
+    return Buffer.byteLength(String(resolved), 'utf8');
+  }
+  if (Array.isArray(resolved)) {
+    return resolved.reduce((n: number, x) => n + resolvedLengthBound(x), 0);
+  }
+  if (resolved === null || typeof resolved !== 'object') {
+    return 0;
+  }
+  const [fn, arg] = Object.entries(resolved)[0] ?? [];
+  if (fn === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
+    const [separator, parts] = arg as [string, unknown[]];
+    return resolvedLengthBound(parts) + Buffer.byteLength(separator) * Math.max(0, parts.length - 1);
+  }
+  if (fn === 'Ref' && (arg === 'AWS::Region' || arg === 'AWS::URLSuffix' || arg === 'AWS::Partition')) {
+    return 16;
+  }
+  const attribute = fn === 'Fn::GetAtt' && Array.isArray(arg) ? arg[1] : undefined;
+  return attribute === 'CidrBlock' ? 18 : attribute === 'DNSName' ? 128 : 64;
+}
+
+/**
+ * How many bytes the boothook's deploy-time values add once CloudFormation resolves them: each is one token
+ * marker in the rendered text but becomes the base64 of its value, 4/3 of the value's length (bounded by
+ * `resolvedLengthBound`).
+ */
+export function deployTimeExpansion(scope: IConstruct, proxy: NodeProxy | undefined): number {
+  const stack = Stack.of(scope);
+  return Object.entries(proxy?.deployTimeBase64 ?? {}).reduce((bytes, [name, base64]) => {
+    const value = name === SECRET_ARN_VALUE ? (proxy?.credentials?.secretArn ?? '') : (proxy?.environment[name] ?? '');
+    const length = resolvedLengthBound(stack.resolve(value));
+    return bytes + Math.ceil(length / 3) * 4 - Buffer.byteLength(base64, 'utf8');
+  }, 0);
+}
+
+/**
+ * Why rendered user data is too large for EC2, or undefined. Token markers (a VPC CIDR, the region)
+ * count at their marker length (about 25 bytes), close to or above their resolved length; `extraBytes` adds
+ * what the markers of the boothook's base64 words grow by (see `deployTimeExpansion`).
+ */
+export function userDataSizeProblem(rendered: string, extraBytes = 0): string | undefined {
+  const bytes = Buffer.byteLength(rendered, 'utf8') + extraBytes;
   return bytes > USER_DATA_MAX_BYTES
     ? `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes`
     : undefined;

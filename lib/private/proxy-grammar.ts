@@ -168,9 +168,9 @@ export function matchesGrammar(grammar: ValueGrammar, value: string): boolean {
 
 /** The bash function that checks a grammar (see `renderShellGrammar`). */
 export const SHELL_GRAMMAR_FUNCTION: Record<ValueGrammar, string> = {
-  proxyUrl: 'cdk_private_eks_is_proxy_url',
-  noProxyList: 'cdk_private_eks_is_no_proxy_list',
-  secretArn: 'cdk_private_eks_is_secret_arn',
+  proxyUrl: 'is_proxy_url',
+  noProxyList: 'is_no_proxy_list',
+  secretArn: 'is_secret_arn',
 };
 
 /** A bash single-quoted word; the expressions above hold no `'`, and this refuses one if they ever do. */
@@ -192,23 +192,23 @@ export function renderShellGrammar(): string[] {
   ) as Blocks;
   const re = anchored(refs);
   return [
-    '# The proxy grammars (lib/private/proxy-grammar.ts: the blocks and expressions of the synth-time checks).',
+    '# The grammars of the synth-time checks (lib/private/proxy-grammar.ts).',
     ...Object.entries(BLOCKS).map(([n, v]) => `re_${n}=${ereWord(v)}`),
     ...COMPOSE.map(([n, make]) => `re_${n}="${make(refs)}"`),
     ...Object.entries(re).map(([n, v]) => `re_is_${n}="${v}"`),
-    'cdk_private_eks_is_host() {',
+    'is_host() {',
     '  local LC_ALL=C h="$1"',
     '  [[ $h =~ $re_is_ipv4 || $h =~ $re_is_bracketedIpv6 ]] && return 0',
     `  [[ \${#h} -le ${DNS_NAME_MAX_LENGTH} && $h =~ $re_is_dnsName && ! $h =~ $re_is_numeric ]]`,
     '}',
     `${SHELL_GRAMMAR_FUNCTION.proxyUrl}() {`,
     '  local LC_ALL=C',
-    '  [[ $1 =~ $re_is_url ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
+    '  [[ $1 =~ $re_is_url ]] && is_host "${BASH_REMATCH[2]}"',
     '}',
-    'cdk_private_eks_is_no_proxy_entry() {',
+    'is_no_proxy_entry() {',
     '  local LC_ALL=C e="$1"',
     '  [[ $e == "*" || $e =~ $re_is_ipv4Cidr || $e =~ $re_is_ipv6Cidr || $e =~ $re_is_ipv6 || $e =~ $re_is_bracketedIpv6 ]] && return 0',
-    '  [[ $e =~ $re_is_noProxyName ]] && cdk_private_eks_is_host "${BASH_REMATCH[2]}"',
+    '  [[ $e =~ $re_is_noProxyName ]] && is_host "${BASH_REMATCH[2]}"',
     '}',
     `${SHELL_GRAMMAR_FUNCTION.secretArn}() {`,
     `  local LC_ALL=C arn=${ereWord(`^(${SECRET_ARN})$`)}`,
@@ -219,7 +219,7 @@ export function renderShellGrammar(): string[] {
     '  while [ -n "$rest" ]; do',
     '    entry="${rest%%,*}"',
     '    rest="${rest#*,}"',
-    '    [ -n "$entry" ] && cdk_private_eks_is_no_proxy_entry "$entry" || return 1',
+    '    [ -n "$entry" ] && is_no_proxy_entry "$entry" || return 1',
     '  done',
     '}',
   ];

@@ -205,7 +205,7 @@ describe('parameters (seed 001 shape)', () => {
     (param) => {
       const good = userData({});
       expect(good).toContain(
-        `deploy_value HTTP_PROXY 'proxy.httpProxy' cdk_private_eks_is_proxy_url '${Buffer.from(`http://${GOOD.host}:${GOOD.port}`).toString('base64')}'`,
+        `deploy_value HTTP_PROXY 'proxy.httpProxy' is_proxy_url '${Buffer.from(`http://${GOOD.host}:${GOOD.port}`).toString('base64')}'`,
       );
       for (const value of fc.sample(hostile, PER_PROP)) {
         const text = userData({ [param]: value });

@@ -97,7 +97,7 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     );
     // The ARN (a token: the secret is created by the stack) travels as base64 and is checked at boot.
     expect(script).toContain(
-      `deploy_value PROXY_SECRET_ARN 'proxy.credentials' cdk_private_eks_is_secret_arn '${Buffer.from(c.secretArn).toString('base64')}'`,
+      `deploy_value PROXY_SECRET_ARN 'proxy.credentials' is_secret_arn '${Buffer.from(c.secretArn).toString('base64')}'`,
     );
     expect(script).toContain('--secret-id "$secret_arn"');
     expect(testSecretString(d)).toBe('{"username":"svc-eks","password":"S3cr3t%Pa$$:word@"}');

@@ -58,9 +58,12 @@ const VARIABLE_GRAMMAR: Record<string, ValueGrammar> = {
   [SECRET_ARN_VALUE]: 'secretArn',
 };
 
+/** The prefix of the shell (and awk environment) variables that hold the checked deploy-time values. */
+const VALUE_VARIABLE = 'cpe_';
+
 /** Where a deploy-time value goes in the rendered files until the boothook fills it in. */
 export function valuePlaceholder(name: string): string {
-  return `@@CDK_PRIVATE_EKS_VALUE_${name}@@`;
+  return `@@${VALUE_VARIABLE}${name}@@`;
 }
 
 /** Stands for the URL-encoded `user:password` in the rendered URLs until the boothook fills it in. */
@@ -166,7 +169,7 @@ export function renderBoothook(input: BoothookInput): string {
   // The package manager's proxy reaches awk through its environment (`awk -v` would expand backslashes).
   const pmProxy =
     deployTime && input.packageManagerProxy === valuePlaceholder('HTTPS_PROXY')
-      ? '"$value_HTTPS_PROXY"'
+      ? `"$${VALUE_VARIABLE}HTTPS_PROXY"`
       : shellQuote(input.packageManagerProxy);
   const lines: string[] = [
     '#!/bin/bash',
@@ -277,15 +280,14 @@ export const CREDENTIALS_BLOCK_DROP_IN = '/run/systemd/system/kubelet.service.d/
 function renderDeployTimeValues(values: Record<string, DeployTimeValue>, credentials: boolean): string[] {
   const names = Object.keys(values);
   return [
-    '# 0. Deploy-time values (parameters, imports, attributes): written here by CloudFormation as base64, decoded',
-    '# and checked against the grammar the synth-time check uses; nothing is written unless all of them match.',
+    '# 0. Deploy-time values: base64 from CloudFormation, decoded and checked before anything is written.',
     ...renderShellGrammar(),
-    '# deploy_value NAME PROP CHECK BASE64: decode BASE64 into $deployed, or block the join naming PROP (never the value).',
+    '# deploy_value NAME PROP CHECK BASE64: decode into $deployed, or block the join naming PROP (not the value).',
     'deploy_value() {',
     '  local LC_ALL=C value bytes',
-    '  value="$(printf \'%s\' "$4" | base64 -d 2>/dev/null; printf .)"',
+    '  value="$(printf %s "$4" | base64 -d 2>/dev/null; printf .)"',
     '  value="${value%.}"',
-    '  bytes="$(printf \'%s\' "$4" | base64 -d 2>/dev/null | wc -c)"',
+    '  bytes="$(printf %s "$4" | base64 -d 2>/dev/null | wc -c)"',
     '  if [ "${#value}" != "$bytes" ] || ! "$3" "$value"; then',
     '    block_join "the deploy-time value of $1 (from $2) does not have the form the proxy settings need"',
     '  fi',
@@ -293,31 +295,28 @@ function renderDeployTimeValues(values: Record<string, DeployTimeValue>, credent
     '}',
     ...names.flatMap((n) => [
       `deploy_value ${n} ${shellQuote(values[n].prop)} ${SHELL_GRAMMAR_FUNCTION[values[n].grammar]} ${shellQuote(values[n].base64)}`,
-      `value_${n}="$deployed"`,
+      `${VALUE_VARIABLE}${n}="$deployed"`,
     ]),
     // With credentials, user:password@ goes into the checked URLs at the same place as in concrete ones.
     ...(credentials
       ? names
           .filter((n) => values[n].grammar === 'proxyUrl')
-          .map((n) => `value_${n}="\${value_${n}%%://*}://${PROXY_AUTH_PLACEHOLDER}@\${value_${n}#*://}"`)
+          .map(
+            (n) =>
+              `${VALUE_VARIABLE}${n}="\${${VALUE_VARIABLE}${n}%%://*}://${PROXY_AUTH_PLACEHOLDER}@\${${VALUE_VARIABLE}${n}#*://}"`,
+          )
       : []),
-    '# fill_values [systemd]: put the values in place of their placeholders on standard input (% doubled for',
-    '# systemd). They reach awk through its environment, never through its program text.',
+    '# fill_values [systemd]: replace the placeholders on stdin (% doubled for systemd); the values reach awk',
+    '# through its environment, never its program text.',
     'fill_values() {',
-    `  ${names.map((n) => `CDK_PRIVATE_EKS_VALUE_${n}="$value_${n}"`).join(' ')} awk -v systemd="\${1:-}" '`,
-    '    function fill(name,   placeholder, v, out, rest, i) {',
-    '      placeholder = "@@" name "@@"',
-    '      v = ENVIRON[name]',
+    `  ${names.map((n) => `${VALUE_VARIABLE}${n}="$${VALUE_VARIABLE}${n}"`).join(' ')} awk -v systemd="\${1:-}" '`,
+    '    function fill(name,   ph, v, out, rest, i) {',
+    '      ph = "@@" name "@@"; v = ENVIRON[name]; out = ""; rest = $0',
     '      if (systemd == "systemd") gsub(/%/, "%%", v)',
-    '      out = ""',
-    '      rest = $0',
-    '      while ((i = index(rest, placeholder)) > 0) {',
-    '        out = out substr(rest, 1, i - 1) v',
-    '        rest = substr(rest, i + length(placeholder))',
-    '      }',
+    '      while ((i = index(rest, ph)) > 0) { out = out substr(rest, 1, i - 1) v; rest = substr(rest, i + length(ph)) }',
     '      $0 = out rest',
     '    }',
-    `    { ${names.map((n) => `fill("CDK_PRIVATE_EKS_VALUE_${n}"); `).join('')}print }'`,
+    `    { ${names.map((n) => `fill("${VALUE_VARIABLE}${n}"); `).join('')}print }'`,
     '}',
     '',
   ];
@@ -333,7 +332,7 @@ function renderCredentialFetch(creds: ProxySecretReference, deployTimeArn: boole
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
     // A token ARN was decoded and checked with the other deploy-time values.
-    `secret_arn=${deployTimeArn ? `"$value_${SECRET_ARN_VALUE}"` : shellQuote(creds.secretArn)}`,
+    `secret_arn=${deployTimeArn ? `"$${VALUE_VARIABLE}${SECRET_ARN_VALUE}"` : shellQuote(creds.secretArn)}`,
     '# Every call has its own timeout: IMDS 5 s a try, three more tries; the AWS CLI 5 s to connect and 10 s to',
     '# read, two attempts. The boothook runs before kubelet, and nothing else would bound it.',
     "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\" ||",
@@ -385,7 +384,7 @@ function renderCredentialFetch(creds: ProxySecretReference, deployTimeArn: boole
  */
 function renderJoinBlock(): string[] {
   return [
-    '# block_join REASON: say why on stderr and the console, keep kubelet from starting on this boot, and stop.',
+    '# block_join REASON: say why (stderr, console), keep kubelet from starting this boot, and stop.',
     'block_join() {',
     '  local msg="cdk-private-eks: $1; no proxy settings were written and kubelet is kept from starting, so the node does not join (a reboot tries again)"',
     `  mkdir -p "$(dirname ${CREDENTIALS_MISSING_MARKER})" "$(dirname ${CREDENTIALS_BLOCK_DROP_IN})"`,
