@@ -323,9 +323,12 @@ export class PrivateEksCluster extends Construct {
   }
 
   /**
-   * The proxy values that are tokens: each variable holding one as base64 for the boothook (which checks it
-   * at boot), the props it comes from, and the props whose value is chosen at deploy time rather than
-   * produced by AWS (lib/private/deploy-time.ts), which nodeadm's YAML leaves out and Bottlerocket refuses.
+   * The proxy values chosen at deploy time (lib/private/deploy-time.ts: parameters, imports, dynamic
+   * references, not AWS-produced values such as the region or a load balancer's DNS name): each variable
+   * holding one as base64 for the boothook (which checks it at boot), the props it comes from, and those
+   * props, which nodeadm's YAML leaves out and Bottlerocket refuses. AWS-produced tokens stay text, as
+   * before: carrying every token as data would cost every Amazon Linux node about 2.5 KB of its 16 KB of
+   * user data (the decoder and the grammar), for values AWS produces without quotes or newlines.
    */
   private deployTimeValues(
     proxy: ProxySettings,
@@ -345,16 +348,16 @@ export class PrivateEksCluster extends Construct {
     const props: Record<string, string> = {};
     const inputs = new Set<string>();
     for (const [name, from] of Object.entries(sources)) {
-      if (!Token.isUnresolved(environment[name])) {
+      if (deployTimeOrigin(this, environment[name]) !== 'input') {
         continue;
       }
       base64[name] = Fn.base64(environment[name]);
-      const tokens = from.filter(([, v]) => Token.isUnresolved(v));
-      props[name] = [...new Set(tokens.map(([p]) => p))].join(', ') || 'the region';
-      tokens.filter(([, v]) => deployTimeOrigin(this, v) === 'input').forEach(([p]) => inputs.add(p));
+      const chosen = from.filter(([, v]) => Token.isUnresolved(v) && deployTimeOrigin(this, v) === 'input');
+      chosen.forEach(([p]) => inputs.add(p));
+      props[name] = [...new Set(chosen.map(([p]) => p))].join(', ') || 'proxy';
     }
     const arn = proxy.credentials?.secret.secretArn;
-    if (arn !== undefined && Token.isUnresolved(arn)) {
+    if (arn !== undefined && deployTimeOrigin(this, arn) === 'input') {
       base64[SECRET_ARN_VALUE] = Fn.base64(arn);
       props[SECRET_ARN_VALUE] = 'proxy.credentials';
     }

@@ -89,10 +89,10 @@ const HOSTILE: Array<[string, string, string]> = [
   ['ProxyHost', 'proxy%n%h', 'HTTP_PROXY (from proxy.httpProxy)'],
   ['ProxyHost', 'prøxy.corp.example', 'HTTP_PROXY (from proxy.httpProxy)'],
   ['ProxyHost', 'a'.repeat(3000), 'HTTP_PROXY (from proxy.httpProxy)'],
-  ['NoProxy', `.corp.example,$(touch ${MARK})`, 'NO_PROXY (from endpoints, proxy.noProxy[0])'],
-  ['NoProxy', `.corp.example\nHTTP_PROXY=http://evil.example:80`, 'NO_PROXY (from endpoints, proxy.noProxy[0])'],
-  ['NoProxy', `x'\n${'`'}touch ${MARK}${'`'}`, 'NO_PROXY (from endpoints, proxy.noProxy[0])'],
-  ['NoProxy', '', 'NO_PROXY (from endpoints, proxy.noProxy[0])'],
+  ['NoProxy', `.corp.example,$(touch ${MARK})`, 'NO_PROXY (from proxy.noProxy[0])'],
+  ['NoProxy', `.corp.example\nHTTP_PROXY=http://evil.example:80`, 'NO_PROXY (from proxy.noProxy[0])'],
+  ['NoProxy', `x'\n${'`'}touch ${MARK}${'`'}`, 'NO_PROXY (from proxy.noProxy[0])'],
+  ['NoProxy', '', 'NO_PROXY (from proxy.noProxy[0])'],
 ];
 
 describe.each(HOSTILE.map(([p, v, n]) => [p, JSON.stringify(v).slice(0, 60), v, n] as const))(

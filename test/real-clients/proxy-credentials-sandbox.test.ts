@@ -95,10 +95,8 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     expect(c.secretArn).toMatch(
       /^arn:aws:secretsmanager:us-east-1:123456789012:secret:ProxyCredentials[0-9A-F]{8}-[A-Za-z0-9]+-[A-Za-z0-9]{6}$/,
     );
-    // The ARN (a token: the secret is created by the stack) travels as base64 and is checked at boot.
-    expect(script).toContain(
-      `deploy_value PROXY_SECRET_ARN 'proxy.credentials' is_secret_arn '${Buffer.from(c.secretArn).toString('base64')}'`,
-    );
+    // The ARN is AWS-produced (a Ref to the stack's secret): single-quoted once into a variable.
+    expect(script).toContain(`secret_arn='${c.secretArn}'`);
     expect(script).toContain('--secret-id "$secret_arn"');
     expect(testSecretString(d)).toBe('{"username":"svc-eks","password":"S3cr3t%Pa$$:word@"}');
     // The ConfigMap (pods) and the template carry the proxy without credentials.
