@@ -1,4 +1,4 @@
-import { Aws, Stack, Fn } from 'aws-cdk-lib';
+import { Aws, CfnParameter, Stack, Fn } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,7 +15,7 @@ import {
   ProxyCredentials,
   ProxySettings,
 } from '../lib';
-import { deployTimeExpansion, resolvedLengthBound, userDataSizeProblem } from '../lib/nodes/node-user-data';
+import { resolvedLengthBound, userDataBytesBound, userDataSizeProblem } from '../lib/nodes/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';
 
@@ -495,25 +495,49 @@ describe('synth-time errors', () => {
   });
 
   test('user data over 16 KB is refused (the Lambda environment limit on NO_PROXY pre-empts it today)', () => {
-    expect(userDataSizeProblem('x'.repeat(16 * 1024 + 1))).toMatch(/over the EC2 limit of 16384 bytes/);
-    expect(userDataSizeProblem('x'.repeat(16 * 1024))).toBeUndefined();
-    expect(userDataSizeProblem('x'.repeat(16 * 1024 - 10), 11)).toMatch(/is 16385 bytes/);
+    expect(userDataSizeProblem(16 * 1024 + 1)).toMatch(/is 16385 bytes, over the EC2 limit of 16384 bytes/);
+    expect(userDataSizeProblem(16 * 1024)).toBeUndefined();
   });
 
-  test('the base64 words of deploy-time values count at their resolved size, not their marker size', () => {
+  test('user data is counted at its resolved size: tokens at the longest they resolve to, base64 at 4/3', () => {
     const stack = testStack();
-    // 10 + 16 (the region at its longest) + 3 + 18 (a CIDR) = 47 bytes: 64 as base64.
-    const noProxy = `localhost,${Aws.REGION}.x,${new ec2.Vpc(stack, 'V').vpcCidrBlock}`;
-    const marker = '${Token[TOKEN.42]}';
-    const proxy = {
-      environment: { NO_PROXY: noProxy, no_proxy: noProxy },
-      httpsProxy: 'http://p.example:3128',
-      noProxy: noProxy.split(','),
-      deployTimeBase64: { NO_PROXY: marker },
-    };
-    expect(resolvedLengthBound(stack.resolve(noProxy))).toBe(47);
-    expect(deployTimeExpansion(stack, proxy)).toBe(64 - marker.length);
-    expect(deployTimeExpansion(stack, undefined)).toBe(0);
+    const vpc = new ec2.Vpc(stack, 'V');
+    // 10 + 14 (the region at its longest) + 3 + 18 (a CIDR) = 45 bytes, 60 as base64.
+    const text = `localhost,${Aws.REGION}.x,${vpc.vpcCidrBlock}`;
+    expect(resolvedLengthBound(stack.resolve(text))).toBe(45);
+    expect(userDataBytesBound(stack, `#!${Fn.base64(text)}`)).toBe(62);
+  });
+
+  test("a self-managed group's user data counts the cluster CA (twice) at its real size", () => {
+    const stack = testStack('us-east-1');
+    const cluster = new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+    });
+    const group = cluster.addSelfManagedNodeGroup('Sm');
+    const rendered = group.userData!.render();
+    expect(userDataBytesBound(group, rendered) - Buffer.byteLength(rendered)).toBeGreaterThan(2 * 1400);
+  });
+
+  test('self-managed nodes with the proxy as parameters: refused at synth (their user data would pass 16 KB)', () => {
+    const stack = testStack('us-east-1');
+    const host = new CfnParameter(stack, 'ProxyHost');
+    const noProxy = new CfnParameter(stack, 'NoProxy');
+    const cluster = new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      serviceIpv4Cidr: '172.20.0.0/16',
+      proxy: ProxySettings.fromHost(host.valueAsString, 3128, { noProxy: [noProxy.valueAsString] }),
+      endpointServices: [...EndpointPresets.minimal(), EndpointService.CLOUDFORMATION],
+    });
+    const err = validationErrorOf(() => cluster.addSelfManagedNodeGroup('Sm'));
+    expect(err.prop).toBe('userData');
+    expect(err.message).toMatch(/over the EC2 limit of 16384 bytes.*managed node group/);
+    // A managed group with the same proxy fits.
+    expect(() => cluster.addProxiedNodeGroup('Managed')).not.toThrow();
   });
 
   test('tokens are not validated at synth time', () => {

@@ -1,9 +1,8 @@
-import { Annotations, Stack } from 'aws-cdk-lib';
+import { Annotations, Stack, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
-import { SECRET_ARN_VALUE } from './user-data/boothook';
-import { NodeBootstrapInput, NodeFamilySpec, NodeProxy } from './user-data/family';
+import { NodeBootstrapInput, NodeFamilySpec } from './user-data/family';
 
 /**
  * EC2 limit on user data: 16 KB in raw form, before base64 encoding
@@ -43,26 +42,26 @@ export function buildNodeUserData(
     }
     userData = multipart;
   }
-  // Only the boothook (Amazon Linux) carries the deploy-time values as base64.
-  const boothook =
-    rendered.kind === 'mime' && rendered.parts.some((p) => p.contentType.startsWith('text/cloud-boothook'));
-  const sizeProblem = userDataSizeProblem(userData.render(), boothook ? deployTimeExpansion(scope, input.proxy) : 0);
+  const sizeProblem = userDataSizeProblem(userDataBytesBound(scope, userData.render()));
   if (sizeProblem) {
     invalid(
       scope,
       'userData',
       sizeProblem,
-      'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services',
+      'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services; ' +
+        'proxy values given as parameters or imports add about 2.5 KB (their boot-time check): give them as literals, or use a managed node group, whose user data EKS completes',
     );
   }
   return userData;
 }
 
 /**
- * The longest a resolved CloudFormation value can be, in bytes: text as is; the region and the partition's
- * DNS suffix at their longest (`ap-southeast-7`, `amazonaws.com.cn`: 16 is enough for both); a CIDR block
- * 18 (`255.255.255.255/32`); a load balancer's DNS name 128; any other reference 64. An upper bound for the
- * values the library puts into the boothook (NO_PROXY, the proxy URLs, the secret's ARN).
+ * The longest a resolved CloudFormation value can be, in bytes, for the values node user data holds: text as
+ * is; `Fn::Base64` 4/3 of its content; the region 14 (`ap-southeast-7`, `us-isob-east-1`), the partition and
+ * its DNS suffix 16 (`amazonaws.com.cn`); the stack name 128 (CloudFormation's limit); a CIDR block 18
+ * (`255.255.255.255/32`); the cluster's certificate authority 1500 (EKS's RSA 2048 CA certificate is a PEM of
+ * about 1.05 KB, 1.4 KB as base64); the cluster endpoint 96 (`https://`, 32 hex digits, a cell, the region,
+ * `.eks.amazonaws.com.cn`); a load balancer's DNS name 128; anything else 64.
  */
 export function resolvedLengthBound(resolved: unknown): number {
   if (typeof resolved === 'string' || typeof resolved === 'number') {
@@ -79,34 +78,41 @@ export function resolvedLengthBound(resolved: unknown): number {
     const [separator, parts] = arg as [string, unknown[]];
     return resolvedLengthBound(parts) + Buffer.byteLength(separator) * Math.max(0, parts.length - 1);
   }
-  if (fn === 'Ref' && (arg === 'AWS::Region' || arg === 'AWS::URLSuffix' || arg === 'AWS::Partition')) {
-    return 16;
+  if (fn === 'Fn::Base64') {
+    return Math.ceil(resolvedLengthBound(arg) / 3) * 4;
+  }
+  if (fn === 'Ref' && typeof arg === 'string' && arg.startsWith('AWS::')) {
+    return { 'AWS::Region': 14, 'AWS::StackName': 128, 'AWS::StackId': 256 }[arg] ?? 16;
   }
   const attribute = fn === 'Fn::GetAtt' && Array.isArray(arg) ? arg[1] : undefined;
-  return attribute === 'CidrBlock' ? 18 : attribute === 'DNSName' ? 128 : 64;
+  const bounds: Record<string, number> = { CidrBlock: 18, CertificateAuthorityData: 1500, Endpoint: 96, DNSName: 128 };
+  return (typeof attribute === 'string' ? bounds[attribute] : undefined) ?? 64;
 }
 
 /**
- * How many bytes the boothook's deploy-time values add once CloudFormation resolves them: each is one token
- * marker in the rendered text but becomes the base64 of its value, 4/3 of the value's length (bounded by
- * `resolvedLengthBound`).
+ * The most bytes rendered user data can have once resolved: its text, and each token at
+ * `resolvedLengthBound` (a token that cannot be resolved yet, such as the Auto Scaling group's logical id
+ * in a self-managed group's signal, at 64). Counting tokens at their marker length (about 20 bytes) would
+ * miss the cluster's certificate authority (1.4 KB, twice in a self-managed group's user data) and the
+ * base64 of deploy-time values.
  */
-export function deployTimeExpansion(scope: IConstruct, proxy: NodeProxy | undefined): number {
+export function userDataBytesBound(scope: IConstruct, rendered: string): number {
   const stack = Stack.of(scope);
-  return Object.entries(proxy?.deployTimeBase64 ?? {}).reduce((bytes, [name, base64]) => {
-    const value = name === SECRET_ARN_VALUE ? (proxy?.credentials?.secretArn ?? '') : (proxy?.environment[name] ?? '');
-    const length = resolvedLengthBound(stack.resolve(value));
-    return bytes + Math.ceil(length / 3) * 4 - Buffer.byteLength(base64, 'utf8');
-  }, 0);
+  const bound = (token: unknown): number => {
+    try {
+      return resolvedLengthBound(stack.resolve(token));
+    } catch {
+      return 64;
+    }
+  };
+  const sized: string = Tokenization.reverseString(rendered)
+    .mapTokens({ mapToken: (token) => ' '.repeat(bound(token)) })
+    .join({ join: (left: unknown, right: unknown) => `${String(left)}${String(right)}` });
+  return Buffer.byteLength(sized, 'utf8');
 }
 
-/**
- * Why rendered user data is too large for EC2, or undefined. Token markers (a VPC CIDR, the region)
- * count at their marker length (about 25 bytes), close to or above their resolved length; `extraBytes` adds
- * what the markers of the boothook's base64 words grow by (see `deployTimeExpansion`).
- */
-export function userDataSizeProblem(rendered: string, extraBytes = 0): string | undefined {
-  const bytes = Buffer.byteLength(rendered, 'utf8') + extraBytes;
+/** Why user data of `bytes` (at most, once resolved: `userDataBytesBound`) is too large for EC2, or undefined. */
+export function userDataSizeProblem(bytes: number): string | undefined {
   return bytes > USER_DATA_MAX_BYTES
     ? `is ${bytes} bytes, over the EC2 limit of ${USER_DATA_MAX_BYTES} bytes`
     : undefined;
