@@ -17,6 +17,12 @@ import {
   restorePatchProblems,
   schemaErrors,
 } from './support/kube';
+import {
+  DEFAULT_TARGETS,
+  PROXY_PATCH_REVISION_ANNOTATION,
+  renderApplyPatch,
+  renderRestorePatch,
+} from '../../lib/manifests/proxy-patch';
 import { requireTools } from './support/proc';
 import { PROXY_VARIABLES } from './support/sandbox';
 
@@ -105,6 +111,29 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
       expect(v).not.toBe('');
     }
     expect(schemaErrors(cm)).toEqual([]);
+  });
+});
+
+describe('the revision annotation of a patch tied to an add-on (kubectl patch --local on aws-node)', () => {
+  const [awsNode] = DEFAULT_TARGETS;
+  const original = fixture('aws-node');
+  const plain = kubectlPatch(original, JSON.stringify(renderApplyPatch(awsNode, 'h')), 'strategic');
+  const revised = kubectlPatch(
+    original,
+    JSON.stringify(renderApplyPatch(awsNode, 'h', undefined, 'vpc-cni@v1.20.4-eksbuild.1')),
+    'strategic',
+  );
+
+  test('is set on the DaemonSet, leaves the pod template as the plain patch does, schema-valid', () => {
+    expect(revised.metadata.annotations[PROXY_PATCH_REVISION_ANNOTATION]).toBe('vpc-cni@v1.20.4-eksbuild.1');
+    expect(revised.spec).toEqual(plain.spec);
+    expect(schemaErrors(revised)).toEqual([]);
+  });
+
+  test('is removed by the restore patch, which gives back the original', () => {
+    const restored = kubectlPatch(revised, JSON.stringify(renderRestorePatch(awsNode, true)), 'strategic');
+    expect(restored.metadata.annotations?.[PROXY_PATCH_REVISION_ANNOTATION]).toBeUndefined();
+    expect(restorePatchProblems(original, restored)).toEqual([]);
   });
 });
 
