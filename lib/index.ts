@@ -18,4 +18,5 @@ export { PrivateEksCluster, PrivateEksClusterProps } from './cluster/private-eks
 export { ProxiedDaemonSet } from './manifests/proxy-manifests';
 export { AddonProfile } from './addons/catalogue';
 export { ManagedAddonOptions } from './addons/managed-addon';
+export { NamespaceProxyEnvironment } from './manifests/proxy-environment';
 export { EgressProxy, EgressProxyProps } from './egress/egress-proxy';

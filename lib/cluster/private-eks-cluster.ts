@@ -11,7 +11,8 @@ import { addonRouteProblem } from '../addons/routes';
 import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import { applyProxyManifests, ProxiedDaemonSet, ProxyPatches } from '../manifests/proxy-manifests';
+import { applyProxyManifests, ProxiedDaemonSet, ProxyManifests } from '../manifests/proxy-manifests';
+import { NamespaceProxyEnvironment } from '../manifests/proxy-environment';
 import { DEFAULT_TARGETS } from '../manifests/proxy-patch';
 import { INodeContext } from '../nodes/node-context';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
@@ -24,6 +25,7 @@ import {
   kubectlHandler,
 } from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
+import { namespaceProblem } from '../private/kubernetes-names';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag } from '../private/nag';
 import {
@@ -200,7 +202,7 @@ export class PrivateEksCluster extends Construct {
   public readonly nodeContext: INodeContext;
 
   private readonly ownEndpoints: boolean;
-  private readonly patches?: ProxyPatches;
+  private readonly manifests?: ProxyManifests;
   private readonly addonNames = new Set<string>();
 
   constructor(scope: Construct, id: string, props: PrivateEksClusterProps) {
@@ -301,7 +303,7 @@ export class PrivateEksCluster extends Construct {
         revision: props.proxyPatchRevision,
       });
       this.proxyConfigMap = manifests.configMap;
-      this.patches = manifests.patches;
+      this.manifests = manifests;
     }
     this.nodeContext = this.buildNodeContext(environment);
     (props.addons ?? []).forEach((a) => this.addAddon(a));
@@ -336,8 +338,8 @@ export class PrivateEksCluster extends Construct {
     const patched = profile._workloads.filter((w) => DEFAULT_TARGETS.includes(w) || throughProxy);
     this.checkAddonRoutes(profile, 'addons', patched.length > 0);
     const { addon, revision } = createManagedAddon(this, this.cluster, options, addonName);
-    for (const workload of this.patches ? patched : []) {
-      this.patches!.tieTo(workload, addon, revision);
+    for (const workload of this.manifests ? patched : []) {
+      this.manifests!.patches.tieTo(workload, addon, revision);
     }
     return addon;
   }
@@ -360,6 +362,32 @@ export class PrivateEksCluster extends Construct {
         `cdk-private-eks: ${profile.name} reaches ${throughProxy.join(', ')} through the proxy: give its pods the proxy variables (addProxyEnvironment)`,
       );
     }
+  }
+
+  /**
+   * Write the proxy ConfigMap `proxy-environment-variables` into `namespace` (once per namespace), with the
+   * values of `kube-system`'s: one deploy updates both. The namespace must exist (make the returned
+   * environment's `dependable` depend on a namespace you create in this app). Give a pod spec its
+   * `envFrom()` and `podAnnotations()`, or a Helm chart its `envFrom()` / `envMap()` values.
+   * @param namespace an existing namespace, known at synth time
+   */
+  public addProxyEnvironment(namespace: string): NamespaceProxyEnvironment {
+    if (!this.manifests) {
+      invalid(
+        this,
+        'proxy',
+        `is not set, so there is no proxy environment to write into namespace ${namespace}`,
+        'Give the cluster a proxy, or let the workloads reach AWS through VPC endpoints (no proxy variables needed)',
+      );
+    }
+    const problem =
+      typeof namespace !== 'string' || Token.isUnresolved(namespace)
+        ? 'is not known at synth time'
+        : namespaceProblem(namespace);
+    if (problem) {
+      invalid(this, 'namespace', problem, 'Name the namespace as a literal, for example my-app');
+    }
+    return this.manifests.environmentIn(namespace);
   }
 
   private checkAddonRoutes(profile: AddonProfile, prop: string, podsReadProxy: boolean): void {

@@ -2,10 +2,11 @@ import { createHash } from 'crypto';
 import { Annotations, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { Construct, IDependable } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../credentials/kubernetes-secret';
 import { invalid } from '../errors';
 import type { ProxySettings } from '../proxy/proxy-settings';
+import { CredentialsSecretWriter, NamespaceProxyEnvironment } from './proxy-environment';
 import type * as proxyChart from './proxy-chart';
 import {
   DaemonSetTarget,
@@ -59,12 +60,19 @@ export interface ProxyManifestsInput {
   readonly subnets: ec2.SubnetSelection;
   /** A value whose change re-applies every patch (`proxyPatchRevision`). */
   readonly revision?: string;
+  /**
+   * Writes the credentials Secret into namespaces besides `kube-system`, for `addProxyEnvironment`.
+   * @default - none: an authenticating proxy's environment is available in `kube-system` only
+   */
+  readonly credentialsWriter?: CredentialsSecretWriter;
 }
 
 /** The manifests of a proxied cluster: the ConfigMap in `kube-system` and the workload patches. */
 export interface ProxyManifests {
   readonly configMap: eks.KubernetesManifest;
   readonly patches: ProxyPatches;
+  /** The proxy environment in a namespace (written there on first use), with the values of `kube-system`'s. */
+  readonly environmentIn: (namespace: string) => NamespaceProxyEnvironment;
 }
 
 /**
@@ -94,9 +102,10 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
   const settings = credentials
     ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision }
     : environment;
+  const settingsHash = shortHash(scope, settings);
   const patches = new ProxyPatches(scope, {
     cluster,
-    settingsHash: shortHash(scope, settings),
+    settingsHash,
     credentialsSecret,
     configMap,
     revision: input.revision,
@@ -129,7 +138,39 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
       'vpc-cni or kube-proxy add-on added through the cluster changes version or configuration; after an update made ' +
       'outside this stack (console, CLI, eksctl utils update-*), change proxyPatchRevision and redeploy to re-apply it.',
   );
-  return { configMap, patches };
+  const environments = new Map<string, NamespaceProxyEnvironment>();
+  const environmentIn = (namespace: string): NamespaceProxyEnvironment => {
+    const existing = environments.get(namespace);
+    if (existing) {
+      return existing;
+    }
+    let secret: IDependable | undefined;
+    if (credentialsSecret) {
+      if (namespace !== 'kube-system' && !input.credentialsWriter) {
+        invalid(
+          scope,
+          'proxy.credentials',
+          `cannot be handed to namespace ${namespace}: the credentials Secret is written into kube-system only`,
+          'Run the workloads that need the authenticating proxy in kube-system, or give their pods the Secret through your own means',
+        );
+      }
+      secret = namespace === 'kube-system' ? credentialsSecret.resource : input.credentialsWriter!.writeInto(namespace);
+    }
+    const manifest =
+      namespace === 'kube-system'
+        ? configMap
+        : cluster.addCdk8sChart(`ProxyEnvironment-${namespace}`, proxyEnvironmentChart({ environment, namespace }));
+    const env = new NamespaceProxyEnvironment({
+      namespace,
+      dependable: new DependencyGroup(manifest, ...(secret ? [secret] : [])),
+      settingsHash,
+      variables: environment,
+      credentialsSecretName: credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined,
+    });
+    environments.set(namespace, env);
+    return env;
+  };
+  return { configMap, patches, environmentIn };
 }
 
 /** The first 16 hex digits of the SHA-256 of a value's resolved JSON (stable between synths). */

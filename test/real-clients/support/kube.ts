@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as YAML from 'yaml';
 import { DAEMONSET_FIXTURES } from '../../support/fixtures';
@@ -68,6 +69,8 @@ export function schemaErrors(object: any): string[] {
   try {
     if (object.kind === 'DaemonSet' && object.apiVersion === 'apps/v1') {
       new DaemonSet(object).validate();
+    } else if (object.kind === 'Deployment' && object.apiVersion === 'apps/v1') {
+      new Deployment(object).validate();
     } else if (object.kind === 'ConfigMap' && object.apiVersion === 'v1') {
       new ConfigMap(object).validate();
     } else {
