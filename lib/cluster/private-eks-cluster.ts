@@ -367,7 +367,7 @@ export class PrivateEksCluster extends Construct {
   /**
    * Write the proxy ConfigMap `proxy-environment-variables` into `namespace` (once per namespace), with the
    * values of `kube-system`'s: one deploy updates both. The namespace must exist (make the returned
-   * environment's `dependable` depend on a namespace you create in this app). Give a pod spec its
+   * environment's `configMap` depend on a namespace you create in this app). Give a pod spec its
    * `envFrom()` and `podAnnotations()`, or a Helm chart its `envFrom()` / `envMap()` values.
    * @param namespace an existing namespace, known at synth time
    */

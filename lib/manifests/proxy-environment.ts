@@ -1,3 +1,4 @@
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
 import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from './proxy-patch';
@@ -31,7 +32,10 @@ export class NamespaceProxyEnvironment {
   /** The name of the Secret with the proxy URLs including credentials, for an authenticating proxy. */
   public readonly credentialsSecretName?: string;
 
-  /** The ConfigMap's manifest (and the Secret): make workloads that read them depend on it. */
+  /** The ConfigMap's manifest: make it depend on a namespace you create in the same app. */
+  public readonly configMap: eks.KubernetesManifest;
+
+  /** The ConfigMap and the Secret: make workloads that read them depend on it. */
   public readonly dependable: IDependable;
 
   /** A hash of the proxy settings, as on the patched DaemonSets: a new value means new settings. */
@@ -42,6 +46,7 @@ export class NamespaceProxyEnvironment {
   /** @internal */
   constructor(props: {
     namespace: string;
+    configMap: eks.KubernetesManifest;
     dependable: IDependable;
     settingsHash: string;
     variables: Record<string, string>;
@@ -50,6 +55,7 @@ export class NamespaceProxyEnvironment {
     this.namespace = props.namespace;
     this.configMapName = PROXY_CONFIGMAP_NAME;
     this.credentialsSecretName = props.credentialsSecretName;
+    this.configMap = props.configMap;
     this.dependable = props.dependable;
     this.settingsHash = props.settingsHash;
     this.variables = props.variables;

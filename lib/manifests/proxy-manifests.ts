@@ -162,6 +162,7 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
         : cluster.addCdk8sChart(`ProxyEnvironment-${namespace}`, proxyEnvironmentChart({ environment, namespace }));
     const env = new NamespaceProxyEnvironment({
       namespace,
+      configMap: manifest,
       dependable: new DependencyGroup(manifest, ...(secret ? [secret] : [])),
       settingsHash,
       variables: environment,
