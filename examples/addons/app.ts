@@ -11,12 +11,12 @@
  * Env-agnostic: synthesizes without AWS credentials.
  */
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { Annotations, App, Stack, StackProps } from 'aws-cdk-lib';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import { AddonProfile, PrivateEksCluster, ProxySettings } from '../../lib';
-import { addFlowLogs } from '../vpc';
+import { acknowledgeCommercialOnly, isolatedExampleVpc } from '../vpc';
 
 /** The namespace of the example's own workload. */
 export const APP_NAMESPACE = 'apps';
@@ -27,17 +27,7 @@ export class AddonsStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
 
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      // The default security group allows all traffic between its members: take every rule away
-      // (EKS best practices; cdk-nag NIST.800.53.R5-VPCDefaultSecurityGroupClosed).
-      restrictDefaultSecurityGroup: true,
-      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
-    });
-    // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-    addFlowLogs(vpc);
+    const vpc = isolatedExampleVpc(this);
 
     this.cluster = new PrivateEksCluster(this, 'Cluster', {
       vpc,
@@ -53,11 +43,7 @@ export class AddonsStack extends Stack {
       // Change it (a date) and redeploy after updating vpc-cni or kube-proxy outside this stack.
       proxyPatchRevision: '2026-12-03',
     });
-    // Env-agnostic, for the commercial partition (see examples/proxy-cluster).
-    Annotations.of(this.cluster).acknowledgeWarning(
-      'cdk-private-eks:endpoint-region-token',
-      'This example deploys to commercial AWS regions only; aws-cn stacks set env.region (examples/china-region).',
-    );
+    acknowledgeCommercialOnly(this.cluster);
     this.cluster.addProxiedNodeGroup('Workers', {
       instanceTypes: [new ec2.InstanceType('m7i.large')],
       minSize: 2,

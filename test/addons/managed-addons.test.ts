@@ -1,19 +1,19 @@
 /** EKS managed add-ons from the catalogue (lib/addons): their endpoints, their errors, the patch lifecycle. */
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   AddonProfile,
   EndpointPresets,
   EndpointService,
   EndpointSet,
   ManagedAddonOptions,
-  PrivateEksCluster,
   PrivateEksClusterProps,
   ProxySettings,
 } from '../../lib';
 import { PROXY_PATCH_REVISION_ANNOTATION } from '../../lib/manifests/proxy-patch';
 import { validationErrorOf } from '../support/errors';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { proxiedCluster } from '../support/cluster';
 
 /** `build` throws our error, naming `prop`, with a message matching `message`. */
 function expectValidationError(build: () => unknown, prop: string, message: RegExp): void {
@@ -24,16 +24,9 @@ function expectValidationError(build: () => unknown, prop: string, message: RegE
 
 const PROXY = ProxySettings.fromUrl('http://proxy.corp.example:3128');
 
-function build(props: Partial<PrivateEksClusterProps> = {}, ownSet?: (vpc: any, stack: any) => EndpointSet) {
-  const stack = testStack('us-east-1');
-  const vpc = isolatedVpc(stack);
-  const cluster = new PrivateEksCluster(stack, 'Cluster', {
-    vpc,
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    endpoints: ownSet?.(vpc, stack),
-    ...props,
-  });
+/** A cluster without proxy unless `props` sets one; `ownSet` builds an EndpointSet passed as `endpoints`. */
+function build(props: Partial<PrivateEksClusterProps> = {}, ownSet?: (vpc: ec2.Vpc, stack: Stack) => EndpointSet) {
+  const { stack, cluster } = proxiedCluster((s, vpc) => ({ proxy: undefined, endpoints: ownSet?.(vpc, s), ...props }));
   return { stack, cluster, template: () => Template.fromStack(stack) };
 }
 

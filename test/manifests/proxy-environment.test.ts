@@ -1,23 +1,18 @@
 /** The proxy environment of a namespace (PrivateEksCluster.addProxyEnvironment, lib/manifests/proxy-environment.ts). */
 import { Template } from 'aws-cdk-lib/assertions';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+import { EndpointPresets, ProxyCredentials, ProxySettings } from '../../lib';
 import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from '../../lib/manifests/proxy-patch';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { proxiedCluster } from '../support/cluster';
 import { validationErrorOf } from '../support/errors';
 
-function cluster(proxy?: (stack: any) => ProxySettings) {
-  const stack = testStack('us-east-1');
-  const p = proxy?.(stack);
-  const c = new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: p,
-    endpointServices: p?.credentials ? EndpointPresets.withProxyCredentials() : undefined,
+/** A cluster with the proxy `proxy` makes, or none. */
+function cluster(proxy?: (stack: Stack) => ProxySettings) {
+  return proxiedCluster((stack) => {
+    const p = proxy?.(stack);
+    return { proxy: p, endpointServices: p?.credentials ? EndpointPresets.withProxyCredentials() : undefined };
   });
-  return { stack, cluster: c };
 }
 
 /** The objects of every KubernetesResource manifest in the template. */
