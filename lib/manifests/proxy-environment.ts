@@ -43,22 +43,30 @@ export class NamespaceProxyEnvironment {
 
   private readonly variables: Record<string, string>;
 
-  /** @internal */
-  constructor(props: {
-    namespace: string;
-    configMap: eks.KubernetesManifest;
-    dependable: IDependable;
-    settingsHash: string;
-    variables: Record<string, string>;
-    credentialsSecretName?: string;
-  }) {
-    this.namespace = props.namespace;
+  /**
+   * Made by `PrivateEksCluster.addProxyEnvironment`.
+   * @param namespace the namespace
+   * @param configMap the ConfigMap's manifest in that namespace
+   * @param dependable the ConfigMap and the Secret
+   * @param settingsHash the hash of the proxy settings
+   * @param variables the proxy variables, both cases
+   * @param credentialsSecretName the credentials Secret, for an authenticating proxy
+   */
+  constructor(
+    namespace: string,
+    configMap: eks.KubernetesManifest,
+    dependable: IDependable,
+    settingsHash: string,
+    variables: Record<string, string>,
+    credentialsSecretName?: string,
+  ) {
+    this.namespace = namespace;
     this.configMapName = PROXY_CONFIGMAP_NAME;
-    this.credentialsSecretName = props.credentialsSecretName;
-    this.configMap = props.configMap;
-    this.dependable = props.dependable;
-    this.settingsHash = props.settingsHash;
-    this.variables = props.variables;
+    this.credentialsSecretName = credentialsSecretName;
+    this.configMap = configMap;
+    this.dependable = dependable;
+    this.settingsHash = settingsHash;
+    this.variables = variables;
   }
 
   /**

@@ -160,14 +160,14 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
       namespace === 'kube-system'
         ? configMap
         : cluster.addCdk8sChart(`ProxyEnvironment-${namespace}`, proxyEnvironmentChart({ environment, namespace }));
-    const env = new NamespaceProxyEnvironment({
+    const env = new NamespaceProxyEnvironment(
       namespace,
-      configMap: manifest,
-      dependable: new DependencyGroup(manifest, ...(secret ? [secret] : [])),
+      manifest,
+      new DependencyGroup(manifest, ...(secret ? [secret] : [])),
       settingsHash,
-      variables: environment,
-      credentialsSecretName: credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined,
-    });
+      environment,
+      credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined,
+    );
     environments.set(namespace, env);
     return env;
   };
