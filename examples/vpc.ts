@@ -1,9 +1,10 @@
 /**
- * What the example apps' VPCs share: flow logs, and the acknowledgement on the public subnets where a proxy
- * runs. Each acknowledges cdk-nag findings on resources of the example, not of the library.
+ * What the example apps' VPCs share: flow logs, the isolated VPC, the acknowledgement on the public subnets
+ * where a proxy runs, and the commercial-partition acknowledgement of env-agnostic examples. Each acknowledges cdk-nag findings on resources of the example, not of the library.
  */
-import { Validations } from 'aws-cdk-lib';
+import { Annotations, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
 
 /**
  * Add the VPC's flow log `all`: every packet decision, to a CloudWatch Logs group aws-cdk-lib creates, so a
@@ -42,4 +43,33 @@ export function acknowledgeProxySubnetRoutes(vpc: ec2.Vpc): void {
         "A proxy's subnet: the proxy is the way out, so it routes to the internet gateway; the nodes' subnets have no such route",
     });
   }
+}
+
+/**
+ * The examples' VPC without a way out: two AZs of isolated subnets (no NAT, no internet gateway), 10.0.0.0/16,
+ * the default security group closed (EKS best practices; cdk-nag NIST.800.53.R5-VPCDefaultSecurityGroupClosed),
+ * flow logs on. The proxy, when there is one, is reached through the corporate network outside the stack.
+ */
+export function isolatedExampleVpc(scope: Construct): ec2.Vpc {
+  const vpc = new ec2.Vpc(scope, 'Vpc', {
+    restrictDefaultSecurityGroup: true,
+    ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
+  });
+  addFlowLogs(vpc);
+  return vpc;
+}
+
+/**
+ * An env-agnostic example is meant for the commercial partition, whose endpoint service names the library
+ * uses when the region is a token: acknowledge the warning about it. For the China regions, set env.region
+ * instead (see examples/china-region) and drop this acknowledgement.
+ */
+export function acknowledgeCommercialOnly(scope: Construct): void {
+  Annotations.of(scope).acknowledgeWarning(
+    'cdk-private-eks:endpoint-region-token',
+    'This example deploys to commercial AWS regions only; aws-cn stacks set env.region (examples/china-region).',
+  );
 }

@@ -16,4 +16,7 @@ export {
 } from './nodes/self-managed-node-group';
 export { PrivateEksCluster, PrivateEksClusterProps } from './cluster/private-eks-cluster';
 export { ProxiedDaemonSet } from './manifests/proxy-manifests';
+export { AddonProfile } from './addons/catalogue';
+export { ManagedAddonOptions } from './addons/managed-addon';
+export { NamespaceProxyEnvironment } from './manifests/proxy-environment';
 export { EgressProxy, EgressProxyProps } from './egress/egress-proxy';

@@ -18,7 +18,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
-import { addFlowLogs } from '../vpc';
+import { isolatedExampleVpc } from '../vpc';
 
 export class AuthenticatedProxyStack extends Stack {
   public readonly cluster: PrivateEksCluster;
@@ -26,17 +26,7 @@ export class AuthenticatedProxyStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
 
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      // The default security group allows all traffic between its members: take every rule away
-      // (EKS best practices; cdk-nag NIST.800.53.R5-VPCDefaultSecurityGroupClosed).
-      restrictDefaultSecurityGroup: true,
-      ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
-    });
-    // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-    addFlowLogs(vpc);
+    const vpc = isolatedExampleVpc(this);
 
     // The proxy team puts the real password in after deployment (or rotates it); CloudFormation only
     // ever sees a generated placeholder, never a value written in this file.

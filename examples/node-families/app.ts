@@ -17,22 +17,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { EndpointPresets, EndpointService, NodeFamily, PrivateEksCluster, ProxySettings } from '../../lib';
-import { addFlowLogs } from '../vpc';
-
-function privateVpc(scope: Construct): ec2.Vpc {
-  const vpc = new ec2.Vpc(scope, 'Vpc', {
-    // The default security group allows all traffic between its members: take every rule away
-    // (EKS best practices; cdk-nag NIST.800.53.R5-VPCDefaultSecurityGroupClosed).
-    restrictDefaultSecurityGroup: true,
-    ipAddresses: ec2.IpAddresses.cidr('10.0.0.0/16'),
-    maxAzs: 2,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'private', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
-  });
-  // Flow logs to CloudWatch Logs: a private network is audited (cdk-nag AwsSolutions-VPC7).
-  addFlowLogs(vpc);
-  return vpc;
-}
+import { isolatedExampleVpc } from '../vpc';
 
 function proxiedCluster(
   scope: Construct,
@@ -40,7 +25,7 @@ function proxiedCluster(
   kubectlLayer: lambda.ILayerVersion,
 ): PrivateEksCluster {
   return new PrivateEksCluster(scope, 'Cluster', {
-    vpc: privateVpc(scope),
+    vpc: isolatedExampleVpc(scope),
     version,
     kubectlLayer,
     proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { noProxy: ['.corp.example'] }),

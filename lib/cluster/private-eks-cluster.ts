@@ -1,14 +1,19 @@
-import { Fn, Token } from 'aws-cdk-lib';
+import { Annotations, Fn, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { readCredentialsInKubectlHandler } from '../credentials/kubectl-handler';
 import { checkNotPlainText, grantReadCredentials, secretReferenceOf } from '../credentials/proxy-credentials';
+import { AddonProfile } from '../addons/catalogue';
+import { createManagedAddon, ManagedAddonOptions } from '../addons/managed-addon';
+import { addonRouteProblem } from '../addons/routes';
 import { EndpointSet } from '../endpoints/endpoint-set';
 import { EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
-import { applyProxyManifests, ProxiedDaemonSet } from '../manifests/proxy-manifests';
+import { applyProxyManifests, ProxiedDaemonSet, ProxyManifests } from '../manifests/proxy-manifests';
+import { NamespaceProxyEnvironment } from '../manifests/proxy-environment';
+import { DEFAULT_TARGETS } from '../manifests/proxy-patch';
 import { INodeContext } from '../nodes/node-context';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
@@ -23,6 +28,7 @@ import {
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { deployTimeOrigin } from '../private/deploy-time';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
+import { namespaceProblem } from '../private/kubernetes-names';
 import { regionAndSuffix } from '../private/partition';
 import { acknowledgeNag } from '../private/nag';
 import {
@@ -121,6 +127,35 @@ export interface PrivateEksClusterProps {
    * @default [ClusterLoggingTypes.API, ClusterLoggingTypes.AUDIT, ClusterLoggingTypes.AUTHENTICATOR]
    */
   readonly clusterLogging?: eks.ClusterLoggingTypes[];
+
+  /**
+   * EKS managed add-ons to install (`AWS::EKS::Addon`), from `AddonProfile`. The AWS services each calls
+   * are added to the EndpointSet the cluster creates (its hosts to NO_PROXY); with `endpoints` of your own,
+   * synth fails naming what no endpoint serves, unless the add-on's pods read the proxy (vpc-cni). The
+   * proxy patch of `aws-node` and `kube-proxy` runs again when the vpc-cni or kube-proxy add-on's version
+   * or configuration changes.
+   *
+   * @default - none: EKS's own self-managed vpc-cni, kube-proxy and coredns
+   */
+  readonly addons?: ManagedAddonOptions[];
+
+  /**
+   * Add-ons and controllers you install yourself, e.g. with Helm (`AddonProfile.AWS_LOAD_BALANCER_CONTROLLER`):
+   * their services are added to the EndpointSet the cluster creates, or checked as for `addons`, with the
+   * proxy counted as a route (give their pods `addProxyEnvironment`'s variables).
+   *
+   * @default - none
+   */
+  readonly selfInstalledAddons?: AddonProfile[];
+
+  /**
+   * A value whose change re-applies the proxy patches of `aws-node`, `kube-proxy` and the other patched
+   * DaemonSets at the next deploy, e.g. after the add-on was updated outside this stack (console, CLI,
+   * `eksctl utils update-aws-node`) and lost the patch. Any string; a date is a good choice.
+   *
+   * @default - none: the patches run when the proxy settings or a tied add-on change
+   */
+  readonly proxyPatchRevision?: string;
 }
 
 /** The control-plane log types on by default (CIS EKS benchmark 2.1.1). */
@@ -169,6 +204,10 @@ export class PrivateEksCluster extends Construct {
   /** What node groups need from this cluster: pass it as `nodeContext` to `ProxiedNodeGroup` or `SelfManagedNodeGroup`. */
   public readonly nodeContext: INodeContext;
 
+  private readonly ownEndpoints: boolean;
+  private readonly manifests?: ProxyManifests;
+  private readonly addonNames = new Set<string>();
+
   constructor(scope: Construct, id: string, props: PrivateEksClusterProps) {
     super(scope, id);
     const vpc = props.vpc;
@@ -193,11 +232,17 @@ export class PrivateEksCluster extends Construct {
         'Configure the services on the EndpointSet you pass in, or drop endpoints and let the cluster create one',
       );
     }
+    const profiles = [...(props.addons ?? []).map((a) => a.addon), ...(props.selfInstalledAddons ?? [])];
+    this.ownEndpoints = props.endpoints === undefined;
     this.endpoints =
       props.endpoints ??
       new EndpointSet(this, 'Endpoints', {
         vpc,
-        services: props.endpointServices ?? defaultEndpointServices(props.proxy),
+        // The add-ons' services join the set here, before NO_PROXY is composed from its hosts.
+        services: [
+          ...(props.endpointServices ?? defaultEndpointServices(props.proxy)),
+          ...profiles.flatMap((p) => p.services),
+        ],
         existingServices: props.existingEndpointServices,
       });
     if (credentials) {
@@ -253,15 +298,118 @@ export class PrivateEksCluster extends Construct {
       readCredentialsInKubectlHandler(this, kubectlHandler(this.cluster), credentials);
     }
     if (this.proxy && environment) {
-      this.proxyConfigMap = applyProxyManifests(this, {
+      const manifests = applyProxyManifests(this, {
         cluster: this.cluster,
         proxy: this.proxy,
         environment,
         extra: props.additionalProxiedDaemonSets ?? [],
         subnets: this.nodeSubnets,
+        revision: props.proxyPatchRevision,
       });
+      this.proxyConfigMap = manifests.configMap;
+      this.manifests = manifests;
     }
     this.nodeContext = this.buildNodeContext(environment);
+    (props.addons ?? []).forEach((a) => this.addAddon(a));
+    (props.selfInstalledAddons ?? []).forEach((p) => this.addSelfInstalledAddon(p));
+  }
+
+  /**
+   * Install an EKS managed add-on (`AWS::EKS::Addon`) from the catalogue. Its AWS services must be served:
+   * by the cluster's EndpointSet (list the add-on in the `addons` prop to have the cluster's own set
+   * create them), or by the proxy when its pods read it. On vpc-cni and kube-proxy, the proxy patch runs
+   * after the add-on and again whenever its version or configuration changes.
+   * @param options the add-on, its version and configuration
+   */
+  public addAddon(options: ManagedAddonOptions): eks.Addon {
+    const profile = options.addon;
+    const addonName = profile.addonName;
+    if (addonName === undefined) {
+      invalid(
+        this,
+        'addons',
+        `names ${profile.name}, which is not an EKS managed add-on`,
+        'Install it with Helm and list it in selfInstalledAddons (or call addSelfInstalledAddon)',
+      );
+    }
+    if (this.addonNames.has(addonName)) {
+      invalid(this, 'addons', `names ${addonName} twice`, 'Add each add-on once');
+    }
+    this.addonNames.add(addonName);
+    // Objects outside aws-node and kube-proxy are patched only when one of the add-on's services goes
+    // through the proxy: behind endpoints, their pods need no proxy.
+    const throughProxy = profile.services.some((s) => !this.endpoints.has(s));
+    const patched = profile._workloads.filter((w) => DEFAULT_TARGETS.includes(w) || throughProxy);
+    this.checkAddonRoutes(profile, 'addons', patched.length > 0);
+    const { addon, revision } = createManagedAddon(this, this.cluster, options, addonName);
+    for (const workload of this.manifests ? patched : []) {
+      this.manifests!.patches.tieTo(workload, addon, revision);
+    }
+    return addon;
+  }
+
+  /**
+   * Serve the AWS services of an add-on or controller you install yourself (e.g. the AWS Load Balancer
+   * Controller with Helm): they must have an endpoint in the cluster's EndpointSet (list it in
+   * `selfInstalledAddons` to have the cluster's own set create them) or go through the proxy, which its
+   * pods then need (`addProxyEnvironment`).
+   * @param profile the add-on's profile
+   */
+  public addSelfInstalledAddon(profile: AddonProfile): void {
+    this.checkAddonRoutes(profile, 'selfInstalledAddons', true);
+    const throughProxy = [
+      ...profile.services.filter((s) => !this.endpoints.has(s)).map((s) => s.name),
+      ...profile.proxyOnlyServices,
+    ];
+    if (throughProxy.length > 0) {
+      Annotations.of(this).addInfo(
+        `cdk-private-eks: ${profile.name} reaches ${throughProxy.join(', ')} through the proxy: give its pods the proxy variables (addProxyEnvironment)`,
+      );
+    }
+  }
+
+  /**
+   * Write the proxy ConfigMap `proxy-environment-variables` into `namespace` (once per namespace), with the
+   * values of `kube-system`'s: one deploy updates both. The namespace must exist (make the returned
+   * environment's `configMap` depend on a namespace you create in this app). Give a pod spec its
+   * `envFrom()` and `podAnnotations()`, or a Helm chart its `envFrom()` / `envMap()` values.
+   * @param namespace an existing namespace, known at synth time
+   */
+  public addProxyEnvironment(namespace: string): NamespaceProxyEnvironment {
+    if (!this.manifests) {
+      invalid(
+        this,
+        'proxy',
+        `is not set, so there is no proxy environment to write into namespace ${namespace}`,
+        'Give the cluster a proxy, or let the workloads reach AWS through VPC endpoints (no proxy variables needed)',
+      );
+    }
+    const problem =
+      typeof namespace !== 'string' || Token.isUnresolved(namespace)
+        ? 'is not known at synth time'
+        : namespaceProblem(namespace);
+    if (problem) {
+      invalid(this, 'namespace', problem, 'Name the namespace as a literal, for example my-app');
+    }
+    return this.manifests.environmentIn(namespace);
+  }
+
+  private checkAddonRoutes(profile: AddonProfile, prop: string, podsReadProxy: boolean): void {
+    const problem = addonRouteProblem(profile, {
+      proxy: this.proxy !== undefined,
+      podsReadProxy,
+      has: (s) => this.endpoints.has(s),
+    });
+    if (problem) {
+      invalid(
+        this,
+        prop,
+        problem.problem,
+        this.ownEndpoints && problem.endpointsFix
+          ? `List it in the ${prop} prop, so that the cluster's EndpointSet creates the endpoints (or add them to endpointServices)`
+          : problem.fix,
+      );
+    }
   }
 
   /**

@@ -50,6 +50,12 @@ export class EndpointService {
   /** CloudWatch Logs: Fluent Bit, the CloudWatch agent, container insights. */
   public static readonly CLOUDWATCH_LOGS = EndpointService.iface(AWS.CLOUDWATCH_LOGS);
 
+  /** CloudWatch metrics (`monitoring.REGION`): the CloudWatch agent's PutMetricData. */
+  public static readonly CLOUDWATCH_MONITORING = EndpointService.iface(AWS.CLOUDWATCH_MONITORING);
+
+  /** Amazon EFS API (`elasticfilesystem.REGION`): the EFS CSI driver's access points. */
+  public static readonly ELASTIC_FILESYSTEM = EndpointService.iface(AWS.ELASTIC_FILESYSTEM);
+
   /** Systems Manager: the SSM agent on nodes. */
   public static readonly SSM = EndpointService.iface(AWS.SSM);
 

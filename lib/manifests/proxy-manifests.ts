@@ -1,14 +1,21 @@
 import { createHash } from 'crypto';
-import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { Construct } from 'constructs';
+import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../credentials/kubernetes-secret';
 import { invalid } from '../errors';
 import { jsonTextWithDeployTimeValues } from '../private/deploy-time';
 import type { ProxySettings } from '../proxy/proxy-settings';
+import { CredentialsSecretWriter, NamespaceProxyEnvironment } from './proxy-environment';
 import type * as proxyChart from './proxy-chart';
-import { DaemonSetTarget, DEFAULT_TARGETS, renderApplyPatch, renderRestorePatch } from './proxy-patch';
+import {
+  DaemonSetTarget,
+  DEFAULT_TARGETS,
+  patchResourceName,
+  renderApplyPatch,
+  renderRestorePatch,
+} from './proxy-patch';
 
 /**
  * A DaemonSet (besides `aws-node` and `kube-proxy`) whose containers should read the proxy ConfigMap.
@@ -52,28 +59,34 @@ export interface ProxyManifestsInput {
   readonly extra: ProxiedDaemonSet[];
   /** The subnets of the function that writes the credentials Secret. */
   readonly subnets: ec2.SubnetSelection;
+  /** A value whose change re-applies every patch (`proxyPatchRevision`). */
+  readonly revision?: string;
+  /**
+   * Writes the credentials Secret into namespaces besides `kube-system`, for `addProxyEnvironment`.
+   * @default - none: an authenticating proxy's environment is available in `kube-system` only
+   */
+  readonly credentialsWriter?: CredentialsSecretWriter;
+}
+
+/** The manifests of a proxied cluster: the ConfigMap in `kube-system` and the workload patches. */
+export interface ProxyManifests {
+  readonly configMap: eks.KubernetesManifest;
+  readonly patches: ProxyPatches;
+  /** The proxy environment in a namespace (written there on first use), with the values of `kube-system`'s. */
+  readonly environmentIn: (namespace: string) => NamespaceProxyEnvironment;
 }
 
 /**
  * The proxy ConfigMap in `kube-system`, the credentials Secret (for an authenticating proxy) and the
  * DaemonSet patches that make `aws-node`, `kube-proxy` and the extra DaemonSets read them.
  */
-export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput): eks.KubernetesManifest {
+export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput): ProxyManifests {
   const { cluster, proxy, environment } = input;
   // Loaded here, not at the top: only clusters with a proxy need cdk8s (see proxyEnvironmentChart).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { proxyEnvironmentChart }: typeof proxyChart = require('./proxy-chart');
   const chart = proxyEnvironmentChart({ environment, namespace: 'kube-system' });
-  // What cluster.addCdk8sChart does (same construct path), keeping the objects: aws-eks-v2 writes them into
-  // the template as JSON text with Stack.toJsonString, which pastes a resolved token between the quotes as
-  // is. A value given as a parameter with a `"` would then add keys or whole Kubernetes objects of its
-  // choosing, applied by the kubectl provider; such values are escaped at deploy time instead.
-  const objects = chart.toJson();
-  const manifest = new eks.KubernetesManifest(cluster, 'ProxyEnvironment', { cluster, manifest: objects });
-  const text = jsonTextWithDeployTimeValues(scope, objects);
-  if (text !== undefined) {
-    (manifest.node.defaultChild as CfnResource).addPropertyOverride('Manifest', text);
-  }
+  const configMap = addManifestWithDeployTimeValues(cluster, 'ProxyEnvironment', chart.toJson());
   const credentials = proxy.credentials;
   const credentialsSecret =
     credentials &&
@@ -90,10 +103,14 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
   const settings = credentials
     ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision }
     : environment;
-  const hash = createHash('sha256')
-    .update(JSON.stringify(Stack.of(scope).resolve(settings)))
-    .digest('hex')
-    .slice(0, 16);
+  const settingsHash = shortHash(scope, settings);
+  const patches = new ProxyPatches(scope, {
+    cluster,
+    settingsHash,
+    credentialsSecret,
+    configMap,
+    revision: input.revision,
+  });
   const targets: DaemonSetTarget[] = [
     ...DEFAULT_TARGETS,
     ...input.extra.map((d) => ({
@@ -115,22 +132,149 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
         'Name the containers that need the proxy',
       );
     }
-    const patch = new eks.KubernetesPatch(scope, `ProxyPatch-${target.namespace}-${target.name}`, {
+    patches.patch(target);
+  }
+  Annotations.of(scope).addInfo(
+    'cdk-private-eks: aws-node and kube-proxy are patched to read the proxy ConfigMap. The patch runs again when the ' +
+      'vpc-cni or kube-proxy add-on added through the cluster changes version or configuration; after an update made ' +
+      'outside this stack (console, CLI, eksctl utils update-*), change proxyPatchRevision and redeploy to re-apply it.',
+  );
+  const environments = new Map<string, NamespaceProxyEnvironment>();
+  const environmentIn = (namespace: string): NamespaceProxyEnvironment => {
+    const existing = environments.get(namespace);
+    if (existing) {
+      return existing;
+    }
+    let secret: IDependable | undefined;
+    if (credentialsSecret) {
+      if (namespace !== 'kube-system' && !input.credentialsWriter) {
+        invalid(
+          scope,
+          'proxy.credentials',
+          `cannot be handed to namespace ${namespace}: the credentials Secret is written into kube-system only`,
+          'Run the workloads that need the authenticating proxy in kube-system, or give their pods the Secret through your own means',
+        );
+      }
+      secret = namespace === 'kube-system' ? credentialsSecret.resource : input.credentialsWriter!.writeInto(namespace);
+    }
+    const manifest =
+      namespace === 'kube-system'
+        ? configMap
+        : addManifestWithDeployTimeValues(
+            cluster,
+            `ProxyEnvironment-${namespace}`,
+            proxyEnvironmentChart({ environment, namespace }).toJson(),
+          );
+    const env = new NamespaceProxyEnvironment(
+      namespace,
+      manifest,
+      new DependencyGroup(manifest, ...(secret ? [secret] : [])),
+      settingsHash,
+      environment,
+      credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined,
+    );
+    environments.set(namespace, env);
+    return env;
+  };
+  return { configMap, patches, environmentIn };
+}
+
+/** The first 16 hex digits of the SHA-256 of a value's resolved JSON (stable between synths). */
+export function shortHash(scope: Construct, value: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify(Stack.of(scope).resolve(value) ?? null))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** What every patch of a cluster shares. */
+interface ProxyPatchContext {
+  readonly cluster: eks.Cluster;
+  readonly settingsHash: string;
+  readonly credentialsSecret?: ProxyCredentialsSecret;
+  readonly configMap: eks.KubernetesManifest;
+  readonly revision?: string;
+}
+
+/**
+ * The `KubernetesPatch` of each proxied workload, one per object, and what each is tied to. A patch tied to
+ * a managed add-on depends on it (CloudFormation updates the add-on first) and carries the add-on's
+ * version and configuration in its revision annotation, so that an add-on update changes the patch's
+ * properties and CloudFormation runs the patch again after it.
+ */
+export class ProxyPatches {
+  private readonly byObject = new Map<string, { patch: eks.KubernetesPatch; revisions: string[] }>();
+
+  constructor(
+    private readonly scope: Construct,
+    private readonly context: ProxyPatchContext,
+  ) {}
+
+  /**
+   * The patch of `target`, created on first use.
+   * @param target the workload
+   */
+  public patch(target: DaemonSetTarget): eks.KubernetesPatch {
+    const key = `${target.namespace}/${patchResourceName(target)}`;
+    const existing = this.byObject.get(key);
+    if (existing) {
+      return existing.patch;
+    }
+    const { cluster, settingsHash, credentialsSecret, configMap } = this.context;
+    const revisions: string[] = [];
+    const revision = () => {
+      const all = [...revisions, ...(this.context.revision !== undefined ? [`revision=${this.context.revision}`] : [])];
+      return all.length > 0 ? all.join(',') : undefined;
+    };
+    const kindInId = target.kind && target.kind !== 'daemonset' ? `${target.kind}-` : '';
+    const secretName = credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined;
+    const patch = new eks.KubernetesPatch(this.scope, `ProxyPatch-${target.namespace}-${kindInId}${target.name}`, {
       cluster,
-      resourceName: `daemonset/${target.name}`,
+      resourceName: patchResourceName(target),
       resourceNamespace: target.namespace,
       patchType: eks.PatchType.STRATEGIC,
-      applyPatch: renderApplyPatch(target, hash, credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined),
-      restorePatch: renderRestorePatch(target),
+      // Lazy: an add-on added after the cluster still ties the patch (its revision is read at synth).
+      applyPatch: Lazy.any({ produce: () => renderApplyPatch(target, settingsHash, secretName, revision()) }),
+      restorePatch: Lazy.any({ produce: () => renderRestorePatch(target, revision() !== undefined) }),
     });
-    patch.node.addDependency(manifest);
+    patch.node.addDependency(configMap);
     if (credentialsSecret) {
       patch.node.addDependency(credentialsSecret.resource);
     }
+    this.byObject.set(key, { patch, revisions });
+    return patch;
   }
-  Annotations.of(scope).addInfo(
-    'cdk-private-eks: aws-node and kube-proxy are patched to read the proxy ConfigMap. Updating the vpc-cni or kube-proxy ' +
-      'add-on (or eksctl utils update-*) can drop the patch: redeploy this stack after such an update to re-apply it.',
-  );
+
+  /**
+   * Tie the patch of `target` to a managed add-on: it runs after the add-on and again whenever `revision`
+   * (the add-on's name, version and configuration) changes.
+   * @param target the workload the add-on owns
+   * @param addon the add-on construct
+   * @param revision what identifies the add-on's state
+   */
+  public tieTo(target: DaemonSetTarget, addon: IDependable, revision: string): void {
+    const patch = this.patch(target);
+    patch.node.addDependency(addon);
+    this.byObject.get(`${target.namespace}/${patchResourceName(target)}`)!.revisions.push(revision);
+  }
+}
+
+/**
+ * What `cluster.addCdk8sChart(id, chart)` does (same construct path, so the same logical id), keeping the
+ * objects: aws-eks-v2 writes them into the template as JSON text with `Stack.toJsonString`, which pastes a
+ * resolved token between the quotes as is. A value given as a parameter with a `"` would then add keys or
+ * whole Kubernetes objects of its choosing, applied by the kubectl provider; such values are escaped by
+ * CloudFormation instead (lib/private/deploy-time.ts, `jsonTextWithDeployTimeValues`).
+ */
+export function addManifestWithDeployTimeValues(
+  cluster: eks.Cluster,
+  id: string,
+  objects: Array<Record<string, unknown>>,
+): eks.KubernetesManifest {
+  const manifest = new eks.KubernetesManifest(cluster, id, { cluster, manifest: objects });
+  const text = jsonTextWithDeployTimeValues(cluster, objects);
+  if (text !== undefined) {
+    (manifest.node.defaultChild as CfnResource).addPropertyOverride('Manifest', text);
+  }
   return manifest;
 }

@@ -14,6 +14,14 @@ export const PROXY_CONFIGMAP_NAME = 'proxy-environment-variables';
 /** The pod-template annotation holding a hash of the proxy settings, so that a change rolls the pods. */
 export const PROXY_HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
 
+/**
+ * The annotation on the patched object itself (not its pod template) naming what the patch was last
+ * applied for: the managed add-on's name, version and configuration, and the on-demand revision. A new
+ * value changes the patch custom resource's properties, so CloudFormation runs the patch again, without
+ * rolling the pods when the `envFrom` is still in place.
+ */
+export const PROXY_PATCH_REVISION_ANNOTATION = 'cdk-private-eks.io/proxy-patch-revision';
+
 /** One `envFrom` source as Kubernetes writes it. */
 export interface EnvFromSource {
   readonly configMapRef?: { readonly name: string };
@@ -21,8 +29,10 @@ export interface EnvFromSource {
   readonly prefix?: string;
 }
 
-/** A DaemonSet whose containers get the proxy. */
+/** A DaemonSet (or Deployment) whose containers get the proxy. */
 export interface DaemonSetTarget {
+  /** `daemonset` (the default) or `deployment`: both patch `spec.template`. */
+  readonly kind?: 'daemonset' | 'deployment';
   readonly name: string;
   readonly namespace: string;
   readonly containers: string[];
@@ -32,6 +42,8 @@ export interface DaemonSetTarget {
 
 /** A strategic-merge patch of a DaemonSet's pod template: the containers' `envFrom` and the hash annotation. */
 export interface DaemonSetPatch {
+  /** The revision annotation of the object itself, when the patch is tied to an add-on or a revision. */
+  readonly metadata?: { readonly annotations: Record<string, string | null> };
   readonly spec: {
     readonly template: {
       /** `null` removes the annotation (JSON merge semantics of strategic merge). */
@@ -59,6 +71,7 @@ export function renderApplyPatch(
   target: DaemonSetTarget,
   settingsHash: string,
   credentialsSecret?: string,
+  revision?: string,
 ): DaemonSetPatch {
   return patch(
     target,
@@ -68,16 +81,31 @@ export function renderApplyPatch(
       ...(credentialsSecret ? [{ secretRef: { name: credentialsSecret } }] : []),
     ],
     settingsHash,
+    revision,
   );
 }
 
-/** The patch that restores the containers' own `envFrom` and removes the annotation (on stack deletion). */
-export function renderRestorePatch(target: DaemonSetTarget): DaemonSetPatch {
-  return patch(target, [...target.keepEnvFrom], null);
+/**
+ * The patch that restores the containers' own `envFrom` and removes the annotations (on stack deletion);
+ * `revised` when the apply patch set the revision annotation.
+ */
+export function renderRestorePatch(target: DaemonSetTarget, revised = false): DaemonSetPatch {
+  return patch(target, [...target.keepEnvFrom], null, revised ? null : undefined);
 }
 
-function patch(target: DaemonSetTarget, envFrom: EnvFromSource[], hash: string | null): DaemonSetPatch {
+/** The `kubectl patch` resource name of a target: `daemonset/aws-node`. */
+export function patchResourceName(target: DaemonSetTarget): string {
+  return `${target.kind ?? 'daemonset'}/${target.name}`;
+}
+
+function patch(
+  target: DaemonSetTarget,
+  envFrom: EnvFromSource[],
+  hash: string | null,
+  revision: string | null | undefined,
+): DaemonSetPatch {
   return {
+    ...(revision !== undefined ? { metadata: { annotations: { [PROXY_PATCH_REVISION_ANNOTATION]: revision } } } : {}),
     spec: {
       template: {
         metadata: { annotations: { [PROXY_HASH_ANNOTATION]: hash } },

@@ -65,3 +65,14 @@ export function labelValueProblem(value: string): string | undefined {
 export function taintEffectProblem(effect: string): string | undefined {
   return TAINT_EFFECTS.includes(effect) ? undefined : `'${effect}' is not one of ${TAINT_EFFECTS.join(', ')}`;
 }
+
+/** A namespace name: an RFC 1123 DNS label (Kubernetes "Namespaces", names), at most 63 characters. */
+const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** What is wrong with a namespace name, or undefined. */
+export function namespaceProblem(namespace: string): string | undefined {
+  if (namespace.length > 63 || !NAMESPACE.test(namespace)) {
+    return `'${namespace}' is not a namespace name (lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)`;
+  }
+  return undefined;
+}

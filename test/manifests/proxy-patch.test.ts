@@ -3,6 +3,8 @@ import {
   DEFAULT_TARGETS,
   PROXY_CONFIGMAP_NAME,
   PROXY_HASH_ANNOTATION,
+  PROXY_PATCH_REVISION_ANNOTATION,
+  patchResourceName,
   renderApplyPatch,
   renderRestorePatch,
 } from '../../lib/manifests/proxy-patch';
@@ -35,5 +37,28 @@ describe('DaemonSet patches', () => {
     const restore = renderRestorePatch(target);
     expect(restore.spec.template.spec.containers[0].envFrom).toEqual([{ secretRef: { name: 's' } }]);
     expect(restore.spec.template.metadata.annotations[PROXY_HASH_ANNOTATION]).toBeNull();
+  });
+});
+
+describe('the revision annotation', () => {
+  const [awsNode] = DEFAULT_TARGETS;
+
+  test('a revision goes on the object itself, not the pod template, and the restore patch removes it', () => {
+    const plain = renderApplyPatch(awsNode, 'h');
+    const revised = renderApplyPatch(awsNode, 'h', undefined, 'vpc-cni@v1.20.4-eksbuild.1');
+    expect(revised.metadata).toEqual({
+      annotations: { [PROXY_PATCH_REVISION_ANNOTATION]: 'vpc-cni@v1.20.4-eksbuild.1' },
+    });
+    expect(revised.spec).toEqual(plain.spec);
+    expect(plain.metadata).toBeUndefined();
+    expect(renderRestorePatch(awsNode, true).metadata).toEqual({
+      annotations: { [PROXY_PATCH_REVISION_ANNOTATION]: null },
+    });
+    expect(renderRestorePatch(awsNode).metadata).toBeUndefined();
+  });
+
+  test('the resource name carries the kind', () => {
+    expect(patchResourceName(awsNode)).toBe('daemonset/aws-node');
+    expect(patchResourceName({ ...awsNode, kind: 'deployment', name: 'c' })).toBe('deployment/c');
   });
 });

@@ -19,6 +19,12 @@ import {
   restorePatchProblems,
   schemaErrors,
 } from './support/kube';
+import {
+  DEFAULT_TARGETS,
+  PROXY_PATCH_REVISION_ANNOTATION,
+  renderApplyPatch,
+  renderRestorePatch,
+} from '../../lib/manifests/proxy-patch';
 import { requireTools } from './support/proc';
 import { PROXY_VARIABLES } from './support/sandbox';
 
@@ -166,14 +172,13 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
     });
   }
 
-  test('the ConfigMap: kube-system, both cases of the three variables, schema-valid', () => {
+  test('the ConfigMap: kube-system, both cases of the three variables, schema-valid; other namespaces get the same', () => {
     const objects = manifests(d);
     const cms = objects.filter((o) => o.kind === 'ConfigMap');
-    expect(cms).toHaveLength(1);
-    const cm = cms[0];
+    const cm = cms.find((o) => o.metadata.namespace === 'kube-system');
+    expect(cm).toBeDefined();
     expect(cm.apiVersion).toBe('v1');
     expect(cm.metadata.name).toBe(PROXY_CONFIGMAP);
-    expect(cm.metadata.namespace).toBe('kube-system');
     expect(Object.keys(cm).sort()).toEqual(['apiVersion', 'data', 'kind', 'metadata']);
     expect(Object.keys(cm.data).sort()).toEqual([...PROXY_VARIABLES].sort());
     expect(cm.data.HTTP_PROXY).toBe(cm.data.http_proxy);
@@ -183,7 +188,48 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
       expect(typeof v).toBe('string');
       expect(v).not.toBe('');
     }
-    expect(schemaErrors(cm)).toEqual([]);
+    // addProxyEnvironment: the same ConfigMap, one per namespace, with kube-system's values.
+    expect(new Set(cms.map((o) => o.metadata.namespace)).size).toBe(cms.length);
+    for (const other of cms) {
+      expect(other.metadata.name).toBe(PROXY_CONFIGMAP);
+      expect(other.data).toEqual(cm.data);
+      expect(schemaErrors(other)).toEqual([]);
+    }
+  });
+
+  test('every Deployment of the manifests reads the ConfigMap of its own namespace, schema-valid', () => {
+    const objects = manifests(d);
+    const namespaces = new Set(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.namespace));
+    for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+      expect(namespaces.has(deployment.metadata.namespace)).toBe(true);
+      for (const c of deployment.spec.template.spec.containers) {
+        expect(c.envFrom).toContainEqual({ configMapRef: { name: PROXY_CONFIGMAP } });
+      }
+      expect(schemaErrors(deployment)).toEqual([]);
+    }
+  });
+});
+
+describe('the revision annotation of a patch tied to an add-on (kubectl patch --local on aws-node)', () => {
+  const [awsNode] = DEFAULT_TARGETS;
+  const original = fixture('aws-node');
+  const plain = kubectlPatch(original, JSON.stringify(renderApplyPatch(awsNode, 'h')), 'strategic');
+  const revised = kubectlPatch(
+    original,
+    JSON.stringify(renderApplyPatch(awsNode, 'h', undefined, 'vpc-cni@v1.20.4-eksbuild.1')),
+    'strategic',
+  );
+
+  test('is set on the DaemonSet, leaves the pod template as the plain patch does, schema-valid', () => {
+    expect(revised.metadata.annotations[PROXY_PATCH_REVISION_ANNOTATION]).toBe('vpc-cni@v1.20.4-eksbuild.1');
+    expect(revised.spec).toEqual(plain.spec);
+    expect(schemaErrors(revised)).toEqual([]);
+  });
+
+  test('is removed by the restore patch, which gives back the original', () => {
+    const restored = kubectlPatch(revised, JSON.stringify(renderRestorePatch(awsNode, true)), 'strategic');
+    expect(restored.metadata.annotations?.[PROXY_PATCH_REVISION_ANNOTATION]).toBeUndefined();
+    expect(restorePatchProblems(original, restored)).toEqual([]);
   });
 });
 

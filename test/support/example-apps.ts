@@ -4,6 +4,7 @@
  * test/examples.test.ts checks that it names every folder and every stack the apps create.
  */
 import { App, Stack } from 'aws-cdk-lib';
+import { AddonsStack } from '../../examples/addons/app';
 import { AuthenticatedProxyStack } from '../../examples/authenticated-proxy/app';
 import { ChinaRegionStack } from '../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../examples/closed-network/app';
@@ -19,7 +20,8 @@ export type ExampleKey =
   | 'authenticated-proxy'
   | 'egress-proxy'
   | 'node-families'
-  | 'node-families-al2';
+  | 'node-families-al2'
+  | 'addons';
 
 export interface ExampleApp {
   readonly key: ExampleKey;
@@ -53,6 +55,7 @@ export const EXAMPLE_APPS: readonly ExampleApp[] = [
   example('egress-proxy', 'egress-proxy', 'PrivateEksEgressProxyExample', (a, id) => new EgressProxyStack(a, id)),
   example('node-families', 'node-families', 'PrivateEksNodeFamiliesExample', (a, id) => new NodeFamiliesStack(a, id)),
   example('node-families-al2', 'node-families', 'PrivateEksAl2Example', (a, id) => new Al2Stack(a, id)),
+  example('addons', 'addons', 'PrivateEksAddonsExample', (a, id) => new AddonsStack(a, id)),
 ];
 
 /** One example by key. */

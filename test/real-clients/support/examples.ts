@@ -154,6 +154,14 @@ export const EXAMPLES: readonly ExampleSpec[] = [
     credentials: { secretId: 'ProxyCredentials', usernameKey: 'username', passwordKey: 'password' },
   },
   {
+    key: 'addons',
+    stackId: exampleApp('addons').stackId,
+    regions: ['us-east-1'],
+    hasProxy: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: WORKERS,
+  },
+  {
     key: 'egress-proxy',
     stackId: exampleApp('egress-proxy').stackId,
     regions: ['us-east-1'],

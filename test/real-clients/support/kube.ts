@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from 'util';
 import { DaemonSet } from 'kubernetes-models/apps/v1/DaemonSet';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as YAML from 'yaml';
 import { DAEMONSET_FIXTURES } from '../../support/fixtures';
@@ -16,6 +17,7 @@ import { removeDir, requireTools, run, tempDir } from './proc';
 
 export const PROXY_CONFIGMAP = 'proxy-environment-variables';
 export const HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
+export const REVISION_ANNOTATION = 'cdk-private-eks.io/proxy-patch-revision';
 /** The Secret with the credentialed proxy URLs (authenticating proxy). */
 export const CREDENTIALS_SECRET = 'proxy-environment-credentials';
 
@@ -92,6 +94,8 @@ export function schemaErrors(object: any): string[] {
   try {
     if (object.kind === 'DaemonSet' && object.apiVersion === 'apps/v1') {
       new DaemonSet(object).validate();
+    } else if (object.kind === 'Deployment' && object.apiVersion === 'apps/v1') {
+      new Deployment(object).validate();
     } else if (object.kind === 'ConfigMap' && object.apiVersion === 'v1') {
       new ConfigMap(object).validate();
     } else if (object.kind === 'Role' && object.apiVersion === 'rbac.authorization.k8s.io/v1') {
@@ -111,17 +115,23 @@ function containers(ds: any): any[] {
   return ds.spec?.template?.spec?.containers ?? [];
 }
 
-/** Drop what the proxy patch may change (envFrom, our annotation) and what is empty, for comparison. */
+/** Drop what the proxy patch may change (envFrom, our annotations) and what is empty, for comparison. */
 export function normalize(ds: any): any {
   const copy = JSON.parse(JSON.stringify(ds));
   for (const c of containers(copy)) {
     delete c.envFrom;
   }
-  const ann = copy.spec?.template?.metadata?.annotations;
-  if (ann) {
-    delete ann[HASH_ANNOTATION];
-    if (Object.keys(ann).length === 0) {
-      delete copy.spec.template.metadata.annotations;
+  // Our annotations: the settings hash on the pod template, the patch revision on the object itself.
+  for (const [metadata, annotation] of [
+    [copy.spec?.template?.metadata, HASH_ANNOTATION],
+    [copy.metadata, REVISION_ANNOTATION],
+  ]) {
+    const ann = metadata?.annotations;
+    if (ann) {
+      delete ann[annotation];
+      if (Object.keys(ann).length === 0) {
+        delete metadata.annotations;
+      }
     }
   }
   return copy;

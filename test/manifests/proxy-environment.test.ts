@@ -1,0 +1,84 @@
+/** The proxy environment of a namespace (PrivateEksCluster.addProxyEnvironment, lib/manifests/proxy-environment.ts). */
+import { Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EndpointPresets, ProxyCredentials, ProxySettings } from '../../lib';
+import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from '../../lib/manifests/proxy-patch';
+import { proxiedCluster } from '../support/cluster';
+import { validationErrorOf } from '../support/errors';
+
+/** A cluster with the proxy `proxy` makes, or none. */
+function cluster(proxy?: (stack: Stack) => ProxySettings) {
+  return proxiedCluster((stack) => {
+    const p = proxy?.(stack);
+    return { proxy: p, endpointServices: p?.credentials ? EndpointPresets.withProxyCredentials() : undefined };
+  });
+}
+
+/** The objects of every KubernetesResource manifest in the template. */
+function objects(stack: any): any[] {
+  const manifests = Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesResource');
+  return Object.values(manifests).flatMap((m: any) => {
+    const raw = m.Properties.Manifest;
+    return JSON.parse(
+      typeof raw === 'string'
+        ? raw
+        : raw['Fn::Join'][1].map((x: any) => (typeof x === 'string' ? x : '"TOKEN"')).join(''),
+    );
+  });
+}
+
+describe('addProxyEnvironment', () => {
+  const { stack, cluster: c } = cluster(() => ProxySettings.fromUrl('http://proxy.corp.example:3128'));
+  const env = c.addProxyEnvironment('my-app');
+
+  test('writes the ConfigMap into the namespace with the values of kube-system, once', () => {
+    const configMaps = objects(stack).filter((o) => o.kind === 'ConfigMap');
+    expect(configMaps.map((o) => o.metadata.namespace).sort()).toEqual(['kube-system', 'my-app']);
+    expect(configMaps[0].data).toEqual(configMaps[1].data);
+    expect(configMaps.every((o) => o.metadata.name === PROXY_CONFIGMAP_NAME)).toBe(true);
+    expect(c.addProxyEnvironment('my-app')).toBe(env);
+    expect(c.addProxyEnvironment('kube-system').namespace).toBe('kube-system');
+    expect(objects(stack).filter((o) => o.kind === 'ConfigMap')).toHaveLength(2);
+  });
+
+  test('gives a pod spec its envFrom and the settings hash of the patched DaemonSets', () => {
+    expect(env.envFrom()).toEqual([{ configMapRef: { name: PROXY_CONFIGMAP_NAME } }]);
+    const patch = Object.values(
+      Template.fromStack(stack).findResources('Custom::AWSCDK-EKS-KubernetesPatch'),
+    )[0] as any;
+    const hash = JSON.parse(patch.Properties.ApplyPatchJson).spec.template.metadata.annotations[PROXY_HASH_ANNOTATION];
+    expect(env.podAnnotations()).toEqual({ [PROXY_HASH_ANNOTATION]: hash });
+  });
+
+  test('gives a Helm chart whose env is a map the six variables', () => {
+    expect(Object.keys(env.envMap()).sort()).toEqual(
+      ['HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'].sort(),
+    );
+    expect(env.envMap().HTTPS_PROXY).toBe('http://proxy.corp.example:3128');
+  });
+
+  test('refuses a bad namespace, a cluster without proxy, and (for now) credentials outside kube-system', () => {
+    expect(validationErrorOf(() => c.addProxyEnvironment('My_App')).prop).toBe('namespace');
+    expect(validationErrorOf(() => cluster().cluster.addProxyEnvironment('my-app')).prop).toBe('proxy');
+    const withCredentials = cluster((s) =>
+      ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+        credentials: ProxyCredentials.fromSecret(
+          secretsmanager.Secret.fromSecretCompleteArn(
+            s,
+            'S',
+            'arn:aws:secretsmanager:us-east-1:111122223333:secret:proxy-AbCdEf',
+          ),
+        ),
+      }),
+    ).cluster;
+    const error = validationErrorOf(() => withCredentials.addProxyEnvironment('my-app'));
+    expect(error.prop).toBe('proxy.credentials');
+    const kubeSystem = withCredentials.addProxyEnvironment('kube-system');
+    expect(kubeSystem.envFrom()).toEqual([
+      { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
+      { secretRef: { name: 'proxy-environment-credentials' } },
+    ]);
+    expect(validationErrorOf(() => kubeSystem.envMap()).prop).toBe('envMap');
+  });
+});
