@@ -1,4 +1,5 @@
 import { Aws, CfnParameter, Stack, Fn } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -521,7 +522,7 @@ describe('synth-time errors', () => {
     expect(userDataBytesBound(group, rendered) - Buffer.byteLength(rendered)).toBeGreaterThan(2 * 1400);
   });
 
-  test('self-managed nodes with the proxy as parameters: refused at synth (their user data would pass 16 KB)', () => {
+  test('self-managed nodes with the proxy as parameters: a warning, their user data would pass 16 KB once resolved', () => {
     const stack = testStack('us-east-1');
     const host = new CfnParameter(stack, 'ProxyHost');
     const noProxy = new CfnParameter(stack, 'NoProxy');
@@ -533,11 +534,14 @@ describe('synth-time errors', () => {
       proxy: ProxySettings.fromHost(host.valueAsString, 3128, { noProxy: [noProxy.valueAsString] }),
       endpointServices: [...EndpointPresets.minimal(), EndpointService.CLOUDFORMATION],
     });
-    const err = validationErrorOf(() => cluster.addSelfManagedNodeGroup('Sm'));
-    expect(err.prop).toBe('userData');
-    expect(err.message).toMatch(/over the EC2 limit of 16384 bytes.*managed node group/);
-    // A managed group with the same proxy fits.
-    expect(() => cluster.addProxiedNodeGroup('Managed')).not.toThrow();
+    cluster.addSelfManagedNodeGroup('Sm');
+    cluster.addProxiedNodeGroup('Managed');
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('user-data-size|userData can be'),
+    );
+    expect(warnings.map((w) => w.id)).toEqual(['/Test/Cluster/Sm']);
+    expect(String(warnings[0].entry.data)).toMatch(/userData can be up to 1[6-9]\d{3} bytes .*managed node group/);
   });
 
   test('tokens are not validated at synth time', () => {

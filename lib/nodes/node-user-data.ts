@@ -42,14 +42,23 @@ export function buildNodeUserData(
     }
     userData = multipart;
   }
-  const sizeProblem = userDataSizeProblem(userDataBytesBound(scope, userData.render()));
+  const text = userData.render();
+  const fix =
+    'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services; ' +
+    'proxy values given as parameters or imports add about 2.5 KB (their boot-time check): give them as literals, or use a managed node group, whose user data EKS completes';
+  // Counted with each token at its marker's length: certainly too large.
+  const sizeProblem = userDataSizeProblem(Buffer.byteLength(text, 'utf8'));
   if (sizeProblem) {
-    invalid(
-      scope,
-      'userData',
-      sizeProblem,
-      'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services; ' +
-        'proxy values given as parameters or imports add about 2.5 KB (their boot-time check): give them as literals, or use a managed node group, whose user data EKS completes',
+    invalid(scope, 'userData', sizeProblem, fix);
+  }
+  // Counted with each token at the longest it resolves to: too large unless the values are shorter than
+  // their bounds (the cluster CA above all), so a warning, not an error.
+  const bound = userDataBytesBound(scope, text);
+  if (userDataSizeProblem(bound)) {
+    Annotations.of(scope).addWarningV2(
+      'cdk-private-eks:user-data-size',
+      `userData can be up to ${bound} bytes once CloudFormation resolves it (the cluster certificate authority counted at 1.5 KB, ` +
+        `twice in a self-managed group, deploy-time values as base64), over EC2's limit of ${USER_DATA_MAX_BYTES} bytes: the nodes would fail to launch. ${fix}`,
     );
   }
   return userData;
