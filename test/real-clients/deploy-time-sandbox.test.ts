@@ -8,12 +8,26 @@
  *     on stderr and the console.
  */
 import * as fs from 'fs';
-import { CREDENTIALS_BLOCK_DROP_IN, CREDENTIALS_MISSING_MARKER } from '../../lib/nodes/user-data/boothook';
+import {
+  boothookFor,
+  CREDENTIALS_BLOCK_DROP_IN,
+  CREDENTIALS_MISSING_MARKER,
+  renderBoothook,
+  SECRET_ARN_VALUE,
+} from '../../lib/nodes/user-data/boothook';
+import { proxyEnvironment } from '../../lib/proxy/render-environment';
 import { cloudInitParts } from './support/cloudinit';
 import { resourcesOfType } from './support/intrinsics';
 import { GOOD, parameterTemplates, resolverFor } from './support/parameter-app';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
-import { NODE_UNITS, runBoothookInSandbox, SandboxResult } from './support/sandbox';
+import { TEST_PROXY_PASSWORD, TEST_PROXY_USERINFO, TEST_PROXY_USERNAME } from './support/examples';
+import {
+  BOOTHOOK_PROFILES,
+  environmentBlock,
+  NODE_UNITS,
+  runBoothookInSandbox,
+  SandboxResult,
+} from './support/sandbox';
 
 /** Where a payload that ran would leave its mark (the sandbox shares the host's /tmp). */
 const MARK = `/tmp/cdk-private-eks-pwned-${process.pid}`;
@@ -151,5 +165,78 @@ describe('the proxy ConfigMap (JSON text in the template) with a hostile paramet
       JSON.parse(resolverFor(templates.concrete, 'Concrete').resolveString(r.Properties.Manifest)),
     );
     expect(configMaps({})[0].data).toEqual(literal[0].data);
+  });
+});
+
+describe('deploy-time proxy URL and secret ARN with proxy credentials (the renderer, base64 as CloudFormation resolves it)', () => {
+  const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:corp/proxy-AbCdEf';
+  const URL = `http://${GOOD.host}:${GOOD.port}`;
+  const noProxy = ['localhost', '10.0.0.0/16', GOOD.noProxy];
+  const b64 = (v: string) => Buffer.from(v, 'utf8').toString('base64');
+  const script = (arn: string) =>
+    renderBoothook(
+      boothookFor(
+        {
+          environment: proxyEnvironment({ httpProxy: URL, httpsProxy: URL, noProxy }),
+          httpsProxy: URL,
+          noProxy,
+          credentials: { secretArn: arn, usernameKey: 'username', passwordKey: 'password' },
+          deployTimeBase64: { HTTP_PROXY: b64(URL), HTTPS_PROXY: b64(URL), [SECRET_ARN_VALUE]: b64(arn) },
+          deployTimeProps: {
+            HTTP_PROXY: 'proxy.httpProxy',
+            HTTPS_PROXY: 'proxy.httpsProxy',
+            [SECRET_ARN_VALUE]: 'proxy.credentials',
+          },
+          deployTimeInputs: ['proxy.httpProxy', 'proxy.httpsProxy'],
+        },
+        '/etc/dnf/dnf.conf',
+        NODE_UNITS,
+        ['amazon-ssm-agent'],
+      ),
+    );
+  const aws = (arn: string) => ({
+    expectArgv: [
+      'secretsmanager',
+      'get-secret-value',
+      '--region',
+      'us-east-1',
+      '--secret-id',
+      arn,
+      '--query',
+      'SecretString',
+      '--output',
+      'text',
+      '--cli-connect-timeout',
+      '5',
+      '--cli-read-timeout',
+      '10',
+    ],
+    stdout: JSON.stringify({ username: TEST_PROXY_USERNAME, password: TEST_PROXY_PASSWORD }),
+  });
+
+  test('the checked URLs get the URL-encoded credentials where literal ones do; the decoded ARN is what the CLI is asked for', () => {
+    const result = runBoothookInSandbox(script(ARN), 1, [], BOOTHOOK_PROFILES.AL2023, { aws: aws(ARN) });
+    const r = result.runs[1];
+    expect(r.rc).toBe(0);
+    expect(r.aws.map((c) => c.matched)).toEqual([true]);
+    const withAuth = `http://${TEST_PROXY_USERINFO}@${GOOD.host}:${GOOD.port}`;
+    expect(environmentBlock(r.files.environment).HTTPS_PROXY).toBe(withAuth);
+    expect(r.files['dnf/dnf.conf']).toContain(`\nproxy=${withAuth}\n`);
+    expect(r.files['systemd/system/kubelet.service.d/cdk-private-eks-proxy.conf']).toContain(
+      `Environment="HTTPS_PROXY=${withAuth.replace(/%/g, '%%')}"`,
+    );
+  });
+
+  test('a hostile ARN never reaches the CLI: the node fails closed naming proxy.credentials', () => {
+    const hostile = `${ARN}'; touch ${MARK}; '`;
+    const result = runBoothookInSandbox(script(hostile), 1, [], BOOTHOOK_PROFILES.AL2023, { aws: aws(hostile) });
+    const r = result.runs[1];
+    expect(fs.existsSync(MARK)).toBe(false);
+    expect(r.rc).toBe(1);
+    expect(r.aws).toEqual([]);
+    expect(r.console).toContain(
+      'the deploy-time value of PROXY_SECRET_ARN (from proxy.credentials) does not have the form',
+    );
+    expect(r.files).toEqual(result.runs[0].files);
   });
 });
