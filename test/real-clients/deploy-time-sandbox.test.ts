@@ -8,6 +8,9 @@
  *     on stderr and the console.
  */
 import * as fs from 'fs';
+import { App, CfnParameter, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { PrivateEksCluster, ProxySettings } from '../../lib';
 import {
   boothookFor,
   CREDENTIALS_BLOCK_DROP_IN,
@@ -16,6 +19,7 @@ import {
   SECRET_ARN_VALUE,
 } from '../../lib/nodes/user-data/boothook';
 import { proxyEnvironment } from '../../lib/proxy/render-environment';
+import { fakeKubectlLayer, isolatedVpc } from '../support/cdk';
 import { cloudInitParts } from './support/cloudinit';
 import { resourcesOfType } from './support/intrinsics';
 import { GOOD, parameterTemplates, resolverFor } from './support/parameter-app';
@@ -239,4 +243,28 @@ describe('deploy-time proxy URL and secret ARN with proxy credentials (the rende
     );
     expect(r.files).toEqual(result.runs[0].files);
   });
+});
+
+test("another namespace's proxy ConfigMap (addProxyEnvironment) keeps a hostile parameter one value too", () => {
+  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+  const stack = new Stack(app, 'Ns');
+  const host = new CfnParameter(stack, 'ProxyHost', { default: GOOD.host });
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    serviceIpv4Cidr: '172.20.0.0/16',
+    proxy: ProxySettings.fromHost(host.valueAsString, 3128),
+  });
+  cluster.addProxyEnvironment('apps');
+  const template = app.synth().getStackByName('Ns').template;
+  const hostile = 'x"}},{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"evil';
+  const resolver = resolverFor(template, 'Ns', { ProxyHost: hostile });
+  const objects = resourcesOfType(template, 'Custom::AWSCDK-EKS-KubernetesResource').flatMap(([, r]) =>
+    JSON.parse(resolver.resolveString(r.Properties.Manifest)),
+  );
+  const configMaps = objects.filter((o) => o.kind === 'ConfigMap');
+  expect(configMaps.map((o) => o.metadata.namespace).sort()).toEqual(['apps', 'kube-system']);
+  expect(objects.filter((o) => o.kind === 'Namespace' && o.metadata.name === 'evil')).toEqual([]);
+  configMaps.forEach((o) => expect(o.data.HTTPS_PROXY).toBe(`http://${hostile}:3128`));
 });
