@@ -1,4 +1,5 @@
-import { Stack, Fn } from 'aws-cdk-lib';
+import { Aws, CfnParameter, Stack, Fn } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -15,7 +16,7 @@ import {
   ProxyCredentials,
   ProxySettings,
 } from '../lib';
-import { userDataSizeProblem } from '../lib/nodes/node-user-data';
+import { resolvedLengthBound, userDataBytesBound, userDataSizeProblem } from '../lib/nodes/node-user-data';
 import { fakeKubectlLayer, isolatedVpc, testStack } from './support/cdk';
 import { validationErrorOf } from './support/errors';
 
@@ -495,8 +496,52 @@ describe('synth-time errors', () => {
   });
 
   test('user data over 16 KB is refused (the Lambda environment limit on NO_PROXY pre-empts it today)', () => {
-    expect(userDataSizeProblem('x'.repeat(16 * 1024 + 1))).toMatch(/over the EC2 limit of 16384 bytes/);
-    expect(userDataSizeProblem('x'.repeat(16 * 1024))).toBeUndefined();
+    expect(userDataSizeProblem(16 * 1024 + 1)).toMatch(/is 16385 bytes, over the EC2 limit of 16384 bytes/);
+    expect(userDataSizeProblem(16 * 1024)).toBeUndefined();
+  });
+
+  test('user data is counted at its resolved size: tokens at the longest they resolve to, base64 at 4/3', () => {
+    const stack = testStack();
+    const vpc = new ec2.Vpc(stack, 'V');
+    // 10 + 14 (the region at its longest) + 3 + 18 (a CIDR) = 45 bytes, 60 as base64.
+    const text = `localhost,${Aws.REGION}.x,${vpc.vpcCidrBlock}`;
+    expect(resolvedLengthBound(stack.resolve(text))).toBe(45);
+    expect(userDataBytesBound(stack, `#!${Fn.base64(text)}`)).toBe(62);
+  });
+
+  test("a self-managed group's user data counts the cluster CA (twice) at its real size", () => {
+    const stack = testStack('us-east-1');
+    const cluster = new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128'),
+    });
+    const group = cluster.addSelfManagedNodeGroup('Sm');
+    const rendered = group.userData!.render();
+    expect(userDataBytesBound(group, rendered) - Buffer.byteLength(rendered)).toBeGreaterThan(2 * 1400);
+  });
+
+  test('self-managed nodes with the proxy as parameters: a warning, their user data would pass 16 KB once resolved', () => {
+    const stack = testStack('us-east-1');
+    const host = new CfnParameter(stack, 'ProxyHost');
+    const noProxy = new CfnParameter(stack, 'NoProxy');
+    const cluster = new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      serviceIpv4Cidr: '172.20.0.0/16',
+      proxy: ProxySettings.fromHost(host.valueAsString, 3128, { noProxy: [noProxy.valueAsString] }),
+      endpointServices: [...EndpointPresets.minimal(), EndpointService.CLOUDFORMATION],
+    });
+    cluster.addSelfManagedNodeGroup('Sm');
+    cluster.addProxiedNodeGroup('Managed');
+    const warnings = Annotations.fromStack(stack).findWarning(
+      '*',
+      Match.stringLikeRegexp('user-data-size|userData can be'),
+    );
+    expect(warnings.map((w) => w.id)).toEqual(['/Test/Cluster/Sm']);
+    expect(String(warnings[0].entry.data)).toMatch(/userData can be up to 1[6-9]\d{3} bytes .*managed node group/);
   });
 
   test('tokens are not validated at synth time', () => {

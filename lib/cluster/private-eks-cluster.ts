@@ -1,4 +1,4 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Fn, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,6 +17,7 @@ import { DEFAULT_TARGETS } from '../manifests/proxy-patch';
 import { INodeContext } from '../nodes/node-context';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
+import { SECRET_ARN_VALUE } from '../nodes/user-data/boothook';
 import { ClusterBootstrap, NodeProxy } from '../nodes/user-data/family';
 import { checkRoutes } from '../preflight/route-rules';
 import {
@@ -25,6 +26,7 @@ import {
   kubectlHandler,
 } from '../private/aws-eks-v2-internals';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
+import { deployTimeOrigin } from '../private/deploy-time';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
 import { namespaceProblem } from '../private/kubernetes-names';
 import { regionAndSuffix } from '../private/partition';
@@ -181,6 +183,9 @@ export class PrivateEksCluster extends Construct {
   /** The Kubernetes version of the cluster. */
   public readonly version: eks.KubernetesVersion;
 
+  /** The VPC's IPv4 CIDR blocks, as NO_PROXY lists them. */
+  private readonly vpcCidrList: string[];
+
   /** The VPC endpoints the cluster relies on. */
   public readonly endpoints: EndpointSet;
 
@@ -210,6 +215,7 @@ export class PrivateEksCluster extends Construct {
     requirePrivateSubnets(this, vpc);
 
     const cidrs = vpcCidrs(vpc);
+    this.vpcCidrList = cidrs;
     checkVpcCidrsAtSynth(this, vpc, cidrs, 'NO_PROXY and the choice of the service CIDR');
     this.serviceIpv4Cidr = this.resolveServiceCidr(props.serviceIpv4Cidr, cidrs);
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
@@ -436,6 +442,7 @@ export class PrivateEksCluster extends Construct {
             httpsProxyHostPort: this.proxy.httpsProxyHostPort,
             noProxy: this.noProxy,
             credentials: credentials && secretReferenceOf(credentials),
+            ...this.deployTimeValues(this.proxy, environment),
           }
         : undefined;
     const dnsClusterIp = Token.isUnresolved(this.serviceIpv4Cidr) ? undefined : clusterDnsIp(this.serviceIpv4Cidr);
@@ -461,6 +468,54 @@ export class PrivateEksCluster extends Construct {
         }
       },
     };
+  }
+
+  /**
+   * The proxy values chosen at deploy time (lib/private/deploy-time.ts: parameters, imports, dynamic
+   * references, not AWS-produced values such as the region or a load balancer's DNS name): each variable
+   * holding one as base64 for the boothook (which checks it at boot), the props it comes from, and those
+   * props, which nodeadm's YAML leaves out and Bottlerocket refuses. AWS-produced tokens stay text, as
+   * before: carrying every token as data would cost every Amazon Linux node about 2.5 KB of its 16 KB of
+   * user data (the decoder and the grammar), for values AWS produces without quotes or newlines.
+   */
+  private deployTimeValues(
+    proxy: ProxySettings,
+    environment: Record<string, string>,
+  ): Pick<NodeProxy, 'deployTimeBase64' | 'deployTimeProps' | 'deployTimeInputs'> {
+    const sources: Record<string, Array<[string, string]>> = {
+      HTTP_PROXY: [['proxy.httpProxy', proxy.httpProxy]],
+      HTTPS_PROXY: [['proxy.httpsProxy', proxy.httpsProxy]],
+      NO_PROXY: [
+        ...this.vpcCidrList.map((c): [string, string] => ['vpc', c]),
+        ['serviceIpv4Cidr', this.serviceIpv4Cidr],
+        ...this.endpoints.noProxyHosts.map((h): [string, string] => ['endpoints', h]),
+        ...proxy.noProxy.map((e, i): [string, string] => [`proxy.noProxy[${i}]`, e]),
+      ],
+    };
+    const base64: Record<string, string> = {};
+    const props: Record<string, string> = {};
+    const inputs = new Set<string>();
+    for (const [name, from] of Object.entries(sources)) {
+      if (deployTimeOrigin(this, environment[name]) !== 'input') {
+        continue;
+      }
+      base64[name] = Fn.base64(environment[name]);
+      const chosen = from.filter(([, v]) => Token.isUnresolved(v) && deployTimeOrigin(this, v) === 'input');
+      chosen.forEach(([p]) => inputs.add(p));
+      props[name] = [...new Set(chosen.map(([p]) => p))].join(', ') || 'proxy';
+    }
+    const arn = proxy.credentials?.secret.secretArn;
+    if (arn !== undefined && deployTimeOrigin(this, arn) === 'input') {
+      base64[SECRET_ARN_VALUE] = Fn.base64(arn);
+      props[SECRET_ARN_VALUE] = 'proxy.credentials';
+    }
+    return Object.keys(base64).length === 0
+      ? {}
+      : {
+          deployTimeBase64: base64,
+          deployTimeProps: props,
+          deployTimeInputs: inputs.size > 0 ? [...inputs] : undefined,
+        };
   }
 
   private resolveServiceCidr(given: string | undefined, cidrs: string[]): string {

@@ -58,7 +58,16 @@ export class ProxyCredentials {
       ['usernameKey', usernameKey],
       ['passwordKey', passwordKey],
     ]) {
-      if (!Token.isUnresolved(key) && !/^[A-Za-z0-9_.-]+$/.test(key)) {
+      // The keys are written into the nodes' boothook and the Lambda wrapper's command: a token could hold anything.
+      if (Token.isUnresolved(key)) {
+        invalid(
+          'ProxyCredentials',
+          prop,
+          'is a token (a parameter, an import or another deploy-time value), which the nodes cannot check before using it in a command',
+          'Give the JSON key as a literal string, for example username',
+        );
+      }
+      if (!/^[A-Za-z0-9_.-]+$/.test(key)) {
         invalid(
           'ProxyCredentials',
           prop,
@@ -67,7 +76,7 @@ export class ProxyCredentials {
         );
       }
     }
-    if (!Token.isUnresolved(usernameKey) && usernameKey === passwordKey) {
+    if (usernameKey === passwordKey) {
       invalid(
         'ProxyCredentials',
         'passwordKey',

@@ -11,6 +11,7 @@ import { parseCidr } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
 import { isPort } from '../private/proxy-url';
 import { hasPrivateSubnets, privateSubnetSelection } from '../private/vpc';
+import { deployTimeOrigin } from '../private/deploy-time';
 import { defaultEgressDomains, domainCovers, domainProblem, normaliseDomain, normaliseDomains } from './allowlist';
 
 /** The proxy port: a literal 1-65535 (it is written into squid.conf and the security groups). */
@@ -138,6 +139,7 @@ export function checkCidrs(scope: IConstruct, cidrs: string[]): string[] {
   }
   cidrs.forEach((cidr, i) => {
     if (Token.isUnresolved(cidr)) {
+      refuseDeployTimeInput(scope, `allowedCidrs[${i}]`, cidr);
       return;
     }
     const ipv6 = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*\/(\d{1,3})$/.exec(cidr);
@@ -161,9 +163,26 @@ export function checkCidrs(scope: IConstruct, cidrs: string[]): string[] {
   return [...cidrs];
 }
 
+/**
+ * Refuse a value chosen at deploy time (a parameter, an import, a dynamic reference: lib/private/deploy-time.ts)
+ * for the proxy instances: it would go into squid.conf, written by their user data script, where nothing
+ * checks it before Squid (and the shell) read it. AWS-produced tokens (the VPC's CIDR, the region) pass.
+ */
+function refuseDeployTimeInput(scope: IConstruct, prop: string, value: string): void {
+  if (Token.isUnresolved(value) && deployTimeOrigin(scope, value) === 'input') {
+    invalid(
+      scope,
+      prop,
+      "is chosen at deploy time (a parameter, an import or a dynamic reference), and would be written unchecked into squid.conf by the proxy instances' user data",
+      'Give it as a literal value, or an attribute of a resource of this stack (for example vpc.vpcCidrBlock)',
+    );
+  }
+}
+
 /** The allowlist: the user's entries checked, the defaults of the stack's region added, all normalised. */
 export function composeDomains(scope: IConstruct, user: string[], includeDefaults: boolean): string[] {
   user.forEach((d, i) => {
+    refuseDeployTimeInput(scope, `allowedDomains[${i}]`, d);
     const problem = domainProblem(d);
     if (problem) {
       invalid(
@@ -225,6 +244,7 @@ export function warnTokenOverlaps(scope: IConstruct, user: string[]): void {
 export function checkPrivateDestinations(scope: IConstruct, destinations: string[]): string[] {
   destinations.forEach((d, i) => {
     if (Token.isUnresolved(d)) {
+      refuseDeployTimeInput(scope, `allowedPrivateDestinations[${i}]`, d);
       return;
     }
     const ipv4 =

@@ -1,10 +1,11 @@
 import { createHash } from 'crypto';
-import { Annotations, Lazy, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, DependencyGroup, IDependable } from 'constructs';
 import { PROXY_CREDENTIALS_SECRET_NAME, ProxyCredentialsSecret } from '../credentials/kubernetes-secret';
 import { invalid } from '../errors';
+import { jsonTextWithDeployTimeValues } from '../private/deploy-time';
 import type { ProxySettings } from '../proxy/proxy-settings';
 import { CredentialsSecretWriter, NamespaceProxyEnvironment } from './proxy-environment';
 import type * as proxyChart from './proxy-chart';
@@ -85,7 +86,7 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { proxyEnvironmentChart }: typeof proxyChart = require('./proxy-chart');
   const chart = proxyEnvironmentChart({ environment, namespace: 'kube-system' });
-  const configMap = cluster.addCdk8sChart('ProxyEnvironment', chart);
+  const configMap = addManifestWithDeployTimeValues(cluster, 'ProxyEnvironment', chart.toJson());
   const credentials = proxy.credentials;
   const credentialsSecret =
     credentials &&
@@ -159,7 +160,11 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
     const manifest =
       namespace === 'kube-system'
         ? configMap
-        : cluster.addCdk8sChart(`ProxyEnvironment-${namespace}`, proxyEnvironmentChart({ environment, namespace }));
+        : addManifestWithDeployTimeValues(
+            cluster,
+            `ProxyEnvironment-${namespace}`,
+            proxyEnvironmentChart({ environment, namespace }).toJson(),
+          );
     const env = new NamespaceProxyEnvironment(
       namespace,
       manifest,
@@ -252,4 +257,24 @@ export class ProxyPatches {
     patch.node.addDependency(addon);
     this.byObject.get(`${target.namespace}/${patchResourceName(target)}`)!.revisions.push(revision);
   }
+}
+
+/**
+ * What `cluster.addCdk8sChart(id, chart)` does (same construct path, so the same logical id), keeping the
+ * objects: aws-eks-v2 writes them into the template as JSON text with `Stack.toJsonString`, which pastes a
+ * resolved token between the quotes as is. A value given as a parameter with a `"` would then add keys or
+ * whole Kubernetes objects of its choosing, applied by the kubectl provider; such values are escaped by
+ * CloudFormation instead (lib/private/deploy-time.ts, `jsonTextWithDeployTimeValues`).
+ */
+export function addManifestWithDeployTimeValues(
+  cluster: eks.Cluster,
+  id: string,
+  objects: Array<Record<string, unknown>>,
+): eks.KubernetesManifest {
+  const manifest = new eks.KubernetesManifest(cluster, id, { cluster, manifest: objects });
+  const text = jsonTextWithDeployTimeValues(cluster, objects);
+  if (text !== undefined) {
+    (manifest.node.defaultChild as CfnResource).addPropertyOverride('Manifest', text);
+  }
+  return manifest;
 }

@@ -2,13 +2,12 @@
  * Pure parsing and checking of proxy URLs and NO_PROXY entries. No CDK imports: the
  * callers decide what to do with tokens (they skip these checks for unresolved values).
  */
-import * as net from 'net';
+import { IPV4, IPV6, matchesHost, matchesNoProxyEntry, matchesProxyUrl } from './proxy-grammar';
 import { notAStringProblem } from './validation';
 
-/** One DNS label: letters, digits, `_` and inner `-`, at most 63 characters (RFC 1123, `_` for SRV-style names). */
-const DNS_LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
-const DNS_NAME = new RegExp(`^${DNS_LABEL}(?:\\.${DNS_LABEL})*$`);
-const DNS_NAME_MAX = 253;
+/** What is accepted is decided by proxy-grammar.ts (shared with the boot-time check); this file explains rejections. */
+const IS_IPV4 = new RegExp(`^(${IPV4})$`);
+const IS_IPV6 = new RegExp(`^(${IPV6})$`);
 
 /**
  * What is wrong with a host (a DNS name, an IPv4 address, or an IPv6 address in brackets; no scheme,
@@ -22,20 +21,16 @@ export function hostProblem(host: unknown): string | undefined {
   if (host === '') {
     return 'is an empty string';
   }
-  const bracketed = /^\[(.*)\]$/.exec(host);
-  if (bracketed) {
-    return net.isIPv6(bracketed[1]) ? undefined : `'${host}' is not a valid IPv6 address in brackets`;
-  }
-  if (net.isIPv4(host)) {
+  if (matchesHost(host)) {
     return undefined;
+  }
+  if (/^\[.*\]$/s.test(host)) {
+    return `'${host}' is not a valid IPv6 address in brackets`;
   }
   if (/^[0-9.]+$/.test(host)) {
     return `'${host}' is not a valid IPv4 address`;
   }
-  if (host.length > DNS_NAME_MAX || !DNS_NAME.test(host)) {
-    return `'${host}' is not a DNS name, an IPv4 address or a bracketed IPv6 address`;
-  }
-  return undefined;
+  return `'${host}' is not a DNS name, an IPv4 address or a bracketed IPv6 address`;
 }
 
 /** True when `host` is a DNS name, an IPv4 address or a bracketed IPv6 address, without anything else. */
@@ -140,6 +135,12 @@ export function parseProxyUrl(raw: string): ParsedProxyUrl | ProxyUrlProblem {
       fix: 'Write it as scheme://host:port, for example http://proxy.example.com:3128',
     };
   }
+  if (!matchesProxyUrl(raw)) {
+    return {
+      problem: `'${raw}' is not a valid proxy URL`,
+      fix: 'Write it as scheme://host:port, for example http://proxy.example.com:3128',
+    };
+  }
   const host = hostPort[1].toLowerCase();
   return { scheme, host, port, url: `${scheme}://${host}:${port}` };
 }
@@ -172,13 +173,17 @@ export function noProxyEntryProblem(entry: unknown): string | undefined {
   if (entry === '*') {
     return undefined;
   }
+  if (matchesNoProxyEntry(entry)) {
+    return undefined;
+  }
+  // Rejected by the grammar: say why as precisely as we can.
   const notAnEntry = `'${entry}' is not a host name, domain (.example.com), IP address or CIDR`;
   const slash = entry.indexOf('/');
   if (slash >= 0) {
     const address = entry.slice(0, slash);
     const prefixText = entry.slice(slash + 1);
-    const family = net.isIPv4(address) ? 'v4' : net.isIPv6(address) ? 'v6' : undefined;
-    if (!family || !/^\d{1,3}$/.test(prefixText)) {
+    const family = IS_IPV4.test(address) ? 'v4' : IS_IPV6.test(address) ? 'v6' : undefined;
+    if (!family || !/^(0|[1-9][0-9]{0,2})$/.test(prefixText)) {
       return family === 'v4' || /^[0-9.]+$/.test(address) ? `'${entry}' is not a valid IPv4 CIDR` : notAnEntry;
     }
     const prefix = Number(prefixText);
@@ -186,20 +191,11 @@ export function noProxyEntryProblem(entry: unknown): string | undefined {
     if (prefix > max) {
       return `'${entry}' is not a valid IP${family} CIDR: the prefix is longer than /${max}`;
     }
-    if (prefix < MIN_PREFIX[family]) {
-      return `'${entry}' covers more than a /${MIN_PREFIX[family]}, which would send much of the internet around the proxy; list the networks themselves`;
-    }
-    return undefined;
-  }
-  if (entry.startsWith('[') || net.isIPv6(entry)) {
-    return hostProblem(entry.startsWith('[') ? entry : `[${entry}]`) === undefined ? undefined : notAnEntry;
+    return `'${entry}' covers more than a /${MIN_PREFIX[family]}, which would send much of the internet around the proxy; list the networks themselves`;
   }
   const m = /^(\*\.|\.)?([^:]*)(?::(\d{1,5}))?$/.exec(entry);
-  if (!m || hostProblem(m[2]) !== undefined) {
-    return notAnEntry;
+  if (m && m[3] !== undefined && hostProblem(m[2]) === undefined) {
+    return `'${entry}' has port ${m[3]}, outside 1-65535 or written with a leading zero`;
   }
-  if (m[3] !== undefined && !isPort(Number(m[3]))) {
-    return `'${entry}' has port ${m[3]}, outside 1-65535`;
-  }
-  return undefined;
+  return notAnEntry;
 }

@@ -53,7 +53,8 @@ export class ProxySettings {
    * A proxy given by URL, e.g. `ProxySettings.fromUrl('http://proxy.corp.example:3128')`.
    *
    * The URL needs a scheme (`http` or `https`), a host and an explicit port, and must not contain
-   * credentials. CDK tokens (parameters, imports) are accepted and not checked.
+   * credentials. CDK tokens (parameters, imports) are accepted: Amazon Linux nodes check them at boot and
+   * refuse to join when one is malformed; Bottlerocket refuses them (see the README, "Deploy-time values").
    *
    * @param httpProxy the proxy for HTTP requests (`HTTP_PROXY`)
    * @param options HTTPS proxy and extra NO_PROXY entries

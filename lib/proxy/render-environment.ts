@@ -2,6 +2,9 @@
  * Pure renderers of the proxy environment for each consumer. Text in, text out; no CDK imports.
  * Values may contain CDK token markers, which pass through unchanged and resolve later.
  */
+import { systemdQuote } from '../private/encoders';
+
+export { systemdQuote };
 
 /** The three proxy values, NO_PROXY already composed. */
 export interface ProxyValues {
@@ -36,14 +39,6 @@ export function renderEtcEnvironment(env: Record<string, string>): string {
       .map(([k, v]) => `${k}=${v}`)
       .join('\n') + '\n'
   );
-}
-
-/**
- * Escape a value for a double-quoted systemd `Environment=` assignment: `\` and `"` are
- * backslash-escaped, and `%` becomes `%%` because systemd expands `%` specifiers in unit files.
- */
-export function systemdQuote(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/%/g, '%%');
 }
 
 /** A systemd drop-in `[Service]` section with one `Environment="K=V"` line per variable. */

@@ -101,7 +101,8 @@ describe('an authenticating proxy', () => {
 
   test('nodes read the secret at boot into root-only files, and the node role may read that secret only', () => {
     const text = JSON.stringify(stack.resolve(group.userData!.render()));
-    expect(text).toContain(`aws secretsmanager get-secret-value --region \\"$region\\" --secret-id '${SECRET_ARN}'`);
+    expect(text).toContain(`secret_arn='${SECRET_ARN}'`);
+    expect(text).toContain('aws secretsmanager get-secret-value --region \\"$region\\" --secret-id \\"$secret_arn\\"');
     expect(text).toContain(`HTTPS_PROXY=http://${PROXY_AUTH_PLACEHOLDER}@proxy.corp.example:3128`);
     expect(text).toContain('replace_file /etc/environment 0600');
     expect(text).toContain('cdk-private-eks-proxy.conf\\" 0600');
@@ -229,6 +230,26 @@ test('a new revision rewrites the Kubernetes Secret and rolls the pods', () => {
 });
 
 describe('credentials checks', () => {
+  test.each(['usernameKey', 'passwordKey'])(
+    'a token %s is refused naming it: the nodes would use it in a command',
+    (prop) => {
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(
+        new Stack(),
+        'S',
+        'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf',
+      );
+      let error: any;
+      try {
+        ProxyCredentials.fromSecret(secret, { [prop]: Fn.importValue('ProxyKey') });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(PrivateEksValidationError);
+      expect(error.prop).toBe(prop);
+      expect(error.message).toMatch(/is a token .*literal string/);
+    },
+  );
+
   test('a secret whose value is written into the template fails the build, without echoing it', () => {
     let error: any;
     try {

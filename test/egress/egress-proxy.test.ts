@@ -2,13 +2,14 @@
  * EgressProxy: the resources it creates, how it plugs into a PrivateEksCluster, its synth-time errors and
  * cdk-nag. Its user data is run through the real tools in test/real-clients/egress-user-data.test.ts.
  */
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Fn, Stack, Validations } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { EgressProxy, EgressProxyProps, EndpointService, NodeFamily, PrivateEksCluster } from '../../lib';
 import { defaultEgressDomains } from '../../lib/egress/allowlist';
@@ -384,6 +385,38 @@ describe('synth-time errors', () => {
       () => egressOnly({ allowedCidrs: ['10.0.0.0/16', '10.0.0.0/33'] }),
       'allowedCidrs[1]',
       /not a CIDR block/,
+    ],
+    // Deploy-time input would be written unchecked into squid.conf by the instances' user data.
+    [
+      'a client CIDR from an import',
+      () => egressOnly({ allowedCidrs: ['10.0.0.0/16', Fn.importValue('ClientCidr')] }),
+      'allowedCidrs[1]',
+      /chosen at deploy time.*squid\.conf/,
+    ],
+    [
+      'a domain from an SSM parameter',
+      () => {
+        const stack = testStack();
+        return new EgressProxy(stack, 'Egress', {
+          vpc: egressVpc(stack),
+          allowedDomains: [ssm.StringParameter.valueForStringParameter(stack, '/registry')],
+        });
+      },
+      'allowedDomains[0]',
+      /chosen at deploy time/,
+    ],
+    [
+      'a private destination from a parameter',
+      () => {
+        const stack = testStack();
+        const dest = new CfnParameter(stack, 'Dest');
+        return new EgressProxy(stack, 'Egress', {
+          vpc: egressVpc(stack),
+          allowedPrivateDestinations: [dest.valueAsString],
+        });
+      },
+      'allowedPrivateDestinations[0]',
+      /chosen at deploy time/,
     ],
   ];
 

@@ -95,7 +95,9 @@ describe(`${d.label} / ${group.spec.id}: the credentialed boothook, run twice`, 
     expect(c.secretArn).toMatch(
       /^arn:aws:secretsmanager:us-east-1:123456789012:secret:ProxyCredentials[0-9A-F]{8}-[A-Za-z0-9]+-[A-Za-z0-9]{6}$/,
     );
-    expect(script).toContain(`--secret-id '${c.secretArn}'`);
+    // The ARN is AWS-produced (a Ref to the stack's secret): single-quoted once into a variable.
+    expect(script).toContain(`secret_arn='${c.secretArn}'`);
+    expect(script).toContain('--secret-id "$secret_arn"');
     expect(testSecretString(d)).toBe('{"username":"svc-eks","password":"S3cr3t%Pa$$:word@"}');
     // The ConfigMap (pods) and the template carry the proxy without credentials.
     expect(configMap.HTTPS_PROXY).toBe(proxyUrl);
@@ -232,7 +234,7 @@ describe(`${d.label} / ${group.spec.id}: Secrets Manager unreachable, then reada
     const r = result.runs[1];
     expect(r.aws.map((c) => c.argv)).toEqual(Array(5).fill(expectedAwsArgv(d)));
     expect(r.rc).toBe(1);
-    const reason = `cdk-private-eks: cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn}); kubelet is kept from starting, the node does not join without its proxy credentials (a reboot tries again)`;
+    const reason = `cdk-private-eks: cannot read the proxy credentials from Secrets Manager (${credentialsOf(d)!.secretArn}); no proxy settings were written and kubelet is kept from starting, so the node does not join (a reboot tries again)`;
     // Standard error: the AWS CLI's own error of each attempt, then the reason.
     expect(r.stderr.endsWith(`${reason}\n`)).toBe(true);
     expect(r.stderr.split('\n').filter((l) => l.startsWith('cdk-private-eks'))).toEqual([reason]);

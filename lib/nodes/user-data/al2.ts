@@ -13,7 +13,7 @@
  * commit 0ab842803d82 (the last one before AL2 was removed from the repository in b22890309b36,
  * "chore: remove AL2 support (#2645)").
  */
-import { shellQuote } from '../../private/shell';
+import { shellQuote } from '../../private/encoders';
 import { boothookPart, sourceEtcEnvironment } from './boothook';
 import {
   compareVersions,
@@ -103,6 +103,8 @@ export const AL2: NodeFamilySpec = {
     'Move this node group to NodeFamily.AMAZON_LINUX_2023.',
 
   inputProblem: signalInputProblem,
+
+  inputWarning: () => undefined,
 
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];

@@ -72,16 +72,30 @@ export const AL2023: NodeFamilySpec = {
 
   inputProblem: signalInputProblem,
 
+  inputWarning: (input) => {
+    const inputs = input.proxy?.deployTimeInputs ?? [];
+    return inputs.length === 0
+      ? undefined
+      : `${inputs.join(', ')} ${inputs.length === 1 ? 'is' : 'are'} chosen at deploy time (a parameter, an import or a dynamic reference), ` +
+          "which YAML cannot check, so the proxy is left out of the nodeadm NodeConfig's spec.instance.environment. " +
+          'The boothook checks the values at boot and gives them to containerd, kubelet, the SSM agent and dnf, but ' +
+          'nodeadm-config.service runs before cloud-init (amazon-eks-ami templates/al2023/runtime/rootfs/etc/systemd/system/nodeadm-config.service: Before=cloud-init.service) ' +
+          'and makes its EC2 calls without the proxy: the VPC needs an EC2 interface endpoint (EndpointService.EC2, in EndpointPresets.minimal()). ' +
+          'Give the proxy as a literal URL or with ProxySettings.fromHost(resource attribute, port) to keep it in the NodeConfig.';
+  },
+
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
     if (input.proxy) {
       parts.push(boothookPart(input.proxy, '/etc/dnf/dnf.conf', AL2023_UNITS, ['amazon-ssm-agent']));
     }
-    if (input.proxy || input.cluster || input.kubelet) {
+    const nodeConfigEnvironment = (input.proxy?.deployTimeInputs ?? []).length === 0 && input.proxy !== undefined;
+    if (nodeConfigEnvironment || input.cluster || input.kubelet) {
       parts.push({
         contentType: NODEADM_CONTENT_TYPE,
         body: renderNodeConfig({
-          environment: input.proxy?.environment,
+          // YAML cannot check a value chosen at deploy time: such a proxy is left to the boothook (see inputWarning).
+          environment: nodeConfigEnvironment ? input.proxy?.environment : undefined,
           cluster: input.cluster,
           kubelet: input.kubelet,
         }),

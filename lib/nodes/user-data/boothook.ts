@@ -1,6 +1,21 @@
 import { renderEtcEnvironment, renderSystemdDropIn } from '../../proxy/render-environment';
 import type { ProxySecretReference } from '../../credentials/secret-reference';
+import { renderShellGrammar, SHELL_GRAMMAR_FUNCTION, ValueGrammar } from '../../private/proxy-grammar';
+import { shellQuote } from '../../private/encoders';
 import type { NodeProxy, UserDataPart } from './family';
+
+/**
+ * A proxy variable whose value is known only at deploy time (it holds a CDK token). The boothook carries
+ * it as base64, which no shell, awk or systemd syntax can be made of, and checks it at boot.
+ */
+export interface DeployTimeValue {
+  /** The value as base64: a token (CloudFormation `Fn::Base64`) at synth time. */
+  readonly base64: string;
+  /** The grammar the decoded value must match. */
+  readonly grammar: ValueGrammar;
+  /** The prop(s) the value comes from, named in the message when it does not match. */
+  readonly prop: string;
+}
 
 /**
  * Input of the proxy boothook renderer.
@@ -21,6 +36,34 @@ export interface BoothookInput {
    * `packageManagerProxy` then carry `PROXY_AUTH_PLACEHOLDER` where `user:password@` goes.
    */
   readonly credentials?: ProxySecretReference;
+  /**
+   * The variables (by upper-case name: HTTP_PROXY, HTTPS_PROXY, NO_PROXY) whose value is a deploy-time
+   * token. Both cases of such a variable carry `valuePlaceholder(name)` in `environment` (and
+   * `packageManagerProxy` is HTTPS_PROXY's); the boothook decodes, checks and fills them in at boot.
+   */
+  readonly deployTime?: Record<string, DeployTimeValue>;
+}
+
+/**
+ * The name under which the credentials secret's ARN travels as a deploy-time value (`NodeProxy.deployTimeBase64`),
+ * when it is a token (a secret of the stack, an imported one, a parameter).
+ */
+export const SECRET_ARN_VALUE = 'PROXY_SECRET_ARN';
+
+/** The grammar of each deploy-time value, by name. */
+const VARIABLE_GRAMMAR: Record<string, ValueGrammar> = {
+  HTTP_PROXY: 'proxyUrl',
+  HTTPS_PROXY: 'proxyUrl',
+  NO_PROXY: 'noProxyList',
+  [SECRET_ARN_VALUE]: 'secretArn',
+};
+
+/** The prefix of the shell (and awk environment) variables that hold the checked deploy-time values. */
+const VALUE_VARIABLE = 'cpe_';
+
+/** Where a deploy-time value goes in the rendered files until the boothook fills it in. */
+export function valuePlaceholder(name: string): string {
+  return `@@${VALUE_VARIABLE}${name}@@`;
 }
 
 /** Stands for the URL-encoded `user:password` in the rendered URLs until the boothook fills it in. */
@@ -64,18 +107,29 @@ export function boothookFor(
   restartUnits: string[],
 ): BoothookInput {
   const creds = proxy.credentials;
-  const environment = creds
-    ? Object.fromEntries(
-        Object.entries(proxy.environment).map(([k, v]) => [k, /^no_proxy$/i.test(k) ? v : withAuthPlaceholder(v)]),
-      )
-    : proxy.environment;
+  const encoded = proxy.deployTimeBase64 ?? {};
+  const props = proxy.deployTimeProps ?? {};
+  const deployTime: Record<string, DeployTimeValue> = Object.fromEntries(
+    Object.entries(encoded).map(([name, base64]) => [
+      name,
+      { base64, grammar: VARIABLE_GRAMMAR[name] ?? 'proxyUrl', prop: props[name] ?? 'proxy' },
+    ]),
+  );
+  const value = (k: string, v: string): string => {
+    if (deployTime[k.toUpperCase()]) {
+      return valuePlaceholder(k.toUpperCase());
+    }
+    return creds && !/^no_proxy$/i.test(k) ? withAuthPlaceholder(v) : v;
+  };
+  const environment = Object.fromEntries(Object.entries(proxy.environment).map(([k, v]) => [k, value(k, v)]));
   return {
     environment,
-    packageManagerProxy: creds ? withAuthPlaceholder(proxy.httpsProxy) : proxy.httpsProxy,
+    packageManagerProxy: value('HTTPS_PROXY', proxy.httpsProxy),
     packageManagerConfig,
     units,
     restartUnits,
     credentials: creds,
+    deployTime: Object.keys(deployTime).length > 0 ? deployTime : undefined,
   };
 }
 
@@ -91,8 +145,11 @@ export const DROP_IN_NAME = 'cdk-private-eks-proxy.conf';
  * (login shells, `cfn-signal` run by hand, anything that sources it) and systemd drop-ins.
  *
  * cloud-init runs boothooks on every boot, so every step rewrites a whole file and only when its
- * content differs: a second run changes nothing, appends nothing and reloads nothing. Values are
- * written with quoted here-documents, so the shell never expands them.
+ * content differs: a second run changes nothing, appends nothing and reloads nothing. Values known at
+ * synth time (checked there) are written with quoted here-documents, so the shell never expands them;
+ * values known only at deploy time are carried as base64, checked at boot against the same grammar and
+ * filled in by awk from its environment (`renderDeployTimeValues`); one that does not match stops the
+ * boothook before it writes anything and keeps the node from joining.
  *
  * Mistakes of the seed boothooks fixed here: no shebang (cloud-init executes the part as a file),
  * `cat >>` appends (duplicated lines on re-run without cloud-init-per), HTTP_PROXY set twice and
@@ -106,8 +163,14 @@ export function renderBoothook(input: BoothookInput): string {
   // With credentials: files are root-only, and the placeholder is replaced by the credentials (with
   // every % doubled in systemd files, where % starts a specifier).
   const mode = creds ? '0600' : '0644';
-  const fill = creds ? ' | fill_auth "$auth"' : '';
-  const fillSystemd = creds ? ' | fill_auth "$auth_systemd"' : '';
+  const deployTime = input.deployTime;
+  const fill = (deployTime ? ' | fill_values' : '') + (creds ? ' | fill_auth "$auth"' : '');
+  const fillSystemd = (deployTime ? ' | fill_values systemd' : '') + (creds ? ' | fill_auth "$auth_systemd"' : '');
+  // The package manager's proxy reaches awk through its environment (`awk -v` would expand backslashes).
+  const pmProxy =
+    deployTime && input.packageManagerProxy === valuePlaceholder('HTTPS_PROXY')
+      ? `"$${VALUE_VARIABLE}HTTPS_PROXY"`
+      : shellQuote(input.packageManagerProxy);
   const lines: string[] = [
     '#!/bin/bash',
     '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
@@ -133,7 +196,9 @@ export function renderBoothook(input: BoothookInput): string {
     '  return 0',
     '}',
     '',
-    ...(creds ? renderCredentialFetch(creds) : []),
+    ...(deployTime || creds ? renderJoinBlock() : []),
+    ...(deployTime ? renderDeployTimeValues(deployTime, creds !== undefined) : []),
+    ...(creds ? renderCredentialFetch(creds, deployTime?.[SECRET_ARN_VALUE] !== undefined) : []),
     '# 1. /etc/environment: our block between markers, and no other definition of the proxy variables.',
     '[ -e /etc/environment ] || : >/etc/environment',
     `{`,
@@ -145,7 +210,8 @@ export function renderBoothook(input: BoothookInput): string {
     '',
     `# 2. Package manager: one proxy= line in the [main] section of ${input.packageManagerConfig}.`,
     `if [ -f ${input.packageManagerConfig} ]; then`,
-    `  awk -v line='proxy=${input.packageManagerProxy}' '`,
+    `  CDK_PRIVATE_EKS_PROXY=${pmProxy} awk '`,
+    `    BEGIN { line = "proxy=" ENVIRON["CDK_PRIVATE_EKS_PROXY"] }`,
     `    /^proxy[[:space:]]*=/ { next }`,
     `    { print }`,
     `    /^\\[main\\]/ && !done { print line; done = 1 }`,
@@ -204,15 +270,69 @@ export const CREDENTIALS_MISSING_MARKER = '/run/cdk-private-eks/proxy-credential
 export const CREDENTIALS_BLOCK_DROP_IN = '/run/systemd/system/kubelet.service.d/cdk-private-eks-credentials.conf';
 
 /**
+ * The deploy-time values: the grammar checks (lib/private/proxy-grammar.ts), one decode and
+ * check per value, and `fill_values`, which puts them in place of their placeholders.
+ *
+ * The base64 text sits between single quotes; its alphabet (`A-Za-z0-9+/=`) cannot end them. The decoded
+ * value keeps its trailing newlines (the `.` sentinel) and is compared in bytes with the decoder's output,
+ * so neither a newline nor a NUL byte that bash would drop can slip through the check.
+ */
+function renderDeployTimeValues(values: Record<string, DeployTimeValue>, credentials: boolean): string[] {
+  const names = Object.keys(values);
+  return [
+    '# 0. Deploy-time values: base64 from CloudFormation, decoded and checked before anything is written.',
+    ...renderShellGrammar(),
+    '# deploy_value NAME PROP CHECK BASE64: decode into $deployed, or block the join naming PROP (not the value).',
+    'deploy_value() {',
+    '  local LC_ALL=C value bytes',
+    '  value="$(printf %s "$4" | base64 -d 2>/dev/null; printf .)"',
+    '  value="${value%.}"',
+    '  bytes="$(printf %s "$4" | base64 -d 2>/dev/null | wc -c)"',
+    '  if [ "${#value}" != "$bytes" ] || ! "$3" "$value"; then',
+    '    block_join "the deploy-time value of $1 (from $2) does not have the form the proxy settings need"',
+    '  fi',
+    '  deployed="$value"',
+    '}',
+    ...names.flatMap((n) => [
+      `deploy_value ${n} ${shellQuote(values[n].prop)} ${SHELL_GRAMMAR_FUNCTION[values[n].grammar]} ${shellQuote(values[n].base64)}`,
+      `${VALUE_VARIABLE}${n}="$deployed"`,
+    ]),
+    // With credentials, user:password@ goes into the checked URLs at the same place as in concrete ones.
+    ...(credentials
+      ? names
+          .filter((n) => values[n].grammar === 'proxyUrl')
+          .map(
+            (n) =>
+              `${VALUE_VARIABLE}${n}="\${${VALUE_VARIABLE}${n}%%://*}://${PROXY_AUTH_PLACEHOLDER}@\${${VALUE_VARIABLE}${n}#*://}"`,
+          )
+      : []),
+    '# fill_values [systemd]: replace the placeholders on stdin (% doubled for systemd); the values reach awk',
+    '# through its environment, never its program text.',
+    'fill_values() {',
+    `  ${names.map((n) => `${VALUE_VARIABLE}${n}="$${VALUE_VARIABLE}${n}"`).join(' ')} awk -v systemd="\${1:-}" '`,
+    '    function fill(name,   ph, v, out, rest, i) {',
+    '      ph = "@@" name "@@"; v = ENVIRON[name]; out = ""; rest = $0',
+    '      if (systemd == "systemd") gsub(/%/, "%%", v)',
+    '      while ((i = index(rest, ph)) > 0) { out = out substr(rest, 1, i - 1) v; rest = substr(rest, i + length(ph)) }',
+    '      $0 = out rest',
+    '    }',
+    `    { ${names.map((n) => `fill("${VALUE_VARIABLE}${n}"); `).join('')}print }'`,
+    '}',
+    '',
+  ];
+}
+
+/**
  * Read the credentials at every boot (so a rotation reaches the node on its next boot): the region from
  * IMDSv2, the secret with the AWS CLI of the EKS AMI through the Secrets Manager VPC endpoint, and
  * `user:password` URL-encoded by Python. Nothing is printed; the secret is never in the user data.
- * When any step fails, `renderJoinBlock`'s function keeps the node from joining and stops the script.
+ * When any step fails, `block_join` (`renderJoinBlock`) keeps the node from joining and stops the script.
  */
-function renderCredentialFetch(creds: ProxySecretReference): string[] {
+function renderCredentialFetch(creds: ProxySecretReference, deployTimeArn: boolean): string[] {
   return [
     '# 0. Proxy credentials, read from AWS Secrets Manager at every boot; never written to the user data.',
-    ...renderJoinBlock(),
+    // A token ARN was decoded and checked with the other deploy-time values.
+    `secret_arn=${deployTimeArn ? `"$${VALUE_VARIABLE}${SECRET_ARN_VALUE}"` : shellQuote(creds.secretArn)}`,
     '# Every call has its own timeout: IMDS 5 s a try, three more tries; the AWS CLI 5 s to connect and 10 s to',
     '# read, two attempts. The boothook runs before kubelet, and nothing else would bound it.',
     "imds_token=\"$(curl -sS --fail --max-time 5 --retry 3 --retry-connrefused --retry-delay 1 --noproxy '*' -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' http://169.254.169.254/latest/api/token)\" ||",
@@ -221,7 +341,7 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
     '  block_join "cannot read the region from the instance metadata service"',
     'secret=""',
     'for attempt in 1 2 3 4 5; do',
-    `  if secret="$(AWS_MAX_ATTEMPTS=2 aws secretsmanager get-secret-value --region "$region" --secret-id '${creds.secretArn}' --query SecretString --output text --cli-connect-timeout 5 --cli-read-timeout 10)"; then`,
+    `  if secret="$(AWS_MAX_ATTEMPTS=2 aws secretsmanager get-secret-value --region "$region" --secret-id "$secret_arn" --query SecretString --output text --cli-connect-timeout 5 --cli-read-timeout 10)"; then`,
     '    break',
     '  fi',
     '  if [ "$attempt" = 5 ]; then',
@@ -230,11 +350,11 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
     '  sleep $((attempt * 3))',
     'done',
     'if [ -z "$secret" ]; then',
-    `  block_join "cannot read the proxy credentials from Secrets Manager (${creds.secretArn})"`,
+    '  block_join "cannot read the proxy credentials from Secrets Manager ($secret_arn)"',
     'fi',
     // Python reads the JSON and URL-encodes; a secret that is not such a JSON object fails silently (never
     // a traceback that could quote the value), and block_join gives the reason.
-    `auth="$(printf '%s' "$secret" | python3 -c '${PYTHON_ENCODE}' '${creds.usernameKey}' '${creds.passwordKey}')" ||`,
+    `auth="$(printf '%s' "$secret" | python3 -c ${shellQuote(PYTHON_ENCODE)} ${shellQuote(creds.usernameKey)} ${shellQuote(creds.passwordKey)})" ||`,
     `  block_join "the proxy credentials secret is not a JSON object with the keys ${creds.usernameKey} and ${creds.passwordKey}"`,
     'auth_systemd="${auth//%/%%}"',
     'unset secret',
@@ -253,17 +373,20 @@ function renderCredentialFetch(creds: ProxySecretReference): string[] {
 }
 
 /**
- * The shell function `block_join REASON`: fail closed when the credentials cannot be read. A node without
- * them would join and then fail every pull through the proxy (a silently half-configured node), so
+ * The shell function `block_join REASON`: fail closed when the credentials cannot be read or a deploy-time
+ * value does not match its grammar. A node without them would join and then fail every pull through the
+ * proxy (a silently half-configured node), so
  * kubelet is kept from starting on this boot (`CREDENTIALS_BLOCK_DROP_IN`), the reason is left for the
  * ready signal (`CREDENTIALS_MISSING_MARKER`) and written to standard error (cloud-init's log) and the
  * console (`aws ec2 get-console-output`), and the boothook stops before writing any file. Both files
- * are under /run: the next boot reads the secret again and, when it can, the node joins.
+ * are under /run: the next boot reads the secret again and, when it can, the node joins (a malformed
+ * deploy-time value blocks every boot: it is in the user data).
  */
 function renderJoinBlock(): string[] {
   return [
+    '# block_join REASON: say why (stderr, console), keep kubelet from starting this boot, and stop.',
     'block_join() {',
-    '  local msg="cdk-private-eks: $1; kubelet is kept from starting, the node does not join without its proxy credentials (a reboot tries again)"',
+    '  local msg="cdk-private-eks: $1; no proxy settings were written and kubelet is kept from starting, so the node does not join (a reboot tries again)"',
     `  mkdir -p "$(dirname ${CREDENTIALS_MISSING_MARKER})" "$(dirname ${CREDENTIALS_BLOCK_DROP_IN})"`,
     `  printf '%s\\n' "$1" >${CREDENTIALS_MISSING_MARKER}`,
     `  printf '[Unit]\\nAssertPathExists=!%s\\n' ${CREDENTIALS_MISSING_MARKER} >${CREDENTIALS_BLOCK_DROP_IN}`,

@@ -26,6 +26,9 @@
  * are tokens here (cluster name, API endpoint, CA, VPC CIDR, region) never resolve to a `"` or `\`.
  */
 import { compareVersions, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData } from './family';
+import { tomlKey, tomlString } from '../../private/encoders';
+
+export { tomlKey, tomlString };
 
 /** A TOML value this writer emits: a string, a boolean or an array of strings. */
 export type TomlValue = string | boolean | readonly string[];
@@ -34,36 +37,6 @@ export type TomlValue = string | boolean | readonly string[];
 export interface TomlTable {
   readonly name: readonly string[];
   readonly entries: ReadonlyArray<readonly [string, TomlValue]>;
-}
-
-/** TOML's short escapes (TOML 1.0.0, "String": `\b \t \n \f \r \" \\`). */
-const SHORT_ESCAPES: Record<string, string> = {
-  '\b': '\\b',
-  '\t': '\\t',
-  '\n': '\\n',
-  '\f': '\\f',
-  '\r': '\\r',
-  '"': '\\"',
-  '\\': '\\\\',
-};
-
-/**
- * A TOML basic string (`"..."`). TOML 1.0.0 requires escaping the quotation mark, the backslash and the
- * control characters U+0000–U+001F and U+007F (tab may stay literal; it is escaped here too). Every other
- * character, token markers included, is written as is.
- */
-export function tomlString(value: string): string {
-  const escaped = value.replace(
-    // eslint-disable-next-line no-control-regex -- the control characters are exactly what TOML requires escaped
-    /["\\\u0000-\u001f\u007f]/g,
-    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
-  );
-  return `"${escaped}"`;
-}
-
-/** A TOML key: bare when it only has `A-Za-z0-9_-` (TOML 1.0.0, "Keys"), else a quoted basic string. */
-export function tomlKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
 }
 
 function tomlValue(value: TomlValue): string {
@@ -219,6 +192,8 @@ export const BOTTLEROCKET: NodeFamilySpec = {
 
   warning: () => undefined,
 
+  inputWarning: () => undefined,
+
   inputProblem(input) {
     if (input.proxy?.credentials) {
       return {
@@ -234,6 +209,16 @@ export const BOTTLEROCKET: NodeFamilySpec = {
         problem:
           'is given by a token (e.g. a parameter or an import), but Bottlerocket nodes take the proxy as host:port in their TOML settings, which must be known at synth time',
         fix: 'Give the proxy URL as a literal string (http://host:port) or use ProxySettings.fromHost(host, port), or use NodeFamily.AMAZON_LINUX_2023',
+      };
+    }
+    // TOML cannot check a value chosen at deploy time, and Bottlerocket has no boothook to check it at boot.
+    const input_ = (input.proxy?.deployTimeInputs ?? []).filter((p) => p !== 'proxy.httpProxy');
+    if (input_.length > 0) {
+      return {
+        prop: input_[0],
+        problem:
+          'is chosen at deploy time (a parameter, an import or a dynamic reference), and Bottlerocket takes the proxy from TOML settings in its user data, where nothing can check the value at boot',
+        fix: 'Give it as a literal value, or the proxy with ProxySettings.fromHost(resource attribute, port) (e.g. a load balancer DNS name), or use NodeFamily.AMAZON_LINUX_2023, whose boothook checks deploy-time values at boot',
       };
     }
     if (input.proxy && /^https:\/\//i.test(input.proxy.httpsProxy)) {

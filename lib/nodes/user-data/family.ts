@@ -29,6 +29,30 @@ export interface NodeProxy {
    * @default - the proxy needs no credentials
    */
   readonly credentials?: ProxySecretReference;
+  /**
+   * Base64 (CloudFormation `Fn::Base64`) of the values in `environment` that are known only at deploy
+   * time, by upper-case variable name (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`): the boothook carries
+   * these as data and checks them at boot, never as script text.
+   *
+   * @default - every value is known at synth time
+   */
+  readonly deployTimeBase64?: { [name: string]: string };
+  /**
+   * The props each deploy-time variable comes from, by upper-case variable name (e.g. `NO_PROXY`:
+   * `vpc, proxy.noProxy`), named when its value is refused at boot.
+   *
+   * @default - the variable is named as coming from `proxy`
+   */
+  readonly deployTimeProps?: { [name: string]: string };
+  /**
+   * The props whose value is chosen at deploy time rather than produced by AWS (a CloudFormation
+   * parameter, an SSM parameter, an import, a dynamic reference, a custom resource's attribute), e.g.
+   * `proxy.httpProxy` or `proxy.noProxy[0]`: consumers that cannot check a value at boot (nodeadm's YAML,
+   * Bottlerocket's TOML) leave it out or refuse it.
+   *
+   * @default - none
+   */
+  readonly deployTimeInputs?: string[];
 }
 
 /**
@@ -138,6 +162,8 @@ export interface NodeFamilySpec {
   warning(kubernetesVersion: string): string | undefined;
   /** Why the family cannot serve this input (e.g. a token proxy URL for Bottlerocket), or undefined. */
   inputProblem(input: NodeBootstrapInput): InputProblem | undefined;
+  /** A warning about how the family serves this input (e.g. what it leaves out), or undefined. */
+  inputWarning(input: NodeBootstrapInput): string | undefined;
   /** Render the user data. */
   render(input: NodeBootstrapInput): RenderedUserData;
 }

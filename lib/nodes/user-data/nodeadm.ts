@@ -15,6 +15,7 @@
  * scalar (so `on`, `yes`, `1.10` stay strings), and token markers pass through unchanged.
  */
 import { ClusterBootstrap, KubeletRegistration } from './family';
+import { yamlString } from '../../private/encoders';
 
 /** The NodeConfig API version and kind. */
 export const NODECONFIG_API_VERSION = 'node.eks.aws/v1alpha1';
@@ -32,7 +33,7 @@ export interface NodeConfigInput {
   readonly kubelet?: KubeletRegistration;
 }
 
-const q = JSON.stringify;
+const q = yamlString;
 
 /** Render a NodeConfig with the sections the input has. */
 export function renderNodeConfig(input: NodeConfigInput): string {

@@ -31,7 +31,7 @@
  * "SignalResource"; the cfn-signal documentation lists `--reason` for wait condition handles only), so
  * the stack event shows a FAILURE signal from the instance id and the console says why.
  */
-import { shellQuote } from '../../private/shell';
+import { shellQuote } from '../../private/encoders';
 import { CREDENTIALS_MISSING_MARKER, sourceEtcEnvironment } from './boothook';
 import {
   ClusterBootstrap,

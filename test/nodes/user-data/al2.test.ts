@@ -32,7 +32,7 @@ describe('AL2 renderer', () => {
     const body = al2Parts({ proxy })[0].body;
     expect(body.startsWith('#!/bin/bash\n')).toBe(true);
     expect(body).toContain('if [ -f /etc/yum.conf ]; then');
-    expect(body).toContain("awk -v line='proxy=http://proxy.corp.example:3128'");
+    expect(body).toContain("CDK_PRIVATE_EKS_PROXY='http://proxy.corp.example:3128' awk '");
     expect(body).not.toContain('dnf');
     const loop = /^for unit in (.*); do$/m.exec(body)![1].split(' ');
     expect(loop).toEqual(expect.arrayContaining(['docker', 'containerd', 'kubelet', 'amazon-ssm-agent']));

@@ -81,9 +81,9 @@ describe('renderBoothook with proxy credentials', () => {
 
   test('reads the secret with IMDSv2 and the AWS CLI, and writes root-only files', () => {
     expect(script).toContain('X-aws-ec2-metadata-token-ttl-seconds: 300');
-    expect(script).toContain(
-      'aws secretsmanager get-secret-value --region "$region" --secret-id \'arn:aws:secretsmanager:us-east-1:111122223333:secret:p\'',
-    );
+    // The ARN is a shell variable, single-quoted once (or decoded and checked, when it is a token).
+    expect(script).toContain("secret_arn='arn:aws:secretsmanager:us-east-1:111122223333:secret:p'");
+    expect(script).toContain('aws secretsmanager get-secret-value --region "$region" --secret-id "$secret_arn"');
     expect(script.match(/replace_file \S+ 0600/g)).toHaveLength(3);
     expect(script).not.toMatch(/replace_file \S+ 0644/);
   });
@@ -101,7 +101,7 @@ describe('renderBoothook with proxy credentials', () => {
     expect(lines.filter((l) => /^\s+block_join "/.test(l)).map((l) => l.trim())).toEqual([
       'block_join "cannot get an IMDSv2 token to learn the region"',
       'block_join "cannot read the region from the instance metadata service"',
-      'block_join "cannot read the proxy credentials from Secrets Manager (arn:aws:secretsmanager:us-east-1:111122223333:secret:p)"',
+      'block_join "cannot read the proxy credentials from Secrets Manager ($secret_arn)"',
       'block_join "the proxy credentials secret is not a JSON object with the keys username and password"',
     ]);
     // The block lives under /run (gone at the next boot): a kubelet drop-in asserting the marker is absent.
