@@ -58,7 +58,7 @@ export function buildNodeUserData(
     Annotations.of(scope).addWarningV2(
       'cdk-private-eks:user-data-size',
       `userData can be up to ${bound} bytes once CloudFormation resolves it (the cluster certificate authority counted at 1.5 KB, ` +
-        `twice in a self-managed group, deploy-time values as base64), over EC2's limit of ${USER_DATA_MAX_BYTES} bytes: the nodes would fail to launch. ${fix}`,
+        `deploy-time values as base64), over EC2's limit of ${USER_DATA_MAX_BYTES} bytes: the nodes would fail to launch. ${fix}`,
     );
   }
   return userData;
@@ -102,7 +102,7 @@ export function resolvedLengthBound(resolved: unknown): number {
  * The most bytes rendered user data can have once resolved: its text, and each token at
  * `resolvedLengthBound` (a token that cannot be resolved yet, such as the Auto Scaling group's logical id
  * in a self-managed group's signal, at 64). Counting tokens at their marker length (about 20 bytes) would
- * miss the cluster's certificate authority (1.4 KB, twice in a self-managed group's user data) and the
+ * miss the cluster's certificate authority (1.4 KB) and the
  * base64 of deploy-time values.
  */
 export function userDataBytesBound(scope: IConstruct, rendered: string): number {

@@ -92,9 +92,11 @@ describe('SelfManagedNodeGroup', () => {
     expect(text).toContain('\ntimeout_s=360\n');
     expect(text).toContain('\nunreachable_s=180\n');
     expect(text).toContain('\npoll_s=10\n');
-    // It asks the cluster's API server (endpoint and CA from the cluster) with nodeadm's token command.
+    // It asks the cluster's API server (endpoint from the cluster) with nodeadm's token command, and trusts
+    // the CA nodeadm wrote from the NodeConfig: the user data carries the CA once (EC2's 16 KB).
     expect(text).toMatch(/\nendpoint='<GetAtt:Cluster\w+\.Endpoint>'\n/);
-    expect(text).toMatch(/\nca_data='<GetAtt:Cluster\w+\.CertificateAuthorityData>'\n/);
+    expect(text.match(/<GetAtt:Cluster\w+\.CertificateAuthorityData>/g)).toHaveLength(1);
+    expect(text).toContain('--cacert /etc/kubernetes/pki/ca.crt');
     expect(text).toMatch(
       /timeout 30 'aws' 'eks' 'get-token' '--cluster-name' '<Ref:Cluster\w+>' '--region' 'us-east-1' 2>\/dev\/null \| field status token/,
     );

@@ -17,7 +17,8 @@
  * identity: a SelfSubjectReview (`authentication.k8s.io/v1`, GA in Kubernetes 1.28; allowed to every
  * authenticated user by `system:basic-user`) answers `system:node:<name>`, whichever name the AMI
  * registered (EC2 private DNS name, or the instance id with nodeadm's `InstanceIdNodeName` gate).
- * The API server is called directly with curl and the cluster CA from the user data, under the
+ * The API server is called directly with curl and the cluster CA kubelet uses (`CLUSTER_CA_FILE`, written
+ * before kubelet starts; the user data carries the CA once, for nodeadm or bootstrap.sh), under the
  * proxy environment of /etc/environment (NO_PROXY lists the API server's domain): the way kubelet
  * reaches it. No kubectl (neither AMI ships one): JSON is read with python3.
  *
@@ -48,6 +49,14 @@ export const SIGNAL_UNIT = 'cdk-private-eks-ready-signal';
 /** The kubelet health endpoint (kubelet's default `healthzPort` 10248 on localhost). */
 const KUBELET_HEALTHZ = 'http://localhost:10248/healthz';
 
+/**
+ * The cluster CA on the node, written before kubelet starts from the CA the user data gives: by nodeadm on
+ * AL2023 (amazon-eks-ami `nodeadm/internal/kubelet/cert.go`, `caCertificatePath`) and by bootstrap.sh on AL2
+ * (`templates/al2/runtime/bootstrap.sh`, `CA_CERTIFICATE_FILE_PATH`). Reading it here instead of carrying
+ * the CA a second time keeps a self-managed group's user data about 1.5 KB under EC2's 16 KB.
+ */
+export const CLUSTER_CA_FILE = '/etc/kubernetes/pki/ca.crt';
+
 /** The SelfSubjectReview request (Kubernetes API reference, SelfSubjectReview v1). */
 const SELF_SUBJECT_REVIEW = '{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}';
 
@@ -73,7 +82,6 @@ export function renderReadySignalProgram(signal: ReadySignal, target: ReadySigna
     `resource=${shellQuote(signal.logicalId)}`,
     `region=${shellQuote(signal.region)}`,
     `endpoint=${shellQuote(cluster.endpoint)}`,
-    `ca_data=${shellQuote(cluster.certificateAuthority)}`,
     `timeout_s=${signal.timeoutSeconds}`,
     `unreachable_s=${signal.unreachableSeconds}`,
     `poll_s=${signal.pollSeconds}`,
@@ -81,7 +89,6 @@ export function renderReadySignalProgram(signal: ReadySignal, target: ReadySigna
     'deadline=$((SECONDS + timeout_s))',
     'work="$(mktemp -d)"',
     'trap \'rm -rf "$work"\' EXIT',
-    'printf \'%s\' "$ca_data" | base64 -d >"$work/ca.crt"',
     '',
     '# say MESSAGE: to the journal (standard output) and the console (aws ec2 get-console-output).',
     'say() {',
@@ -113,7 +120,7 @@ export function renderReadySignalProgram(signal: ReadySignal, target: ReadySigna
     '# output, the body in $work/body. The token reaches curl on standard input, never on a command line.',
     'api() {',
     '  printf \'header = "Authorization: Bearer %s"\\n\' "$tok" |',
-    '    curl -sS --config - --connect-timeout 5 --max-time 15 --cacert "$work/ca.crt" -X "$1" \\',
+    `    curl -sS --config - --connect-timeout 5 --max-time 15 --cacert ${CLUSTER_CA_FILE} -X "$1" \\`,
     '      -H \'Content-Type: application/json\' ${3:+--data-binary "$3"} -o "$work/body" -w \'%{http_code}\' \\',
     '      "$endpoint$2" 2>/dev/null',
     '}',

@@ -22,7 +22,6 @@ describe('renderReadySignalProgram', () => {
         "resource='WorkersAsg1234'",
         "region='us-east-1'",
         "endpoint='${Token[TOKEN.102]}'",
-        "ca_data='${Token[TOKEN.103]}'",
         'timeout_s=660',
         'unreachable_s=180',
         'poll_s=10',
@@ -65,7 +64,9 @@ describe('renderReadySignalProgram', () => {
   });
 
   test('every network call has its own timeout', () => {
-    expect(program).toContain('curl -sS --config - --connect-timeout 5 --max-time 15 --cacert "$work/ca.crt"');
+    expect(program).toContain(
+      'curl -sS --config - --connect-timeout 5 --max-time 15 --cacert /etc/kubernetes/pki/ca.crt',
+    );
     expect(program).toContain("curl --silent --fail --max-time 5 --noproxy '*' http://localhost:10248/healthz");
     expect(program).toContain('timeout 120 /opt/aws/bin/cfn-signal --exit-code "$1"');
     // No curl or cfn-signal call without one.

@@ -92,6 +92,8 @@ export interface SignalNetwork {
     readonly token: string;
     readonly certPem: string;
     readonly keyPem: string;
+    /** The CA of the server's certificate: written where nodeadm and bootstrap.sh put the cluster CA. */
+    readonly caPem: string;
   };
   readonly proxy: { readonly address: string; readonly port: number };
 }
@@ -117,6 +119,9 @@ export function runNodeParts(
       fs.writeFileSync(path.join(work, 'apiserver'), `${a.address} ${a.port} ${a.node} ${a.token}\n`);
       fs.writeFileSync(path.join(work, 'cert.pem'), a.certPem);
       fs.writeFileSync(path.join(work, 'key.pem'), a.keyPem, { mode: 0o600 });
+      // Before kubelet starts, nodeadm (AL2023) and bootstrap.sh (AL2) write the cluster CA here.
+      fs.mkdirSync(path.join(seed, 'kubernetes', 'pki'), { recursive: true });
+      fs.writeFileSync(path.join(seed, 'kubernetes', 'pki', 'ca.crt'), a.caPem);
       fs.writeFileSync(path.join(work, 'proxy'), `${network.proxy.address} ${network.proxy.port}\n`);
     }
     fs.writeFileSync(path.join(seed, profile.packageManagerConfig), profile.seedPackageManagerConfig);
@@ -342,6 +347,7 @@ export function testSignalNetwork(
         token: TEST_TOKEN,
         certPem: cert.certPem,
         keyPem: cert.keyPem,
+        caPem: cert.caPem,
       },
       proxy: { address: '10.255.0.2', port: Number(proxyUrl.port) },
     },
