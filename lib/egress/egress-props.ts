@@ -9,6 +9,7 @@ import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
 import { parseCidr } from '../private/cidr';
 import { regionAndSuffix } from '../private/partition';
+import { matchesIpv6AddressOrCidr } from '../private/proxy-grammar';
 import { isPort } from '../private/proxy-url';
 import { hasPrivateSubnets, privateSubnetSelection } from '../private/vpc';
 import { deployTimeOrigin } from '../private/deploy-time';
@@ -142,8 +143,7 @@ export function checkCidrs(scope: IConstruct, cidrs: string[]): string[] {
       refuseDeployTimeInput(scope, `allowedCidrs[${i}]`, cidr);
       return;
     }
-    const ipv6 = /^[0-9A-Fa-f:]*:[0-9A-Fa-f:]*\/(\d{1,3})$/.exec(cidr);
-    if (!parseCidr(cidr) && !(ipv6 && Number(ipv6[1]) <= 128)) {
+    if (!parseCidr(cidr) && !(cidr.includes('/') && matchesIpv6AddressOrCidr(cidr))) {
       invalid(
         scope,
         `allowedCidrs[${i}]`,
@@ -249,7 +249,7 @@ export function checkPrivateDestinations(scope: IConstruct, destinations: string
     }
     const ipv4 =
       /^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/.test(d) && parseCidr(d.includes('/') ? d : `${d}/32`) !== undefined;
-    const ipv6 = /^[0-9a-f:]+(\/\d{1,3})?$/i.test(d) && d.includes(':');
+    const ipv6 = matchesIpv6AddressOrCidr(d);
     if (!ipv4 && !ipv6) {
       invalid(
         scope,

@@ -121,6 +121,12 @@ export function matchesProxyUrl(url: string): boolean {
   return m !== null && matchesHost(m[2]);
 }
 
+/** An IPv6 address (RFC 3986, no zone, no brackets), optionally with a prefix length of 0 to 128. */
+export function matchesIpv6AddressOrCidr(text: string): boolean {
+  const m = /^([^/]+)(\/(0|[1-9][0-9]?|1[01][0-9]|12[0-8]))?$/.exec(text);
+  return m !== null && RE.ipv6.test(m[1]);
+}
+
 /** `*`, an IPv4 or IPv6 CIDR, a bare or bracketed IPv6 address, or a host with optional `*.`/`.` and `:port`. */
 export function matchesNoProxyEntry(entry: string): boolean {
   if (entry === '*' || RE.ipv4Cidr.test(entry) || RE.ipv6Cidr.test(entry) || RE.ipv6.test(entry)) {

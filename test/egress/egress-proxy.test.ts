@@ -381,6 +381,18 @@ describe('synth-time errors', () => {
       /every address/,
     ],
     [
+      'an IPv6-looking client CIDR Squid cannot read (found by hostile-egress-inputs)',
+      () => egressOnly({ allowedCidrs: ['10.0.0.0/16', ':443/16'] }),
+      'allowedCidrs[1]',
+      /not a CIDR block/,
+    ],
+    [
+      'an IPv6-looking private destination Squid cannot read (found by hostile-egress-inputs)',
+      () => egressOnly({ allowedPrivateDestinations: ['fd00::/64', 'fd00:::443'] }),
+      'allowedPrivateDestinations[1]',
+      /not an IP address or CIDR/,
+    ],
+    [
       'an invalid client CIDR',
       () => egressOnly({ allowedCidrs: ['10.0.0.0/16', '10.0.0.0/33'] }),
       'allowedCidrs[1]',
