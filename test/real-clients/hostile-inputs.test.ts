@@ -3,7 +3,8 @@
  * unicode, very long values, IPv6 literals, userinfo, fragments) for the string props of the proxy, as
  * concrete values and as CloudFormation parameters:
  *
- * - concrete: `ProxySettings.fromUrl(url)`, `fromHost(host, port)`, `noProxy[0]`, `httpsProxy`. Each value is
+ * - concrete: `ProxySettings.fromUrl(url)`, `fromHost(host, port)`, `noProxy[0]`, `httpsProxy`, and
+ *   `EndpointService.interfaceService(name)`, whose host names go into NO_PROXY. Each value is
  *   refused with PrivateEksValidationError naming the prop, or every artefact rendered from it is read by its
  *   real consumer: the boothook by `bash -n`, the NodeConfig by the `yaml` parser, Bottlerocket's settings by
  *   smol-toml, the systemd drop-in by the strict check (support/systemd.ts, confirmed against systemd itself in
@@ -15,7 +16,7 @@
  *   deploy-time-grammar.test.ts (every class, 6069 cases) and, as root in the sandbox, in
  *   deploy-time-sandbox.test.ts (12 hostile values: no payload runs, the node fails closed).
  *
- * Cases per run (new fast-check seed each run): 4 x 250 concrete + 2 x 250 parameter values = 1500.
+ * Cases per run (new fast-check seed each run): 5 x 250 concrete + 2 x 250 parameter values = 1750.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -27,7 +28,7 @@ import { AL2023 } from '../../lib/nodes/user-data/al2023';
 import { BOTTLEROCKET } from '../../lib/nodes/user-data/bottlerocket';
 import { NodeProxy } from '../../lib/nodes/user-data/family';
 import { renderSystemdDropIn } from '../../lib/proxy/render-environment';
-import { ProxySettings } from '../../lib';
+import { EndpointService, ProxySettings } from '../../lib';
 import { resourcesOfType } from './support/intrinsics';
 import { GOOD, parameterTemplates, resolverFor } from './support/parameter-app';
 import { removeDir, requireTools, run, tempDir } from './support/proc';
@@ -111,6 +112,15 @@ const PROPS: Array<[string, (v: string) => ProxySettings, RegExp]> = [
   ],
   ['fromHost(host, 3128)', (v) => ProxySettings.fromHost(v, 3128), /^host$/],
   ['noProxy[0]', (v) => ProxySettings.fromUrl('http://p.example:3128', { noProxy: [v] }), /^noProxy\[0\]$/],
+  [
+    // A custom endpoint service's host names go into NO_PROXY (EndpointSet.noProxyHosts).
+    'EndpointService.interfaceService(name)',
+    (v) =>
+      ProxySettings.fromUrl('http://p.example:3128', {
+        noProxy: EndpointService.interfaceService(v).hostNames('us-east-1', 'amazonaws.com'),
+      }),
+    /^name$/,
+  ],
 ];
 
 function nodeProxyOf(settings: ProxySettings): NodeProxy {
