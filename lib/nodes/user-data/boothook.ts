@@ -157,7 +157,14 @@ export const DROP_IN_NAME = 'cdk-private-eks-proxy.conf';
  * way pam does, and `%` is not escaped).
  */
 export function renderBoothook(input: BoothookInput): string {
-  const envBlock = `${ENV_BEGIN}\n${renderEtcEnvironment(input.environment)}${ENV_END}`;
+  // Each lower-case variable with the value of its upper-case twin is written by `with_lower_case` at boot
+  // rather than carried twice (user data is limited to 16 KB; NO_PROXY alone is often 500 bytes).
+  const carried = Object.fromEntries(
+    Object.entries(input.environment).filter(
+      ([k, v]) => !(k !== k.toUpperCase() && input.environment[k.toUpperCase()] === v),
+    ),
+  );
+  const envBlock = `${ENV_BEGIN}\n${renderEtcEnvironment(carried)}${ENV_END}`;
   const names = Object.keys(input.environment).join('|');
   const creds = input.credentials;
   // With credentials: files are root-only, and the placeholder is replaced by the credentials (with
@@ -196,6 +203,7 @@ export function renderBoothook(input: BoothookInput): string {
     '  return 0',
     '}',
     '',
+    ...renderWithLowerCase(),
     ...(deployTime || creds ? renderJoinBlock() : []),
     ...(deployTime ? renderDeployTimeValues(deployTime, creds !== undefined) : []),
     ...(creds ? renderCredentialFetch(creds, deployTime?.[SECRET_ARN_VALUE] !== undefined) : []),
@@ -203,7 +211,7 @@ export function renderBoothook(input: BoothookInput): string {
     '[ -e /etc/environment ] || : >/etc/environment',
     `{`,
     `  sed -e '/^${escapeSed(ENV_BEGIN)}$/,/^${escapeSed(ENV_END)}$/d' /etc/environment | grep -v -E '^(${names})=' || true`,
-    `  cat <<'CDK_PRIVATE_EKS_ENV'`,
+    `  with_lower_case <<'CDK_PRIVATE_EKS_ENV'`,
     envBlock,
     'CDK_PRIVATE_EKS_ENV',
     `}${fill} | replace_file /etc/environment ${mode} || true`,
@@ -223,8 +231,8 @@ export function renderBoothook(input: BoothookInput): string {
   ];
   // One copy of the drop-in in the script, written for every unit (user data is limited to 16 KB).
   lines.push(
-    `drop_in="$(cat <<'CDK_PRIVATE_EKS_UNIT'`,
-    renderSystemdDropIn(input.environment).trimEnd(),
+    `drop_in="$(with_lower_case <<'CDK_PRIVATE_EKS_UNIT'`,
+    renderSystemdDropIn(carried).trimEnd(),
     'CDK_PRIVATE_EKS_UNIT',
     ')"',
     `for unit in ${input.units.join(' ')}; do`,
@@ -248,6 +256,31 @@ export function renderBoothook(input: BoothookInput): string {
     '',
   );
   return lines.join('\n');
+}
+
+/**
+ * The shell function `with_lower_case`: copies standard input and adds, for each `KEY=value` or
+ * `Environment="KEY=value"` line, the same line with KEY in lower case: after all lines, or before our
+ * block's end marker in /etc/environment. curl reads `http_proxy` only in lower case, Go and Python read
+ * both (render-environment.ts), so both are written; only the upper case is carried in the script. The
+ * value is copied as it is: awk changes the case of the key only.
+ */
+function renderWithLowerCase(): string[] {
+  return [
+    '# with_lower_case: standard input, plus each KEY= (or Environment="KEY=) line again with KEY in lower case.',
+    'with_lower_case() {',
+    `  awk -v end=${shellQuote(ENV_END)} '`,
+    '    function flush(i) { for (i = 1; i <= n; i++) print lower[i]; n = 0 }',
+    '    $0 == end { flush() }',
+    '    { print }',
+    '    match($0, /^(Environment=")?[A-Z_]+=/) {',
+    '      p = index($0, "Environment=") == 1 ? 13 : 0',
+    '      lower[++n] = substr($0, 1, p) tolower(substr($0, p + 1, RLENGTH - p)) substr($0, RLENGTH + 1)',
+    '    }',
+    "    END { flush() }'",
+    '}',
+    '',
+  ];
 }
 
 /**
