@@ -551,18 +551,32 @@ describe('synth-time errors', () => {
     expect(sizeWarnings(stack)).toEqual([]);
   });
 
-  test('self-managed nodes behind an authenticating proxy: a warning naming the group, their user data can pass 16 KB once resolved', () => {
+  /** A cluster behind an authenticating proxy, with `extra` NO_PROXY entries, and a self-managed group. */
+  function authenticatedSelfManaged(extra: string[]) {
     const stack = testStack('us-east-1');
     const cluster = new PrivateEksCluster(stack, 'Cluster', {
       vpc: isolatedVpc(stack),
       version: eks.KubernetesVersion.V1_35,
       kubectlLayer: fakeKubectlLayer(stack),
       proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+        noProxy: extra,
         credentials: ProxyCredentials.fromSecret(new secretsmanager.Secret(stack, 'ProxySecret')),
       }),
     });
-    cluster.addSelfManagedNodeGroup('Sm');
+    const group = cluster.addSelfManagedNodeGroup('Sm');
     cluster.addProxiedNodeGroup('Managed');
+    return { stack, group };
+  }
+
+  test('self-managed nodes behind an authenticating proxy fit in 16 KB once resolved', () => {
+    const { stack, group } = authenticatedSelfManaged([]);
+    expect(userDataBytesBound(group, group.userData!.render())).toBeLessThanOrEqual(16 * 1024);
+    expect(sizeWarnings(stack)).toEqual([]);
+  });
+
+  test('with a long NO_PROXY list they get a warning naming the group: their user data can pass 16 KB once resolved', () => {
+    const extra = Array.from({ length: 30 }, (_, i) => `.team-${i}.corp.example`);
+    const { stack } = authenticatedSelfManaged(extra);
     expect(sizeWarnings(stack)).toEqual(['/Test/Cluster/Sm']);
     const warning = Annotations.fromStack(stack).findWarning('/Test/Cluster/Sm', Match.stringLikeRegexp('userData'));
     expect(String(warning[0].entry.data)).toMatch(/userData can be up to 1[6-9]\d{3} bytes .*managed node group/);

@@ -157,7 +157,11 @@ describe.each(PROPS)('concrete %s', (_name, make, prop) => {
       }
       const [hook, nodeConfig] = al2023.parts;
       // YAML: nodeadm reads exactly the environment.
-      expect(YAML.parse(nodeConfig.body).spec.instance.environment.default).toEqual(proxy.environment);
+      expect(YAML.parse(nodeConfig.body).spec.instance.environment.default).toEqual({
+        HTTP_PROXY: proxy.environment.HTTP_PROXY,
+        HTTPS_PROXY: proxy.environment.HTTPS_PROXY,
+        NO_PROXY: proxy.environment.NO_PROXY,
+      });
       // systemd: every value comes back from the drop-in.
       expect(strictDropInCheck(renderSystemdDropIn(proxy.environment))).toEqual({
         problems: [],

@@ -319,12 +319,7 @@ describe(`${d.label}: the synthesized output`, () => {
       expect({ secret, inNodeConfig: part.payload.includes(secret) }).toEqual({ secret, inNodeConfig: false });
     }
     const env = parseNodeConfig(part.payload)[0].spec.instance.environment.default;
-    expect([env.HTTP_PROXY, env.HTTPS_PROXY, env.http_proxy, env.https_proxy]).toEqual([
-      proxyUrl,
-      proxyUrl,
-      proxyUrl,
-      proxyUrl,
-    ]);
+    expect([env.HTTP_PROXY, env.HTTPS_PROXY]).toEqual([proxyUrl, proxyUrl]);
     // The boothook part of the same user data is where the placeholder lives.
     expect(groupBoothook(group)).toContain(PROXY_AUTH_PLACEHOLDER);
   });

@@ -95,7 +95,7 @@ export const AL2023: NodeFamilySpec = {
         contentType: NODEADM_CONTENT_TYPE,
         body: renderNodeConfig({
           // YAML cannot check a value chosen at deploy time: such a proxy is left to the boothook (see inputWarning).
-          environment: nodeConfigEnvironment ? input.proxy?.environment : undefined,
+          environment: nodeConfigEnvironment && input.proxy ? upperCaseOnly(input.proxy.environment) : undefined,
           cluster: input.cluster,
           kubelet: input.kubelet,
         }),
@@ -105,3 +105,13 @@ export const AL2023: NodeFamilySpec = {
     return { kind: 'mime', parts };
   },
 };
+
+/**
+ * The upper-case proxy variables only, for the NodeConfig: nodeadm is Go, whose proxy resolution reads
+ * HTTP_PROXY, HTTPS_PROXY and NO_PROXY before their lower-case forms (golang.org/x/net/http/httpproxy
+ * `FromEnvironment`), and containerd, kubelet and the SSM agent get both cases from the boothook's drop-ins.
+ * The lower-case twins would only add about 650 bytes to user data limited to 16 KB.
+ */
+function upperCaseOnly(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter(([k]) => k === k.toUpperCase()));
+}
