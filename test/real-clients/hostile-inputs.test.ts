@@ -18,8 +18,6 @@
  *
  * Cases per run (new fast-check seed each run): 5 x 250 concrete + 2 x 250 parameter values = 1750.
  */
-import * as fs from 'fs';
-import * as path from 'path';
 import fc from 'fast-check';
 import { parse as parseToml } from 'smol-toml';
 import * as YAML from 'yaml';
@@ -31,7 +29,8 @@ import { renderSystemdDropIn } from '../../lib/proxy/render-environment';
 import { EndpointService, ProxySettings } from '../../lib';
 import { resourcesOfType } from './support/intrinsics';
 import { GOOD, parameterTemplates, resolverFor } from './support/parameter-app';
-import { removeDir, requireTools, run, tempDir } from './support/proc';
+import { expectBothOutcomes, runOverFiles } from './support/hostile';
+import { requireTools } from './support/proc';
 import { strictDropInCheck } from './support/systemd';
 
 const PER_PROP = 250;
@@ -178,22 +177,12 @@ describe.each(PROPS)('concrete %s', (_name, make, prop) => {
       accepted.push({ value, proxy, boothook: hook.body });
     }
     // bash: every boothook parses (one bash process for all of them).
-    const dir = tempDir('hostile');
-    try {
-      accepted.forEach((a, i) => fs.writeFileSync(path.join(dir, `${i}.sh`), a.boothook));
-      const r = run('bash', [
-        '-c',
-        'shopt -s nullglob; for f in "$1"/*.sh; do bash -n "$f" || echo "bad $f"; done',
-        'bash',
-        dir,
-      ]);
-      expect(r.stdout + r.stderr).toBe('');
-    } finally {
-      removeDir(dir);
-    }
-    expect(refused + accepted.length).toBe(PER_PROP);
-    expect(refused).toBeGreaterThan(0);
-    expect(accepted.length).toBeGreaterThan(0);
+    const output = runOverFiles(
+      Object.fromEntries(accepted.map((a, i) => [`${i}.sh`, a.boothook])),
+      'shopt -s nullglob; for f in "$1"/*.sh; do bash -n "$f" || echo "bad $f"; done',
+    );
+    expect(output).toBe('');
+    expectBothOutcomes(PER_PROP, refused, accepted.length);
   });
 });
 
