@@ -25,6 +25,7 @@ import {
   acknowledgeCheckedKubectlRoutes,
   kubectlHandler,
 } from '../private/aws-eks-v2-internals';
+import { caBundleNotes, isCaBundleProblem, parseCaBundle } from '../private/ca-bundle';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { deployTimeOrigin } from '../private/deploy-time';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
@@ -223,6 +224,7 @@ export class PrivateEksCluster extends Construct {
     this.proxy = props.proxy;
     this.version = props.version;
     const credentials = this.proxy?.credentials;
+    this.noteCaBundle();
 
     if (props.endpoints && (props.endpointServices || props.existingEndpointServices)) {
       invalid(
@@ -431,6 +433,18 @@ export class PrivateEksCluster extends Construct {
     return new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
   }
 
+  /** List the proxy's CA certificates in the synth notes, with a warning for each suspicious one. */
+  private noteCaBundle(): void {
+    const pem = this.proxy?.caBundle;
+    const bundle = pem === undefined ? undefined : parseCaBundle(pem);
+    if (bundle === undefined || isCaBundleProblem(bundle)) {
+      return; // ProxySettings has checked it: its canonical text always parses.
+    }
+    const notes = caBundleNotes(bundle, new Date());
+    Annotations.of(this).addInfo(notes.info);
+    notes.warnings.forEach((w) => Annotations.of(this).addWarningV2('cdk-private-eks:ca-bundle', w));
+  }
+
   /** The node context: built once, read by every node group. */
   private buildNodeContext(environment: Record<string, string> | undefined): INodeContext {
     const credentials = this.proxy?.credentials;
@@ -442,6 +456,7 @@ export class PrivateEksCluster extends Construct {
             httpsProxyHostPort: this.proxy.httpsProxyHostPort,
             noProxy: this.noProxy,
             credentials: credentials && secretReferenceOf(credentials),
+            caBundle: this.proxy.caBundle,
             ...this.deployTimeValues(this.proxy, environment),
           }
         : undefined;

@@ -1,4 +1,6 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { EndpointPresets, EndpointSet, PrivateEksCluster, ProxySettings } from '../../lib';
@@ -288,5 +290,44 @@ describe('secondary VPC CIDR blocks declared anywhere in the stack', () => {
     expect(() => withSecondary(['172.20.0.0/16', '10.100.0.0/16'])).toThrow(
       /serviceIpv4Cidr is not set and both EKS defaults \(172.20.0.0\/16, 10.100.0.0\/16\) overlap the VPC CIDRs/,
     );
+  });
+});
+
+describe('PrivateEksCluster with a TLS-inspecting proxy', () => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'ca');
+  const stack = testStack('us-east-1');
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+      caBundleFile: path.join(dir, 'inspection-root-ca.pem'),
+    }),
+  });
+
+  test('the synth notes list the subject of each certificate', () => {
+    Annotations.fromStack(stack).hasInfo(
+      '/Test/Cluster',
+      Match.stringLikeRegexp(
+        'proxy.caBundle: 1 certificate.*\\n1\\. O=Example Corp, CN=Example Corp TLS Inspection Root CA',
+      ),
+    );
+  });
+
+  test('the node context carries the canonical bundle', () => {
+    expect(cluster.nodeContext.proxy?.caBundle).toBe(readFileSync(path.join(dir, 'inspection-root-ca.pem'), 'utf8'));
+  });
+
+  test('a leaf certificate is a warning', () => {
+    const s = testStack('us-east-1');
+    new PrivateEksCluster(s, 'Cluster', {
+      vpc: isolatedVpc(s),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(s),
+      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+        caBundleFile: path.join(dir, 'leaf-not-ca.pem'),
+      }),
+    });
+    Annotations.fromStack(s).hasWarning('/Test/Cluster', Match.stringLikeRegexp('not a CA certificate'));
   });
 });
