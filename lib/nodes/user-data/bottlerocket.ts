@@ -14,6 +14,7 @@
  *   AMI get none: EKS merges its own settings into the launch template's user data.
  * - `[settings.kubernetes.node-labels]` and `[settings.kubernetes.node-taints]` for self-managed nodes.
  * - `[settings.cloudformation]` for self-managed nodes that signal their Auto Scaling group.
+ * - `[settings.pki.cdk-private-eks-proxy-ca]` with the CA bundle of a TLS-inspecting proxy (ca-bundle.ts).
  *
  * Setting names and formats: the Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
  * `data/settings/1.14.x/kubernetes.toml`, `data/settings/1.15.x/network.toml` and
@@ -27,6 +28,7 @@
  */
 import { compareVersions, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData } from './family';
 import { tomlKey, tomlString } from '../../private/encoders';
+import { bottlerocketPkiTable } from './ca-bundle';
 
 export { tomlKey, tomlString };
 
@@ -131,6 +133,9 @@ export function bottlerocketSettings(input: NodeBootstrapInput): TomlTable[] {
     });
   }
   tables.push(...kubeletTables(input.kubelet));
+  if (input.proxy?.caBundle !== undefined) {
+    tables.push(bottlerocketPkiTable(input.proxy.caBundle));
+  }
   if (input.signal) {
     // cfsignal (bottlerocket-core-kit `sources/cfsignal`, `packages/os/cfsignal.service`) runs once, on first
     // boot: it waits for `systemctl --wait is-system-running`, i.e. for the node's boot to complete, and
