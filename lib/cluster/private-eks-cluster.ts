@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { readCredentialsInKubectlHandler } from '../credentials/kubectl-handler';
+import { readCredentialsInKubectlHandler, trustCaBundleInKubectlHandler } from '../credentials/kubectl-handler';
 import { checkNotPlainText, grantReadCredentials, secretReferenceOf } from '../credentials/proxy-credentials';
 import { AddonProfile } from '../addons/catalogue';
 import { createManagedAddon, ManagedAddonOptions } from '../addons/managed-addon';
@@ -25,7 +25,13 @@ import {
   acknowledgeCheckedKubectlRoutes,
   kubectlHandler,
 } from '../private/aws-eks-v2-internals';
-import { caBundleNotes, isCaBundleProblem, parseCaBundle } from '../private/ca-bundle';
+import {
+  caBundleEnvironment,
+  caBundleNotes,
+  isCaBundleProblem,
+  LAMBDA_CA_BUNDLE_PATH,
+  parseCaBundle,
+} from '../private/ca-bundle';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { deployTimeOrigin } from '../private/deploy-time';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
@@ -269,7 +275,8 @@ export class PrivateEksCluster extends Construct {
     // The proxy environment (both cases, composed NO_PROXY), rendered once for every consumer.
     const environment = this.proxy?.environment(this.noProxy);
     if (environment) {
-      this.checkLambdaEnvironment(environment);
+      const ca = this.proxy?.caBundle === undefined ? {} : caBundleEnvironment(LAMBDA_CA_BUNDLE_PATH);
+      this.checkLambdaEnvironment({ ...environment, ...ca });
     }
 
     const clusterLogging = [...new Set(props.clusterLogging ?? DEFAULT_CLUSTER_LOGGING)];
@@ -298,6 +305,9 @@ export class PrivateEksCluster extends Construct {
 
     if (credentials) {
       readCredentialsInKubectlHandler(this, kubectlHandler(this.cluster), credentials);
+    }
+    if (this.proxy?.caBundle !== undefined) {
+      trustCaBundleInKubectlHandler(this, kubectlHandler(this.cluster), this.proxy.caBundle);
     }
     if (this.proxy && environment) {
       const manifests = applyProxyManifests(this, {

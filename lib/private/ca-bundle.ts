@@ -142,3 +142,26 @@ export function caBundleNotes(bundle: CaBundle, now: Date): CaBundleNotes {
     warnings,
   };
 }
+
+/** Where the CA layer puts the combined bundle in a Lambda function (layers are extracted to /opt). */
+export const LAMBDA_CA_BUNDLE_PATH = '/opt/cdk-private-eks/ca/ca-bundle.pem';
+
+/**
+ * The variables that point a process's TLS clients at a combined bundle (public roots and the proxy's CA),
+ * each read by a different client family:
+ * - `SSL_CERT_FILE`: Go's crypto/x509 on Linux (kubectl, helm; `root_unix.go`: the file replaces the default
+ *   file list) and OpenSSL's default verify paths (curl, Python's `ssl.create_default_context()` and so
+ *   `urllib`);
+ * - `REQUESTS_CA_BUNDLE`: Python requests (`requests.utils.get_environ_proxies`/`merge_environment_settings`);
+ * - `AWS_CA_BUNDLE`: botocore and the AWS CLI, and the AWS SDK for Go v2 (`config/env_config.go`,
+ *   `AWS_CA_BUNDLE`: the SDK's root pool is built from this file alone).
+ * Every one of them replaces its default roots with the file, so the file must hold the public roots too.
+ */
+export function caBundleEnvironment(bundlePath: string): Record<string, string> {
+  return { SSL_CERT_FILE: bundlePath, REQUESTS_CA_BUNDLE: bundlePath, AWS_CA_BUNDLE: bundlePath };
+}
+
+/** The public roots followed by the proxy's CA, as one PEM file. */
+export function combinedBundle(publicRoots: readonly string[], proxyCa: string): string {
+  return [...publicRoots.map((r) => r.trim() + '\n'), proxyCa].join('');
+}

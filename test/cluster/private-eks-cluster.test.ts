@@ -331,3 +331,35 @@ describe('PrivateEksCluster with a TLS-inspecting proxy', () => {
     Annotations.fromStack(s).hasWarning('/Test/Cluster', Match.stringLikeRegexp('not a CA certificate'));
   });
 });
+
+describe('the kubectl handler with a CA bundle', () => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'ca');
+  const stack = testStack('us-east-1');
+  new PrivateEksCluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+      caBundleFile: path.join(dir, 'inspection-root-ca.pem'),
+    }),
+  });
+  const template = Template.fromStack(stack);
+
+  test('its environment points Go, OpenSSL, requests and botocore at the combined bundle in the layer', () => {
+    const handlers = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ HTTPS_PROXY: 'http://proxy.corp.example:3128' }) } },
+    });
+    const handler = Object.values(handlers)[0] as any;
+    expect(handler.Properties.Environment.Variables).toMatchObject({
+      SSL_CERT_FILE: '/opt/cdk-private-eks/ca/ca-bundle.pem',
+      REQUESTS_CA_BUNDLE: '/opt/cdk-private-eks/ca/ca-bundle.pem',
+      AWS_CA_BUNDLE: '/opt/cdk-private-eks/ca/ca-bundle.pem',
+    });
+    const layers = template.findResources('AWS::Lambda::LayerVersion', {
+      Properties: { Description: Match.stringLikeRegexp('proxy.s CA bundle') },
+    });
+    const layerId = Object.keys(layers)[0];
+    expect(handler.Properties.Layers).toEqual(expect.arrayContaining([{ Ref: layerId }]));
+    expect(handler.Properties.Layers.length).toBeLessThanOrEqual(5); // Lambda's limit of layers per function
+  });
+});

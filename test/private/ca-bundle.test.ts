@@ -2,7 +2,14 @@
 import { X509Certificate } from 'crypto';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { CaBundle, caBundleNotes, isCaBundleProblem, parseCaBundle } from '../../lib/private/ca-bundle';
+import {
+  CaBundle,
+  caBundleEnvironment,
+  caBundleNotes,
+  combinedBundle,
+  isCaBundleProblem,
+  parseCaBundle,
+} from '../../lib/private/ca-bundle';
 
 const fixture = (name: string): string => readFileSync(path.join(__dirname, '..', 'fixtures', 'ca', name), 'utf8');
 const rootA = fixture('inspection-root-ca.pem');
@@ -96,5 +103,21 @@ describe('caBundleNotes', () => {
 
   test('duplicates are reported', () => {
     expect(caBundleNotes(parsed(rootA + rootA), new Date(0)).info).toMatch(/1 duplicate certificate\(s\) dropped/);
+  });
+});
+
+describe('combinedBundle', () => {
+  test('every public root, then the proxy CA: the bundle adds to the roots, never replaces them', () => {
+    const roots = ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', rootB];
+    const combined = combinedBundle(roots, parsed(rootA).pem);
+    expect(combined).toBe(`${roots[0]}\n${rootB.trim()}\n${parsed(rootA).pem}`);
+  });
+
+  test('caBundleEnvironment names the variable of each client family', () => {
+    expect(caBundleEnvironment('/x.pem')).toEqual({
+      SSL_CERT_FILE: '/x.pem',
+      REQUESTS_CA_BUNDLE: '/x.pem',
+      AWS_CA_BUNDLE: '/x.pem',
+    });
   });
 });
