@@ -362,4 +362,24 @@ describe('the kubectl handler with a CA bundle', () => {
     expect(handler.Properties.Layers).toEqual(expect.arrayContaining([{ Ref: layerId }]));
     expect(handler.Properties.Layers.length).toBeLessThanOrEqual(5); // Lambda's limit of layers per function
   });
+
+  test('pods: a proxy-ca-bundle ConfigMap in kube-system with the exact PEM; the DaemonSet patches mount it', () => {
+    const pem = readFileSync(path.join(dir, 'inspection-root-ca.pem'), 'utf8');
+    const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).map((r: any) =>
+      JSON.stringify(stack.resolve(r.Properties.Manifest)),
+    );
+    const ca = manifests.filter((m) => m.includes('proxy-ca-bundle'));
+    expect(ca).toHaveLength(1);
+    const [object] = JSON.parse(JSON.parse(ca[0]));
+    expect(object).toMatchObject({
+      kind: 'ConfigMap',
+      metadata: { name: 'proxy-ca-bundle', namespace: 'kube-system' },
+    });
+    expect(object.data['proxy-ca.pem']).toBe(pem);
+    const patches = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesPatch')) as any[];
+    expect(patches).toHaveLength(2);
+    for (const p of patches) {
+      expect(JSON.stringify(stack.resolve(p.Properties.ApplyPatchJson))).toContain('SSL_CERT_DIR');
+    }
+  });
 });

@@ -20,6 +20,10 @@ import {
   schemaErrors,
 } from './support/kube';
 import {
+  CA_CERT_DIR,
+  CA_CONFIGMAP_NAME,
+  CA_MOUNT_PATH,
+  CA_VOLUME_NAME,
   DEFAULT_TARGETS,
   PROXY_PATCH_REVISION_ANNOTATION,
   renderApplyPatch,
@@ -230,6 +234,38 @@ describe('the revision annotation of a patch tied to an add-on (kubectl patch --
     const restored = kubectlPatch(revised, JSON.stringify(renderRestorePatch(awsNode, true)), 'strategic');
     expect(restored.metadata.annotations?.[PROXY_PATCH_REVISION_ANNOTATION]).toBeUndefined();
     expect(restorePatchProblems(original, restored)).toEqual([]);
+  });
+});
+
+describe('the CA bundle patch (kubectl patch --local on aws-node and kube-proxy)', () => {
+  describe.each(DEFAULT_TARGETS.map((t) => [t.name, t] as const))('%s', (name, target) => {
+    const original = fixture(name);
+    const patched = kubectlPatch(original, JSON.stringify(renderApplyPatch(target, 'h', undefined, undefined, true)));
+
+    test('every container mounts the CA ConfigMap read-only and gets SSL_CERT_DIR; env survives; schema-valid', () => {
+      const volumes = patched.spec.template.spec.volumes;
+      expect(volumes).toEqual(expect.arrayContaining(original.spec.template.spec.volumes ?? []));
+      expect(volumes).toContainEqual({
+        name: CA_VOLUME_NAME,
+        configMap: { name: CA_CONFIGMAP_NAME },
+      });
+      for (const c of patched.spec.template.spec.containers) {
+        expect(c.volumeMounts).toContainEqual({ name: CA_VOLUME_NAME, mountPath: CA_MOUNT_PATH, readOnly: true });
+        expect(c.env).toContainEqual({ name: 'SSL_CERT_DIR', value: CA_CERT_DIR });
+        const before = original.spec.template.spec.containers.find((o: any) => o.name === c.name);
+        // Nothing of the container's own is lost: strategic merge added our items beside its env and mounts.
+        expect(c.env).toEqual(expect.arrayContaining(before.env ?? []));
+        expect(c.volumeMounts).toEqual(expect.arrayContaining(before.volumeMounts ?? []));
+        expect(c.env.length).toBe((before.env ?? []).length + 1);
+        expect(c.volumeMounts.length).toBe((before.volumeMounts ?? []).length + 1);
+      }
+      expect(schemaErrors(patched)).toEqual([]);
+    });
+
+    test('the restore patch gives back the original', () => {
+      const restored = kubectlPatch(patched, JSON.stringify(renderRestorePatch(target, false, true)));
+      expect(restorePatchProblems(original, restored)).toEqual([]);
+    });
   });
 });
 
