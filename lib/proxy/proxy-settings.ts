@@ -50,8 +50,8 @@ export interface ProxyOptions {
    *
    * Checked at synth time (every block must parse as X.509; a private key is refused) and written back in
    * canonical form; the synth notes list each certificate's subject. It must be concrete (not a token): it
-   * goes into node user data, which counts against EC2's 16 KB limit (about 1.3 KB per certificate on
-   * Amazon Linux, 1.7 KB on Bottlerocket).
+   * goes into node user data, which counts against EC2's 16 KB limit (its PEM size on Amazon Linux, about
+   * 1.3 KB for an RSA 2048 certificate; 4/3 of that as base64 on Bottlerocket).
    *
    * @default - the proxy does not inspect TLS: clients validate against the public roots only
    */

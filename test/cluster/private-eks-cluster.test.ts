@@ -293,17 +293,23 @@ describe('secondary VPC CIDR blocks declared anywhere in the stack', () => {
   });
 });
 
-describe('PrivateEksCluster with a TLS-inspecting proxy', () => {
-  const dir = path.join(__dirname, '..', 'fixtures', 'ca');
+/** A cluster whose proxy inspects TLS, with the CA bundle read from a fixture file. */
+function tlsInspectingCluster(fixtureFile: string) {
   const stack = testStack('us-east-1');
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
     vpc: isolatedVpc(stack),
     version: eks.KubernetesVersion.V1_35,
     kubectlLayer: fakeKubectlLayer(stack),
     proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
-      caBundleFile: path.join(dir, 'inspection-root-ca.pem'),
+      caBundleFile: path.join(__dirname, '..', 'fixtures', 'ca', fixtureFile),
     }),
   });
+  return { stack, cluster };
+}
+
+describe('PrivateEksCluster with a TLS-inspecting proxy', () => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'ca');
+  const { stack, cluster } = tlsInspectingCluster('inspection-root-ca.pem');
 
   test('the synth notes list the subject of each certificate', () => {
     Annotations.fromStack(stack).hasInfo(
@@ -319,30 +325,14 @@ describe('PrivateEksCluster with a TLS-inspecting proxy', () => {
   });
 
   test('a leaf certificate is a warning', () => {
-    const s = testStack('us-east-1');
-    new PrivateEksCluster(s, 'Cluster', {
-      vpc: isolatedVpc(s),
-      version: eks.KubernetesVersion.V1_35,
-      kubectlLayer: fakeKubectlLayer(s),
-      proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
-        caBundleFile: path.join(dir, 'leaf-not-ca.pem'),
-      }),
-    });
+    const s = tlsInspectingCluster('leaf-not-ca.pem').stack;
     Annotations.fromStack(s).hasWarning('/Test/Cluster', Match.stringLikeRegexp('not a CA certificate'));
   });
 });
 
 describe('the kubectl handler with a CA bundle', () => {
   const dir = path.join(__dirname, '..', 'fixtures', 'ca');
-  const stack = testStack('us-east-1');
-  new PrivateEksCluster(stack, 'Cluster', {
-    vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
-    kubectlLayer: fakeKubectlLayer(stack),
-    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
-      caBundleFile: path.join(dir, 'inspection-root-ca.pem'),
-    }),
-  });
+  const { stack } = tlsInspectingCluster('inspection-root-ca.pem');
   const template = Template.fromStack(stack);
 
   test('its environment points Go, OpenSSL, requests and botocore at the combined bundle in the layer', () => {

@@ -38,17 +38,22 @@ function openssl(...args: string[]): void {
   runOk('openssl', args, { cwd: work });
 }
 
+/** `openssl req` with a new P-256 key in `<name>.key`. */
+const NEW_KEY = (name: string) => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  `${name}.key`,
+];
+
 function makeCa(name: string, cn: string): void {
   openssl(
     'req',
     '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
+    ...NEW_KEY(name),
     '-out',
     `${name}.pem`,
     '-days',
@@ -83,20 +88,7 @@ beforeAll(async () => {
   makeCa('public-ca', 'Stand-in Public Root');
   makeCa('inspection-ca', 'Corp TLS Inspection CA');
   fs.writeFileSync(path.join(work, 'server.ext'), `subjectAltName=DNS:${HOST}\n`);
-  openssl(
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    `/CN=${HOST}`,
-  );
+  openssl('req', ...NEW_KEY('server'), '-out', 'server.csr', '-subj', `/CN=${HOST}`);
   openssl(
     'x509',
     '-req',
@@ -168,7 +160,7 @@ function clients(env: Record<string, string>, cacert?: string): Record<string, O
 
 function expectTrusted(outcomes: Record<string, Outcome>): void {
   for (const [client, o] of Object.entries(outcomes)) {
-    expect({ client, ...o }).toEqual({ client, ok: true, detail: o.ok ? o.detail : "(trusted)" });
+    expect({ client, ...o }).toEqual({ client, ok: true, detail: o.ok ? o.detail : '(trusted)' });
   }
 }
 
