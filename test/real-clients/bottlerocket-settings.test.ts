@@ -11,7 +11,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { BOTTLEROCKET_PKI_BUNDLE } from '../../lib/nodes/user-data/ca-bundle';
+import { BOTTLEROCKET_PKI_BUNDLE } from '../../lib/nodes/user-data/bottlerocket';
 import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './support/bottlerocket';
 import { allNodeGroups, cleanupSynth, clusterOf, NodeGroup, nodeGroups, roleMaySignal } from './support/examples';
 import { generatedEtcEnvironment } from './support/generated';

@@ -14,7 +14,7 @@
  *   AMI get none: EKS merges its own settings into the launch template's user data.
  * - `[settings.kubernetes.node-labels]` and `[settings.kubernetes.node-taints]` for self-managed nodes.
  * - `[settings.cloudformation]` for self-managed nodes that signal their Auto Scaling group.
- * - `[settings.pki.cdk-private-eks-proxy-ca]` with the CA bundle of a TLS-inspecting proxy (ca-bundle.ts).
+ * - `[settings.pki.cdk-private-eks-proxy-ca]` with the CA bundle of a TLS-inspecting proxy.
  *
  * Setting names and formats: the Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
  * `data/settings/1.14.x/kubernetes.toml`, `data/settings/1.15.x/network.toml` and
@@ -28,7 +28,6 @@
  */
 import { compareVersions, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData } from './family';
 import { tomlKey, tomlString } from '../../private/encoders';
-import { bottlerocketPkiTable } from './ca-bundle';
 
 export { tomlKey, tomlString };
 
@@ -98,6 +97,27 @@ function kubeletTables(kubelet: KubeletRegistration | undefined): TomlTable[] {
     { name: ['settings', 'kubernetes', 'node-labels'], entries: Object.entries(kubelet.labels) },
     { name: ['settings', 'kubernetes', 'node-taints'], entries: bottlerocketTaints(kubelet.taints) },
   ];
+}
+
+/** Bottlerocket's name of our bundle under `settings.pki`. */
+export const BOTTLEROCKET_PKI_BUNDLE = 'cdk-private-eks-proxy-ca';
+
+/**
+ * Bottlerocket's `[settings.pki.<name>]`: `data` is the base64 of the PEM bundle (more than one certificate
+ * allowed) and `trusted = true` adds it to the trust store; without `trusted` the bundle is untrusted
+ * (Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
+ * `data/settings/1.24.x/pki.toml`, `<bundle-name>.data` and `<bundle-name>.trusted`; the settings are
+ * documented from Bottlerocket 1.14.x, `data/settings/1.14.x/pki.toml`). A named bundle is added beside the
+ * shipped roots, not in their place.
+ */
+export function bottlerocketPkiTable(pem: string): TomlTable {
+  return {
+    name: ['settings', 'pki', BOTTLEROCKET_PKI_BUNDLE],
+    entries: [
+      ['data', Buffer.from(pem, 'utf8').toString('base64')],
+      ['trusted', true],
+    ],
+  };
 }
 
 /** The settings tables for an input, in document order (empty ones included; `renderToml` drops them). */

@@ -1,6 +1,6 @@
 /**
- * Pure renderers of a TLS-inspecting proxy's CA bundle for nodes: the Amazon Linux trust store (a boothook
- * part of its own) and Bottlerocket's `settings.pki`. Text in, text out.
+ * Pure renderers of a TLS-inspecting proxy's CA bundle for Amazon Linux nodes: the system trust store, from a
+ * boothook part of its own. Text in, text out. (Bottlerocket's `settings.pki`: bottlerocket.ts.)
  *
  * Amazon Linux 2023 and Amazon Linux 2 keep the system trust store with p11-kit's `update-ca-trust`: a PEM
  * file in `/etc/pki/ca-trust/source/anchors/` is added to the shipped roots, and `update-ca-trust extract`
@@ -21,7 +21,6 @@
  * bootstrap.sh runs after the boothooks. The only unit running when the boothook writes the anchor is the
  * SSM agent: it is restarted (without blocking the boot) when the anchor changes.
  */
-import type { TomlTable } from './bottlerocket';
 import type { UserDataPart } from './family';
 
 /** The anchor file our boothook writes. */
@@ -33,9 +32,6 @@ export const CA_BOOTHOOK_MARKER =
 
 /** The here-document delimiter: no line of a canonical PEM can equal it. */
 const EOF_MARK = 'CDK_PRIVATE_EKS_CA_BUNDLE';
-
-/** Bottlerocket's name of our bundle under `settings.pki`. */
-export const BOTTLEROCKET_PKI_BUNDLE = 'cdk-private-eks-proxy-ca';
 
 /**
  * The Amazon Linux boothook that puts `pem` (canonical PEM, see lib/private/ca-bundle.ts) into the system
@@ -79,24 +75,6 @@ export function caTrustBoothookPart(pem: string, restartUnits: readonly string[]
   return {
     contentType: 'text/cloud-boothook; charset="us-ascii"',
     body: renderCaTrustBoothook(pem, restartUnits),
-  };
-}
-
-/**
- * Bottlerocket's `[settings.pki.<name>]`: `data` is the base64 of the PEM bundle (more than one certificate
- * allowed) and `trusted = true` adds it to the trust store; without `trusted` the bundle is untrusted
- * (Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
- * `data/settings/1.24.x/pki.toml`, `<bundle-name>.data` and `<bundle-name>.trusted`; the settings are
- * documented from Bottlerocket 1.14.x, `data/settings/1.14.x/pki.toml`). A named bundle is added beside the
- * shipped roots, not in their place.
- */
-export function bottlerocketPkiTable(pem: string): TomlTable {
-  return {
-    name: ['settings', 'pki', BOTTLEROCKET_PKI_BUNDLE],
-    entries: [
-      ['data', Buffer.from(pem, 'utf8').toString('base64')],
-      ['trusted', true],
-    ],
   };
 }
 

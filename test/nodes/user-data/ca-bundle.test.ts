@@ -7,13 +7,8 @@ import { parse } from 'smol-toml';
 import { EndpointService, NodeFamily, PrivateEksCluster, ProxySettings } from '../../../lib';
 import { AL2 } from '../../../lib/nodes/user-data/al2';
 import { AL2023 } from '../../../lib/nodes/user-data/al2023';
-import { BOTTLEROCKET } from '../../../lib/nodes/user-data/bottlerocket';
-import {
-  BOTTLEROCKET_PKI_BUNDLE,
-  CA_ANCHOR,
-  CA_BOOTHOOK_MARKER,
-  renderCaTrustBoothook,
-} from '../../../lib/nodes/user-data/ca-bundle';
+import { BOTTLEROCKET, BOTTLEROCKET_PKI_BUNDLE } from '../../../lib/nodes/user-data/bottlerocket';
+import { CA_ANCHOR, CA_BOOTHOOK_MARKER, renderCaTrustBoothook } from '../../../lib/nodes/user-data/ca-bundle';
 import { NodeProxy, RenderedUserData } from '../../../lib/nodes/user-data/family';
 import { fakeKubectlLayer, isolatedVpc, testStack } from '../../support/cdk';
 
