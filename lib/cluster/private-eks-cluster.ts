@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { readCredentialsInKubectlHandler } from '../credentials/kubectl-handler';
+import { readCredentialsInKubectlHandler, trustCaBundleInKubectlHandler } from '../credentials/kubectl-handler';
 import { checkNotPlainText, grantReadCredentials, secretReferenceOf } from '../credentials/proxy-credentials';
 import { AddonProfile } from '../addons/catalogue';
 import { createManagedAddon, ManagedAddonOptions } from '../addons/managed-addon';
@@ -25,6 +25,13 @@ import {
   acknowledgeCheckedKubectlRoutes,
   kubectlHandler,
 } from '../private/aws-eks-v2-internals';
+import {
+  caBundleEnvironment,
+  caBundleNotes,
+  isCaBundleProblem,
+  LAMBDA_CA_BUNDLE_PATH,
+  parseCaBundle,
+} from '../private/ca-bundle';
 import { clusterDnsIp, defaultServiceCidr, kubernetesServiceIp, serviceCidrProblem } from '../private/cidr';
 import { deployTimeOrigin } from '../private/deploy-time';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
@@ -223,6 +230,7 @@ export class PrivateEksCluster extends Construct {
     this.proxy = props.proxy;
     this.version = props.version;
     const credentials = this.proxy?.credentials;
+    this.noteCaBundle();
 
     if (props.endpoints && (props.endpointServices || props.existingEndpointServices)) {
       invalid(
@@ -267,7 +275,8 @@ export class PrivateEksCluster extends Construct {
     // The proxy environment (both cases, composed NO_PROXY), rendered once for every consumer.
     const environment = this.proxy?.environment(this.noProxy);
     if (environment) {
-      this.checkLambdaEnvironment(environment);
+      const ca = this.proxy?.caBundle === undefined ? {} : caBundleEnvironment(LAMBDA_CA_BUNDLE_PATH);
+      this.checkLambdaEnvironment({ ...environment, ...ca });
     }
 
     const clusterLogging = [...new Set(props.clusterLogging ?? DEFAULT_CLUSTER_LOGGING)];
@@ -296,6 +305,9 @@ export class PrivateEksCluster extends Construct {
 
     if (credentials) {
       readCredentialsInKubectlHandler(this, kubectlHandler(this.cluster), credentials);
+    }
+    if (this.proxy?.caBundle !== undefined) {
+      trustCaBundleInKubectlHandler(this, kubectlHandler(this.cluster), this.proxy.caBundle);
     }
     if (this.proxy && environment) {
       const manifests = applyProxyManifests(this, {
@@ -431,6 +443,18 @@ export class PrivateEksCluster extends Construct {
     return new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
   }
 
+  /** List the proxy's CA certificates in the synth notes, with a warning for each suspicious one. */
+  private noteCaBundle(): void {
+    const pem = this.proxy?.caBundle;
+    const bundle = pem === undefined ? undefined : parseCaBundle(pem);
+    if (bundle === undefined || isCaBundleProblem(bundle)) {
+      return; // ProxySettings has checked it: its canonical text always parses.
+    }
+    const notes = caBundleNotes(bundle, new Date());
+    Annotations.of(this).addInfo(notes.info);
+    notes.warnings.forEach((w) => Annotations.of(this).addWarningV2('cdk-private-eks:ca-bundle', w));
+  }
+
   /** The node context: built once, read by every node group. */
   private buildNodeContext(environment: Record<string, string> | undefined): INodeContext {
     const credentials = this.proxy?.credentials;
@@ -442,6 +466,7 @@ export class PrivateEksCluster extends Construct {
             httpsProxyHostPort: this.proxy.httpsProxyHostPort,
             noProxy: this.noProxy,
             credentials: credentials && secretReferenceOf(credentials),
+            caBundle: this.proxy.caBundle,
             ...this.deployTimeValues(this.proxy, environment),
           }
         : undefined;

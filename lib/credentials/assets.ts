@@ -42,7 +42,17 @@ interface StagedFile {
 }
 
 function stage(name: string, files: StagedFile[]): string {
-  const contents = files.map((f) => ({ ...f, data: fs.readFileSync(path.join(SOURCES, f.from)) }));
+  return stageData(
+    name,
+    files.map((f) => ({ to: f.to, mode: f.mode, data: fs.readFileSync(path.join(SOURCES, f.from)) })),
+  );
+}
+
+/**
+ * Stage files given by content in a directory named by their hash (see the file comment): the same content
+ * gives the same directory, hence the same asset hash, on every synth.
+ */
+export function stageData(name: string, contents: Array<{ to: string; mode: number; data: Buffer }>): string {
   const hash = createHash('sha256');
   contents.forEach((f) => hash.update(`${f.to}\0${f.mode}\0`).update(f.data).update('\0'));
   const dir = path.join(os.tmpdir(), 'cdk-private-eks-assets', `${name}-${hash.digest('hex').slice(0, 16)}`);

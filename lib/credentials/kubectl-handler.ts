@@ -1,6 +1,8 @@
+import { rootCertificates } from 'tls';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { credentialsLayerDir, CREDENTIALS_WRAPPER_PATH } from './assets';
+import { caBundleEnvironment, combinedBundle, LAMBDA_CA_BUNDLE_PATH } from '../private/ca-bundle';
+import { credentialsLayerDir, CREDENTIALS_WRAPPER_PATH, stageData } from './assets';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
 
 /** The kubectl handler's variable that carries `ProxyCredentials.revision`. */
@@ -49,4 +51,31 @@ export function readCredentialsInKubectlHandler(
     handler.addEnvironment(PROXY_REVISION_VARIABLE, credentials.revision);
   }
   grantReadCredentials(credentials, handler);
+}
+
+/**
+ * The kubectl handler (Python), the kubectl and helm it runs (Go) and the AWS CLI in its layer trust the
+ * proxy's CA: a layer holds one PEM file with the public roots (Mozilla's, as shipped in the Node.js that
+ * synthesizes the app: `tls.rootCertificates`) followed by the CA bundle, and the handler's environment
+ * points each client family at it (`caBundleEnvironment`). Connections that bypass the proxy (NO_PROXY, VPC
+ * endpoints) validate against the same public roots.
+ *
+ * @param scope where the layer is created
+ * @param handler the kubectl handler function of aws-eks-v2
+ * @param caBundle the canonical PEM of `ProxySettings.caBundle`
+ */
+export function trustCaBundleInKubectlHandler(scope: Construct, handler: lambda.Function, caBundle: string): void {
+  const relative = LAMBDA_CA_BUNDLE_PATH.replace(/^\/opt\//, '');
+  const dir = stageData('ca-layer', [
+    { to: relative, mode: 0o644, data: Buffer.from(combinedBundle(rootCertificates, caBundle), 'utf8') },
+  ]);
+  handler.addLayers(
+    new lambda.LayerVersion(scope, 'ProxyCaBundleLayer', {
+      code: lambda.Code.fromAsset(dir),
+      description: "cdk-private-eks: the public roots and the TLS-inspecting proxy's CA bundle",
+    }),
+  );
+  for (const [name, value] of Object.entries(caBundleEnvironment(LAMBDA_CA_BUNDLE_PATH))) {
+    handler.addEnvironment(name, value);
+  }
 }

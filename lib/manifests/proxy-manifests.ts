@@ -10,6 +10,8 @@ import type { ProxySettings } from '../proxy/proxy-settings';
 import { CredentialsSecretWriter, NamespaceProxyEnvironment } from './proxy-environment';
 import type * as proxyChart from './proxy-chart';
 import {
+  CA_BUNDLE_KEY,
+  CA_CONFIGMAP_NAME,
   DaemonSetTarget,
   DEFAULT_TARGETS,
   patchResourceName,
@@ -100,15 +102,18 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
     });
   // Hash of the resolved settings (CloudFormation intrinsics included), stable between synths:
   // a change of proxy, VPC CIDR or endpoints changes it and rolls the pods to re-read the ConfigMap.
-  const settings = credentials
+  const base = credentials
     ? { environment, credentials: credentials.secret.secretArn, revision: credentials.revision }
     : environment;
+  // Go reads its roots once per process: a new bundle rolls the pods too.
+  const settings = proxy.caBundle === undefined ? base : { settings: base, caBundle: proxy.caBundle };
   const settingsHash = shortHash(scope, settings);
   const patches = new ProxyPatches(scope, {
     cluster,
     settingsHash,
     credentialsSecret,
     configMap,
+    caBundle: proxy.caBundle,
     revision: input.revision,
   });
   const targets: DaemonSetTarget[] = [
@@ -193,6 +198,8 @@ interface ProxyPatchContext {
   readonly settingsHash: string;
   readonly credentialsSecret?: ProxyCredentialsSecret;
   readonly configMap: eks.KubernetesManifest;
+  /** The canonical PEM of a TLS-inspecting proxy's CA: each patched namespace gets a ConfigMap with it. */
+  readonly caBundle?: string;
   readonly revision?: string;
 }
 
@@ -204,6 +211,7 @@ interface ProxyPatchContext {
  */
 export class ProxyPatches {
   private readonly byObject = new Map<string, { patch: eks.KubernetesPatch; revisions: string[] }>();
+  private readonly caConfigMaps = new Map<string, eks.KubernetesManifest>();
 
   constructor(
     private readonly scope: Construct,
@@ -220,7 +228,8 @@ export class ProxyPatches {
     if (existing) {
       return existing.patch;
     }
-    const { cluster, settingsHash, credentialsSecret, configMap } = this.context;
+    const { cluster, settingsHash, credentialsSecret, configMap, caBundle } = this.context;
+    const withCa = caBundle !== undefined;
     const revisions: string[] = [];
     const revision = () => {
       const all = [...revisions, ...(this.context.revision !== undefined ? [`revision=${this.context.revision}`] : [])];
@@ -234,15 +243,38 @@ export class ProxyPatches {
       resourceNamespace: target.namespace,
       patchType: eks.PatchType.STRATEGIC,
       // Lazy: an add-on added after the cluster still ties the patch (its revision is read at synth).
-      applyPatch: Lazy.any({ produce: () => renderApplyPatch(target, settingsHash, secretName, revision()) }),
-      restorePatch: Lazy.any({ produce: () => renderRestorePatch(target, revision() !== undefined) }),
+      applyPatch: Lazy.any({ produce: () => renderApplyPatch(target, settingsHash, secretName, revision(), withCa) }),
+      restorePatch: Lazy.any({ produce: () => renderRestorePatch(target, revision() !== undefined, withCa) }),
     });
     patch.node.addDependency(configMap);
+    if (caBundle !== undefined) {
+      patch.node.addDependency(this.caConfigMapIn(target.namespace, caBundle));
+    }
     if (credentialsSecret) {
       patch.node.addDependency(credentialsSecret.resource);
     }
     this.byObject.set(key, { patch, revisions });
     return patch;
+  }
+
+  /** The CA bundle ConfigMap in `namespace` (the patched pods mount it), created once per namespace. */
+  private caConfigMapIn(namespace: string, caBundle: string): eks.KubernetesManifest {
+    const existing = this.caConfigMaps.get(namespace);
+    if (existing) {
+      return existing;
+    }
+    const manifest = this.context.cluster.addManifest(`ProxyCaBundle-${namespace}`, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: CA_CONFIGMAP_NAME,
+        namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'cdk-private-eks' },
+      },
+      data: { [CA_BUNDLE_KEY]: caBundle },
+    });
+    this.caConfigMaps.set(namespace, manifest);
+    return manifest;
   }
 
   /**

@@ -22,6 +22,27 @@ export const PROXY_HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
  */
 export const PROXY_PATCH_REVISION_ANNOTATION = 'cdk-private-eks.io/proxy-patch-revision';
 
+/** The ConfigMap (in the patched workload's namespace) with the CA bundle of a TLS-inspecting proxy. */
+export const CA_CONFIGMAP_NAME = 'proxy-ca-bundle';
+
+/** The key of the bundle in that ConfigMap: the file name under the mount path. */
+export const CA_BUNDLE_KEY = 'proxy-ca.pem';
+
+/** Where the patched containers see the bundle (a directory holding `proxy-ca.pem`). */
+export const CA_MOUNT_PATH = '/etc/cdk-private-eks/proxy-ca';
+
+/** The volume the patch adds to the pod template. */
+export const CA_VOLUME_NAME = 'cdk-private-eks-proxy-ca';
+
+/**
+ * `SSL_CERT_DIR` of the patched containers. Go's crypto/x509 on Linux (aws-node, its AWS SDK for Go v2 when
+ * AWS_CA_BUNDLE is unset, kube-proxy) loads the first default bundle file it finds (SSL_CERT_FILE unset)
+ * and then every file of each SSL_CERT_DIR directory instead of its default directories (`root_unix.go`,
+ * `loadSystemRoots`; defaults in `root_linux.go`): our directory is listed with the two default ones, so
+ * the bundle is added to the image's roots, never in their place.
+ */
+export const CA_CERT_DIR = `${CA_MOUNT_PATH}:/etc/ssl/certs:/etc/pki/tls/certs`;
+
 /** One `envFrom` source as Kubernetes writes it. */
 export interface EnvFromSource {
   readonly configMapRef?: { readonly name: string };
@@ -49,7 +70,14 @@ export interface DaemonSetPatch {
       /** `null` removes the annotation (JSON merge semantics of strategic merge). */
       readonly metadata: { readonly annotations: Record<string, string | null> };
       readonly spec: {
-        readonly containers: ReadonlyArray<{ readonly name: string; readonly envFrom: EnvFromSource[] }>;
+        readonly containers: ReadonlyArray<{
+          readonly name: string;
+          readonly envFrom: EnvFromSource[];
+          /** With a CA bundle: SSL_CERT_DIR (or its deletion directive in the restore patch). */
+          readonly env?: ReadonlyArray<Record<string, string>>;
+          readonly volumeMounts?: ReadonlyArray<Record<string, string | boolean>>;
+        }>;
+        readonly volumes?: ReadonlyArray<Record<string, unknown>>;
       };
     };
   };
@@ -72,6 +100,7 @@ export function renderApplyPatch(
   settingsHash: string,
   credentialsSecret?: string,
   revision?: string,
+  caBundle = false,
 ): DaemonSetPatch {
   return patch(
     target,
@@ -82,6 +111,7 @@ export function renderApplyPatch(
     ],
     settingsHash,
     revision,
+    caBundle ? 'apply' : undefined,
   );
 }
 
@@ -89,8 +119,8 @@ export function renderApplyPatch(
  * The patch that restores the containers' own `envFrom` and removes the annotations (on stack deletion);
  * `revised` when the apply patch set the revision annotation.
  */
-export function renderRestorePatch(target: DaemonSetTarget, revised = false): DaemonSetPatch {
-  return patch(target, [...target.keepEnvFrom], null, revised ? null : undefined);
+export function renderRestorePatch(target: DaemonSetTarget, revised = false, caBundle = false): DaemonSetPatch {
+  return patch(target, [...target.keepEnvFrom], null, revised ? null : undefined, caBundle ? 'restore' : undefined);
 }
 
 /** The `kubectl patch` resource name of a target: `daemonset/aws-node`. */
@@ -103,14 +133,43 @@ function patch(
   envFrom: EnvFromSource[],
   hash: string | null,
   revision: string | null | undefined,
+  ca?: 'apply' | 'restore',
 ): DaemonSetPatch {
+  // Strategic merge: `env` merges by name, `volumeMounts` by mountPath, `volumes` by name; `$patch: delete`
+  // removes the item with that key.
+  const del = ca === 'restore' ? { $patch: 'delete' } : undefined;
+  const container = (name: string): DaemonSetPatch['spec']['template']['spec']['containers'][number] => ({
+    name,
+    envFrom,
+    ...(ca === undefined
+      ? {}
+      : {
+          env: [del ? { name: 'SSL_CERT_DIR', ...del } : { name: 'SSL_CERT_DIR', value: CA_CERT_DIR }] as Array<
+            Record<string, string>
+          >,
+          volumeMounts: [
+            del
+              ? { mountPath: CA_MOUNT_PATH, ...del }
+              : { name: CA_VOLUME_NAME, mountPath: CA_MOUNT_PATH, readOnly: true },
+          ],
+        }),
+  });
   return {
     ...(revision !== undefined ? { metadata: { annotations: { [PROXY_PATCH_REVISION_ANNOTATION]: revision } } } : {}),
     spec: {
       template: {
         metadata: { annotations: { [PROXY_HASH_ANNOTATION]: hash } },
         spec: {
-          containers: target.containers.map((name) => ({ name, envFrom })),
+          containers: target.containers.map(container),
+          ...(ca === undefined
+            ? {}
+            : {
+                volumes: [
+                  del
+                    ? { name: CA_VOLUME_NAME, ...del }
+                    : { name: CA_VOLUME_NAME, configMap: { name: CA_CONFIGMAP_NAME } },
+                ],
+              }),
         },
       },
     },

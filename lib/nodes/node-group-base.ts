@@ -4,6 +4,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { invalid } from '../errors';
+import { EndpointService } from '../endpoints/services';
 import { checkRoutes, RouteConsumer } from '../preflight/route-rules';
 import {
   acknowledgeNag,
@@ -18,6 +19,7 @@ import { checkLabelsAndTaints } from './labels-and-taints';
 import { INodeContext } from './node-context';
 import { NodeFamily } from './node-family';
 import { NodeOptions } from './node-options';
+import { caBundleEc2Warning } from './user-data/ca-bundle';
 import { Accelerator, Arch, ClusterBootstrap, NodeFamilySpec } from './user-data/family';
 
 /**
@@ -61,6 +63,13 @@ export function startNodeGroup(
     { proxy: context.proxy !== undefined, credentials: context.proxy?.credentials !== undefined },
     (s) => context.endpoints.has(s),
   );
+  if (
+    family._spec.name === 'AL2023' &&
+    context.proxy?.caBundle !== undefined &&
+    !context.endpoints.has(EndpointService.EC2)
+  ) {
+    Annotations.of(scope).addWarningV2('cdk-private-eks:ca-bundle-ec2', caBundleEc2Warning());
+  }
   return { context, family, spec: family._spec, instanceTypes, arch, accelerator };
 }
 

@@ -1,6 +1,8 @@
+import { readFileSync } from 'fs';
 import { Token } from 'aws-cdk-lib';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
+import { isCaBundleProblem, parseCaBundle } from '../private/ca-bundle';
 import {
   hostProblem,
   isPort,
@@ -40,6 +42,27 @@ export interface ProxyOptions {
    * @default - the proxy needs no credentials
    */
   readonly credentials?: ProxyCredentials;
+
+  /**
+   * The CA certificates of a TLS-inspecting proxy, as PEM text: one or more `-----BEGIN CERTIFICATE-----`
+   * blocks (typically the root CA the proxy signs its certificates with). Nodes, the kubectl provider and
+   * the proxied pods trust them in addition to the public roots, never instead of them.
+   *
+   * Checked at synth time (every block must parse as X.509; a private key is refused) and written back in
+   * canonical form; the synth notes list each certificate's subject. It must be concrete (not a token): it
+   * goes into node user data, which counts against EC2's 16 KB limit (its PEM size on Amazon Linux, about
+   * 1.3 KB for an RSA 2048 certificate; 4/3 of that as base64 on Bottlerocket).
+   *
+   * @default - the proxy does not inspect TLS: clients validate against the public roots only
+   */
+  readonly caBundle?: string;
+
+  /**
+   * Like `caBundle`, read at synth time from a PEM file (relative to the working directory of `cdk synth`).
+   *
+   * @default - the bundle is given by `caBundle`, or none
+   */
+  readonly caBundleFile?: string;
 }
 
 /**
@@ -66,6 +89,7 @@ export class ProxySettings {
       options.noProxy ?? [],
       undefined,
       options.credentials,
+      ProxySettings.caBundleOf(options),
     );
   }
 
@@ -97,6 +121,7 @@ export class ProxySettings {
       options.noProxy ?? [],
       `${host}:${port}`,
       options.credentials,
+      ProxySettings.caBundleOf(options),
     );
   }
 
@@ -111,6 +136,13 @@ export class ProxySettings {
 
   /** The proxy credentials, if the proxy authenticates. */
   public readonly credentials?: ProxyCredentials;
+
+  /**
+   * The CA bundle of a TLS-inspecting proxy, in canonical PEM form (certificate blocks only, each once).
+   *
+   * @default - the proxy does not inspect TLS
+   */
+  public readonly caBundle?: string;
 
   /**
    * `host:port` of the HTTPS proxy (what Bottlerocket takes), when known at synth time.
@@ -131,6 +163,7 @@ export class ProxySettings {
     noProxy: string[],
     knownHostPort?: string,
     credentials?: ProxyCredentials,
+    caBundle?: string,
   ) {
     const http = ProxySettings.check('httpProxy', httpProxy);
     const https = ProxySettings.check('httpsProxy', httpsProxy);
@@ -157,6 +190,7 @@ export class ProxySettings {
     });
     this.noProxy = [...noProxy];
     this.credentials = credentials;
+    this.caBundle = caBundle;
     if (credentials) {
       for (const [prop, url] of [
         ['httpProxy', httpProxy],
@@ -195,6 +229,57 @@ export class ProxySettings {
   public deployedBy(dependency: IDependable): ProxySettings {
     this.dependencies.push(dependency);
     return this;
+  }
+
+  /** The canonical PEM of the options' CA bundle (inline or from a file), checked; undefined without one. */
+  private static caBundleOf(options: ProxyOptions): string | undefined {
+    const { caBundle, caBundleFile } = options;
+    if (caBundle !== undefined && caBundleFile !== undefined) {
+      invalid(
+        'ProxySettings',
+        'caBundleFile',
+        'is set together with caBundle',
+        'Give the bundle one way: as text or as a file',
+      );
+    }
+    if (caBundleFile !== undefined && Token.isUnresolved(caBundleFile)) {
+      invalid(
+        'ProxySettings',
+        'caBundleFile',
+        'is a token',
+        'Give the path of a PEM file that exists when the app synthesizes',
+      );
+    }
+    let text = caBundle;
+    const prop = caBundleFile === undefined ? 'caBundle' : 'caBundleFile';
+    if (caBundleFile !== undefined) {
+      try {
+        text = readFileSync(caBundleFile, 'utf8');
+      } catch (e) {
+        invalid(
+          'ProxySettings',
+          prop,
+          `(${caBundleFile}) cannot be read: ${(e as Error).message}`,
+          'Give the path of a PEM file that exists when the app synthesizes',
+        );
+      }
+    }
+    if (text === undefined) {
+      return undefined;
+    }
+    if (Token.isUnresolved(text)) {
+      invalid(
+        'ProxySettings',
+        prop,
+        'is a token (a parameter, an import or a reference), but the bundle goes into node user data, the kubectl provider and a ConfigMap as text checked at synth time',
+        'Give the PEM text itself, or caBundleFile with the path of a PEM file',
+      );
+    }
+    const parsed = parseCaBundle(text);
+    if (isCaBundleProblem(parsed)) {
+      invalid('ProxySettings', prop, parsed.problem, parsed.fix);
+    }
+    return parsed.pem;
   }
 
   private static check(prop: string, url: string): ParsedProxyUrl | undefined {

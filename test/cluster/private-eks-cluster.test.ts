@@ -1,4 +1,6 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { EndpointPresets, EndpointSet, PrivateEksCluster, ProxySettings } from '../../lib';
@@ -288,5 +290,86 @@ describe('secondary VPC CIDR blocks declared anywhere in the stack', () => {
     expect(() => withSecondary(['172.20.0.0/16', '10.100.0.0/16'])).toThrow(
       /serviceIpv4Cidr is not set and both EKS defaults \(172.20.0.0\/16, 10.100.0.0\/16\) overlap the VPC CIDRs/,
     );
+  });
+});
+
+/** A cluster whose proxy inspects TLS, with the CA bundle read from a fixture file. */
+function tlsInspectingCluster(fixtureFile: string) {
+  const stack = testStack('us-east-1');
+  const cluster = new PrivateEksCluster(stack, 'Cluster', {
+    vpc: isolatedVpc(stack),
+    version: eks.KubernetesVersion.V1_35,
+    kubectlLayer: fakeKubectlLayer(stack),
+    proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', {
+      caBundleFile: path.join(__dirname, '..', 'fixtures', 'ca', fixtureFile),
+    }),
+  });
+  return { stack, cluster };
+}
+
+describe('PrivateEksCluster with a TLS-inspecting proxy', () => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'ca');
+  const { stack, cluster } = tlsInspectingCluster('inspection-root-ca.pem');
+
+  test('the synth notes list the subject of each certificate', () => {
+    Annotations.fromStack(stack).hasInfo(
+      '/Test/Cluster',
+      Match.stringLikeRegexp(
+        'proxy.caBundle: 1 certificate.*\\n1\\. O=Example Corp, CN=Example Corp TLS Inspection Root CA',
+      ),
+    );
+  });
+
+  test('the node context carries the canonical bundle', () => {
+    expect(cluster.nodeContext.proxy?.caBundle).toBe(readFileSync(path.join(dir, 'inspection-root-ca.pem'), 'utf8'));
+  });
+
+  test('a leaf certificate is a warning', () => {
+    const s = tlsInspectingCluster('leaf-not-ca.pem').stack;
+    Annotations.fromStack(s).hasWarning('/Test/Cluster', Match.stringLikeRegexp('not a CA certificate'));
+  });
+});
+
+describe('the kubectl handler with a CA bundle', () => {
+  const dir = path.join(__dirname, '..', 'fixtures', 'ca');
+  const { stack } = tlsInspectingCluster('inspection-root-ca.pem');
+  const template = Template.fromStack(stack);
+
+  test('its environment points Go, OpenSSL, requests and botocore at the combined bundle in the layer', () => {
+    const handlers = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: Match.objectLike({ HTTPS_PROXY: 'http://proxy.corp.example:3128' }) } },
+    });
+    const handler = Object.values(handlers)[0] as any;
+    expect(handler.Properties.Environment.Variables).toMatchObject({
+      SSL_CERT_FILE: '/opt/cdk-private-eks/ca/ca-bundle.pem',
+      REQUESTS_CA_BUNDLE: '/opt/cdk-private-eks/ca/ca-bundle.pem',
+      AWS_CA_BUNDLE: '/opt/cdk-private-eks/ca/ca-bundle.pem',
+    });
+    const layers = template.findResources('AWS::Lambda::LayerVersion', {
+      Properties: { Description: Match.stringLikeRegexp('proxy.s CA bundle') },
+    });
+    const layerId = Object.keys(layers)[0];
+    expect(handler.Properties.Layers).toEqual(expect.arrayContaining([{ Ref: layerId }]));
+    expect(handler.Properties.Layers.length).toBeLessThanOrEqual(5); // Lambda's limit of layers per function
+  });
+
+  test('pods: a proxy-ca-bundle ConfigMap in kube-system with the exact PEM; the DaemonSet patches mount it', () => {
+    const pem = readFileSync(path.join(dir, 'inspection-root-ca.pem'), 'utf8');
+    const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).map((r: any) =>
+      JSON.stringify(stack.resolve(r.Properties.Manifest)),
+    );
+    const ca = manifests.filter((m) => m.includes('proxy-ca-bundle'));
+    expect(ca).toHaveLength(1);
+    const [object] = JSON.parse(JSON.parse(ca[0]));
+    expect(object).toMatchObject({
+      kind: 'ConfigMap',
+      metadata: { name: 'proxy-ca-bundle', namespace: 'kube-system' },
+    });
+    expect(object.data['proxy-ca.pem']).toBe(pem);
+    const patches = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesPatch')) as any[];
+    expect(patches).toHaveLength(2);
+    for (const p of patches) {
+      expect(JSON.stringify(stack.resolve(p.Properties.ApplyPatchJson))).toContain('SSL_CERT_DIR');
+    }
   });
 });

@@ -9,6 +9,9 @@
  * The environment Bottlerocket derives from these settings (/etc/network/proxy.env) is modelled in
  * support/bottlerocket.ts and fed to Go, curl and Python in no-proxy-resolvers.test.ts and squid.test.ts.
  */
+import * as fs from 'fs';
+import * as path from 'path';
+import { BOTTLEROCKET_PKI_BUNDLE } from '../../lib/nodes/user-data/bottlerocket';
 import { bottlerocketProxyEnv, effectiveSettings, parseSettings } from './support/bottlerocket';
 import { allNodeGroups, cleanupSynth, clusterOf, NodeGroup, nodeGroups, roleMaySignal } from './support/examples';
 import { generatedEtcEnvironment } from './support/generated';
@@ -25,7 +28,7 @@ afterAll(() => cleanupSynth());
 const bottlerocket = allNodeGroups((g) => g.spec.family === 'BOTTLEROCKET');
 
 test('covers managed and self-managed Bottlerocket', () => {
-  expect(bottlerocket.map((g) => g.spec.management).sort()).toEqual(['managed', 'self-managed']);
+  expect([...new Set(bottlerocket.map((g) => g.spec.management))].sort()).toEqual(['managed', 'self-managed']);
 });
 
 /** Bottlerocket's node-taints map, written down from the settings reference: key -> ["value:Effect"]. */
@@ -59,8 +62,21 @@ describe.each(bottlerocket.map((g) => [g.label, g] as const))('%s', (_label, g: 
     expect(Object.keys(settings)).toEqual(['settings']);
     // Managed nodes on the EKS AMI: EKS merges [settings.kubernetes] itself.
     const want = g.spec.management === 'managed' ? ['network'] : ['network', 'kubernetes', 'cloudformation'];
+    if (g.d.example.caBundleFile !== undefined) {
+      want.push('pki');
+    }
     expect(Object.keys(settings.settings).sort()).toEqual(want.sort());
   });
+
+  if (g.d.example.caBundleFile !== undefined) {
+    test("[settings.pki]: one trusted bundle whose data is the exact PEM of the example's CA file, base64", () => {
+      const pem = fs.readFileSync(path.join(__dirname, '..', '..', g.d.example.caBundleFile!), 'utf8');
+      expect(Object.keys(settings.settings.pki)).toEqual([BOTTLEROCKET_PKI_BUNDLE]);
+      const bundle = settings.settings.pki[BOTTLEROCKET_PKI_BUNDLE];
+      expect(bundle.trusted).toBe(true);
+      expect(Buffer.from(bundle.data, 'base64').toString('utf8')).toBe(pem);
+    });
+  }
 
   test("[settings.network]: https-proxy is the proxy as host:port, no-proxy is the cluster's NO_PROXY list", () => {
     const network = settings.settings.network;

@@ -41,10 +41,17 @@ const SIGNAL_UNIT = '/etc/systemd/system/cdk-private-eks-ready-signal.service';
 /** The parts a group must have, in order, from its family and management. */
 function expectedParts(g: NodeGroup): string[] {
   const { family, management } = g.spec;
+  // A TLS-inspecting proxy's CA has a boothook of its own, first (lib/nodes/user-data/ca-bundle.ts).
+  const ca = g.d.example.caBundleFile !== undefined ? [BOOTHOOK] : [];
   if (family === 'AL2023') {
-    return [BOOTHOOK, NODECONFIG_CONTENT_TYPE, ...(management === 'self-managed' ? [SHELL] : [])];
+    return [...ca, BOOTHOOK, NODECONFIG_CONTENT_TYPE, ...(management === 'self-managed' ? [SHELL] : [])];
   }
-  return [BOOTHOOK, ...(management !== 'managed' ? [SHELL] : []), ...(management === 'self-managed' ? [SHELL] : [])];
+  return [
+    ...ca,
+    BOOTHOOK,
+    ...(management !== 'managed' ? [SHELL] : []),
+    ...(management === 'self-managed' ? [SHELL] : []),
+  ];
 }
 
 /** Kubelet flags for the example's labels and taints, written down from kubelet's flag syntax. */

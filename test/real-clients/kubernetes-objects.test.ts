@@ -19,7 +19,13 @@ import {
   restorePatchProblems,
   schemaErrors,
 } from './support/kube';
+import { isCaBundleProblem, parseCaBundle } from '../../lib/private/ca-bundle';
 import {
+  CA_BUNDLE_KEY,
+  CA_CERT_DIR,
+  CA_CONFIGMAP_NAME,
+  CA_MOUNT_PATH,
+  CA_VOLUME_NAME,
   DEFAULT_TARGETS,
   PROXY_PATCH_REVISION_ANNOTATION,
   renderApplyPatch,
@@ -33,10 +39,39 @@ afterAll(() => cleanupSynth());
 
 const DAEMONSETS = ['aws-node', 'kube-proxy'];
 
+/**
+ * A patched DaemonSet without what the CA bundle patch adds (SSL_CERT_DIR, the mount, the volume), after
+ * checking that each is there exactly as rendered: the rest is then compared as without a bundle.
+ */
+function withoutCaAdditions(patched: any): any {
+  const copy = JSON.parse(JSON.stringify(patched));
+  const spec = copy.spec.template.spec;
+  const volume = { name: CA_VOLUME_NAME, configMap: { name: CA_CONFIGMAP_NAME } };
+  expect(spec.volumes).toContainEqual(volume);
+  spec.volumes = spec.volumes.filter((v: any) => v.name !== CA_VOLUME_NAME);
+  if (spec.volumes.length === 0) {
+    delete spec.volumes;
+  }
+  for (const c of spec.containers) {
+    expect(c.env).toContainEqual({ name: 'SSL_CERT_DIR', value: CA_CERT_DIR });
+    expect(c.volumeMounts).toContainEqual({ name: CA_VOLUME_NAME, mountPath: CA_MOUNT_PATH, readOnly: true });
+    c.env = c.env.filter((e: any) => e.name !== 'SSL_CERT_DIR');
+    c.volumeMounts = c.volumeMounts.filter((m: any) => m.mountPath !== CA_MOUNT_PATH);
+    for (const key of ['env', 'volumeMounts']) {
+      if (c[key].length === 0) {
+        delete c[key];
+      }
+    }
+  }
+  return copy;
+}
+
 describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))('%s', (_label, d) => {
   const all = patches(d);
   const credentials = credentialsOf(d);
   const secret = credentials ? CREDENTIALS_SECRET : undefined;
+  const caConfigMaps = manifests(d).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === CA_CONFIGMAP_NAME);
+  const hasCa = caConfigMaps.length > 0;
 
   test('one strategic patch per DaemonSet, in kube-system', () => {
     expect(all.map((p) => p.resourceName).sort()).toEqual(DAEMONSETS.map((n) => `daemonset/${n}`));
@@ -52,7 +87,9 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
 
     test('kubectl applies the patch: every container reads the ConfigMap, env survives, schema-valid', () => {
       expect(p.applyPatchJson).toBeDefined();
-      const patched = kubectlPatch(original, p.applyPatchJson, 'strategic');
+      const applied = kubectlPatch(original, p.applyPatchJson, 'strategic');
+      expect(schemaErrors(applied)).toEqual([]);
+      const patched = hasCa ? withoutCaAdditions(applied) : applied;
       expect(applyPatchProblems(original, patched, secret)).toEqual([]);
       for (const c of patched.spec.template.spec.containers) {
         expect(c.envFrom).toEqual([
@@ -174,7 +211,7 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
 
   test('the ConfigMap: kube-system, both cases of the three variables, schema-valid; other namespaces get the same', () => {
     const objects = manifests(d);
-    const cms = objects.filter((o) => o.kind === 'ConfigMap');
+    const cms = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.name !== CA_CONFIGMAP_NAME);
     const cm = cms.find((o) => o.metadata.namespace === 'kube-system');
     expect(cm).toBeDefined();
     expect(cm.apiVersion).toBe('v1');
@@ -196,6 +233,17 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
       expect(schemaErrors(other)).toEqual([]);
     }
   });
+
+  if (hasCa) {
+    test('the CA bundle ConfigMap: in kube-system, one PEM bundle that parses, schema-valid', () => {
+      expect(caConfigMaps.map((o) => o.metadata.namespace)).toEqual(['kube-system']);
+      const [cm] = caConfigMaps;
+      expect(Object.keys(cm.data)).toEqual([CA_BUNDLE_KEY]);
+      const parsed = parseCaBundle(cm.data[CA_BUNDLE_KEY]);
+      expect(!isCaBundleProblem(parsed) && parsed.pem).toBe(cm.data[CA_BUNDLE_KEY]);
+      expect(schemaErrors(cm)).toEqual([]);
+    });
+  }
 
   test('every Deployment of the manifests reads the ConfigMap of its own namespace, schema-valid', () => {
     const objects = manifests(d);
@@ -230,6 +278,38 @@ describe('the revision annotation of a patch tied to an add-on (kubectl patch --
     const restored = kubectlPatch(revised, JSON.stringify(renderRestorePatch(awsNode, true)), 'strategic');
     expect(restored.metadata.annotations?.[PROXY_PATCH_REVISION_ANNOTATION]).toBeUndefined();
     expect(restorePatchProblems(original, restored)).toEqual([]);
+  });
+});
+
+describe('the CA bundle patch (kubectl patch --local on aws-node and kube-proxy)', () => {
+  describe.each(DEFAULT_TARGETS.map((t) => [t.name, t] as const))('%s', (name, target) => {
+    const original = fixture(name);
+    const patched = kubectlPatch(original, JSON.stringify(renderApplyPatch(target, 'h', undefined, undefined, true)));
+
+    test('every container mounts the CA ConfigMap read-only and gets SSL_CERT_DIR; env survives; schema-valid', () => {
+      const volumes = patched.spec.template.spec.volumes;
+      expect(volumes).toEqual(expect.arrayContaining(original.spec.template.spec.volumes ?? []));
+      expect(volumes).toContainEqual({
+        name: CA_VOLUME_NAME,
+        configMap: { name: CA_CONFIGMAP_NAME },
+      });
+      for (const c of patched.spec.template.spec.containers) {
+        expect(c.volumeMounts).toContainEqual({ name: CA_VOLUME_NAME, mountPath: CA_MOUNT_PATH, readOnly: true });
+        expect(c.env).toContainEqual({ name: 'SSL_CERT_DIR', value: CA_CERT_DIR });
+        const before = original.spec.template.spec.containers.find((o: any) => o.name === c.name);
+        // Nothing of the container's own is lost: strategic merge added our items beside its env and mounts.
+        expect(c.env).toEqual(expect.arrayContaining(before.env ?? []));
+        expect(c.volumeMounts).toEqual(expect.arrayContaining(before.volumeMounts ?? []));
+        expect(c.env.length).toBe((before.env ?? []).length + 1);
+        expect(c.volumeMounts.length).toBe((before.volumeMounts ?? []).length + 1);
+      }
+      expect(schemaErrors(patched)).toEqual([]);
+    });
+
+    test('the restore patch gives back the original', () => {
+      const restored = kubectlPatch(patched, JSON.stringify(renderRestorePatch(target, false, true)));
+      expect(restorePatchProblems(original, restored)).toEqual([]);
+    });
   });
 });
 

@@ -1,10 +1,10 @@
 /**
  * Check 2: every generated shell script passes `shellcheck -S warning -s bash`: each boothook (as
- * cloud-init writes it; with proxy credentials too), each text/x-shellscript part (the AL2 bootstrap.sh
+ * cloud-init writes it; with proxy credentials too; the CA bundle's boothook), each text/x-shellscript part (the AL2 bootstrap.sh
  * call, the ready-signal installer), each script those parts install with a here-document (the
  * ready-signal program), and the user data of proxy instances (EgressProxy's Squid installer).
  */
-import { baseType, groupBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
+import { baseType, groupBoothook, groupCaBoothook, groupParts, quotedHeredocs } from './support/cloudinit';
 import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
 import { allNodeGroups, cleanupSynth, deployments, proxyInstances } from './support/examples';
 import { requireCloudInit, requireTools, run } from './support/proc';
@@ -37,6 +37,10 @@ function scripts(): Script[] {
     const boothook = groupBoothook(g);
     if (boothook !== undefined) {
       out.push({ label: `${g.label}: boothook`, kind: 'boothook', script: boothook });
+    }
+    const caBoothook = groupCaBoothook(g);
+    if (caBoothook !== undefined) {
+      out.push({ label: `${g.label}: CA bundle boothook`, kind: 'boothook', script: caBoothook });
     }
     groupParts(g)
       .filter((p) => baseType(p.contentType) === 'text/x-shellscript')

@@ -11,6 +11,7 @@ import { ClosedNetworkStack } from '../../examples/closed-network/app';
 import { EgressProxyStack } from '../../examples/egress-proxy/app';
 import { Al2Stack, NodeFamiliesStack } from '../../examples/node-families/app';
 import { ProxyClusterStack } from '../../examples/proxy-cluster/app';
+import { TlsInspectingProxyStack } from '../../examples/tls-inspecting-proxy/app';
 
 /** The key of an example stack: its folder, or folder-variant when the folder's app creates several. */
 export type ExampleKey =
@@ -21,7 +22,8 @@ export type ExampleKey =
   | 'egress-proxy'
   | 'node-families'
   | 'node-families-al2'
-  | 'addons';
+  | 'addons'
+  | 'tls-inspecting-proxy';
 
 export interface ExampleApp {
   readonly key: ExampleKey;
@@ -56,6 +58,12 @@ export const EXAMPLE_APPS: readonly ExampleApp[] = [
   example('node-families', 'node-families', 'PrivateEksNodeFamiliesExample', (a, id) => new NodeFamiliesStack(a, id)),
   example('node-families-al2', 'node-families', 'PrivateEksAl2Example', (a, id) => new Al2Stack(a, id)),
   example('addons', 'addons', 'PrivateEksAddonsExample', (a, id) => new AddonsStack(a, id)),
+  example(
+    'tls-inspecting-proxy',
+    'tls-inspecting-proxy',
+    'PrivateEksTlsInspectingProxyExample',
+    (a, id) => new TlsInspectingProxyStack(a, id),
+  ),
 ];
 
 /** One example by key. */

@@ -14,6 +14,7 @@
  * "chore: remove AL2 support (#2645)").
  */
 import { shellQuote } from '../../private/encoders';
+import { caTrustBoothookPart } from './ca-bundle';
 import { boothookPart, sourceEtcEnvironment } from './boothook';
 import {
   compareVersions,
@@ -109,6 +110,10 @@ export const AL2: NodeFamilySpec = {
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
     if (input.proxy) {
+      if (input.proxy.caBundle !== undefined) {
+        // Before the proxy boothook: the units it restarts then read the extended trust store.
+        parts.push(caTrustBoothookPart(input.proxy.caBundle, ['amazon-ssm-agent']));
+      }
       parts.push(boothookPart(input.proxy, '/etc/yum.conf', AL2_UNITS, ['amazon-ssm-agent']));
     }
     // Without cluster details (managed nodes on the EKS AMI) EKS merges its own bootstrap call into the

@@ -6,6 +6,7 @@
  * without the EKS API), and for self-managed nodes a part that signals CloudFormation when the node is
  * Ready in the cluster.
  */
+import { caTrustBoothookPart } from './ca-bundle';
 import { boothookPart } from './boothook';
 import {
   compareVersions,
@@ -87,6 +88,10 @@ export const AL2023: NodeFamilySpec = {
   render(input: NodeBootstrapInput): RenderedUserData {
     const parts: UserDataPart[] = [];
     if (input.proxy) {
+      if (input.proxy.caBundle !== undefined) {
+        // Before the proxy boothook: the units it restarts then read the extended trust store.
+        parts.push(caTrustBoothookPart(input.proxy.caBundle, ['amazon-ssm-agent']));
+      }
       parts.push(boothookPart(input.proxy, '/etc/dnf/dnf.conf', AL2023_UNITS, ['amazon-ssm-agent']));
     }
     const nodeConfigEnvironment = (input.proxy?.deployTimeInputs ?? []).length === 0 && input.proxy !== undefined;

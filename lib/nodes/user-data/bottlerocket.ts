@@ -14,6 +14,7 @@
  *   AMI get none: EKS merges its own settings into the launch template's user data.
  * - `[settings.kubernetes.node-labels]` and `[settings.kubernetes.node-taints]` for self-managed nodes.
  * - `[settings.cloudformation]` for self-managed nodes that signal their Auto Scaling group.
+ * - `[settings.pki.cdk-private-eks-proxy-ca]` with the CA bundle of a TLS-inspecting proxy.
  *
  * Setting names and formats: the Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
  * `data/settings/1.14.x/kubernetes.toml`, `data/settings/1.15.x/network.toml` and
@@ -98,6 +99,27 @@ function kubeletTables(kubelet: KubeletRegistration | undefined): TomlTable[] {
   ];
 }
 
+/** Bottlerocket's name of our bundle under `settings.pki`. */
+export const BOTTLEROCKET_PKI_BUNDLE = 'cdk-private-eks-proxy-ca';
+
+/**
+ * Bottlerocket's `[settings.pki.<name>]`: `data` is the base64 of the PEM bundle (more than one certificate
+ * allowed) and `trusted = true` adds it to the trust store; without `trusted` the bundle is untrusted
+ * (Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
+ * `data/settings/1.24.x/pki.toml`, `<bundle-name>.data` and `<bundle-name>.trusted`; the settings are
+ * documented from Bottlerocket 1.14.x, `data/settings/1.14.x/pki.toml`). A named bundle is added beside the
+ * shipped roots, not in their place.
+ */
+export function bottlerocketPkiTable(pem: string): TomlTable {
+  return {
+    name: ['settings', 'pki', BOTTLEROCKET_PKI_BUNDLE],
+    entries: [
+      ['data', Buffer.from(pem, 'utf8').toString('base64')],
+      ['trusted', true],
+    ],
+  };
+}
+
 /** The settings tables for an input, in document order (empty ones included; `renderToml` drops them). */
 export function bottlerocketSettings(input: NodeBootstrapInput): TomlTable[] {
   const tables: TomlTable[] = [];
@@ -131,6 +153,9 @@ export function bottlerocketSettings(input: NodeBootstrapInput): TomlTable[] {
     });
   }
   tables.push(...kubeletTables(input.kubelet));
+  if (input.proxy?.caBundle !== undefined) {
+    tables.push(bottlerocketPkiTable(input.proxy.caBundle));
+  }
   if (input.signal) {
     // cfsignal (bottlerocket-core-kit `sources/cfsignal`, `packages/os/cfsignal.service`) runs once, on first
     // boot: it waits for `systemctl --wait is-system-running`, i.e. for the node's boot to complete, and

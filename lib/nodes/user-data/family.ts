@@ -30,6 +30,13 @@ export interface NodeProxy {
    */
   readonly credentials?: ProxySecretReference;
   /**
+   * The CA bundle of a TLS-inspecting proxy, canonical PEM (see lib/private/ca-bundle.ts): certificate
+   * blocks of base64 lines only, so it is safe in a quoted here-document and a TOML string.
+   *
+   * @default - the proxy does not inspect TLS
+   */
+  readonly caBundle?: string;
+  /**
    * Base64 (CloudFormation `Fn::Base64`) of the values in `environment` that are known only at deploy
    * time, by upper-case variable name (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`): the boothook carries
    * these as data and checks them at boot, never as script text.

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { launchTemplates, Deployment, NodeGroup } from './examples';
 import { PYTHON, removeDir, runOk, SUPPORT_DIR, tempDir } from './proc';
+import { CA_BOOTHOOK_MARKER } from '../../../lib/nodes/user-data/ca-bundle';
 
 export interface UserDataPart {
   readonly contentType: string;
@@ -75,11 +76,24 @@ export function baseType(contentType: string): string {
 
 /** The boothook of a node group, as cloud-init writes it (undefined when it has none). */
 export function groupBoothook(g: NodeGroup): string | undefined {
-  const hooks = groupParts(g).filter((p) => p.contentType === 'text/cloud-boothook' && p.boothookScript !== undefined);
+  // The CA bundle's boothook (lib/nodes/user-data/ca-bundle.ts) is a part of its own: see groupCaBoothook.
+  const hooks = groupParts(g).filter(
+    (p) =>
+      p.contentType === 'text/cloud-boothook' &&
+      p.boothookScript !== undefined &&
+      !p.boothookScript.includes(CA_BOOTHOOK_MARKER),
+  );
   if (hooks.length > 1) {
     throw new Error(`${g.label}: ${hooks.length} boothooks`);
   }
   return hooks[0]?.boothookScript;
+}
+
+/** The CA bundle boothook of a node group (the part cloud-init writes), if its proxy has a CA bundle. */
+export function groupCaBoothook(g: NodeGroup): string | undefined {
+  return groupParts(g).find(
+    (p) => p.contentType === 'text/cloud-boothook' && p.boothookScript?.includes(CA_BOOTHOOK_MARKER),
+  )?.boothookScript;
 }
 
 /**

@@ -70,6 +70,8 @@ export interface ExampleSpec {
   readonly regions: string[];
   /** Whether the example configures a proxy. */
   readonly hasProxy: boolean;
+  /** The CA bundle file of a TLS-inspecting proxy (relative to the repository), if the example has one. */
+  readonly caBundleFile?: string;
   /** The account of a stack with a concrete environment. */
   readonly account?: string;
   /** A host under the example's own NO_PROXY entry (e.g. `.corp.example`), which must go direct. */
@@ -98,6 +100,18 @@ export const EXAMPLES: readonly ExampleSpec[] = [
     hasProxy: true,
     userNoProxyHost: 'git.corp.example',
     groups: WORKERS,
+  },
+  {
+    key: 'tls-inspecting-proxy',
+    stackId: exampleApp('tls-inspecting-proxy').stackId,
+    regions: ['us-east-1'],
+    hasProxy: true,
+    caBundleFile: 'examples/tls-inspecting-proxy/corp-root-ca.pem',
+    userNoProxyHost: 'git.corp.example',
+    groups: [
+      { id: 'Workers', family: 'AL2023', management: 'managed' },
+      { id: 'Rockets', family: 'BOTTLEROCKET', management: 'managed' },
+    ],
   },
   {
     key: 'closed-network',

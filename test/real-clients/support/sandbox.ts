@@ -120,6 +120,8 @@ export interface SandboxOptions {
   readonly aws?: AwsStub;
   /** The region the stub IMDS reports (default us-east-1). */
   readonly region?: string;
+  /** More programs first on the boothook's PATH, by name: their text (e.g. a stand-in update-ca-trust). */
+  readonly extraStubs?: Record<string, string>;
 }
 
 export interface BoothookRun {
@@ -174,8 +176,13 @@ export function runBoothookInSandbox(
     fs.writeFileSync(path.join(seed, profile.packageManagerConfig), profile.seedPackageManagerConfig);
     fs.writeFileSync(path.join(work, 'boothook'), script, { mode: 0o700 });
     fs.writeFileSync(path.join(work, 'imds-region'), `${options.region ?? 'us-east-1'}\n`);
-    if (options.aws) {
+    if (options.aws || options.extraStubs) {
       fs.mkdirSync(path.join(work, 'extra-stubs'));
+    }
+    for (const [name, text] of Object.entries(options.extraStubs ?? {})) {
+      fs.writeFileSync(path.join(work, 'extra-stubs', name), text, { mode: 0o755 });
+    }
+    if (options.aws) {
       fs.writeFileSync(path.join(work, 'aws-stub.json'), JSON.stringify(options.aws));
       fs.writeFileSync(path.join(work, 'extra-stubs', 'aws'), awsStubProgram(path.join(work, 'aws-stub.json')), {
         mode: 0o755,

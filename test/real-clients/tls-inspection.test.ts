@@ -1,0 +1,268 @@
+/**
+ * Check 13: a TLS-inspecting proxy (support/tls_intercept.py: it answers CONNECT and re-signs the server's
+ * TLS with its own CA, made by openssl now) in front of an HTTPS server standing for a public registry
+ * (its certificate from another throwaway CA, which only the proxy trusts), both on loopback. Each consumer
+ * of ProxySettings.caBundle is given to real clients: curl (OpenSSL), Go's net/http (support/go-probe.ts)
+ * and Python's urllib, each through the proxy (HTTPS_PROXY). With our bundle they get the registry's
+ * answer; without it (the broken variant) each fails with a certificate error.
+ *
+ * - nodes: the CA boothook runs twice in the boothook sandbox (support/boothook-sandbox.sh); its
+ *   `update-ca-trust` is a stand-in (Debian has no p11-kit update-ca-trust) that writes what p11-kit's
+ *   `extract` composes for the PEM bundle, the shipped roots followed by the anchors, into
+ *   /etc/pki/tls/certs/ca-bundle.crt; the clients then use the extracted file as their trust store;
+ * - the kubectl handler: its environment (caBundleEnvironment) with the layer's file (combinedBundle of
+ *   Node's public roots and the bundle) at a local path;
+ * - pods: SSL_CERT_DIR of the DaemonSet patch with the ConfigMap's file in the mounted directory (Go).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawn, ChildProcess } from 'child_process';
+import { rootCertificates } from 'tls';
+import { CA_BUNDLE_KEY, CA_CERT_DIR, CA_MOUNT_PATH } from '../../lib/manifests/proxy-patch';
+import { CA_ANCHOR, renderCaTrustBoothook } from '../../lib/nodes/user-data/ca-bundle';
+import { caBundleEnvironment, combinedBundle, isCaBundleProblem, parseCaBundle } from '../../lib/private/ca-bundle';
+import { goProbe } from './support/go-probe';
+import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './support/proc';
+import { runBoothookInSandbox, SandboxResult } from './support/sandbox';
+
+const HOST = 'registry.test';
+const URL = `https://${HOST}/v2/`;
+const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+let work: string;
+let children: ChildProcess[] = [];
+let proxyUrl: string;
+let proxyCaPem: string;
+
+function openssl(...args: string[]): void {
+  runOk('openssl', args, { cwd: work });
+}
+
+/** `openssl req` with a new P-256 key in `<name>.key`. */
+const NEW_KEY = (name: string) => [
+  '-newkey',
+  'ec',
+  '-pkeyopt',
+  'ec_paramgen_curve:P-256',
+  '-nodes',
+  '-keyout',
+  `${name}.key`,
+];
+
+function makeCa(name: string, cn: string): void {
+  openssl(
+    'req',
+    '-x509',
+    ...NEW_KEY(name),
+    '-out',
+    `${name}.pem`,
+    '-days',
+    '2',
+    '-subj',
+    `/O=Test/CN=${cn}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+}
+
+async function start(args: string[], portFile: string): Promise<number> {
+  const child = spawn(PYTHON, [path.join(SUPPORT_DIR, 'tls_intercept.py'), ...args, '--port-file', portFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  for (let i = 0; i < 100; i++) {
+    if (fs.existsSync(portFile)) {
+      return Number(fs.readFileSync(portFile, 'utf8'));
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${args[0]} did not start`);
+}
+
+beforeAll(async () => {
+  requireRoot();
+  requireTools('openssl', 'curl', 'unshare', PYTHON);
+  work = tempDir('tls-inspection');
+  makeCa('public-ca', 'Stand-in Public Root');
+  makeCa('inspection-ca', 'Corp TLS Inspection CA');
+  fs.writeFileSync(path.join(work, 'server.ext'), `subjectAltName=DNS:${HOST}\n`);
+  openssl('req', ...NEW_KEY('server'), '-out', 'server.csr', '-subj', `/CN=${HOST}`);
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'public-ca.pem',
+    '-CAkey',
+    'public-ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.pem',
+  );
+  const upstream = await start(
+    ['serve', '--cert', path.join(work, 'server.pem'), '--key', path.join(work, 'server.key')],
+    path.join(work, 'upstream.port'),
+  );
+  const proxyPort = await start(
+    [
+      'proxy',
+      '--ca-cert',
+      path.join(work, 'inspection-ca.pem'),
+      '--ca-key',
+      path.join(work, 'inspection-ca.key'),
+      '--upstream-ca',
+      path.join(work, 'public-ca.pem'),
+      '--map',
+      `${HOST}=127.0.0.1:${upstream}`,
+      '--workdir',
+      work,
+    ],
+    path.join(work, 'proxy.port'),
+  );
+  proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const parsed = parseCaBundle(fs.readFileSync(path.join(work, 'inspection-ca.pem'), 'utf8'));
+  if (isCaBundleProblem(parsed)) {
+    throw new Error(parsed.problem);
+  }
+  proxyCaPem = parsed.pem;
+}, 60_000);
+
+afterAll(() => {
+  children.forEach((c) => c.kill());
+  children = [];
+  removeDir(work);
+});
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** The three clients through the proxy, with `env` (plus the proxy variables) and, for curl, `cacert`. */
+function clients(env: Record<string, string>, cacert?: string): Record<string, Outcome> {
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HTTPS_PROXY: proxyUrl, https_proxy: proxyUrl, ...env };
+  const curl = run('curl', ['-sS', '--max-time', '10', ...(cacert ? ['--cacert', cacert] : []), URL], { env: base });
+  const go = JSON.parse(runOk(goProbe(), ['fetch', URL], { env: base }).trim());
+  const py = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_fetch.py'), URL], { env: base }).trim());
+  return {
+    curl: { ok: curl.status === 0 && curl.stdout === 'registry ok', detail: curl.stderr || curl.stdout },
+    go: { ok: go.status === 200 && go.body === 'registry ok', detail: go.error ?? '' },
+    python: { ok: py.status === 200 && py.body === 'registry ok', detail: py.error ?? '' },
+  };
+}
+
+function expectTrusted(outcomes: Record<string, Outcome>): void {
+  for (const [client, o] of Object.entries(outcomes)) {
+    expect({ client, ...o }).toEqual({ client, ok: true, detail: o.ok ? o.detail : '(trusted)' });
+  }
+}
+
+function expectCertificateError(outcomes: Record<string, Outcome>): void {
+  for (const [client, o] of Object.entries(outcomes)) {
+    expect({ client, ok: o.ok }).toEqual({ client, ok: false });
+    expect(o.detail).toMatch(/certificate|x509|SSL/i);
+  }
+}
+
+describe('Amazon Linux nodes: the CA boothook in the sandboxed boot', () => {
+  // Stand-in for p11-kit's `update-ca-trust extract` (PEM bundle only): the shipped roots, then the anchors.
+  const updateCaTrust = [
+    '#!/bin/bash',
+    'printf \'%s\\n\' "update-ca-trust $*" >>"${CALLS_LOG:?}"',
+    'mkdir -p /etc/pki/tls/certs',
+    `cat ${SYSTEM_BUNDLE} /etc/pki/ca-trust/source/anchors/*.pem >/etc/pki/tls/certs/ca-bundle.crt`,
+    '',
+  ].join('\n');
+  let result: SandboxResult;
+  let extracted: string;
+
+  beforeAll(() => {
+    result = runBoothookInSandbox(renderCaTrustBoothook(proxyCaPem, ['amazon-ssm-agent']), 2, [], undefined, {
+      extraStubs: { 'update-ca-trust': updateCaTrust },
+    });
+    extracted = path.join(work, 'node-ca-bundle.crt');
+    fs.writeFileSync(extracted, result.runs[1].files['pki/tls/certs/ca-bundle.crt'] ?? '');
+  }, 200_000);
+
+  test('first boot: the anchor holds the exact bundle (0644); update-ca-trust extract and the SSM agent restart run once', () => {
+    const run1 = result.runs[1];
+    expect(run1.rc).toBe(0);
+    const anchor = CA_ANCHOR.replace(/^\/etc\//, '');
+    expect(run1.files[anchor]).toBe(proxyCaPem);
+    expect(run1.stat[anchor].mode).toBe('644');
+    expect(run1.calls).toEqual([
+      'update-ca-trust extract',
+      'systemctl try-restart --no-block amazon-ssm-agent.service',
+    ]);
+    expect(run1.tmpLeft).toEqual([]);
+  });
+
+  test('second boot: nothing changes, nothing runs', () => {
+    const [, run1, run2] = result.runs;
+    expect(run2.rc).toBe(0);
+    expect(run2.calls).toEqual([]);
+    expect(run2.stat).toEqual(run1.stat);
+  });
+
+  test('the extracted store keeps every shipped root and adds the bundle', () => {
+    const store = fs.readFileSync(extracted, 'utf8');
+    expect(store.startsWith(fs.readFileSync(SYSTEM_BUNDLE, 'utf8'))).toBe(true);
+    expect(store.endsWith(proxyCaPem)).toBe(true);
+  });
+
+  test('curl, Go and Python trust the inspecting proxy with the extracted store', () => {
+    expectTrusted(clients({ SSL_CERT_FILE: extracted }, extracted));
+  });
+
+  test('broken variant: with the shipped roots only, each fails with a certificate error', () => {
+    expectCertificateError(clients({ SSL_CERT_FILE: SYSTEM_BUNDLE }, SYSTEM_BUNDLE));
+  });
+});
+
+describe('the kubectl handler environment', () => {
+  test('curl, Go and Python trust the inspecting proxy with the layer file and its variables', () => {
+    const file = path.join(work, 'layer-ca-bundle.pem');
+    fs.writeFileSync(file, combinedBundle(rootCertificates, proxyCaPem));
+    const env = caBundleEnvironment(file);
+    expectTrusted(clients(env, env.SSL_CERT_FILE));
+  });
+
+  test('broken variant: the file without the bundle (public roots only) fails with a certificate error', () => {
+    const file = path.join(work, 'roots-only.pem');
+    fs.writeFileSync(file, combinedBundle(rootCertificates, ''));
+    const env = caBundleEnvironment(file);
+    expectCertificateError(clients(env, env.SSL_CERT_FILE));
+  });
+});
+
+describe('the pod environment of the patched DaemonSets (Go)', () => {
+  function goThroughProxy(certDir: string): Outcome {
+    const mounted = path.join(work, 'mount');
+    fs.mkdirSync(mounted, { recursive: true });
+    fs.writeFileSync(path.join(mounted, CA_BUNDLE_KEY), proxyCaPem);
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HTTPS_PROXY: proxyUrl,
+      SSL_CERT_DIR: certDir.replace(CA_MOUNT_PATH, mounted),
+    };
+    const go = JSON.parse(runOk(goProbe(), ['fetch', URL], { env }).trim());
+    return { ok: go.status === 200 && go.body === 'registry ok', detail: go.error ?? '' };
+  }
+
+  test("SSL_CERT_DIR with the ConfigMap's file: Go trusts the inspecting proxy", () => {
+    expect(goThroughProxy(CA_CERT_DIR)).toEqual({ ok: true, detail: '' });
+  });
+
+  test('broken variant: SSL_CERT_DIR without our directory fails with a certificate error', () => {
+    const r = goThroughProxy(CA_CERT_DIR.split(':').slice(1).join(':'));
+    expect(r.ok).toBe(false);
+    expect(r.detail).toMatch(/x509|certificate/);
+  });
+});
