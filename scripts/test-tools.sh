@@ -22,6 +22,8 @@ need curl command -v curl
 need openssl command -v openssl
 need python3 test -x /usr/bin/python3
 need python3-yaml /usr/bin/python3 -c 'import yaml'
+need python3-botocore /usr/bin/python3 -c 'import botocore'
+need awscli test -x /usr/bin/aws
 need ca-certificates test -d /etc/ssl/certs
 
 if [ "${#missing[@]}" -gt 0 ]; then

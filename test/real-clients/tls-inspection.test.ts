@@ -11,7 +11,9 @@
  *   `extract` composes for the PEM bundle, the shipped roots followed by the anchors, into
  *   /etc/pki/tls/certs/ca-bundle.crt; the clients then use the extracted file as their trust store;
  * - the kubectl handler: its environment (caBundleEnvironment) with the layer's file (combinedBundle of
- *   Node's public roots and the bundle) at a local path;
+ *   Node's public roots and the bundle) at a local path; besides curl, Go and urllib, the AWS clients read
+ *   AWS_CA_BUNDLE: botocore (Debian's python3-botocore, under the handler's boto3) and the AWS CLI (Debian's
+ *   awscli) call STS GetCallerIdentity through the proxy;
  * - pods: SSL_CERT_DIR of the DaemonSet patch with the ConfigMap's file in the mounted directory (Go).
  */
 import * as fs from 'fs';
@@ -28,6 +30,8 @@ import { runBoothookInSandbox, SandboxResult } from './support/sandbox';
 const HOST = 'registry.test';
 const URL = `https://${HOST}/v2/`;
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Debian's AWS CLI (scripts/test-tools.sh), not whatever `aws` comes first on PATH. */
+const AWS_CLI = '/usr/bin/aws';
 
 let work: string;
 let children: ChildProcess[] = [];
@@ -83,7 +87,7 @@ async function start(args: string[], portFile: string): Promise<number> {
 
 beforeAll(async () => {
   requireRoot();
-  requireTools('openssl', 'curl', 'unshare', PYTHON);
+  requireTools('openssl', 'curl', 'unshare', PYTHON, AWS_CLI);
   work = tempDir('tls-inspection');
   makeCa('public-ca', 'Stand-in Public Root');
   makeCa('inspection-ca', 'Corp TLS Inspection CA');
@@ -155,6 +159,45 @@ function clients(env: Record<string, string>, cacert?: string): Record<string, O
     curl: { ok: curl.status === 0 && curl.stdout === 'registry ok', detail: curl.stderr || curl.stdout },
     go: { ok: go.status === 200 && go.body === 'registry ok', detail: go.error ?? '' },
     python: { ok: py.status === 200 && py.body === 'registry ok', detail: py.error ?? '' },
+  };
+}
+
+/** Static test credentials and no shared config: the AWS clients sign and send, nothing else. */
+const AWS_TEST_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'test-secret',
+  AWS_CONFIG_FILE: '/dev/null',
+  AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  // One attempt: a certificate error is final, retrying only waits.
+  AWS_MAX_ATTEMPTS: '1',
+};
+const STS_ARN = 'arn:aws:iam::123456789012:role/registry-ok';
+
+/**
+ * The AWS clients of the kubectl handler through the proxy, with `env` (plus the proxy variables): botocore
+ * (under the handler's boto3) and the AWS CLI (`aws eks get-token` in the kubeconfig), Debian's packages.
+ */
+function awsClients(env: Record<string, string>): Record<string, Outcome> {
+  const base = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: work,
+    HTTPS_PROXY: proxyUrl,
+    https_proxy: proxyUrl,
+    ...AWS_TEST_ENV,
+    ...env,
+  };
+  const endpoint = `https://${HOST}`;
+  const boto = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'botocore_call.py'), endpoint], { env: base }).trim());
+  const cli = run(
+    AWS_CLI,
+    ['sts', 'get-caller-identity', '--region', 'us-east-1', '--endpoint-url', endpoint, '--output', 'json'],
+    { env: base },
+  );
+  const cliArn = cli.status === 0 ? (JSON.parse(cli.stdout) as { Arn?: string }).Arn : undefined;
+  return {
+    botocore: { ok: boto.arn === STS_ARN, detail: boto.error ?? '' },
+    'aws-cli': { ok: cliArn === STS_ARN, detail: cli.stderr || cli.stdout },
   };
 }
 
@@ -232,6 +275,18 @@ describe('the kubectl handler environment', () => {
     fs.writeFileSync(file, combinedBundle(rootCertificates, proxyCaPem));
     const env = caBundleEnvironment(file);
     expectTrusted(clients(env, env.SSL_CERT_FILE));
+  });
+
+  test('botocore and the AWS CLI trust the inspecting proxy through AWS_CA_BUNDLE', () => {
+    const file = path.join(work, 'layer-ca-bundle.pem');
+    fs.writeFileSync(file, combinedBundle(rootCertificates, proxyCaPem));
+    expectTrusted(awsClients(caBundleEnvironment(file)));
+  });
+
+  test('broken variant: botocore and the AWS CLI with the public roots only fail with a certificate error', () => {
+    const file = path.join(work, 'roots-only.pem');
+    fs.writeFileSync(file, combinedBundle(rootCertificates, ''));
+    expectCertificateError(awsClients(caBundleEnvironment(file)));
   });
 
   test('broken variant: the file without the bundle (public roots only) fails with a certificate error', () => {

@@ -1,6 +1,7 @@
 """A TLS-intercepting HTTP proxy and the HTTPS server behind it, for the CA bundle proofs (Python stdlib).
 
-  tls_intercept.py serve  --port-file F --cert C --key K            HTTPS server, answers every GET with "registry ok"
+  tls_intercept.py serve  --port-file F --cert C --key K            HTTPS server: every GET gets "registry ok",
+                                                                   every POST an STS GetCallerIdentity answer
   tls_intercept.py proxy  --port-file F --ca-cert C --ca-key K --upstream-ca U --map HOST=127.0.0.1:PORT --workdir D
 
 The proxy answers CONNECT host:port with 200, then terminates the client's TLS with a certificate for `host`
@@ -25,11 +26,33 @@ def write_port(path, port):
     os.replace(tmp, path)
 
 
+# The shape of an STS GetCallerIdentity response (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html).
+STS_IDENTITY = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <GetCallerIdentityResult>
+    <Arn>arn:aws:iam::123456789012:role/registry-ok</Arn>
+    <UserId>AROAEXAMPLE:registry-ok</UserId>
+    <Account>123456789012</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ResponseMetadata>
+</GetCallerIdentityResponse>
+"""
+
+
 def serve(args):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
             body = b"registry ok"
             self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802
+            # An AWS query-protocol call (botocore, the AWS CLI): the answer of STS GetCallerIdentity.
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            body = STS_IDENTITY.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/xml")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
