@@ -13,7 +13,8 @@ need() { # need PACKAGE CHECK-COMMAND...
 need shellcheck command -v shellcheck
 need cloud-init test -d /usr/lib/python3/dist-packages/cloudinit
 need golang-go command -v go
-need squid test -x /usr/sbin/squid
+# squid-openssl: Squid built with OpenSSL (ssl_bump, for the TLS-inspection proof); it replaces Debian's squid.
+need squid-openssl sh -c 'test -x /usr/lib/squid/security_file_certgen && squid -v | grep -q -- --with-openssl'
 need iproute2 command -v ip
 need util-linux command -v unshare
 need mount command -v mount

@@ -1,10 +1,12 @@
 /**
- * Check 13: a TLS-inspecting proxy (support/tls_intercept.py: it answers CONNECT and re-signs the server's
- * TLS with its own CA, made by openssl now) in front of an HTTPS server standing for a public registry
- * (its certificate from another throwaway CA, which only the proxy trusts), both on loopback. Each consumer
- * of ProxySettings.caBundle is given to real clients: curl (OpenSSL), Go's net/http (support/go-probe.ts)
+ * Check 13: a TLS-inspecting proxy — Squid with ssl_bump (Debian's squid-openssl; support/squid-bump.ts),
+ * which terminates each CONNECT with a certificate it mints for the name and signs with an inspection CA
+ * made by openssl now — in front of an HTTPS server standing for a public registry (support/tls_origin.py;
+ * its certificate from another throwaway CA, which only Squid trusts), both on loopback. Each consumer of
+ * ProxySettings.caBundle is given to real clients: curl (OpenSSL), Go's net/http (support/go-probe.ts)
  * and Python's urllib, each through the proxy (HTTPS_PROXY). With our bundle they get the registry's
- * answer; without it (the broken variant) each fails with a certificate error.
+ * answer; without it (the broken variant) each fails with a certificate error. Squid's access log shows
+ * the decrypted requests, so the interception really happened.
  *
  * - nodes: the CA boothook runs twice in the boothook sandbox (support/boothook-sandbox.sh); its
  *   `update-ca-trust` is a stand-in (Debian has no p11-kit update-ca-trust) that writes what p11-kit's
@@ -26,9 +28,9 @@ import { caBundleEnvironment, combinedBundle, isCaBundleProblem, parseCaBundle }
 import { goProbe } from './support/go-probe';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './support/proc';
 import { runBoothookInSandbox, SandboxResult } from './support/sandbox';
+import { SquidBump } from './support/squid-bump';
 
 const HOST = 'registry.test';
-const URL = `https://${HOST}/v2/`;
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
 /** Debian's AWS CLI (scripts/test-tools.sh), not whatever `aws` comes first on PATH. */
 const AWS_CLI = '/usr/bin/aws';
@@ -36,6 +38,9 @@ const AWS_CLI = '/usr/bin/aws';
 let work: string;
 let children: ChildProcess[] = [];
 let proxyUrl: string;
+/** The registry's URL (its port is the kernel's pick). */
+let url: string;
+let squid: SquidBump | undefined;
 let proxyCaPem: string;
 
 function openssl(...args: string[]): void {
@@ -72,7 +77,7 @@ function makeCa(name: string, cn: string): void {
 }
 
 async function start(args: string[], portFile: string): Promise<number> {
-  const child = spawn(PYTHON, [path.join(SUPPORT_DIR, 'tls_intercept.py'), ...args, '--port-file', portFile], {
+  const child = spawn(PYTHON, [path.join(SUPPORT_DIR, 'tls_origin.py'), ...args, '--port-file', portFile], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.push(child);
@@ -114,23 +119,15 @@ beforeAll(async () => {
     ['serve', '--cert', path.join(work, 'server.pem'), '--key', path.join(work, 'server.key')],
     path.join(work, 'upstream.port'),
   );
-  const proxyPort = await start(
-    [
-      'proxy',
-      '--ca-cert',
-      path.join(work, 'inspection-ca.pem'),
-      '--ca-key',
-      path.join(work, 'inspection-ca.key'),
-      '--upstream-ca',
-      path.join(work, 'public-ca.pem'),
-      '--map',
-      `${HOST}=127.0.0.1:${upstream}`,
-      '--workdir',
-      work,
-    ],
-    path.join(work, 'proxy.port'),
-  );
-  proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  url = `https://${HOST}:${upstream}/v2/`;
+  squid = new SquidBump({
+    work,
+    caCert: path.join(work, 'inspection-ca.pem'),
+    caKey: path.join(work, 'inspection-ca.key'),
+    upstreamCa: path.join(work, 'public-ca.pem'),
+    hosts: { [HOST]: '127.0.0.1' },
+  });
+  proxyUrl = await squid.start();
   const parsed = parseCaBundle(fs.readFileSync(path.join(work, 'inspection-ca.pem'), 'utf8'));
   if (isCaBundleProblem(parsed)) {
     throw new Error(parsed.problem);
@@ -138,7 +135,8 @@ beforeAll(async () => {
   proxyCaPem = parsed.pem;
 }, 60_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await squid?.stop();
   children.forEach((c) => c.kill());
   children = [];
   removeDir(work);
@@ -152,9 +150,9 @@ interface Outcome {
 /** The three clients through the proxy, with `env` (plus the proxy variables) and, for curl, `cacert`. */
 function clients(env: Record<string, string>, cacert?: string): Record<string, Outcome> {
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HTTPS_PROXY: proxyUrl, https_proxy: proxyUrl, ...env };
-  const curl = run('curl', ['-sS', '--max-time', '10', ...(cacert ? ['--cacert', cacert] : []), URL], { env: base });
-  const go = JSON.parse(runOk(goProbe(), ['fetch', URL], { env: base }).trim());
-  const py = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_fetch.py'), URL], { env: base }).trim());
+  const curl = run('curl', ['-sS', '--max-time', '10', ...(cacert ? ['--cacert', cacert] : []), url], { env: base });
+  const go = JSON.parse(runOk(goProbe(), ['fetch', url], { env: base }).trim());
+  const py = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'urllib_fetch.py'), url], { env: base }).trim());
   return {
     curl: { ok: curl.status === 0 && curl.stdout === 'registry ok', detail: curl.stderr || curl.stdout },
     go: { ok: go.status === 200 && go.body === 'registry ok', detail: go.error ?? '' },
@@ -187,7 +185,7 @@ function awsClients(env: Record<string, string>): Record<string, Outcome> {
     ...AWS_TEST_ENV,
     ...env,
   };
-  const endpoint = `https://${HOST}`;
+  const endpoint = url.replace(/\/v2\/$/, '');
   const boto = JSON.parse(runOk(PYTHON, [path.join(SUPPORT_DIR, 'botocore_call.py'), endpoint], { env: base }).trim());
   const cli = run(
     AWS_CLI,
@@ -307,7 +305,7 @@ describe('the pod environment of the patched DaemonSets (Go)', () => {
       HTTPS_PROXY: proxyUrl,
       SSL_CERT_DIR: certDir.replace(CA_MOUNT_PATH, mounted),
     };
-    const go = JSON.parse(runOk(goProbe(), ['fetch', URL], { env }).trim());
+    const go = JSON.parse(runOk(goProbe(), ['fetch', url], { env }).trim());
     return { ok: go.status === 200 && go.body === 'registry ok', detail: go.error ?? '' };
   }
 
@@ -319,5 +317,14 @@ describe('the pod environment of the patched DaemonSets (Go)', () => {
     const r = goThroughProxy(CA_CERT_DIR.split(':').slice(1).join(':'));
     expect(r.ok).toBe(false);
     expect(r.detail).toMatch(/x509|certificate/);
+  });
+});
+
+describe('the interception itself', () => {
+  test("Squid bumped the clients' connections: its access log holds the decrypted requests", () => {
+    const log = squid!.accessLog();
+    const origin = url.replace(/\/v2\/$/, '');
+    expect(log).toContain(`GET ${origin}/v2/`);
+    expect(log).toContain(`POST ${origin}/`);
   });
 });
