@@ -21,6 +21,7 @@ need mount command -v mount
 need systemd command -v systemd-analyze
 need curl command -v curl
 need openssl command -v openssl
+need p11-kit command -v trust
 need python3 test -x /usr/bin/python3
 need python3-yaml /usr/bin/python3 -c 'import yaml'
 need python3-botocore /usr/bin/python3 -c 'import botocore'

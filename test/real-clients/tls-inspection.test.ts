@@ -9,9 +9,9 @@
  * the decrypted requests, so the interception really happened.
  *
  * - nodes: the CA boothook runs twice in the boothook sandbox (support/boothook-sandbox.sh); its
- *   `update-ca-trust` is a stand-in (Debian has no p11-kit update-ca-trust) that writes what p11-kit's
- *   `extract` composes for the PEM bundle, the shipped roots followed by the anchors, into
- *   /etc/pki/tls/certs/ca-bundle.crt; the clients then use the extracted file as their trust store;
+ *   `update-ca-trust` runs the TLS step of Amazon Linux's script with the real p11-kit `trust extract`
+ *   (Debian has p11-kit but not the Fedora script), reading /etc/pki/ca-trust/source and Debian's roots;
+ *   the clients then use the extracted bundle as their trust store;
  * - the kubectl handler: its environment (caBundleEnvironment) with the layer's file (combinedBundle of
  *   Node's public roots and the bundle) at a local path; besides curl, Go and urllib, the AWS clients read
  *   AWS_CA_BUNDLE: botocore (Debian's python3-botocore, under the handler's boto3) and the AWS CLI (Debian's
@@ -32,6 +32,15 @@ import { SquidBump } from './support/squid-bump';
 
 const HOST = 'registry.test';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Where Amazon Linux's update-ca-trust writes the TLS bundle (/etc/pki/tls/certs/ca-bundle.crt links to it). */
+const EXTRACTED = '/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem';
+
+/** The base64 bodies of the PEM certificates in `text`, whitespace removed. */
+function pemBodies(text: string): string[] {
+  return [...text.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) =>
+    m[1].replace(/\s+/g, ''),
+  );
+}
 /** Debian's AWS CLI (scripts/test-tools.sh), not whatever `aws` comes first on PATH. */
 const AWS_CLI = '/usr/bin/aws';
 
@@ -213,12 +222,20 @@ function expectCertificateError(outcomes: Record<string, Outcome>): void {
 }
 
 describe('Amazon Linux nodes: the CA boothook in the sandboxed boot', () => {
-  // Stand-in for p11-kit's `update-ca-trust extract` (PEM bundle only): the shipped roots, then the anchors.
+  // update-ca-trust's TLS step as Amazon Linux's script (Fedora's ca-certificates package) runs it, with
+  // the real p11-kit (Debian's `trust`): the trust module reads /etc/pki/ca-trust/source (anchors/ holds
+  // CAs trusted for every purpose) and the shipped roots, and the server-auth anchors are extracted as one
+  // PEM bundle. Fedora's script: https://src.fedoraproject.org/rpms/ca-certificates/blob/3e2443900394/f/update-ca-trust
+  // (the same lines in msys2/MINGW-packages mingw-w64-ca-certificates/update-ca-trust). Stand-ins: the
+  // shipped roots are Debian's bundle (Amazon Linux: /usr/share/pki/ca-trust-source), set as the module's
+  // paths in the sandbox's private /etc; the script's other formats (Java, email, code signing) are left out.
   const updateCaTrust = [
     '#!/bin/bash',
+    'set -euo pipefail',
     'printf \'%s\\n\' "update-ca-trust $*" >>"${CALLS_LOG:?}"',
-    'mkdir -p /etc/pki/tls/certs',
-    `cat ${SYSTEM_BUNDLE} /etc/pki/ca-trust/source/anchors/*.pem >/etc/pki/tls/certs/ca-bundle.crt`,
+    'mkdir -p /etc/pkcs11/modules /etc/pki/ca-trust/extracted/pem',
+    `sed 's|^x-init-reserved:.*|x-init-reserved: paths=/etc/pki/ca-trust/source:${SYSTEM_BUNDLE}|' /usr/share/p11-kit/modules/p11-kit-trust.module >/etc/pkcs11/modules/p11-kit-trust.module`,
+    `P11_KIT_NO_USER_CONFIG=1 trust extract --format=pem-bundle --filter=ca-anchors --overwrite --comment --purpose server-auth ${EXTRACTED}`,
     '',
   ].join('\n');
   let result: SandboxResult;
@@ -229,7 +246,7 @@ describe('Amazon Linux nodes: the CA boothook in the sandboxed boot', () => {
       extraStubs: { 'update-ca-trust': updateCaTrust },
     });
     extracted = path.join(work, 'node-ca-bundle.crt');
-    fs.writeFileSync(extracted, result.runs[1].files['pki/tls/certs/ca-bundle.crt'] ?? '');
+    fs.writeFileSync(extracted, result.runs[1].files[EXTRACTED.replace(/^\/etc\//, '')] ?? '');
   }, 200_000);
 
   test('first boot: the anchor holds the exact bundle (0644); update-ca-trust extract and the SSM agent restart run once', () => {
@@ -252,10 +269,11 @@ describe('Amazon Linux nodes: the CA boothook in the sandboxed boot', () => {
     expect(run2.stat).toEqual(run1.stat);
   });
 
-  test('the extracted store keeps every shipped root and adds the bundle', () => {
-    const store = fs.readFileSync(extracted, 'utf8');
-    expect(store.startsWith(fs.readFileSync(SYSTEM_BUNDLE, 'utf8'))).toBe(true);
-    expect(store.endsWith(proxyCaPem)).toBe(true);
+  test('the extracted store (real p11-kit) holds every shipped root and the bundle, nothing else', () => {
+    const store = pemBodies(fs.readFileSync(extracted, 'utf8'));
+    const want = [...pemBodies(fs.readFileSync(SYSTEM_BUNDLE, 'utf8')), ...pemBodies(proxyCaPem)];
+    expect(store.length).toBe(want.length);
+    expect(new Set(store)).toEqual(new Set(want));
   });
 
   test('curl, Go and Python trust the inspecting proxy with the extracted store', () => {
