@@ -10,8 +10,17 @@
 const common = {
   testEnvironment: 'node',
   testTimeout: 120000,
+  // SWC strips the types (no type check here: `npm run typecheck` and the jsii build do that). On a cold
+  // cache, as in CI's fresh clone, the whole run took 138 s against ts-jest's 150 s (2 cores, same machine).
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json', diagnostics: false }],
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+        sourceMaps: 'inline',
+      },
+    ],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   snapshotSerializers: ['<rootDir>/test/support/mask-serializer.js'],
