@@ -1,0 +1,4 @@
+/** Check 3b for AL2: the shell-script parts in the sandbox (support/node-parts-suite.ts). */
+import { nodePartsSuite } from './support/node-parts-suite';
+
+nodePartsSuite('AL2');
