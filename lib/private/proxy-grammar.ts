@@ -78,8 +78,13 @@ export const DNS_NAME = B.dnsName;
 /** The longest DNS name (RFC 1035, 253 characters as text). */
 export const DNS_NAME_MAX_LENGTH = 253;
 
-/** Digits and dots only: such a name must be a valid IPv4 address (`300.1.1.1` is neither). */
-export const NUMERIC_NAME = '[0-9.]+';
+/**
+ * A name whose last label is a number (decimal, or `0x` hex): the WHATWG URL parser (Node, browsers) reads
+ * such a host as an IPv4 address and refuses it when it is not one (`f.1`, `300.1.1.1`, `a.0x0`), while Go
+ * and curl look it up as a name; no top-level domain is numeric (RFC 3696 section 2), so it is refused.
+ * See https://url.spec.whatwg.org/#ends-in-a-number-checker.
+ */
+export const ENDS_IN_A_NUMBER = '(^|[.])([0-9]+|0[xX][0-9A-Fa-f]*)$';
 
 /** The anchored expressions the checks use, from blocks `b` (text, or bash variable references). */
 function anchored(b: Blocks) {
@@ -88,7 +93,8 @@ function anchored(b: Blocks) {
     ipv6: `^(${b.ipv6})$`,
     bracketedIpv6: `^\\[(${b.ipv6})\\]$`,
     dnsName: `^(${b.dnsName})$`,
-    numeric: `^(${NUMERIC_NAME})$`,
+    // A name ending in a number (see ENDS_IN_A_NUMBER), which URL parsers read as an IPv4 address.
+    numEnd: ENDS_IN_A_NUMBER,
     // Scheme http or https (any case), `://`, the host (group 2, checked by the host grammar), `:`, the
     // port, and at most a trailing `/`.
     url: `^([Hh][Tt][Tt][Pp][Ss]?)://([^/]+):${b.port}/?$`,
@@ -112,7 +118,7 @@ export function matchesHost(host: string): boolean {
   if (RE.ipv4.test(host) || RE.bracketedIpv6.test(host)) {
     return true;
   }
-  return host.length <= DNS_NAME_MAX_LENGTH && RE.dnsName.test(host) && !RE.numeric.test(host);
+  return host.length <= DNS_NAME_MAX_LENGTH && RE.dnsName.test(host) && !RE.numEnd.test(host);
 }
 
 /** `http(s)://host:port`, optionally with a trailing `/`. */
@@ -198,14 +204,14 @@ export function renderShellGrammar(): string[] {
   ) as Blocks;
   const re = anchored(refs);
   return [
-    '# The grammars of the synth-time checks (lib/private/proxy-grammar.ts).',
+    '# Grammars: lib/private/proxy-grammar.ts',
     ...Object.entries(BLOCKS).map(([n, v]) => `re_${n}=${ereWord(v)}`),
     ...COMPOSE.map(([n, make]) => `re_${n}="${make(refs)}"`),
     ...Object.entries(re).map(([n, v]) => `re_is_${n}="${v}"`),
     'is_host() {',
     '  local LC_ALL=C h="$1"',
     '  [[ $h =~ $re_is_ipv4 || $h =~ $re_is_bracketedIpv6 ]] && return 0',
-    `  [[ \${#h} -le ${DNS_NAME_MAX_LENGTH} && $h =~ $re_is_dnsName && ! $h =~ $re_is_numeric ]]`,
+    `  [[ \${#h} -le ${DNS_NAME_MAX_LENGTH} && $h =~ $re_is_dnsName && ! $h =~ $re_is_numEnd ]]`,
     '}',
     `${SHELL_GRAMMAR_FUNCTION.proxyUrl}() {`,
     '  local LC_ALL=C',

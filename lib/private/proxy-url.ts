@@ -2,17 +2,20 @@
  * Pure parsing and checking of proxy URLs and NO_PROXY entries. No CDK imports: the
  * callers decide what to do with tokens (they skip these checks for unresolved values).
  */
-import { IPV4, IPV6, matchesHost, matchesNoProxyEntry, matchesProxyUrl } from './proxy-grammar';
+import { ENDS_IN_A_NUMBER, IPV4, IPV6, matchesHost, matchesNoProxyEntry, matchesProxyUrl } from './proxy-grammar';
 import { notAStringProblem } from './validation';
 
 /** What is accepted is decided by proxy-grammar.ts (shared with the boot-time check); this file explains rejections. */
 const IS_IPV4 = new RegExp(`^(${IPV4})$`);
 const IS_IPV6 = new RegExp(`^(${IPV6})$`);
+const ENDS_IN_NUMBER = new RegExp(ENDS_IN_A_NUMBER);
 
 /**
  * What is wrong with a host (a DNS name, an IPv4 address, or an IPv6 address in brackets; no scheme,
  * credentials or port), or undefined when it is one. A dotted name of digits only must be a valid IPv4
- * address (`300.1.1.1` is neither).
+ * address (`300.1.1.1` is neither), and a name may not end in a number (`proxy.1`, see `ENDS_IN_A_NUMBER`).
+ * Beyond the shared grammar (which the boot-time check also applies), the name must be one the WHATWG URL
+ * parser accepts (it refuses malformed punycode such as `xn--a`), as every proxy URL is also read by Node.
  */
 export function hostProblem(host: unknown): string | undefined {
   if (typeof host !== 'string') {
@@ -22,7 +25,9 @@ export function hostProblem(host: unknown): string | undefined {
     return 'is an empty string';
   }
   if (matchesHost(host)) {
-    return undefined;
+    return parsesAsUrlHost(host)
+      ? undefined
+      : `'${host}' is not a host name that URL parsers accept (a label starting with xn-- must be valid punycode)`;
   }
   if (/^\[.*\]$/s.test(host)) {
     return `'${host}' is not a valid IPv6 address in brackets`;
@@ -30,7 +35,20 @@ export function hostProblem(host: unknown): string | undefined {
   if (/^[0-9.]+$/.test(host)) {
     return `'${host}' is not a valid IPv4 address`;
   }
+  if (ENDS_IN_NUMBER.test(host)) {
+    return `'${host}' ends in a number, which URL parsers read as an IPv4 address; no top-level domain is numeric`;
+  }
   return `'${host}' is not a DNS name, an IPv4 address or a bracketed IPv6 address`;
+}
+
+/** True when the WHATWG URL parser accepts `host` as the host of a URL. */
+function parsesAsUrlHost(host: string): boolean {
+  try {
+    new URL(`http://${host}:1`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** True when `host` is a DNS name, an IPv4 address or a bracketed IPv6 address, without anything else. */

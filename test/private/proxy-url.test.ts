@@ -24,6 +24,10 @@ describe('parseProxyUrl', () => {
     ['http://proxy:70000', /outside 1-65535/],
     ['http://pro xy:3128', /white space/],
     ['http://pro_xy!:3128', /invalid host/],
+    // The WHATWG URL parser reads a name ending in a number as IPv4 (https://url.spec.whatwg.org/#ends-in-a-number-checker).
+    ['http://proxy.1:3128', /invalid host/],
+    ['http://a.0x0:3128', /invalid host/],
+    ['http://xn--a:3128', /invalid host/],
   ])('%s is rejected', (raw, message) => {
     const parsed = parseProxyUrl(raw);
     expect(isProblem(parsed)).toBe(true);
@@ -33,6 +37,42 @@ describe('parseProxyUrl', () => {
   test('the port error says why the default is not taken', () => {
     const parsed = parseProxyUrl('http://proxy');
     expect(isProblem(parsed) && parsed.fix).toMatch(/curl uses 1080/);
+  });
+});
+
+describe('hostProblem', () => {
+  test.each([
+    ['f.1', /ends in a number/],
+    ['corp.0x1f', /ends in a number/],
+    ['a.0x', /ends in a number/],
+    ['300.1.1.1', /not a valid IPv4 address/],
+    ['xn--a', /punycode/],
+  ])('%s is refused: %s', (host, why) => {
+    expect(hostProblem(host)).toMatch(why);
+  });
+
+  test.each(['proxy.corp.example', 'p', '1a.example', 'corp.0xg', 'xn--bcher-kva.example', '10.0.0.1', '[fd00::1]'])(
+    '%s is a host',
+    (host) => {
+      expect(hostProblem(host)).toBeUndefined();
+    },
+  );
+
+  test('generated names: every accepted host makes a proxy URL that parses (fromHost and fromUrl agree)', () => {
+    const label = fc.string({
+      unit: fc.constantFrom('a', 'f', 'x', 'X', '0', '1', '9', '-', '_'),
+      minLength: 1,
+      maxLength: 6,
+    });
+    fc.assert(
+      fc.property(fc.array(label, { minLength: 1, maxLength: 4 }), (labels) => {
+        const host = labels.join('.');
+        if (hostProblem(host) === undefined) {
+          expect(isProblem(parseProxyUrl(`http://${host}:3128`))).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

@@ -37,6 +37,10 @@ export const HOSTILE: string[] = [
   'http://proxy.example.com:3128#frag',
   'http://[fd00::1]:3128',
   'http://[fe80::1%25eth0]:3128',
+  // Names ending in a number, which WHATWG URL parsers read as IPv4 (refused on both sides).
+  'http://proxy.1:3128',
+  'http://proxy.0x1f:3128',
+  'localhost,corp.0x,example.10',
   'localhost,10.0.0.0/16,.corp.example',
   'localhost,\n10.0.0.0/16',
   'localhost,$(id)',
@@ -50,7 +54,17 @@ export const HOSTILE: string[] = [
 /** Pieces of proxy URLs and NO_PROXY lists, and the characters that break shells, units and YAML. */
 const piece = fc.oneof(
   fc.constantFrom('http://', 'HTTPS://', 'socks5://', ':3128', ':0', ':65536', ':08', '/', ',', '.', '*.', '/16', '/7'),
-  fc.constantFrom('proxy.example.com', 'example', '10.0.0.1', '300.1.1.1', '[fd00::1]', 'fd00::', '::ffff:1.2.3.4'),
+  fc.constantFrom(
+    'proxy.example.com',
+    'example',
+    '10.0.0.1',
+    '300.1.1.1',
+    '[fd00::1]',
+    'fd00::',
+    '::ffff:1.2.3.4',
+    '0x1f',
+    '0X',
+  ),
   fc.constantFrom('arn:aws:secretsmanager:us-east-1:123456789012:secret:', 'arn:aws-cn:', 'p/q+r=s.t@u-v'),
   fc.constantFrom("'", '"', '`', '$(', ')', ';', '\n', '\r', '\0', ' ', '%', '\\', '#', '@', 'é', '\u2028', '-', '_'),
   fc.string({ unit: 'binary', maxLength: 3 }),
