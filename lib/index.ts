@@ -20,3 +20,9 @@ export { AddonProfile } from './addons/catalogue';
 export { ManagedAddonOptions } from './addons/managed-addon';
 export { NamespaceProxyEnvironment } from './manifests/proxy-environment';
 export { EgressProxy, EgressProxyProps } from './egress/egress-proxy';
+export {
+  PullThroughCache,
+  PullThroughCacheProps,
+  PullThroughCacheUpstream,
+  PullThroughCacheUpstreamOptions,
+} from './images/pull-through-cache';

@@ -27,6 +27,9 @@ need python3-yaml /usr/bin/python3 -c 'import yaml'
 need python3-botocore /usr/bin/python3 -c 'import botocore'
 need awscli test -x /usr/bin/aws
 need ca-certificates test -d /etc/ssl/certs
+# containerd (ctr) and docker-registry: pulls of the pull through cache's image names (pull-through-cache.test.ts).
+need containerd command -v ctr
+need docker-registry command -v docker-registry
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
