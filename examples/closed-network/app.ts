@@ -6,11 +6,11 @@
  * Env-agnostic: synthesizes without AWS credentials.
  */
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { EndpointPresets, EndpointSet, PrivateEksCluster } from '../../lib';
+import { EndpointPresets, EndpointSet, PrivateEksCluster, PullThroughCache, PullThroughCacheUpstream } from '../../lib';
 import { addFlowLogs } from '../vpc';
 
 export class ClosedNetworkStack extends Stack {
@@ -45,9 +45,25 @@ export class ClosedNetworkStack extends Stack {
       kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
       endpoints,
     });
-    this.cluster.addProxiedNodeGroup('Workers', {
+    const workers = this.cluster.addProxiedNodeGroup('Workers', {
       instanceTypes: [new ec2.InstanceType('m7g.large')],
       minSize: 2,
+    });
+
+    // Public images without internet: ECR fetches them on AWS's side, the nodes pull them from the
+    // account's registry through the ECR endpoints above. (Docker Hub, GHCR and GitLab take a credentials
+    // secret named ecr-pullthroughcache/...: PullThroughCacheUpstream.dockerHub(secret).)
+    const cache = new PullThroughCache(this, 'ImageCache', {
+      upstreams: [
+        PullThroughCacheUpstream.ecrPublic(),
+        PullThroughCacheUpstream.kubernetes(),
+        PullThroughCacheUpstream.quay(),
+      ],
+    });
+    cache.grantPull(workers.nodegroup.role);
+    new CfnOutput(this, 'CachedImageExample', {
+      description: 'A public image as the workloads of this cluster name it',
+      value: cache.imageUri('public.ecr.aws/nginx/nginx:1.27'),
     });
   }
 }

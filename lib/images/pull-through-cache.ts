@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DOCKER_HUB, formatImageReference, parseImageReference } from '../private/image-reference';
+import { acknowledgeNag, nagResourceText } from '../private/nag';
 import { regionAndSuffix } from '../private/partition';
 import { invalid } from '../private/validation';
 
@@ -233,6 +234,21 @@ export class PullThroughCache extends Construct {
     const repositories = this.upstreams.map((u) =>
       stack.formatArn({ service: 'ecr', resource: 'repository', resourceName: `${u.prefix}/*` }),
     );
+    const principal = grantee.grantPrincipal;
+    if (Construct.isConstruct(principal)) {
+      acknowledgeNag(
+        principal,
+        'AwsSolutions-IAM5[Resource::*]',
+        'ecr:GetAuthorizationToken supports no resource-level permissions (Service Authorization Reference, Amazon ECR actions): the token it returns only authenticates; the repository statement decides what can be pulled',
+      );
+      for (const arn of repositories) {
+        acknowledgeNag(
+          principal,
+          `AwsSolutions-IAM5[Resource::${nagResourceText(stack.resolve(arn))}]`,
+          'A pull through cache creates one repository per upstream image at its first pull, under the rule prefix, so their names are not known in advance; the wildcard stays inside that prefix (ECR user guide, "Sync an upstream registry with an Amazon ECR private registry")',
+        );
+      }
+    }
     iam.Grant.addToPrincipal({ grantee, actions: ['ecr:GetAuthorizationToken'], resourceArns: ['*'] });
     return iam.Grant.addToPrincipal({
       grantee,

@@ -85,3 +85,25 @@ export const CUSTOM_RESOURCE_CONCURRENCY_REASON =
 export function customResourceDlqReason(reportsFailures: string): string {
   return `CloudFormation invokes this custom-resource function asynchronously (Lambda developer guide, "Using AWS Lambda with CloudFormation") and it reports every failure to CloudFormation itself (${reportsFailures}): the failure shows in the stack events and the function's log, and an event parked in a dead-letter queue could no longer answer the stack operation that waited for it`;
 }
+
+/**
+ * A resolved ARN as cdk-nag writes it in a granular finding id (`AwsSolutions-IAM5[Resource::...]`): the
+ * parts of an `Fn::Join` in order, a `Ref` as `<Name>`, an `Fn::GetAtt` as `<Resource.Attribute>`.
+ */
+export function nagResourceText(resolved: unknown): string {
+  if (typeof resolved === 'string') {
+    return resolved;
+  }
+  const value = resolved as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
+  if (value.Ref !== undefined) {
+    return `<${value.Ref}>`;
+  }
+  if (value['Fn::GetAtt'] !== undefined) {
+    return `<${value['Fn::GetAtt'].join('.')}>`;
+  }
+  if (value['Fn::Join'] !== undefined) {
+    const [separator, parts] = value['Fn::Join'];
+    return parts.map(nagResourceText).join(separator);
+  }
+  return JSON.stringify(resolved);
+}
