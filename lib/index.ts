@@ -7,7 +7,7 @@ export { EndpointSet, EndpointSetProps } from './endpoints/endpoint-set';
 export { NodeFamily } from './nodes/node-family';
 export { NodeOptions } from './nodes/node-options';
 export { INodeContext } from './nodes/node-context';
-export { NodeProxy, ClusterBootstrap } from './nodes/user-data/family';
+export { NodeProxy, ClusterBootstrap, RegistryMirror, RegistryMirrors } from './nodes/user-data/family';
 export { ProxiedNodeGroup, ProxiedNodeGroupOptions, ProxiedNodeGroupProps } from './nodes/proxied-node-group';
 export {
   SelfManagedNodeGroup,

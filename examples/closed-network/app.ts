@@ -39,20 +39,11 @@ export class ClosedNetworkStack extends Stack {
       additionalS3Buckets: ['closed-network-artifacts-example'],
     });
 
-    this.cluster = new PrivateEksCluster(this, 'Cluster', {
-      vpc,
-      version: eks.KubernetesVersion.V1_35,
-      kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
-      endpoints,
-    });
-    const workers = this.cluster.addProxiedNodeGroup('Workers', {
-      instanceTypes: [new ec2.InstanceType('m7g.large')],
-      minSize: 2,
-    });
-
     // Public images without internet: ECR fetches them on AWS's side, the nodes pull them from the
-    // account's registry through the ECR endpoints above. (Docker Hub, GHCR and GitLab take a credentials
-    // secret named ecr-pullthroughcache/...: PullThroughCacheUpstream.dockerHub(secret).)
+    // account's registry through the ECR endpoints above. Amazon Linux 2023 nodes mirror registry.k8s.io and
+    // Quay in containerd, so workloads keep their image names; ECR Public images are named with imageUri.
+    // (Docker Hub, GHCR and GitLab take a credentials secret named ecr-pullthroughcache/...:
+    // PullThroughCacheUpstream.dockerHub(secret).)
     const cache = new PullThroughCache(this, 'ImageCache', {
       upstreams: [
         PullThroughCacheUpstream.ecrPublic(),
@@ -60,7 +51,19 @@ export class ClosedNetworkStack extends Stack {
         PullThroughCacheUpstream.quay(),
       ],
     });
-    cache.grantPull(workers.nodegroup.role);
+
+    this.cluster = new PrivateEksCluster(this, 'Cluster', {
+      vpc,
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
+      endpoints,
+      imageCache: cache,
+    });
+    this.cluster.addProxiedNodeGroup('Workers', {
+      instanceTypes: [new ec2.InstanceType('m7g.large')],
+      minSize: 2,
+    });
+
     new CfnOutput(this, 'CachedImageExample', {
       description: 'A public image as the workloads of this cluster name it',
       value: cache.imageUri('public.ecr.aws/nginx/nginx:1.27'),

@@ -14,6 +14,7 @@ import { invalid } from '../errors';
 import { applyProxyManifests, ProxiedDaemonSet, ProxyManifests } from '../manifests/proxy-manifests';
 import { NamespaceProxyEnvironment } from '../manifests/proxy-environment';
 import { DEFAULT_TARGETS } from '../manifests/proxy-patch';
+import { registryMirrorsOf, PullThroughCache } from '../images/pull-through-cache';
 import { INodeContext } from '../nodes/node-context';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
@@ -91,6 +92,17 @@ export interface PrivateEksClusterProps {
    * @default - a new EndpointSet with `endpointServices`
    */
   readonly endpoints?: EndpointSet;
+
+  /**
+   * An ECR pull through cache the nodes pull public images from. Every node group created through the
+   * cluster may pull through it (`grantPull` on its role), and Amazon Linux 2023 nodes mirror the cache's
+   * registries (Docker Hub, registry.k8s.io, Quay, GHCR, GitLab; not ECR Public) in containerd, with the
+   * ECR credential provider answering for them, so that workloads keep their image names. Other families
+   * get a warning: name their images with `PullThroughCache.imageUri`.
+   *
+   * @default - no cache: nodes pull public images from their registries (through the proxy, if any)
+   */
+  readonly imageCache?: PullThroughCache;
 
   /**
    * The services of the EndpointSet created for the cluster (ignored when `endpoints` is given).
@@ -187,6 +199,9 @@ export class PrivateEksCluster extends Construct {
   /** The proxy settings, if any. */
   public readonly proxy?: ProxySettings;
 
+  /** The ECR pull through cache the nodes pull public images from, if any. */
+  public readonly imageCache?: PullThroughCache;
+
   /** The Kubernetes version of the cluster. */
   public readonly version: eks.KubernetesVersion;
 
@@ -228,6 +243,7 @@ export class PrivateEksCluster extends Construct {
     this.nodeSubnets = props.subnets ?? privateSubnetSelection(vpc);
     checkSubnetSelection(this, 'subnets', vpc, this.nodeSubnets, 2);
     this.proxy = props.proxy;
+    this.imageCache = props.imageCache;
     this.version = props.version;
     const credentials = this.proxy?.credentials;
     this.noteCaBundle();
@@ -487,6 +503,10 @@ export class PrivateEksCluster extends Construct {
       endpoints: this.endpoints,
       proxy,
       bootstrap,
+      registryMirrors: this.imageCache && registryMirrorsOf(this.imageCache),
+      grantImageCache: (grantee) => {
+        this.imageCache?.grantPull(grantee);
+      },
       grantProxyCredentials: (grantee) => {
         if (credentials) {
           grantReadCredentials(credentials, grantee);

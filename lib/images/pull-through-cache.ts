@@ -3,6 +3,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import type { RegistryMirrors } from '../nodes/user-data/family';
 import { DOCKER_HUB, formatImageReference, parseImageReference } from '../private/image-reference';
 import { acknowledgeNag, nagResourceText } from '../private/nag';
 import { regionAndSuffix } from '../private/partition';
@@ -288,7 +289,30 @@ export class PullThroughCache extends Construct {
         `Add an upstream for it, or use an image on ${this.upstreams.map((u) => u.registry).join(', ')}`,
       );
     }
-    const { region, urlSuffix } = regionAndSuffix(this);
-    return formatImageReference(`${Stack.of(this).account}.dkr.ecr.${region}.${urlSuffix}`, upstream.prefix, ref);
+    return formatImageReference(registryHost(this), upstream.prefix, ref);
   }
+}
+
+/**
+ * The registries of `cache` that containerd can mirror on it (see lib/nodes/user-data/registry-mirrors.ts):
+ * all but ECR Public, whose images the kubelet's credential provider answers with an ECR Public token.
+ */
+export function registryMirrorsOf(cache: PullThroughCache): RegistryMirrors {
+  const host = registryHost(cache);
+  return {
+    region: regionAndSuffix(cache).region,
+    mirrors: cache.upstreams
+      .filter((u) => u.registry !== 'public.ecr.aws')
+      .map((u) => ({
+        registry: u.registry,
+        server: `https://${u.upstreamUrl}`,
+        endpoint: `https://${host}/v2/${u.prefix}`,
+      })),
+  };
+}
+
+/** The host of the account's private registry in the cache's stack: `<account>.dkr.ecr.<region>.<suffix>`. */
+function registryHost(cache: PullThroughCache): string {
+  const { region, urlSuffix } = regionAndSuffix(cache);
+  return `${Stack.of(cache).account}.dkr.ecr.${region}.${urlSuffix}`;
 }

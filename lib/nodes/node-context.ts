@@ -2,7 +2,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EndpointSet } from '../endpoints/endpoint-set';
-import { ClusterBootstrap, NodeProxy } from './user-data/family';
+import { ClusterBootstrap, NodeProxy, RegistryMirrors } from './user-data/family';
 
 /**
  * What node groups need from a private cluster, built once by the cluster
@@ -34,6 +34,19 @@ export interface INodeContext {
    * @default - not known at synth time (a token service CIDR): nodes that need it cannot be added
    */
   readonly bootstrap?: ClusterBootstrap;
+
+  /**
+   * The registries nodes pull from the cluster's ECR pull through cache (Amazon Linux 2023 mirrors them).
+   *
+   * @default - no mirrors
+   */
+  readonly registryMirrors?: RegistryMirrors;
+
+  /**
+   * Let a node role pull through the cluster's image cache; nothing when the cluster has none.
+   * @param grantee the node role
+   */
+  grantImageCache(grantee: iam.IGrantable): void;
 
   /**
    * Let a node role read the proxy credentials (and decrypt them with the secret's KMS key, if any);

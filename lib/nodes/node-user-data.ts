@@ -28,6 +28,14 @@ export function buildNodeUserData(
   if (warning) {
     Annotations.of(scope).addWarningV2(`cdk-private-eks:deploy-time-proxy-${family.name}`, warning);
   }
+  if ((input.registryMirrors?.mirrors.length ?? 0) > 0 && !family.registryMirrors) {
+    Annotations.of(scope).addWarningV2(
+      `cdk-private-eks:registry-mirrors-${family.name}`,
+      `${family.name} nodes get no registry mirrors for the cluster's imageCache: they pull docker.io, registry.k8s.io and the ` +
+        'other cached registries from the upstream (through the proxy, or not at all in a closed network). ' +
+        'Name the images with PullThroughCache.imageUri, or use Amazon Linux 2023 nodes, which mirror them',
+    );
+  }
   const rendered = family.render(input);
   let userData: ec2.UserData;
   if (rendered.kind === 'raw') {

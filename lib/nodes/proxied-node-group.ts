@@ -100,6 +100,7 @@ export class ProxiedNodeGroup extends Construct {
 
     this.userData = buildNodeUserData(this, family, {
       proxy: context.proxy,
+      registryMirrors: context.registryMirrors,
       // On the EKS AMI, EKS merges the cluster details into the user data; on a pinned AMI it does not.
       cluster: props.machineImage ? requireBootstrap(this, context) : undefined,
     });
@@ -141,6 +142,7 @@ export class ProxiedNodeGroup extends Construct {
       setNodegroupAmiType(this.nodegroup, this.amiType!);
     }
     context.grantProxyCredentials(this.nodegroup.role);
+    context.grantImageCache(this.nodegroup.role);
   }
 
   private chooseAmiType(

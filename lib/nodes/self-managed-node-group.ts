@@ -120,6 +120,7 @@ export class SelfManagedNodeGroup extends Construct {
       props.nodeRole ??
       createNodeRole(this, 'Role', context.cluster, { sessionManager: props.sessionManager ?? false });
     context.grantProxyCredentials(this.role);
+    context.grantImageCache(this.role);
 
     // The user data signals the Auto Scaling group by its logical id, which exists only once the group
     // does; the group needs the launch template, which needs the user data: resolve the id lazily.
@@ -131,6 +132,7 @@ export class SelfManagedNodeGroup extends Construct {
     });
     this.userData = buildNodeUserData(this, family, {
       proxy: context.proxy,
+      registryMirrors: context.registryMirrors,
       cluster: requireBootstrap(this, context),
       kubelet: { labels: props.labels ?? {}, taints: taintStrings(props.taints) },
       signal: {

@@ -15,6 +15,7 @@
  * such, not as a node group: their user data is a plain shell script (not MIME), which cloud-init
  * must read as one text/x-shellscript part.
  */
+import { MIRRORS_BOOTHOOK_MARKER } from '../../lib/nodes/user-data/registry-mirrors';
 import { baseType, cloudInitParts, groupParts, quotedHeredocs, UserDataPart } from './support/cloudinit';
 import {
   cleanupSynth,
@@ -44,7 +45,9 @@ function expectedParts(g: NodeGroup): string[] {
   // A TLS-inspecting proxy's CA has a boothook of its own, first (lib/nodes/user-data/ca-bundle.ts).
   const ca = g.d.example.caBundleFile !== undefined ? [BOOTHOOK] : [];
   if (family === 'AL2023') {
-    return [...ca, BOOTHOOK, NODECONFIG_CONTENT_TYPE, ...(management === 'self-managed' ? [SHELL] : [])];
+    // The proxy boothook, then the registry mirrors' own (lib/nodes/user-data/registry-mirrors.ts).
+    const boothooks = [...(g.d.example.hasProxy ? [BOOTHOOK] : []), ...(hasMirrors(g) ? [BOOTHOOK] : [])];
+    return [...ca, ...boothooks, NODECONFIG_CONTENT_TYPE, ...(management === 'self-managed' ? [SHELL] : [])];
   }
   return [
     ...ca,
@@ -54,7 +57,15 @@ function expectedParts(g: NodeGroup): string[] {
   ];
 }
 
-/** Kubelet flags for the example's labels and taints, written down from kubelet's flag syntax. */
+/** Whether an AL2023 group mirrors registries on the cluster's image cache. */
+function hasMirrors(g: NodeGroup): boolean {
+  return g.spec.family === 'AL2023' && (g.d.example.registryMirrors ?? []).length > 0;
+}
+
+/**
+ * Kubelet flags for the example's labels and taints, written down from kubelet's flag syntax, and the
+ * credential provider configuration of registry mirrors.
+ */
 function kubeletFlags(g: NodeGroup): string[] {
   const flags: string[] = [];
   const labels = Object.entries(g.spec.labels ?? {});
@@ -63,6 +74,9 @@ function kubeletFlags(g: NodeGroup): string[] {
   }
   if ((g.spec.taints ?? []).length > 0) {
     flags.push(`--register-with-taints=${g.spec.taints!.join(',')}`);
+  }
+  if (hasMirrors(g)) {
+    flags.push('--image-credential-provider-config=/etc/eks/image-credential-provider/cdk-private-eks-config.json');
   }
   return flags;
 }
@@ -80,8 +94,9 @@ describe.each(deployments().map((d) => [d.label, d] as const))('%s', (_label, d)
       if (g.templateFamily !== undefined) {
         expect({ group: g.spec.id, family: g.templateFamily }).toEqual({ group: g.spec.id, family: g.spec.family });
       }
-      // Without a proxy, a managed group on the EKS AMI needs no user data at all.
-      const want = !d.example.hasProxy && g.spec.management === 'managed' ? 'none' : formatOfFamily(g.spec.family);
+      // Without a proxy (or mirrors), a managed group on the EKS AMI needs no user data at all.
+      const bare = !d.example.hasProxy && !hasMirrors(g) && g.spec.management === 'managed';
+      const want = bare ? 'none' : formatOfFamily(g.spec.family);
       expect({ group: g.spec.id, format: g.format }).toEqual({ group: g.spec.id, format: want });
     }
   });
@@ -130,10 +145,14 @@ describe.each(mimeGroups.map((g) => [g.label, g] as const))('%s', (_label, g) =>
           cidr: c.serviceCidr,
         });
       }
-      if (g.spec.management === 'self-managed') {
+      if (kubeletFlags(g).length > 0) {
         expect(nc.spec.kubelet).toEqual({ flags: kubeletFlags(g) });
       } else {
         expect(nc.spec.kubelet).toBeUndefined();
+      }
+      if (!g.d.example.hasProxy) {
+        expect(nc.spec.instance).toBeUndefined();
+        return;
       }
       // The upper-case variables only: nodeadm (Go) reads them first; the boothook's drop-ins give both cases.
       const env = nc.spec.instance.environment.default;
@@ -197,9 +216,12 @@ describe('closed-network (no proxy)', () => {
           continue;
         }
         const parts = cloudInitParts(g.userData);
-        expect(
-          parts.filter((p) => p.contentType === 'text/cloud-boothook' || p.contentType === NODECONFIG_CONTENT_TYPE),
-        ).toEqual([]);
+        // Only the registry mirrors' boothook and its NodeConfig (kubelet flags, no environment), if any.
+        const boothooks = parts.filter((p) => p.contentType === 'text/cloud-boothook');
+        expect(boothooks.map((p) => p.payload.split('\n')[1])).toEqual(hasMirrors(g) ? [MIRRORS_BOOTHOOK_MARKER] : []);
+        for (const p of parts.filter((x) => x.contentType === NODECONFIG_CONTENT_TYPE)) {
+          expect(parseNodeConfig(p.payload).map((nc) => Object.keys(nc.spec))).toEqual([['kubelet']]);
+        }
         expect(g.userData).not.toMatch(/proxy/i);
       }
     },

@@ -65,6 +65,7 @@ export const AL2_KUBELET_TOKEN: KubeletTokenCommand = (name, region) => [
 ];
 
 export const AL2: NodeFamilySpec = {
+  registryMirrors: false,
   name: 'AL2',
 
   // aws-cdk-lib aws-eks-v2 `NodegroupAmiType` (managed-nodegroup.d.ts): AL2_x86_64, AL2_x86_64_GPU, AL2_ARM_64.

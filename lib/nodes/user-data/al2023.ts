@@ -18,6 +18,7 @@ import {
 } from './family';
 import { NODEADM_CONTENT_TYPE, renderNodeConfig } from './nodeadm';
 import { readySignalParts, signalInputProblem } from './ready-signal';
+import { CREDENTIAL_PROVIDER_FLAG, mirrorsBoothookPart } from './registry-mirrors';
 
 /** The systemd units of an AL2023 EKS node that make outbound calls. */
 export const AL2023_UNITS = ['containerd', 'kubelet', 'amazon-ssm-agent'];
@@ -39,6 +40,7 @@ export const AL2023_KUBELET_TOKEN: KubeletTokenCommand = (name, region) => [
 
 export const AL2023: NodeFamilySpec = {
   name: 'AL2023',
+  registryMirrors: true,
   devices: { data: '/dev/xvda' },
   amiTypes: {
     x86_64: ['AL2023_x86_64_STANDARD', 'AL2023_x86_64_NVIDIA', 'AL2023_x86_64_NEURON'],
@@ -94,8 +96,12 @@ export const AL2023: NodeFamilySpec = {
       }
       parts.push(boothookPart(input.proxy, '/etc/dnf/dnf.conf', AL2023_UNITS, ['amazon-ssm-agent']));
     }
+    const mirrors = input.registryMirrors !== undefined && input.registryMirrors.mirrors.length > 0;
+    if (mirrors) {
+      parts.push(mirrorsBoothookPart(input.registryMirrors!));
+    }
     const nodeConfigEnvironment = (input.proxy?.deployTimeInputs ?? []).length === 0 && input.proxy !== undefined;
-    if (nodeConfigEnvironment || input.cluster || input.kubelet) {
+    if (nodeConfigEnvironment || input.cluster || input.kubelet || mirrors) {
       parts.push({
         contentType: NODEADM_CONTENT_TYPE,
         body: renderNodeConfig({
@@ -103,6 +109,7 @@ export const AL2023: NodeFamilySpec = {
           environment: nodeConfigEnvironment && input.proxy ? upperCaseOnly(input.proxy.environment) : undefined,
           cluster: input.cluster,
           kubelet: input.kubelet,
+          extraKubeletFlags: mirrors ? [CREDENTIAL_PROVIDER_FLAG] : [],
         }),
       });
     }

@@ -181,6 +181,7 @@ export function renderBottlerocketSettings(input: NodeBootstrapInput): string {
 }
 
 export const BOTTLEROCKET: NodeFamilySpec = {
+  registryMirrors: false,
   name: 'BOTTLEROCKET',
   // aws-cdk-lib aws-eks-v2 `NodegroupAmiType` (note the lower-case `x86_64`, upper-case `ARM_64`).
   // Two volumes: /dev/xvda holds the OS (2 GiB snapshot, not to be resized), /dev/xvdb containers and

@@ -79,6 +79,24 @@ export interface ClusterBootstrap {
   readonly dnsClusterIp: string;
 }
 
+/** A registry whose images containerd pulls from an ECR pull through cache. */
+export interface RegistryMirror {
+  /** The registry as image names spell it, e.g. `docker.io` (the `certs.d` directory name). */
+  readonly registry: string;
+  /** The upstream registry URL, the fallback, e.g. `https://registry-1.docker.io`. */
+  readonly server: string;
+  /** The mirror: `https://<account>.dkr.ecr.<region>.<suffix>/v2/<prefix>` (AWS-produced values only). */
+  readonly endpoint: string;
+}
+
+/** The mirrors of a node, and the region of the ECR registry that serves them. */
+export interface RegistryMirrors {
+  /** The region of the registry (the ECR credential provider's `AWS_REGION`). */
+  readonly region: string;
+  /** One per mirrored registry. */
+  readonly mirrors: RegistryMirror[];
+}
+
 /** Kubelet registration settings that only self-managed nodes carry in their user data. */
 export interface KubeletRegistration {
   readonly labels: Record<string, string>;
@@ -116,6 +134,8 @@ export interface NodeBootstrapInput {
   readonly cluster?: ClusterBootstrap;
   readonly kubelet?: KubeletRegistration;
   readonly signal?: ReadySignal;
+  /** Registries to pull from an ECR pull through cache (families with `registryMirrors` only). */
+  readonly registryMirrors?: RegistryMirrors;
 }
 
 /** One part of a MIME multi-part document. */
@@ -171,6 +191,8 @@ export interface NodeFamilySpec {
   inputProblem(input: NodeBootstrapInput): InputProblem | undefined;
   /** A warning about how the family serves this input (e.g. what it leaves out), or undefined. */
   inputWarning(input: NodeBootstrapInput): string | undefined;
+  /** True when the family renders `registryMirrors` (containerd mirrors on the ECR pull through cache). */
+  readonly registryMirrors: boolean;
   /** Render the user data. */
   render(input: NodeBootstrapInput): RenderedUserData;
 }

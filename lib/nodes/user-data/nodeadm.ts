@@ -9,7 +9,8 @@
  *   decoder is not strict: `nodeadm/internal/api/bridge/decode.go`).
  * - `spec.cluster` (`name`, `apiServerEndpoint`, `certificateAuthority`, `cidr`) lets a node join
  *   without calling the EKS API; EKS writes it itself for managed nodes on the EKS AMI.
- * - `spec.kubelet.flags` carries labels and taints for self-managed nodes.
+ * - `spec.kubelet.flags` carries labels and taints for self-managed nodes, and the image credential
+ *   provider configuration of registry mirrors (registry-mirrors.ts).
  *
  * Written in the JSON-compatible subset of YAML: every data value and data key is a double-quoted
  * scalar (so `on`, `yes`, `1.10` stay strings), and token markers pass through unchanged.
@@ -31,6 +32,8 @@ export interface NodeConfigInput {
   readonly cluster?: ClusterBootstrap;
   /** Labels and taints, for self-managed nodes. */
   readonly kubelet?: KubeletRegistration;
+  /** Further kubelet flags (e.g. the image credential provider configuration of registry mirrors). */
+  readonly extraKubeletFlags?: string[];
 }
 
 const q = yamlString;
@@ -47,7 +50,7 @@ export function renderNodeConfig(input: NodeConfigInput): string {
       `    cidr: ${q(input.cluster.serviceCidr)}`,
     );
   }
-  const flags = kubeletFlags(input.kubelet);
+  const flags = [...kubeletFlags(input.kubelet), ...(input.extraKubeletFlags ?? [])];
   if (flags.length > 0) {
     lines.push('  kubelet:', '    flags:', ...flags.map((f) => `      - ${q(f)}`));
   }

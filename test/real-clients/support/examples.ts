@@ -70,6 +70,8 @@ export interface ExampleSpec {
   readonly regions: string[];
   /** Whether the example configures a proxy. */
   readonly hasProxy: boolean;
+  /** The registries its Amazon Linux 2023 nodes mirror on the cluster's image cache, if it has one. */
+  readonly registryMirrors?: string[];
   /** The CA bundle file of a TLS-inspecting proxy (relative to the repository), if the example has one. */
   readonly caBundleFile?: string;
   /** The account of a stack with a concrete environment. */
@@ -118,6 +120,7 @@ export const EXAMPLES: readonly ExampleSpec[] = [
     stackId: exampleApp('closed-network').stackId,
     regions: ['us-east-1'],
     hasProxy: false,
+    registryMirrors: ['registry.k8s.io', 'quay.io'],
     groups: WORKERS,
   },
   {

@@ -55,18 +55,7 @@ if [ -f "$WORK/addresses" ]; then
 fi
 
 # --- private /etc, /usr/local/bin and /opt -----------------------------------------------------
-mkdir -p "$WORK/ovl"
-mount -t tmpfs -o mode=0755 sandbox-ovl "$WORK/ovl"
-for dir in /etc /usr/local/bin /usr/bin /opt; do
-  name="$(echo "$dir" | tr / _)"
-  mkdir -p "$WORK/ovl/$name/upper" "$WORK/ovl/$name/work"
-  if [ -d "$dir" ]; then
-    mount -t overlay overlay -o "lowerdir=$dir,upperdir=$WORK/ovl/$name/upper,workdir=$WORK/ovl/$name/work" "$dir"
-  else
-    echo "$dir does not exist on this machine" >&2
-    exit 93
-  fi
-done
+private_dirs /etc /usr/local/bin /usr/bin /opt
 
 seed_etc
 rm -f "$SIGNAL_PROGRAM" "$SIGNAL_UNIT"

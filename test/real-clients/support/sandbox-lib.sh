@@ -27,3 +27,20 @@ EOF
     chmod 0755 "$WORK/stubs/$name"
   done
 }
+
+# private_dirs DIR...: each directory becomes an overlay over itself with a tmpfs upper layer (under
+# $WORK/ovl), so what the sandbox writes there never reaches the host.
+private_dirs() {
+  mkdir -p "$WORK/ovl"
+  mountpoint -q "$WORK/ovl" || mount -t tmpfs -o mode=0755 sandbox-ovl "$WORK/ovl"
+  local dir name
+  for dir in "$@"; do
+    name="$(echo "$dir" | tr / _)"
+    mkdir -p "$WORK/ovl/$name/upper" "$WORK/ovl/$name/work"
+    if [ ! -d "$dir" ]; then
+      echo "$dir does not exist on this machine" >&2
+      exit 93
+    fi
+    mount -t overlay overlay -o "lowerdir=$dir,upperdir=$WORK/ovl/$name/upper,workdir=$WORK/ovl/$name/work" "$dir"
+  done
+}
