@@ -10,7 +10,8 @@ import * as path from 'path';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PullThroughCache, PullThroughCacheUpstream } from '../../lib';
 import { testStack } from '../support/cdk';
-import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './support/proc';
+import { runImageSandbox } from './support/image-sandbox';
+import { removeDir, requireRoot, requireTools, tempDir } from './support/proc';
 
 const ECR_HOST = '111122223333.dkr.ecr.eu-west-1.amazonaws.com';
 
@@ -55,15 +56,7 @@ describe('imageUri names, pulled by containerd from the cache', () => {
     // The last pull forgets the prefix: it must fail.
     const unprefixed = `${ECR_HOST}/library/nginx:1.27`;
     fs.writeFileSync(path.join(work, 'pull'), [...uris, unprefixed].map((u) => `${u}\n`).join(''));
-    const r = run('unshare', sandboxArgs('image-cache-sandbox.sh', work), { timeout: 60_000 });
-    if (r.status !== 0) {
-      throw new Error(`the sandbox failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
-    }
-    results = fs
-      .readFileSync(path.join(work, 'result'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => Number(line.split(' ')[1]));
+    results = runImageSandbox('image-cache-sandbox.sh', work);
   });
   afterAll(() => removeDir(work));
 

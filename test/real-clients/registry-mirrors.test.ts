@@ -8,17 +8,17 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { PrivateEksCluster, PullThroughCache, PullThroughCacheUpstream } from '../../lib';
 import { registryMirrorsOf } from '../../lib/images/pull-through-cache';
 import {
   renderCredentialProviderConfig,
   renderHostsToml,
   renderMirrorsBoothook,
 } from '../../lib/nodes/user-data/registry-mirrors';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { testStack } from '../support/cdk';
+import { clusterWithImageCache } from '../support/image-cache';
 import { testServerCertificate } from './support/node-parts';
-import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './support/proc';
+import { runImageSandbox } from './support/image-sandbox';
+import { removeDir, requireRoot, requireTools, tempDir } from './support/proc';
 
 const HOST = '111122223333.dkr.ecr.eu-west-1.amazonaws.com';
 
@@ -39,19 +39,7 @@ describe('registry mirrors: the boothook writes them, containerd pulls through t
     requireRoot();
     requireTools('unshare', 'ip', 'curl', 'openssl', 'containerd', 'ctr', 'docker-registry');
     const stack = testStack('eu-west-1');
-    const cache = new PullThroughCache(stack, 'Cache', {
-      upstreams: [
-        PullThroughCacheUpstream.ecrPublic(),
-        PullThroughCacheUpstream.kubernetes(),
-        PullThroughCacheUpstream.quay(),
-      ],
-    });
-    new PrivateEksCluster(stack, 'Cluster', {
-      vpc: isolatedVpc(stack),
-      version: eks.KubernetesVersion.V1_35,
-      kubectlLayer: fakeKubectlLayer(stack),
-      imageCache: cache,
-    });
+    const { cache } = clusterWithImageCache(stack);
     mirrors = stack.resolve(registryMirrorsOf(cache));
     work = tempDir('registry-mirrors');
     fs.writeFileSync(path.join(work, 'boothook'), renderMirrorsBoothook(mirrors));
@@ -66,15 +54,7 @@ describe('registry mirrors: the boothook writes them, containerd pulls through t
       path.join(work, 'pull'),
       [...MIRRORED.map(([image]) => image), ...NOT_MIRRORED].map((i) => `${i}\n`).join(''),
     );
-    const r = run('unshare', sandboxArgs('registry-mirrors-sandbox.sh', work), { timeout: 90_000 });
-    if (r.status !== 0) {
-      throw new Error(`the sandbox failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
-    }
-    results = fs
-      .readFileSync(path.join(work, 'result'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((line) => Number(line.split(' ')[1]));
+    results = runImageSandbox('registry-mirrors-sandbox.sh', work);
   });
   afterAll(() => removeDir(work));
 

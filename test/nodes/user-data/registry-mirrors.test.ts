@@ -3,10 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { parse } from 'smol-toml';
 import * as YAML from 'yaml';
-import { NodeFamily, PrivateEksCluster, PullThroughCache, PullThroughCacheUpstream } from '../../../lib';
+import { NodeFamily } from '../../../lib';
 import { AL2023 } from '../../../lib/nodes/user-data/al2023';
 import { RegistryMirrors, RenderedUserData } from '../../../lib/nodes/user-data/family';
 import {
@@ -17,7 +16,8 @@ import {
   renderHostsToml,
   renderMirrorsBoothook,
 } from '../../../lib/nodes/user-data/registry-mirrors';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../../support/cdk';
+import { testStack } from '../../support/cdk';
+import { clusterWithImageCache } from '../../support/image-cache';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'nodeadm');
 const HOST = '111122223333.dkr.ecr.eu-west-1.amazonaws.com';
@@ -88,19 +88,7 @@ describe('AL2023 user data', () => {
 describe('a cluster with an imageCache', () => {
   function cluster(family?: NodeFamily) {
     const stack = testStack('eu-west-1');
-    const cache = new PullThroughCache(stack, 'Cache', {
-      upstreams: [
-        PullThroughCacheUpstream.ecrPublic(),
-        PullThroughCacheUpstream.kubernetes(),
-        PullThroughCacheUpstream.quay(),
-      ],
-    });
-    const c = new PrivateEksCluster(stack, 'Cluster', {
-      vpc: isolatedVpc(stack),
-      version: eks.KubernetesVersion.V1_35,
-      kubectlLayer: fakeKubectlLayer(stack),
-      imageCache: cache,
-    });
+    const { cluster: c } = clusterWithImageCache(stack);
     const group = c.addProxiedNodeGroup('Nodes', { family, instanceTypes: [new ec2.InstanceType('m7i.large')] });
     return { stack, group };
   }

@@ -13,47 +13,9 @@ WORK="$1"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PORT=5055
 
+# shellcheck source=registry-lib.sh
+. "$HERE/registry-lib.sh"
+
 ip link set lo up
-mkdir -p "$WORK/registry" "$WORK/root" "$WORK/state"
-cat >"$WORK/registry.yml" <<YAML
-version: 0.1
-log:
-  level: info
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry
-http:
-  addr: 127.0.0.1:$PORT
-YAML
-cat >"$WORK/containerd.toml" <<TOML
-version = 2
-root = "$WORK/root"
-state = "$WORK/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$WORK/containerd.sock"
-TOML
-
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-containerd --config "$WORK/containerd.toml" >"$WORK/containerd.log" 2>&1 &
-for _ in $(seq 100); do
-  if [ -S "$WORK/containerd.sock" ] && curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null; then
-    break
-  fi
-  sleep 0.1
-done
-
-while read -r repository tag; do
-  /usr/bin/python3 "$HERE/push_image.py" "http://127.0.0.1:$PORT" "$repository" "$tag" "cached $repository:$tag" >/dev/null
-done <"$WORK/push"
-
-: >"$WORK/result"
-i=0
-while read -r image; do
-  set +e
-  ctr --address "$WORK/containerd.sock" images pull --hosts-dir "$WORK/certs.d" "$image" >>"$WORK/pull.log" 2>&1
-  echo "$i $?" >>"$WORK/result"
-  set -e
-  i=$((i + 1))
-done <"$WORK/pull"
-ctr --address "$WORK/containerd.sock" images ls -q >"$WORK/images"
+start_registry "127.0.0.1:$PORT" "http://127.0.0.1:$PORT"
+push_and_pull "http://127.0.0.1:$PORT" "$WORK/certs.d"

@@ -16,6 +16,8 @@ WORK="$1"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=sandbox-lib.sh
 . "$HERE/sandbox-lib.sh"
+# shellcheck source=registry-lib.sh
+. "$HERE/registry-lib.sh"
 HOST="$(cat "$WORK/host")"
 
 ip link set lo up
@@ -37,48 +39,5 @@ cp -r --parents /etc/containerd/certs.d /etc/eks/image-credential-provider "$WOR
 # The ECR host is the local registry; its CA is trusted like the AMI's roots.
 echo "127.0.0.1 $HOST" >>/etc/hosts
 cat "$WORK/tls/ca.pem" >>/etc/ssl/certs/ca-certificates.crt
-mkdir -p "$WORK/registry" "$WORK/root" "$WORK/state"
-cat >"$WORK/registry.yml" <<YAML
-version: 0.1
-log:
-  level: info
-storage:
-  filesystem:
-    rootdirectory: $WORK/registry
-http:
-  addr: 127.0.0.1:443
-  tls:
-    certificate: $WORK/tls/cert.pem
-    key: $WORK/tls/key.pem
-YAML
-cat >"$WORK/containerd.toml" <<TOML
-version = 2
-root = "$WORK/root"
-state = "$WORK/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$WORK/containerd.sock"
-TOML
-docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
-containerd --config "$WORK/containerd.toml" >"$WORK/containerd.log" 2>&1 &
-for _ in $(seq 100); do
-  if [ -S "$WORK/containerd.sock" ] && curl -sf "https://$HOST/v2/" >/dev/null; then
-    break
-  fi
-  sleep 0.1
-done
-
-while read -r repository tag; do
-  /usr/bin/python3 "$HERE/push_image.py" "https://$HOST" "$repository" "$tag" "cached $repository:$tag" >/dev/null
-done <"$WORK/push"
-
-: >"$WORK/result"
-i=0
-while read -r image; do
-  set +e
-  ctr --address "$WORK/containerd.sock" images pull --hosts-dir /etc/containerd/certs.d "$image" >>"$WORK/pull.log" 2>&1
-  echo "$i $?" >>"$WORK/result"
-  set -e
-  i=$((i + 1))
-done <"$WORK/pull"
-ctr --address "$WORK/containerd.sock" images ls -q >"$WORK/images"
+start_registry 127.0.0.1:443 "https://$HOST" "$WORK/tls"
+push_and_pull "https://$HOST" /etc/containerd/certs.d
