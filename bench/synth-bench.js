@@ -34,6 +34,14 @@ const SIDES = [
   { key: 'ours', label: 'cdk-private-eks (examples/proxy-cluster)', js: 'examples/proxy-cluster/app.js' },
   { key: 'plain', label: 'plain aws-eks-v2 (bench/plain-cluster)', js: 'bench/plain-cluster.js' },
 ];
+/** The example with its preflight off (bench/proxy-cluster-no-preflight.ts): what the preflight adds. */
+const NO_PREFLIGHT = {
+  key: 'noPreflight',
+  label: 'the same, preflight off',
+  js: 'bench/proxy-cluster-no-preflight.js',
+};
+/** The preflight's custom resource type (lib/preflight/preflight.ts). */
+const PREFLIGHT_TYPE = 'Custom::CdkPrivateEksPreflight';
 
 let tmp;
 
@@ -59,6 +67,11 @@ function compile() {
     encoding: 'utf8',
   });
   if (r.status !== 0) fail('tsc failed', `${r.stdout}${r.stderr}`);
+  // The runtime assets beside the compiled library, as in the package (Lambda handlers: lib/**/python).
+  fs.cpSync(path.join(ROOT, 'lib'), path.join(outDir, 'lib'), {
+    recursive: true,
+    filter: (src) => fs.statSync(src).isDirectory() || !/\.(ts|js|map)$/.test(src),
+  });
   // Resolve aws-cdk-lib, constructs, cdk8s, ... from the project's node_modules, as a user's app would.
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(tmp, 'node_modules'), 'dir');
   return { outDir, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
@@ -255,10 +268,10 @@ function main() {
   );
   console.log('');
 
-  const times = { ours: [], plain: [] };
+  const times = { ours: [], plain: [], noPreflight: [] };
   const stats = {};
   for (let round = 0; round <= ROUNDS; round++) {
-    for (const side of SIDES) {
+    for (const side of [...SIDES, NO_PREFLIGHT]) {
       const { ms, cdkOut } = synth(side, build.outDir);
       if (round > 0) times[side.key].push(ms);
       const s = assemblyStats(cdkOut);
@@ -331,14 +344,22 @@ function main() {
     );
     console.log(`    custom resources: ${custom}`);
   }
-  const extraTypes = Object.keys(o.customTypes).filter((t) => !(t in p.customTypes));
+  // The preflight is the one function the library adds on purpose: counted apart, below.
+  const extraTypes = Object.keys(o.customTypes).filter((t) => !(t in p.customTypes) && t !== PREFLIGHT_TYPE);
+  const n = stats.noPreflight;
   const noExtra =
-    o.lambdas.length <= p.lambdas.length &&
+    n.lambdas.length <= p.lambdas.length &&
     o.frameworkFunctions.length <= p.frameworkFunctions.length &&
     o.layers.length <= p.layers.length &&
     extraTypes.length === 0;
   console.log(
-    `  ours adds no Lambda function, layer, provider or custom-resource type beyond the plain one: ${noExtra ? 'yes' : 'NO'}   ${verdict(noExtra)}`,
+    `  ours adds no Lambda function, layer, provider or custom-resource type beyond the plain one, but the preflight: ${noExtra ? 'yes' : 'NO'}   ${verdict(noExtra)}`,
+  );
+  const preflightMs = median(times.ours) - median(times.noPreflight);
+  console.log(
+    `  the preflight adds: ${o.lambdas.length - n.lambdas.length} Lambda function(s), ${o.frameworkFunctions.length - n.frameworkFunctions.length} provider framework function(s), ` +
+      `custom resource ${PREFLIGHT_TYPE} x${o.customTypes[PREFLIGHT_TYPE] ?? 0}, cdk.out +${kb(o.total - n.total)} (+${kb(o.withoutAssets - n.withoutAssets)} without asset.*), ` +
+      `synth time ${preflightMs >= 0 ? '+' : ''}${preflightMs.toFixed(0)} ms (median ${median(times.noPreflight).toFixed(0)} ms without it)`,
   );
   if (extraTypes.length > 0) console.log(`    extra custom-resource types: ${extraTypes.join(', ')}`);
   console.log(

@@ -26,3 +26,4 @@ export {
   PullThroughCacheUpstream,
   PullThroughCacheUpstreamOptions,
 } from './images/pull-through-cache';
+export { PreflightOptions } from './preflight/preflight';

@@ -10,13 +10,18 @@ import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
-import { PrivateEksCluster, ProxySettings } from '../../lib';
+import { PreflightOptions, PrivateEksCluster, ProxySettings } from '../../lib';
 import { acknowledgeCommercialOnly, isolatedExampleVpc } from '../vpc';
+
+/** The example's stack props: the preflight's options, which the benchmark turns off to measure it. */
+export interface ProxyClusterStackProps extends StackProps {
+  readonly preflight?: PreflightOptions;
+}
 
 export class ProxyClusterStack extends Stack {
   public readonly cluster: PrivateEksCluster;
 
-  constructor(scope: Construct, id: string, props: StackProps = {}) {
+  constructor(scope: Construct, id: string, props: ProxyClusterStackProps = {}) {
     super(scope, id, props);
 
     const vpc = isolatedExampleVpc(this);
@@ -26,6 +31,7 @@ export class ProxyClusterStack extends Stack {
       version: eks.KubernetesVersion.V1_35,
       kubectlLayer: new KubectlV35Layer(this, 'Kubectl'),
       proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { noProxy: ['.corp.example'] }),
+      preflight: props.preflight,
     });
     acknowledgeCommercialOnly(this.cluster);
     this.cluster.addProxiedNodeGroup('Workers', {

@@ -16,6 +16,7 @@ import { NamespaceProxyEnvironment } from '../manifests/proxy-environment';
 import { DEFAULT_TARGETS } from '../manifests/proxy-patch';
 import { registryMirrorsOf, PullThroughCache } from '../images/pull-through-cache';
 import { INodeContext } from '../nodes/node-context';
+import { NodePreflight, PreflightOptions } from '../preflight/preflight';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { SECRET_ARN_VALUE } from '../nodes/user-data/boothook';
@@ -92,6 +93,17 @@ export interface PrivateEksClusterProps {
    * @default - a new EndpointSet with `endpointServices`
    */
   readonly endpoints?: EndpointSet;
+
+  /**
+   * The preflight: a small function in the node subnets, run before the first node group added with
+   * `addProxiedNodeGroup` or `addSelfManagedNodeGroup`, that checks every endpoint host (private address in the
+   * VPC, HTTPS open), the S3 gateway route and the proxy, and fails the deployment within minutes naming what
+   * is wrong, instead of a node group that times out after 20 minutes. Groups created with `new
+   * ProxiedNodeGroup(...)` do not wait for it.
+   *
+   * @default - on, with a TCP check of the proxy only
+   */
+  readonly preflight?: PreflightOptions;
 
   /**
    * An ECR pull through cache the nodes pull public images from. Every node group created through the
@@ -202,6 +214,9 @@ export class PrivateEksCluster extends Construct {
   /** The ECR pull through cache the nodes pull public images from, if any. */
   public readonly imageCache?: PullThroughCache;
 
+  private readonly preflightOptions: PreflightOptions;
+  private preflight?: NodePreflight;
+
   /** The Kubernetes version of the cluster. */
   public readonly version: eks.KubernetesVersion;
 
@@ -244,6 +259,7 @@ export class PrivateEksCluster extends Construct {
     checkSubnetSelection(this, 'subnets', vpc, this.nodeSubnets, 2);
     this.proxy = props.proxy;
     this.imageCache = props.imageCache;
+    this.preflightOptions = props.preflight ?? {};
     this.version = props.version;
     const credentials = this.proxy?.credentials;
     this.noteCaBundle();
@@ -446,7 +462,9 @@ export class PrivateEksCluster extends Construct {
    * @param options node group options
    */
   public addProxiedNodeGroup(id: string, options: ProxiedNodeGroupOptions = {}): ProxiedNodeGroup {
-    return new ProxiedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
+    const group = new ProxiedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
+    this.afterPreflight(group.nodegroup);
+    return group;
   }
 
   /**
@@ -456,7 +474,28 @@ export class PrivateEksCluster extends Construct {
    * @param options node options
    */
   public addSelfManagedNodeGroup(id: string, options: SelfManagedNodeGroupOptions = {}): SelfManagedNodeGroup {
-    return new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
+    const group = new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
+    this.afterPreflight(group.autoScalingGroup);
+    return group;
+  }
+
+  /**
+   * Make a group's nodes (the managed node group or the Auto Scaling group, not its role, which the proxy
+   * secret's key policy may name) wait for the preflight, created with the first group (unless turned off).
+   */
+  private afterPreflight(group: Construct): void {
+    if (this.preflightOptions.enabled === false) {
+      return;
+    }
+    this.preflight ??= new NodePreflight(this, 'Preflight', {
+      cluster: this.cluster,
+      vpc: this.cluster.vpc,
+      subnets: this.nodeSubnets,
+      endpoints: this.endpoints,
+      proxy: this.proxy,
+      proxyTestDomain: this.preflightOptions.proxyTestDomain,
+    });
+    group.node.addDependency(this.preflight.resource);
   }
 
   /** List the proxy's CA certificates in the synth notes, with a warning for each suspicious one. */

@@ -1,20 +1,12 @@
 import { CustomResource, Duration, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { invalid } from '../errors';
 import { accessEntryAtGrantAccessPath } from '../private/aws-eks-v2-internals';
-import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../private/lambda';
-import {
-  acknowledgeNag,
-  acknowledgeOwnInlinePolicy,
-  CUSTOM_RESOURCE_CONCURRENCY_REASON,
-  customResourceDlqReason,
-  managedPolicyFinding,
-  NIST_RULES,
-} from '../private/nag';
+import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes, vpcFunctionRole } from '../private/lambda';
+import { acknowledgeCustomResourceFunction, acknowledgeOwnInlinePolicy } from '../private/nag';
 import { secretWriterHandlerDir } from './assets';
 import { credentialsEnvironment } from './kubectl-handler';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
@@ -83,15 +75,7 @@ export class ProxyCredentialsSecret extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxyCredentialsSecretProps) {
     super(scope, id);
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')],
-    });
-    acknowledgeNag(
-      role,
-      managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
-      'The AWS managed policy for Lambda functions in a VPC (network interfaces and logs), as AWS documents it for VPC-bound functions',
-    );
+    const role = vpcFunctionRole(this, 'Role');
     grantReadCredentials(props.credentials, role);
     acknowledgeOwnInlinePolicy(
       role,
@@ -125,18 +109,9 @@ export class ProxyCredentialsSecret extends Construct {
       ],
       environment: this.environment,
     });
-    acknowledgeNag(
+    acknowledgeCustomResourceFunction(
       fn,
-      'AwsSolutions-L1',
-      'The runtime is the newest Python that aws-cdk-lib knows to be available in the region (Runtime.determineLatestPythonRuntime), as for the kubectl handler',
-    );
-    acknowledgeNag(fn, NIST_RULES.lambdaConcurrency, CUSTOM_RESOURCE_CONCURRENCY_REASON);
-    acknowledgeNag(
-      fn,
-      NIST_RULES.lambdaDlq,
-      customResourceDlqReason(
-        'its handler catches every error and sends FAILED with the reason, lib/credentials/python/secret_writer.py',
-      ),
+      'its handler catches every error and sends FAILED with the reason, lib/credentials/python/secret_writer.py',
     );
 
     // The access entry: no access policy (an AWS-managed one such as AmazonEKSEditPolicy would allow far

@@ -107,3 +107,20 @@ export function nagResourceText(resolved: unknown): string {
   }
   return JSON.stringify(resolved);
 }
+
+/**
+ * Acknowledge the findings every custom-resource function of the library has, with their reasons: the
+ * runtime (AwsSolutions-L1), reserved concurrency and the dead-letter queue (NIST 800-53 R5).
+ *
+ * @param fn the function
+ * @param reportsFailures how the function reports its failures to CloudFormation (for the DLQ reason)
+ */
+export function acknowledgeCustomResourceFunction(fn: IConstruct, reportsFailures: string): void {
+  acknowledgeNag(
+    fn,
+    'AwsSolutions-L1',
+    'The runtime is the newest Python that aws-cdk-lib knows to be available in the region (Runtime.determineLatestPythonRuntime), as for the kubectl handler',
+  );
+  acknowledgeNag(fn, NIST_RULES.lambdaConcurrency, CUSTOM_RESOURCE_CONCURRENCY_REASON);
+  acknowledgeNag(fn, NIST_RULES.lambdaDlq, customResourceDlqReason(reportsFailures));
+}

@@ -13,7 +13,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { secretWriterHandlerDir } from '../../lib/credentials/assets';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES, lambdaEnvironmentBytes } from '../../lib/private/lambda';
 import { DEPLOY_TIME_VALUE_BYTES, WRITER_VARIABLES } from '../../lib/credentials/kubernetes-secret';
-import { credentialedCluster, selfSignedCertificate, TEST_SECRET_ARN } from '../support/credentials';
+import {
+  credentialedCluster,
+  selfSignedCertificate,
+  TEST_SECRET_ARN,
+  writeSecretsManagerStubs,
+} from '../support/credentials';
 
 const HANDLER_DIR = secretWriterHandlerDir();
 const SECRET_ARN = TEST_SECRET_ARN;
@@ -64,25 +69,8 @@ beforeAll(() => {
   selfSignedCertificate(tmp, '/CN=kube-apiserver', 1, ['subjectAltName=IP:127.0.0.1']);
   // Stand-ins for boto3 and botocore: what Secrets Manager returns and what the STS signer presigns.
   const stubs = path.join(tmp, 'stubs');
+  writeSecretsManagerStubs(stubs, SECRET_ARN, USER, PASSWORD, ['from . import session']);
   fs.mkdirSync(path.join(stubs, 'boto3', 'session'), { recursive: true });
-  fs.mkdirSync(path.join(stubs, 'botocore'), { recursive: true });
-  fs.writeFileSync(
-    path.join(stubs, 'boto3', '__init__.py'),
-    [
-      'import json',
-      'from . import session',
-      'class _SecretsManager:',
-      '    def get_secret_value(self, SecretId):',
-      `        assert SecretId == ${JSON.stringify(SECRET_ARN)}, "not the configured secret"`,
-      `        return {"SecretString": json.dumps({"username": ${JSON.stringify(USER)}, "password": ${JSON.stringify(PASSWORD)}})}`,
-      'def client(name, config=None):',
-      '    assert name == "secretsmanager"',
-      '    # Timeouts well below the 2-minute function timeout (botocore defaults would be 60 s + 60 s, retried).',
-      '    assert config.kw["connect_timeout"] <= 5 and config.kw["read_timeout"] <= 10, config.kw',
-      '    assert config.kw["retries"]["max_attempts"] <= 3, config.kw',
-      '    return _SecretsManager()',
-    ].join('\n'),
-  );
   fs.writeFileSync(
     path.join(stubs, 'boto3', 'session', '__init__.py'),
     [
@@ -101,11 +89,6 @@ beforeAll(() => {
       '    def get_credentials(self):',
       '        return object()',
     ].join('\n'),
-  );
-  fs.writeFileSync(path.join(stubs, 'botocore', '__init__.py'), '');
-  fs.writeFileSync(
-    path.join(stubs, 'botocore', 'config.py'),
-    ['class Config:', '    def __init__(self, **kw):', '        self.kw = kw'].join('\n'),
   );
   fs.writeFileSync(
     path.join(stubs, 'botocore', 'signers.py'),
