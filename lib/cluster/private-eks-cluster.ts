@@ -107,10 +107,10 @@ export interface PrivateEksClusterProps {
 
   /**
    * An ECR pull through cache the nodes pull public images from. Every node group created through the
-   * cluster may pull through it (`grantPull` on its role), and Amazon Linux 2023 nodes mirror the cache's
-   * registries (Docker Hub, registry.k8s.io, Quay, GHCR, GitLab; not ECR Public) in containerd, with the
-   * ECR credential provider answering for them, so that workloads keep their image names. Other families
-   * get a warning: name their images with `PullThroughCache.imageUri`.
+   * cluster may pull through it (`grantPull` on its role), and Amazon Linux 2023 and Bottlerocket nodes mirror
+   * the cache's registries (Docker Hub, registry.k8s.io, Quay, GHCR, GitLab; not ECR Public) in containerd,
+   * with the ECR credential provider answering for them, so that workloads keep their image names. Amazon
+   * Linux 2 nodes get a warning: name their images with `PullThroughCache.imageUri`.
    *
    * @default - no cache: nodes pull public images from their registries (through the proxy, if any)
    */

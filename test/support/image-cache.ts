@@ -4,7 +4,10 @@ import { PrivateEksCluster, PullThroughCache, PullThroughCacheUpstream } from '.
 import { fakeKubectlLayer, isolatedVpc } from './cdk';
 
 /** A cluster whose nodes pull through an ECR pull through cache of ECR Public, registry.k8s.io and Quay. */
-export function clusterWithImageCache(stack: Stack): { cache: PullThroughCache; cluster: PrivateEksCluster } {
+export function clusterWithImageCache(
+  stack: Stack,
+  version = eks.KubernetesVersion.V1_35,
+): { cache: PullThroughCache; cluster: PrivateEksCluster } {
   const cache = new PullThroughCache(stack, 'Cache', {
     upstreams: [
       PullThroughCacheUpstream.ecrPublic(),
@@ -14,7 +17,7 @@ export function clusterWithImageCache(stack: Stack): { cache: PullThroughCache; 
   });
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
     vpc: isolatedVpc(stack),
-    version: eks.KubernetesVersion.V1_35,
+    version,
     kubectlLayer: fakeKubectlLayer(stack),
     imageCache: cache,
   });

@@ -15,6 +15,8 @@
  * - `[settings.kubernetes.node-labels]` and `[settings.kubernetes.node-taints]` for self-managed nodes.
  * - `[settings.cloudformation]` for self-managed nodes that signal their Auto Scaling group.
  * - `[settings.pki.cdk-private-eks-proxy-ca]` with the CA bundle of a TLS-inspecting proxy.
+ * - `[[settings.container-registry.mirrors]]` and the ECR credential provider's settings for registry mirrors
+ *   on the cluster's image cache.
  *
  * Setting names and formats: the Bottlerocket settings reference, `bottlerocket-os/bottlerocket-project-website`
  * `data/settings/1.14.x/kubernetes.toml`, `data/settings/1.15.x/network.toml` and
@@ -26,7 +28,14 @@
  * through verbatim and CloudFormation substitutes the resolved value inside the quotes. The values that
  * are tokens here (cluster name, API endpoint, CA, VPC CIDR, region) never resolve to a `"` or `\`.
  */
-import { compareVersions, KubeletRegistration, NodeBootstrapInput, NodeFamilySpec, RenderedUserData } from './family';
+import {
+  compareVersions,
+  KubeletRegistration,
+  NodeBootstrapInput,
+  NodeFamilySpec,
+  RegistryMirrors,
+  RenderedUserData,
+} from './family';
 import { tomlKey, tomlString } from '../../private/encoders';
 
 export { tomlKey, tomlString };
@@ -38,6 +47,8 @@ export type TomlValue = string | boolean | readonly string[];
 export interface TomlTable {
   readonly name: readonly string[];
   readonly entries: ReadonlyArray<readonly [string, TomlValue]>;
+  /** An element of an array of tables (`[[name]]`). */
+  readonly arrayElement?: boolean;
 }
 
 function tomlValue(value: TomlValue): string {
@@ -56,9 +67,10 @@ export function renderToml(tables: readonly TomlTable[]): string {
     .filter((t) => t.entries.length > 0)
     .map(
       (t) =>
-        [`[${t.name.map(tomlKey).join('.')}]`, ...t.entries.map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`)].join(
-          '\n',
-        ) + '\n',
+        [
+          t.arrayElement ? `[[${t.name.map(tomlKey).join('.')}]]` : `[${t.name.map(tomlKey).join('.')}]`,
+          ...t.entries.map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`),
+        ].join('\n') + '\n',
     )
     .join('\n');
 }
@@ -120,6 +132,51 @@ export function bottlerocketPkiTable(pem: string): TomlTable {
   };
 }
 
+/**
+ * The image patterns Bottlerocket gives its ECR credential provider by default (bottlerocket-os/bottlerocket
+ * `sources/shared-defaults/kubernetes-aws-credential-provider.toml`, 91632ff of 2024-10-24). A user-data
+ * setting replaces the default array, so the mirrored registries are added to this list.
+ */
+export const BOTTLEROCKET_ECR_IMAGE_PATTERNS = [
+  '*.dkr.ecr.*.amazonaws.com',
+  '*.dkr.ecr.*.amazonaws.com.cn',
+  '*.dkr.ecr-fips.*.amazonaws.com',
+  '*.dkr.ecr.us-iso-east-1.c2s.ic.gov',
+  '*.dkr.ecr.us-isob-east-1.sc2s.sgov.gov',
+];
+
+/**
+ * Registry mirrors on the ECR pull through cache (see registry-mirrors.ts for Amazon Linux 2023):
+ * `[[settings.container-registry.mirrors]]` with `registry` and `endpoint` (the settings model's
+ * `RegistryMirrorV1 { registry, endpoint: Vec<Url> }`, bottlerocket-settings-sdk `container-registry`), which
+ * Bottlerocket writes as containerd's `registry.mirrors."<registry>".endpoint` (bottlerocket-core-kit
+ * `packages/containerd/containerd-config-toml_k8s_containerd_sock`; the endpoint's path, `/v2/<prefix>`,
+ * is the API root containerd uses); and the ECR credential provider's `image-patterns` plus `environment`
+ * `AWS_REGION` (`packages/kubernetes-1.31/credential-provider-config-yaml` writes the map as the provider's
+ * `env`), so that the kubelet asks it for the mirrored registries' images.
+ */
+export function bottlerocketMirrorTables(mirrors: RegistryMirrors): TomlTable[] {
+  const provider = ['settings', 'kubernetes', 'credential-providers', 'ecr-credential-provider'];
+  return [
+    ...mirrors.mirrors.map((m): TomlTable => ({
+      name: ['settings', 'container-registry', 'mirrors'],
+      arrayElement: true,
+      entries: [
+        ['registry', m.registry],
+        ['endpoint', [m.endpoint]],
+      ],
+    })),
+    {
+      name: provider,
+      entries: [
+        ['enabled', true],
+        ['image-patterns', [...BOTTLEROCKET_ECR_IMAGE_PATTERNS, ...mirrors.mirrors.map((m) => m.registry)]],
+      ],
+    },
+    { name: [...provider, 'environment'], entries: [['AWS_REGION', mirrors.region]] },
+  ];
+}
+
 /** The settings tables for an input, in document order (empty ones included; `renderToml` drops them). */
 export function bottlerocketSettings(input: NodeBootstrapInput): TomlTable[] {
   const tables: TomlTable[] = [];
@@ -153,6 +210,9 @@ export function bottlerocketSettings(input: NodeBootstrapInput): TomlTable[] {
     });
   }
   tables.push(...kubeletTables(input.kubelet));
+  if (input.registryMirrors !== undefined && input.registryMirrors.mirrors.length > 0) {
+    tables.push(...bottlerocketMirrorTables(input.registryMirrors));
+  }
   if (input.proxy?.caBundle !== undefined) {
     tables.push(bottlerocketPkiTable(input.proxy.caBundle));
   }
@@ -181,7 +241,7 @@ export function renderBottlerocketSettings(input: NodeBootstrapInput): string {
 }
 
 export const BOTTLEROCKET: NodeFamilySpec = {
-  registryMirrors: false,
+  registryMirrors: true,
   name: 'BOTTLEROCKET',
   // aws-cdk-lib aws-eks-v2 `NodegroupAmiType` (note the lower-case `x86_64`, upper-case `ARM_64`).
   // Two volumes: /dev/xvda holds the OS (2 GiB snapshot, not to be resized), /dev/xvdb containers and

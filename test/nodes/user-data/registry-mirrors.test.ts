@@ -3,10 +3,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { parse } from 'smol-toml';
 import * as YAML from 'yaml';
 import { NodeFamily } from '../../../lib';
 import { AL2023 } from '../../../lib/nodes/user-data/al2023';
+import { BOTTLEROCKET_ECR_IMAGE_PATTERNS } from '../../../lib/nodes/user-data/bottlerocket';
 import { RegistryMirrors, RenderedUserData } from '../../../lib/nodes/user-data/family';
 import {
   CREDENTIAL_PROVIDER_CONFIG,
@@ -86,9 +88,9 @@ describe('AL2023 user data', () => {
 });
 
 describe('a cluster with an imageCache', () => {
-  function cluster(family?: NodeFamily) {
+  function cluster(family?: NodeFamily, version?: eks.KubernetesVersion) {
     const stack = testStack('eu-west-1');
-    const { cluster: c } = clusterWithImageCache(stack);
+    const { cluster: c } = clusterWithImageCache(stack, version);
     const group = c.addProxiedNodeGroup('Nodes', { family, instanceTypes: [new ec2.InstanceType('m7i.large')] });
     return { stack, group };
   }
@@ -110,11 +112,26 @@ describe('a cluster with an imageCache', () => {
     });
   });
 
-  test('Bottlerocket nodes get no mirrors, and a warning saying how to name their images', () => {
-    const { stack } = cluster(NodeFamily.BOTTLEROCKET);
+  test('Bottlerocket nodes mirror the same registries in their settings, read back by the TOML parser', () => {
+    const { stack, group } = cluster(NodeFamily.BOTTLEROCKET);
+    const toml = parse(stack.resolve(group.userData!.render())) as any;
+    expect(toml.settings['container-registry'].mirrors).toEqual([
+      { registry: 'registry.k8s.io', endpoint: [`https://${HOST}/v2/k8s`] },
+      { registry: 'quay.io', endpoint: [`https://${HOST}/v2/quay`] },
+    ]);
+    expect(toml.settings.kubernetes['credential-providers']['ecr-credential-provider']).toEqual({
+      enabled: true,
+      'image-patterns': [...BOTTLEROCKET_ECR_IMAGE_PATTERNS, 'registry.k8s.io', 'quay.io'],
+      environment: { AWS_REGION: 'eu-west-1' },
+    });
+    Annotations.fromStack(stack).hasNoWarning('/Test/Cluster/Nodes', Match.stringLikeRegexp('registry mirrors'));
+  });
+
+  test('Amazon Linux 2 nodes get no mirrors, and a warning saying how to name their images', () => {
+    const { stack } = cluster(NodeFamily.AMAZON_LINUX_2, eks.KubernetesVersion.V1_32);
     Annotations.fromStack(stack).hasWarning(
       '/Test/Cluster/Nodes',
-      Match.stringLikeRegexp('BOTTLEROCKET nodes get no registry mirrors.*PullThroughCache.imageUri'),
+      Match.stringLikeRegexp('AL2 nodes get no registry mirrors.*PullThroughCache.imageUri'),
     );
   });
 });
