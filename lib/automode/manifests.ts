@@ -45,9 +45,50 @@ export interface NodeClassInput {
   readonly caBundle?: string;
 }
 
+/** A NodeClass selector term (by id here). */
+export interface SelectorTerm {
+  readonly id: string;
+}
+
+/** The NodeClass spec this library writes. */
+export interface NodeClassSpec {
+  readonly role: string;
+  readonly subnetSelectorTerms: SelectorTerm[];
+  readonly securityGroupSelectorTerms: SelectorTerm[];
+  advancedNetworking?: { readonly httpsProxy: string; readonly noProxy: string[] };
+  certificateBundles?: Array<{ readonly name: string; readonly data: string }>;
+}
+
+/** A Kubernetes object: apiVersion, kind, metadata.name and a spec. */
+export interface KubernetesObject<Spec> {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string };
+  readonly spec: Spec;
+}
+
+/** A NodePool requirement. */
+export interface NodePoolRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values: string[];
+}
+
+/** The NodePool spec this library writes. */
+export interface NodePoolSpec {
+  readonly template: {
+    readonly spec: {
+      readonly nodeClassRef: { readonly group: string; readonly kind: string; readonly name: string };
+      readonly requirements: NodePoolRequirement[];
+      readonly taints?: Array<{ readonly key: string; readonly effect: string }>;
+    };
+  };
+  readonly disruption: { readonly consolidationPolicy: string; readonly consolidateAfter: string };
+}
+
 /** The NodeClass object. */
-export function renderNodeClass(input: NodeClassInput): Record<string, any> {
-  const spec: Record<string, any> = {
+export function renderNodeClass(input: NodeClassInput): KubernetesObject<NodeClassSpec> {
+  const spec: NodeClassSpec = {
     role: input.roleName,
     subnetSelectorTerms: input.subnetIds.map((id) => ({ id })),
     securityGroupSelectorTerms: input.securityGroupIds.map((id) => ({ id })),
@@ -64,7 +105,7 @@ export function renderNodeClass(input: NodeClassInput): Record<string, any> {
 }
 
 /** The two NodePools on our NodeClass, shaped like the built-in `system` and `general-purpose` pools. */
-export function renderNodePools(nodeClassName: string): Array<Record<string, any>> {
+export function renderNodePools(nodeClassName: string): Array<KubernetesObject<NodePoolSpec>> {
   const requirements = (arch: string[]) => [
     { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
     { key: 'eks.amazonaws.com/instance-category', operator: 'In', values: ['c', 'm', 'r'] },
@@ -72,7 +113,11 @@ export function renderNodePools(nodeClassName: string): Array<Record<string, any
     { key: 'kubernetes.io/arch', operator: 'In', values: arch },
     { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
   ];
-  const pool = (name: string, arch: string[], taints?: Array<Record<string, string>>) => ({
+  const pool = (
+    name: string,
+    arch: string[],
+    taints?: Array<{ key: string; effect: string }>,
+  ): KubernetesObject<NodePoolSpec> => ({
     apiVersion: NODE_POOL_API_VERSION,
     kind: 'NodePool',
     metadata: { name: `${NODE_CLASS_NAME}-${name}` },

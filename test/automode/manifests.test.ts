@@ -40,7 +40,7 @@ test('the NodeClass is valid, carries the HTTPS proxy, NO_PROXY and the CA as ba
     httpsProxy: 'http://proxy.corp.example:3128',
     noProxy: ['localhost', '10.0.0.0/16', '.eks.amazonaws.com'],
   });
-  expect(Buffer.from(nodeClass.spec.certificateBundles[0].data, 'base64').toString()).toBe(PEM);
+  expect(Buffer.from(nodeClass.spec.certificateBundles![0].data, 'base64').toString()).toBe(PEM);
   expect(nodeClass.spec.subnetSelectorTerms).toEqual([{ id: 'subnet-0a' }, { id: 'subnet-0b' }]);
 });
 
