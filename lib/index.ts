@@ -27,3 +27,4 @@ export {
   PullThroughCacheUpstreamOptions,
 } from './images/pull-through-cache';
 export { PreflightOptions } from './preflight/preflight';
+export { AutoModeOptions, AutoModeNodes, AutoModeNodesProps } from './automode/auto-mode';

@@ -5,6 +5,9 @@ import { masked } from './support/cdk';
 import { EXAMPLE_APPS } from './support/example-apps';
 import { EXAMPLES, exampleTemplate } from './support/examples';
 
+/** Examples whose nodes are EKS Auto Mode's (no launch template of ours; the Auto Mode node role). */
+const AUTO_MODE = new Set(['auto-mode']);
+
 describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
   test('matches its snapshot (asset hashes masked)', () => {
     expect(masked(exampleTemplate(name).toJSON())).toMatchSnapshot();
@@ -16,7 +19,8 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
       ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
     });
     const launchTemplates = Object.values(template.findResources('AWS::EC2::LaunchTemplate')) as any[];
-    expect(launchTemplates.length).toBeGreaterThan(0);
+    // Auto Mode nodes are launched by EKS from the NodeClass: no launch template of ours.
+    expect(launchTemplates.length > 0).toBe(!AUTO_MODE.has(name));
     for (const lt of launchTemplates) {
       const data = lt.Properties.LaunchTemplateData;
       // Hop limit 1 on nodes and egress proxies alike: pods without host networking cannot take the instance role.
@@ -38,16 +42,18 @@ describe.each(Object.keys(EXAMPLES))('example %s', (name) => {
     const resources = template.toJSON().Resources;
     const policiesOf = (role: any): string[] =>
       (role.Properties.ManagedPolicyArns ?? []).map((a: any) => JSON.stringify(a).match(/policy\/([\w-]+)/)![1]);
+    const nodePolicy = AUTO_MODE.has(name) ? 'AmazonEKSWorkerNodeMinimalPolicy' : 'AmazonEKSWorkerNodePolicy';
     const nodeRoles = Object.values(resources).filter(
-      (r: any) => r.Type === 'AWS::IAM::Role' && policiesOf(r).includes('AmazonEKSWorkerNodePolicy'),
+      (r: any) => r.Type === 'AWS::IAM::Role' && policiesOf(r).includes(nodePolicy),
     );
     expect(nodeRoles.length).toBeGreaterThan(0);
     nodeRoles.forEach((r: any) =>
-      expect(policiesOf(r)).toEqual([
-        'AmazonEKSWorkerNodePolicy',
-        'AmazonEKS_CNI_Policy',
-        'AmazonEC2ContainerRegistryPullOnly',
-      ]),
+      expect(policiesOf(r)).toEqual(
+        AUTO_MODE.has(name)
+          ? // EKS user guide, Auto Mode node role (compute_node_role.yaml)
+            ['AmazonEKSWorkerNodeMinimalPolicy', 'AmazonEC2ContainerRegistryPullOnly']
+          : ['AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonEC2ContainerRegistryPullOnly'],
+      ),
     );
     for (const group of Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup')) as any[]) {
       const inService = group.UpdatePolicy.AutoScalingRollingUpdate.MinInstancesInService;

@@ -1,6 +1,7 @@
 import { Annotations, Fn, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { readCredentialsInKubectlHandler, trustCaBundleInKubectlHandler } from '../credentials/kubectl-handler';
@@ -17,6 +18,12 @@ import { DEFAULT_TARGETS } from '../manifests/proxy-patch';
 import { registryMirrorsOf, PullThroughCache } from '../images/pull-through-cache';
 import { INodeContext } from '../nodes/node-context';
 import { NodePreflight, PreflightOptions } from '../preflight/preflight';
+import {
+  acknowledgeAutoModeClusterPolicies,
+  AutoModeNodes,
+  autoModeNodeRole,
+  AutoModeOptions,
+} from '../automode/auto-mode';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { SECRET_ARN_VALUE } from '../nodes/user-data/boothook';
@@ -93,6 +100,18 @@ export interface PrivateEksClusterProps {
    * @default - a new EndpointSet with `endpointServices`
    */
   readonly endpoints?: EndpointSet;
+
+  /**
+   * Run EKS Auto Mode: the cluster's compute config on, with nodes on a NodeClass of its own that carries the
+   * proxy (`advancedNetworking.httpsProxy`, `noProxy` compacted to the NodeClass limits, the CA bundle as
+   * `certificateBundles`), a node role of their own with its access entry, and two NodePools on it (`system`,
+   * `general-purpose`, named `cdk-private-eks-*`). The built-in pools stay off unless kept here. The proxy
+   * ConfigMap stays for workloads; `aws-node` and `kube-proxy` are not patched (Auto Mode runs neither as a
+   * DaemonSet). Node groups can still be added.
+   *
+   * @default - off: the cluster has no default capacity, nodes come from node groups
+   */
+  readonly autoMode?: AutoModeOptions;
 
   /**
    * The preflight: a small function in the node subnets, run before the first node group added with
@@ -214,6 +233,12 @@ export class PrivateEksCluster extends Construct {
   /** The ECR pull through cache the nodes pull public images from, if any. */
   public readonly imageCache?: PullThroughCache;
 
+  /** The Auto Mode node role, when `autoMode` is set (NodeClasses of your own may use it). */
+  public readonly autoModeNodeRole?: iam.IRole;
+
+  /** The Auto Mode NodeClass and NodePools, when `autoMode` is set. */
+  public readonly autoModeNodes?: AutoModeNodes;
+
   private readonly preflightOptions: PreflightOptions;
   private preflight?: NodePreflight;
 
@@ -312,14 +337,23 @@ export class PrivateEksCluster extends Construct {
     }
 
     const clusterLogging = [...new Set(props.clusterLogging ?? DEFAULT_CLUSTER_LOGGING)];
+    const builtInNodePools = this.builtInNodePools(props.autoMode);
+    this.autoModeNodeRole = props.autoMode ? autoModeNodeRole(this, 'AutoModeNodeRole') : undefined;
     this.cluster = new eks.Cluster(this, 'Cluster', {
       vpc,
       version: props.version,
       clusterName: props.clusterName,
       endpointAccess: eks.EndpointAccess.PRIVATE,
       vpcSubnets: [this.nodeSubnets],
-      defaultCapacityType: eks.DefaultCapacityType.NODEGROUP,
-      defaultCapacity: 0,
+      ...(props.autoMode
+        ? {
+            defaultCapacityType: eks.DefaultCapacityType.AUTOMODE,
+            compute: {
+              nodePools: builtInNodePools,
+              nodeRole: builtInNodePools.length > 0 ? this.autoModeNodeRole : undefined,
+            },
+          }
+        : { defaultCapacityType: eks.DefaultCapacityType.NODEGROUP, defaultCapacity: 0 }),
       serviceIpv4Cidr: this.serviceIpv4Cidr,
       clusterLogging: clusterLogging.length > 0 ? clusterLogging : undefined,
       kubectlProviderOptions: {
@@ -349,11 +383,23 @@ export class PrivateEksCluster extends Construct {
         extra: props.additionalProxiedDaemonSets ?? [],
         subnets: this.nodeSubnets,
         revision: props.proxyPatchRevision,
+        patchDefaultDaemonSets: props.autoMode === undefined,
       });
       this.proxyConfigMap = manifests.configMap;
       this.manifests = manifests;
     }
     this.nodeContext = this.buildNodeContext(environment);
+    if (this.autoModeNodeRole) {
+      acknowledgeAutoModeClusterPolicies(this.cluster);
+      this.autoModeNodes = new AutoModeNodes(this, 'AutoMode', {
+        cluster: this.cluster,
+        subnets: this.nodeSubnets,
+        role: this.autoModeNodeRole,
+        proxy: this.proxy,
+        noProxy: this.noProxy,
+        accessEntry: builtInNodePools.length === 0,
+      });
+    }
     (props.addons ?? []).forEach((a) => this.addAddon(a));
     (props.selfInstalledAddons ?? []).forEach((p) => this.addSelfInstalledAddon(p));
   }
@@ -477,6 +523,28 @@ export class PrivateEksCluster extends Construct {
     const group = new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
     this.afterPreflight(group.autoScalingGroup);
     return group;
+  }
+
+  /** The built-in Auto Mode pools to keep, checked; a warning when they would run without the proxy. */
+  private builtInNodePools(options: AutoModeOptions | undefined): string[] {
+    const pools = options?.builtInNodePools ?? [];
+    pools.forEach((pool, i) => {
+      if (pool !== 'system' && pool !== 'general-purpose') {
+        invalid(
+          this,
+          `autoMode.builtInNodePools[${i}]`,
+          `is '${pool}', not a built-in node pool`,
+          "Use 'system' or 'general-purpose' (EKS user guide, Built-in NodePool Reference), or none",
+        );
+      }
+    });
+    if (pools.length > 0 && this.proxy) {
+      Annotations.of(this).addWarningV2(
+        'cdk-private-eks:auto-mode-built-in-pools',
+        `autoMode.builtInNodePools keeps ${pools.join(', ')}: their nodes use EKS's default NodeClass, which has no proxy, and reach only what the VPC endpoints serve`,
+      );
+    }
+    return pools;
   }
 
   /**

@@ -64,6 +64,11 @@ export interface ProxyManifestsInput {
   /** A value whose change re-applies every patch (`proxyPatchRevision`). */
   readonly revision?: string;
   /**
+   * Patch `aws-node` and `kube-proxy`. Not on EKS Auto Mode, which runs neither as a DaemonSet.
+   * @default true
+   */
+  readonly patchDefaultDaemonSets?: boolean;
+  /**
    * Writes the credentials Secret into namespaces besides `kube-system`, for `addProxyEnvironment`.
    * @default - none: an authenticating proxy's environment is available in `kube-system` only
    */
@@ -117,7 +122,7 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
     revision: input.revision,
   });
   const targets: DaemonSetTarget[] = [
-    ...DEFAULT_TARGETS,
+    ...(input.patchDefaultDaemonSets === false ? [] : DEFAULT_TARGETS),
     ...input.extra.map((d) => ({
       name: d.name,
       namespace: d.namespace ?? 'kube-system',

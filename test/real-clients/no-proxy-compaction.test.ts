@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { cleanupSynth, deployments, manifests, networkOf } from './support/examples';
 import { requireTools } from './support/proc';
 import { goDecisions, ipv4, probes, Route } from './support/resolvers';
-import { compactNoProxy, goMatcher } from '../../lib/proxy/no-proxy-compact';
+import { compactNoProxy, goMatcher, NODE_CLASS_NO_PROXY_LIMITS } from '../../lib/proxy/no-proxy-compact';
 
 /** The proxies themselves are never contacted: the probe only reports its decision. */
 const PROXY = 'http://proxy.compaction.test:3128';
@@ -117,6 +117,26 @@ describe.each(proxied.map((d) => [d.label, d] as const))('%s', (_label, d) => {
     expect(gained.filter((u) => !new URL(u).hostname.endsWith(domain))).toEqual([]);
   });
 });
+
+describe.each(deployments((e) => e.autoMode === true).map((d) => [d.label, d] as const))(
+  '%s: the Auto Mode NodeClass as deployed',
+  (_label, d) => {
+    test("its noProxy fits the NodeClass limits and routes every host as the ConfigMap's full list does (Go)", () => {
+      const nodeClass = manifests(d).find((o) => o.kind === 'NodeClass');
+      expect(nodeClass).toBeDefined();
+      const { httpsProxy, noProxy } = nodeClass.spec.advancedNetworking;
+      const full = fullListOf(d);
+      expect(httpsProxy).toBe('http://proxy.corp.example:3128');
+      expect(noProxy.length).toBeLessThanOrEqual(NODE_CLASS_NO_PROXY_LIMITS.maxEntries);
+      expect(noProxy.every((e: string) => e.length <= NODE_CLASS_NO_PROXY_LIMITS.maxEntryLength)).toBe(true);
+      const urls = [...new Set([...probes(d, networkOf(d)).map((p) => p.url), ...full.flatMap(urlsOf)])];
+      const before = decide(full, urls);
+      const after = decide(noProxy, urls);
+      expect(before).toContain('direct');
+      expect(urls.filter((_, i) => before[i] !== after[i])).toEqual([]);
+    });
+  },
+);
 
 describe('generated lists and hosts', () => {
   // Few names, so that lists often hold one name in several forms (`x`, `.x`, `*.x:443`, `a.x`).

@@ -6,6 +6,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { AddonsStack } from '../../examples/addons/app';
 import { AuthenticatedProxyStack } from '../../examples/authenticated-proxy/app';
+import { AutoModeStack } from '../../examples/auto-mode/app';
 import { ChinaRegionStack } from '../../examples/china-region/app';
 import { ClosedNetworkStack } from '../../examples/closed-network/app';
 import { EgressProxyStack } from '../../examples/egress-proxy/app';
@@ -23,7 +24,8 @@ export type ExampleKey =
   | 'node-families'
   | 'node-families-al2'
   | 'addons'
-  | 'tls-inspecting-proxy';
+  | 'tls-inspecting-proxy'
+  | 'auto-mode';
 
 export interface ExampleApp {
   readonly key: ExampleKey;
@@ -64,6 +66,7 @@ export const EXAMPLE_APPS: readonly ExampleApp[] = [
     'PrivateEksTlsInspectingProxyExample',
     (a, id) => new TlsInspectingProxyStack(a, id),
   ),
+  example('auto-mode', 'auto-mode', 'PrivateEksAutoModeExample', (a, id) => new AutoModeStack(a, id)),
 ];
 
 /** One example by key. */

@@ -70,6 +70,8 @@ export interface ExampleSpec {
   readonly regions: string[];
   /** Whether the example configures a proxy. */
   readonly hasProxy: boolean;
+  /** EKS Auto Mode: nodes on the cluster's NodeClass, no node groups, no aws-node/kube-proxy patches. */
+  readonly autoMode?: boolean;
   /** The registries its Amazon Linux 2023 nodes mirror on the cluster's image cache, if it has one. */
   readonly registryMirrors?: string[];
   /** The CA bundle file of a TLS-inspecting proxy (relative to the repository), if the example has one. */
@@ -95,6 +97,15 @@ export interface ExampleSpec {
 const WORKERS: GroupSpec[] = [{ id: 'Workers', family: 'AL2023', management: 'managed' }];
 
 export const EXAMPLES: readonly ExampleSpec[] = [
+  {
+    key: 'auto-mode',
+    stackId: exampleApp('auto-mode').stackId,
+    regions: ['us-east-1', 'eu-west-1'],
+    hasProxy: true,
+    autoMode: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: [],
+  },
   {
     key: 'proxy-cluster',
     stackId: exampleApp('proxy-cluster').stackId,
