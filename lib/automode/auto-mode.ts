@@ -4,6 +4,8 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { NODE_CLASS_NAME, renderNodeClass, renderNodePools } from './manifests';
+import { EndpointSet } from '../endpoints/endpoint-set';
+import { checkRoutes } from '../preflight/route-rules';
 import { acknowledgeNag, managedPolicyFinding } from '../private/nag';
 import { invalid } from '../private/validation';
 import { compactNoProxy, NODE_CLASS_NO_PROXY_LIMITS } from '../proxy/no-proxy-compact';
@@ -60,6 +62,8 @@ export interface AutoModeNodesProps {
   readonly subnets: ec2.SubnetSelection;
   /** The node role of the NodeClass. */
   readonly role: iam.IRole;
+  /** The cluster's VPC endpoints. */
+  readonly endpoints: EndpointSet;
   /**
    * The proxy the nodes use.
    * @default - none: the nodes reach AWS through the VPC endpoints only
@@ -129,6 +133,16 @@ export class AutoModeNodes extends Construct {
     if (problem) {
       invalid(this, problem.prop, problem.problem, problem.fix);
     }
+    checkRoutes(this, 'autoModeNodes', { proxy: proxy !== undefined, credentials: false }, (service) =>
+      props.endpoints.has(service),
+    );
+    Annotations.of(this).addWarningV2(
+      'cdk-private-eks:auto-mode-endpoints',
+      'The EKS user guide lists no VPC endpoints for Auto Mode nodes: the endpoints documented for the nodes of private clusters are ' +
+        (proxy
+          ? 'used where the EndpointSet has them, and every other AWS service the nodes call goes through the proxy'
+          : 'required (EndpointPresets.nodes()); a service the nodes call beyond those would be unreachable without a proxy'),
+    );
     let noProxy: string[] | undefined;
     if (proxy) {
       const compact = compactNoProxy(props.noProxy, { limits: NODE_CLASS_NO_PROXY_LIMITS });

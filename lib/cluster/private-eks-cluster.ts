@@ -395,6 +395,7 @@ export class PrivateEksCluster extends Construct {
         cluster: this.cluster,
         subnets: this.nodeSubnets,
         role: this.autoModeNodeRole,
+        endpoints: this.endpoints,
         proxy: this.proxy,
         noProxy: this.noProxy,
         accessEntry: builtInNodePools.length === 0,

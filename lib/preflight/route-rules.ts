@@ -19,7 +19,7 @@ export interface RouteFacts {
 }
 
 /** Who needs the route; each is checked where it is built (the cluster, or a node group). */
-export type RouteConsumer = 'cluster' | 'nodes' | 'selfManagedNodes';
+export type RouteConsumer = 'cluster' | 'nodes' | 'selfManagedNodes' | 'autoModeNodes';
 
 /** One rule: when it applies, the services that must have an endpoint, why, and how to fix it. */
 export interface RouteRule {
@@ -64,6 +64,17 @@ export const ROUTE_RULES: Record<RouteConsumer, readonly RouteRule[]> = {
     },
   ],
   nodes: [NODES_JOIN],
+  // The EKS user guide lists no endpoints for Auto Mode nodes; they pull images from ECR (the node role's
+  // AmazonEC2ContainerRegistryPullOnly) and join like other nodes, so the set documented for nodes of private
+  // clusters ("Deploy private clusters with limited internet access": ec2, ecr.api, ecr.dkr, s3, sts) is
+  // required; anything else they call is named in a warning (lib/automode/auto-mode.ts).
+  autoModeNodes: [
+    {
+      ...NODES_JOIN,
+      why: 'there is no proxy, so Auto Mode nodes cannot reach the AWS APIs that nodes need to join and pull images',
+      fix: 'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes())',
+    },
+  ],
   selfManagedNodes: [
     NODES_JOIN,
     {
@@ -76,7 +87,12 @@ export const ROUTE_RULES: Record<RouteConsumer, readonly RouteRule[]> = {
 };
 
 /** The prop an error names: the cluster's `endpoints`, or a node group's `cluster`. */
-const PROP: Record<RouteConsumer, string> = { cluster: 'endpoints', nodes: 'cluster', selfManagedNodes: 'cluster' };
+const PROP: Record<RouteConsumer, string> = {
+  cluster: 'endpoints',
+  nodes: 'cluster',
+  selfManagedNodes: 'cluster',
+  autoModeNodes: 'autoMode',
+};
 
 /** What is wrong with the routes of a consumer, or undefined: the first failing rule. */
 export function routeProblem(

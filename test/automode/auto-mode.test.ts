@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Stack } from 'aws-cdk-lib';
-import { AutoModeOptions, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+import { AutoModeOptions, EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
 import { NODE_CLASS_NAME } from '../../lib/automode/manifests';
 import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
@@ -132,4 +132,36 @@ test.each<[string, (stack: Stack) => void, string, RegExp]>([
   const error = validationErrorOf(() => build(testStack('eu-west-1')));
   expect(error.prop).toBe(prop);
   expect(error.message).toMatch(why);
+});
+
+describe('the endpoints Auto Mode nodes need', () => {
+  test('without a proxy, an EndpointSet without the node services is refused naming autoMode', () => {
+    const stack = testStack('eu-west-1');
+    const error = validationErrorOf(
+      () =>
+        new PrivateEksCluster(stack, 'Cluster', {
+          vpc: isolatedVpc(stack),
+          version: eks.KubernetesVersion.V1_35,
+          kubectlLayer: fakeKubectlLayer(stack),
+          endpointServices: EndpointPresets.kubectlProvider(),
+          autoMode: {},
+        }),
+    );
+    expect(error.prop).toBe('autoMode');
+    expect(error.message).toMatch(/has no endpoint for ec2, ecr\.api, ecr\.dkr.*Auto Mode nodes/);
+  });
+
+  test('the default endpoints serve them, and a warning says what the user guide does not list', () => {
+    const stack = testStack('eu-west-1');
+    new PrivateEksCluster(stack, 'Cluster', {
+      vpc: isolatedVpc(stack),
+      version: eks.KubernetesVersion.V1_35,
+      kubectlLayer: fakeKubectlLayer(stack),
+      autoMode: {},
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Cluster/AutoMode',
+      Match.stringLikeRegexp('lists no VPC endpoints for Auto Mode nodes.*required \\(EndpointPresets.nodes\\(\\)\\)'),
+    );
+  });
 });
