@@ -126,6 +126,9 @@ export class AutoModeNodes extends Construct {
   /** The NodePools manifest. */
   public readonly nodePools: eks.KubernetesManifest;
 
+  /** The NodeClass's name, for NodePools of your own (`nodeClassRef.name`). */
+  public readonly nodeClassName: string = NODE_CLASS_NAME;
+
   constructor(scope: Construct, id: string, props: AutoModeNodesProps) {
     super(scope, id);
     const { cluster, proxy } = props;
