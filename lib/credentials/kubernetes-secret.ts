@@ -10,7 +10,7 @@ import { acknowledgeCustomResourceFunction, acknowledgeOwnInlinePolicy } from '.
 import { secretWriterHandlerDir } from './assets';
 import { credentialsEnvironment } from './kubectl-handler';
 import { grantReadCredentials, ProxyCredentials } from './proxy-credentials';
-import { WRITER_GROUP, writerRbacObjects } from './writer-rbac';
+import { writerGroup, writerRbacObjects } from './writer-rbac';
 
 /** The name of the Kubernetes Secret with the proxy URLs including credentials. */
 export const PROXY_CREDENTIALS_SECRET_NAME = 'proxy-environment-credentials';
@@ -122,18 +122,25 @@ export class ProxyCredentialsSecret extends Construct {
     // access entry per principal. `Type` stays unset for the same reason (a change of Type replaces the
     // entry); EKS makes it STANDARD (EKS API reference, CreateAccessEntry: "If you don't specify a value,
     // Amazon EKS sets the value to STANDARD").
-    const accessEntry = accessEntryAtGrantAccessPath(cluster, 'ProxyCredentialsWriter', {
-      clusterName: cluster.clusterName,
-      principalArn: role.roleArn,
-      kubernetesGroups: [WRITER_GROUP],
-    });
+    // kube-system's writer keeps the id and group it always had; a writer for another namespace gets its own
+    // group, bound in its namespace only, so no writer can touch another namespace's Secret.
+    const group = writerGroup(props.namespace);
+    const accessEntry = accessEntryAtGrantAccessPath(
+      cluster,
+      props.namespace === 'kube-system' ? 'ProxyCredentialsWriter' : `ProxyCredentialsWriter-${props.namespace}`,
+      {
+        clusterName: cluster.clusterName,
+        principalArn: role.roleArn,
+        kubernetesGroups: [group],
+      },
+    );
     // The Role and RoleBinding, applied by the cluster's kubectl provider.
     const rbac = new eks.KubernetesManifest(this, 'Rbac', {
       cluster,
       manifest: writerRbacObjects({
         namespace: props.namespace,
         secretName: PROXY_CREDENTIALS_SECRET_NAME,
-        group: WRITER_GROUP,
+        group,
       }),
     });
 

@@ -25,6 +25,14 @@ export const WRITER_RBAC_NAME = 'cdk-private-eks-proxy-credentials-writer';
 export const WRITER_GROUP = 'cdk-private-eks:proxy-credentials-writer';
 
 /**
+ * The group of the writer for `namespace`: `WRITER_GROUP` for kube-system (as before), `WRITER_GROUP:<namespace>`
+ * for any other, so that each writer's RoleBinding binds that writer only.
+ */
+export function writerGroup(namespace: string): string {
+  return namespace === 'kube-system' ? WRITER_GROUP : `${WRITER_GROUP}:${namespace}`;
+}
+
+/**
  * The verbs of the handler, one per HTTP method it sends: `PUT .../secrets/NAME` is `update`, `DELETE
  * .../secrets/NAME` is `delete`, both on that one name; `POST .../secrets` (after a 404 of the PUT) is
  * `create`. No `get`, `list`, `watch` or `patch`: the handler never reads or patches.

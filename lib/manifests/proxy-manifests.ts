@@ -156,16 +156,22 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
       return existing;
     }
     let secret: IDependable | undefined;
-    if (credentialsSecret) {
-      if (namespace !== 'kube-system' && !input.credentialsWriter) {
-        invalid(
-          scope,
-          'proxy.credentials',
-          `cannot be handed to namespace ${namespace}: the credentials Secret is written into kube-system only`,
-          'Run the workloads that need the authenticating proxy in kube-system, or give their pods the Secret through your own means',
-        );
-      }
-      secret = namespace === 'kube-system' ? credentialsSecret.resource : input.credentialsWriter!.writeInto(namespace);
+    if (credentialsSecret && credentials) {
+      // Another namespace gets a writer of its own (function, role, access entry, Role and RoleBinding for
+      // that one Secret there), configured like kube-system's, so a rotation (revision) rewrites both.
+      const writer: CredentialsSecretWriter = input.credentialsWriter ?? {
+        secretName: PROXY_CREDENTIALS_SECRET_NAME,
+        writeInto: (ns) =>
+          new ProxyCredentialsSecret(scope, `ProxyCredentials-${ns}`, {
+            cluster,
+            credentials,
+            httpProxy: proxy.httpProxy,
+            httpsProxy: proxy.httpsProxy,
+            namespace: ns,
+            subnets: input.subnets,
+          }).resource,
+      };
+      secret = namespace === 'kube-system' ? credentialsSecret.resource : writer.writeInto(namespace);
     }
     const manifest =
       namespace === 'kube-system'

@@ -226,6 +226,26 @@ test('Create writes the Secret over TLS with an EKS token, and answers SUCCESS w
   expect(JSON.stringify(seen.response)).not.toContain('S3cr3t');
 });
 
+test('the writer of another namespace (addProxyEnvironment) writes the Secret there, with its own configuration', () => {
+  const { stack, cluster } = credentialedCluster({ revision: '2026-12' });
+  cluster.addProxyEnvironment('my-app');
+  const variables = (Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[])
+    .map((f) => f.Properties.Environment?.Variables)
+    .find((v) => v?.[WRITER_VARIABLES.namespace] === 'my-app');
+  expect(variables).toBeDefined();
+  const seen = run('Create', 200, foreignProperties, filled(variables, 'KUBE', 'private-cluster'));
+  expect(seen.foreign).toEqual([]);
+  expect(seen.kube.map((r: any) => `${r.method} ${r.path}`)).toEqual([
+    'PUT /api/v1/namespaces/my-app/secrets/proxy-environment-credentials',
+    'POST /api/v1/namespaces/my-app/secrets',
+  ]);
+  expect(seen.kube[1].body.metadata).toMatchObject({ name: 'proxy-environment-credentials', namespace: 'my-app' });
+  expect(seen.response[0]).toMatchObject({
+    Status: 'SUCCESS',
+    PhysicalResourceId: 'my-app/proxy-environment-credentials',
+  });
+});
+
 test('Delete removes the Secret', () => {
   const seen = run('Delete', 200);
   expect(seen.foreign).toEqual([]);

@@ -6,6 +6,8 @@ import { EndpointPresets, ProxyCredentials, ProxySettings } from '../../lib';
 import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from '../../lib/manifests/proxy-patch';
 import { proxiedCluster } from '../support/cluster';
 import { validationErrorOf } from '../support/errors';
+import { WRITER_VARIABLES } from '../../lib/credentials/kubernetes-secret';
+import { WRITER_GROUP } from '../../lib/credentials/writer-rbac';
 
 /** A cluster with the proxy `proxy` makes, or none. */
 function cluster(proxy?: (stack: Stack) => ProxySettings) {
@@ -58,10 +60,13 @@ describe('addProxyEnvironment', () => {
     expect(env.envMap().HTTPS_PROXY).toBe('http://proxy.corp.example:3128');
   });
 
-  test('refuses a bad namespace, a cluster without proxy, and (for now) credentials outside kube-system', () => {
+  test('refuses a bad namespace and a cluster without proxy', () => {
     expect(validationErrorOf(() => c.addProxyEnvironment('My_App')).prop).toBe('namespace');
     expect(validationErrorOf(() => cluster().cluster.addProxyEnvironment('my-app')).prop).toBe('proxy');
-    const withCredentials = cluster((s) =>
+  });
+
+  test('with credentials, another namespace gets the Secret from a writer of its own, bound to that namespace only', () => {
+    const made = cluster((s) =>
       ProxySettings.fromUrl('http://proxy.corp.example:3128', {
         credentials: ProxyCredentials.fromSecret(
           secretsmanager.Secret.fromSecretCompleteArn(
@@ -71,9 +76,35 @@ describe('addProxyEnvironment', () => {
           ),
         ),
       }),
-    ).cluster;
-    const error = validationErrorOf(() => withCredentials.addProxyEnvironment('my-app'));
-    expect(error.prop).toBe('proxy.credentials');
+    );
+    const withCredentials = made.cluster;
+    const app = withCredentials.addProxyEnvironment('my-app');
+    expect(app.envFrom()).toEqual([
+      { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
+      { secretRef: { name: 'proxy-environment-credentials' } },
+    ]);
+    const template = Template.fromStack(made.stack);
+    // Two writers: kube-system's and my-app's, each told its namespace.
+    const namespaces = Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f: any) => f.Properties.Environment?.Variables?.[WRITER_VARIABLES.namespace])
+      .filter((n) => n !== undefined)
+      .sort();
+    expect(namespaces).toEqual(['kube-system', 'my-app']);
+    // Each access entry puts its writer in a group of its own; each RoleBinding binds its group in its namespace.
+    const groups = Object.values(template.findResources('AWS::EKS::AccessEntry'))
+      .flatMap((e: any) => e.Properties.KubernetesGroups ?? [])
+      .sort();
+    expect(groups).toEqual([WRITER_GROUP, `${WRITER_GROUP}:my-app`]);
+    const bindings = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+      .flatMap((r: any) => (typeof r.Properties.Manifest === 'string' ? JSON.parse(r.Properties.Manifest) : []))
+      .filter((o: any) => o.kind === 'RoleBinding')
+      .map((o: any) => [o.metadata.namespace, o.subjects.map((x: any) => x.name)]);
+    expect(bindings).toEqual(
+      expect.arrayContaining([
+        ['kube-system', [WRITER_GROUP]],
+        ['my-app', [`${WRITER_GROUP}:my-app`]],
+      ]),
+    );
     const kubeSystem = withCredentials.addProxyEnvironment('kube-system');
     expect(kubeSystem.envFrom()).toEqual([
       { configMapRef: { name: PROXY_CONFIGMAP_NAME } },
