@@ -1,7 +1,14 @@
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IDependable } from 'constructs';
 import { invalid } from '../errors';
-import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from './proxy-patch';
+import {
+  CA_CERT_DIR,
+  CA_CONFIGMAP_NAME,
+  CA_MOUNT_PATH,
+  CA_VOLUME_NAME,
+  PROXY_CONFIGMAP_NAME,
+  PROXY_HASH_ANNOTATION,
+} from './proxy-patch';
 
 /**
  * The seam to the writer of the credentials Secret (lib/credentials): what the proxy environment of a
@@ -41,6 +48,9 @@ export class NamespaceProxyEnvironment {
   /** A hash of the proxy settings, as on the patched DaemonSets: a new value means new settings. */
   public readonly settingsHash: string;
 
+  /** Whether the proxy inspects TLS: then the `proxy-ca-bundle` ConfigMap is in the namespace too. */
+  public readonly hasCaBundle: boolean;
+
   private readonly variables: Record<string, string>;
 
   /**
@@ -51,6 +61,7 @@ export class NamespaceProxyEnvironment {
    * @param settingsHash the hash of the proxy settings
    * @param variables the proxy variables, both cases
    * @param credentialsSecretName the credentials Secret, for an authenticating proxy
+   * @param hasCaBundle whether the CA bundle ConfigMap of a TLS-inspecting proxy is in the namespace
    */
   constructor(
     namespace: string,
@@ -59,7 +70,9 @@ export class NamespaceProxyEnvironment {
     settingsHash: string,
     variables: Record<string, string>,
     credentialsSecretName?: string,
+    hasCaBundle: boolean = false,
   ) {
+    this.hasCaBundle = hasCaBundle;
     this.namespace = namespace;
     this.configMapName = PROXY_CONFIGMAP_NAME;
     this.credentialsSecretName = credentialsSecretName;
@@ -78,6 +91,27 @@ export class NamespaceProxyEnvironment {
       { configMapRef: { name: this.configMapName } },
       ...(this.credentialsSecretName ? [{ secretRef: { name: this.credentialsSecretName } }] : []),
     ];
+  }
+
+  /**
+   * The pod's volume with the TLS-inspecting proxy's CA (the `proxy-ca-bundle` ConfigMap), as the patched
+   * DaemonSets have it; empty when the proxy does not inspect TLS.
+   */
+  public caVolumes(): Array<Record<string, unknown>> {
+    return this.hasCaBundle ? [{ name: CA_VOLUME_NAME, configMap: { name: CA_CONFIGMAP_NAME } }] : [];
+  }
+
+  /** A container's mount of `caVolumes()`, read-only at `/etc/cdk-private-eks/proxy-ca`; empty without a CA. */
+  public caVolumeMounts(): Array<Record<string, unknown>> {
+    return this.hasCaBundle ? [{ name: CA_VOLUME_NAME, mountPath: CA_MOUNT_PATH, readOnly: true }] : [];
+  }
+
+  /**
+   * A container's `env` entry that makes Go (and OpenSSL-based clients) trust the CA beside the image's roots:
+   * `SSL_CERT_DIR` with the mount first, then the usual directories; empty without a CA.
+   */
+  public caEnv(): Array<Record<string, unknown>> {
+    return this.hasCaBundle ? [{ name: 'SSL_CERT_DIR', value: CA_CERT_DIR }] : [];
   }
 
   /**

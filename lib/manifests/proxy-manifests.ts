@@ -181,13 +181,16 @@ export function applyProxyManifests(scope: Construct, input: ProxyManifestsInput
             `ProxyEnvironment-${namespace}`,
             proxyEnvironmentChart({ environment, namespace }).toJson(),
           );
+    // A TLS-inspecting proxy's CA: the same ConfigMap the patched DaemonSets mount, in this namespace too.
+    const ca = proxy.caBundle === undefined ? undefined : patches.caConfigMapIn(namespace, proxy.caBundle);
     const env = new NamespaceProxyEnvironment(
       namespace,
       manifest,
-      new DependencyGroup(manifest, ...(secret ? [secret] : [])),
+      new DependencyGroup(manifest, ...(secret ? [secret] : []), ...(ca ? [ca] : [])),
       settingsHash,
       environment,
       credentialsSecret ? PROXY_CREDENTIALS_SECRET_NAME : undefined,
+      ca !== undefined,
     );
     environments.set(namespace, env);
     return env;
@@ -268,8 +271,11 @@ export class ProxyPatches {
     return patch;
   }
 
-  /** The CA bundle ConfigMap in `namespace` (the patched pods mount it), created once per namespace. */
-  private caConfigMapIn(namespace: string, caBundle: string): eks.KubernetesManifest {
+  /**
+   * The CA bundle ConfigMap in `namespace` (the patched pods and `addProxyEnvironment`'s workloads mount it),
+   * created once per namespace.
+   */
+  public caConfigMapIn(namespace: string, caBundle: string): eks.KubernetesManifest {
     const existing = this.caConfigMaps.get(namespace);
     if (existing) {
       return existing;

@@ -3,7 +3,16 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Stack } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EndpointPresets, ProxyCredentials, ProxySettings } from '../../lib';
-import { PROXY_CONFIGMAP_NAME, PROXY_HASH_ANNOTATION } from '../../lib/manifests/proxy-patch';
+import * as path from 'path';
+import {
+  CA_CERT_DIR,
+  CA_CONFIGMAP_NAME,
+  CA_MOUNT_PATH,
+  CA_VOLUME_NAME,
+  PROXY_CONFIGMAP_NAME,
+  PROXY_HASH_ANNOTATION,
+} from '../../lib/manifests/proxy-patch';
+import { schemaErrors } from '../real-clients/support/kube';
 import { proxiedCluster } from '../support/cluster';
 import { validationErrorOf } from '../support/errors';
 import { WRITER_VARIABLES } from '../../lib/credentials/kubernetes-secret';
@@ -111,5 +120,56 @@ describe('addProxyEnvironment', () => {
       { secretRef: { name: 'proxy-environment-credentials' } },
     ]);
     expect(validationErrorOf(() => kubeSystem.envMap()).prop).toBe('envMap');
+  });
+});
+
+describe('a TLS-inspecting proxy: the namespace also gets the CA, and the helper mounts it', () => {
+  const caFile = path.join(__dirname, '..', 'fixtures', 'ca', 'inspection-root-ca.pem');
+  const made = cluster(() => ProxySettings.fromUrl('http://proxy.corp.example:3128', { caBundleFile: caFile }));
+  const env = made.cluster.addProxyEnvironment('apps');
+
+  test('the proxy-ca-bundle ConfigMap is written into the namespace with the canonical bundle', () => {
+    const ca = objects(made.stack).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === CA_CONFIGMAP_NAME);
+    expect(ca.map((o) => o.metadata.namespace)).toContain('apps');
+    const inApps = ca.find((o) => o.metadata.namespace === 'apps');
+    expect(Object.values(inApps.data)).toEqual([made.cluster.proxy!.caBundle]);
+    expect(env.hasCaBundle).toBe(true);
+  });
+
+  test('a Deployment built with the helper is valid (Kubernetes schema) and trusts the CA as the patched pods do', () => {
+    const deployment = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'app', namespace: 'apps' },
+      spec: {
+        selector: { matchLabels: { app: 'app' } },
+        template: {
+          metadata: { labels: { app: 'app' }, annotations: env.podAnnotations() },
+          spec: {
+            volumes: env.caVolumes(),
+            containers: [
+              {
+                name: 'app',
+                image: 'public.ecr.aws/docker/library/busybox:1.37',
+                envFrom: env.envFrom(),
+                env: env.caEnv(),
+                volumeMounts: env.caVolumeMounts(),
+              },
+            ],
+          },
+        },
+      },
+    };
+    expect(schemaErrors(deployment)).toEqual([]);
+    expect(env.caEnv()).toEqual([{ name: 'SSL_CERT_DIR', value: CA_CERT_DIR }]);
+    expect(env.caVolumeMounts()).toEqual([{ name: CA_VOLUME_NAME, mountPath: CA_MOUNT_PATH, readOnly: true }]);
+    expect(env.caVolumes()).toEqual([{ name: CA_VOLUME_NAME, configMap: { name: CA_CONFIGMAP_NAME } }]);
+  });
+
+  test('without a CA the helper adds nothing', () => {
+    const plain = cluster(() => ProxySettings.fromUrl('http://proxy.corp.example:3128')).cluster.addProxyEnvironment(
+      'apps',
+    );
+    expect([plain.caVolumes(), plain.caVolumeMounts(), plain.caEnv(), plain.hasCaBundle]).toEqual([[], [], [], false]);
   });
 });
