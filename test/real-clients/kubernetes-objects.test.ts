@@ -32,6 +32,7 @@ import {
   renderRestorePatch,
 } from '../../lib/manifests/proxy-patch';
 import { requireTools } from './support/proc';
+import { AddonProfile } from '../../lib';
 import { PROXY_VARIABLES } from './support/sandbox';
 
 beforeAll(() => requireTools('kubectl'));
@@ -323,4 +324,30 @@ test('the schema check can fail', () => {
   const ds = fixture('kube-proxy');
   ds.spec.template.spec.containers[0].envFrom = [{ configMapRef: { name: 42 } }];
   expect(schemaErrors(ds)).not.toEqual([]);
+});
+
+describe("the Pod Identity agent's patch (kubectl patch --local on the add-on's upstream DaemonSet)", () => {
+  // Patched when eks-auth goes through the proxy (lib/addons/catalogue.ts POD_IDENTITY_AGENT).
+  const [agent] = AddonProfile.POD_IDENTITY_AGENT._workloads;
+  const original = fixture('eks-pod-identity-agent');
+  const patched = kubectlPatch(original, JSON.stringify(renderApplyPatch(agent, 'h')), 'strategic');
+
+  test('the catalogue names the DaemonSet and the container the upstream chart renders', () => {
+    expect(original.metadata.name).toBe(agent.name);
+    expect(original.spec.template.spec.containers.map((c: any) => c.name)).toEqual(agent.containers);
+  });
+
+  test('every container reads the ConfigMap, its own env survives, schema-valid', () => {
+    expect(schemaErrors(patched)).toEqual([]);
+    expect(applyPatchProblems(original, patched, undefined)).toEqual([]);
+    for (const c of patched.spec.template.spec.containers) {
+      expect(c.envFrom).toEqual([{ configMapRef: { name: PROXY_CONFIGMAP } }]);
+      expect(c.env).toEqual(original.spec.template.spec.containers.find((o: any) => o.name === c.name).env);
+    }
+  });
+
+  test('the restore patch gives back the original', () => {
+    const restored = kubectlPatch(patched, JSON.stringify(renderRestorePatch(agent, false)), 'strategic');
+    expect(restorePatchProblems(original, restored)).toEqual([]);
+  });
 });
