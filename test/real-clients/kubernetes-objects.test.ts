@@ -85,7 +85,9 @@ describe.each(deployments((e) => e.hasProxy).map((d) => [d.label, d] as const))(
     }
   });
 
-  (daemonSets.length > 0 ? describe.each(daemonSets) : () => () => undefined)('%s', (name: string) => {
+  // describe.each refuses an empty table: an Auto Mode example has no DaemonSet to describe.
+  const describeEachDaemonSet = daemonSets.length > 0 ? describe.each(daemonSets) : () => () => undefined;
+  describeEachDaemonSet('%s', (name: string) => {
     const original = fixture(name);
     const p = all.find((x) => x.resourceName === `daemonset/${name}`)!;
 
