@@ -426,6 +426,16 @@ export class PrivateEksCluster extends Construct {
     if (this.addonNames.has(addonName)) {
       invalid(this, 'addons', `names ${addonName} twice`, 'Add each add-on once');
     }
+    if (this.autoModeNodeRole && profile._workloads.some((w) => DEFAULT_TARGETS.includes(w))) {
+      // Auto Mode runs pod networking and kube-proxy on its nodes itself, not as these add-ons' DaemonSets
+      // (EKS user guide, "Automate cluster infrastructure with EKS Auto Mode"): their proxy patch would fail.
+      invalid(
+        this,
+        'addons',
+        `names ${addonName}, which EKS Auto Mode runs itself`,
+        'Leave it out of an Auto Mode cluster, or use node groups instead of autoMode',
+      );
+    }
     this.addonNames.add(addonName);
     // Objects outside aws-node and kube-proxy are patched only when one of the add-on's services goes
     // through the proxy: behind endpoints, their pods need no proxy.

@@ -3,7 +3,14 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Stack } from 'aws-cdk-lib';
-import { AutoModeOptions, EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
+import {
+  AddonProfile,
+  AutoModeOptions,
+  EndpointPresets,
+  PrivateEksCluster,
+  ProxyCredentials,
+  ProxySettings,
+} from '../../lib';
 import { NODE_CLASS_NAME } from '../../lib/automode/manifests';
 import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
@@ -165,3 +172,17 @@ describe('the endpoints Auto Mode nodes need', () => {
     );
   });
 });
+
+test.each([
+  ['vpc-cni', AddonProfile.VPC_CNI],
+  ['kube-proxy', AddonProfile.KUBE_PROXY],
+])(
+  'the %s add-on is refused on an Auto Mode cluster (Auto Mode runs it itself; its patch would fail)',
+  (_name, addon) => {
+    const stack = testStack('eu-west-1');
+    const cluster = autoModeCluster(stack);
+    const error = validationErrorOf(() => cluster.addAddon({ addon }));
+    expect(error.prop).toBe('addons');
+    expect(error.message).toMatch(/EKS Auto Mode runs itself/);
+  },
+);
