@@ -28,3 +28,5 @@ export {
 } from './images/pull-through-cache';
 export { PreflightOptions } from './preflight/preflight';
 export { AutoModeOptions, AutoModeNodes, AutoModeNodesProps } from './automode/auto-mode';
+export { Karpenter, KarpenterOptions, KarpenterProps } from './karpenter/karpenter';
+export { KARPENTER_CHART_REPOSITORY, KARPENTER_CHART_VERSION } from './karpenter/helm-values';

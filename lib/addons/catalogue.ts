@@ -140,6 +140,30 @@ export class AddonProfile {
   );
 
   /**
+   * Karpenter, installed with Helm (`PrivateEksCluster`'s `karpenter` prop does it): the endpoints the
+   * Karpenter docs list for private clusters ("Getting Started with Karpenter", "Private Clusters",
+   * aws/karpenter-provider-aws v1.14.1): EC2 (instances, launch templates), ECR and S3 (images), STS (IRSA),
+   * SSM (the AMI aliases' public parameters), SQS (the interruption queue) and EKS (DescribeCluster). Its
+   * pricing lookups and IAM calls have no endpoint: they go through the proxy, or `isolatedVPC` turns them off.
+   */
+  public static readonly KARPENTER = new AddonProfile(
+    'karpenter',
+    undefined,
+    [
+      EndpointService.EC2,
+      EndpointService.ECR_API,
+      EndpointService.ECR_DKR,
+      EndpointService.S3,
+      EndpointService.STS,
+      EndpointService.SSM,
+      EndpointService.SQS,
+      EndpointService.EKS,
+    ],
+    [],
+    [],
+  );
+
+  /**
    * A profile of your own, for an add-on or controller this catalogue does not list.
    * @param name a name for errors and messages
    * @param services the AWS services it calls that have a VPC endpoint

@@ -24,6 +24,7 @@ import {
   autoModeNodeRole,
   AutoModeOptions,
 } from '../automode/auto-mode';
+import { Karpenter, KarpenterOptions } from '../karpenter/karpenter';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { SECRET_ARN_VALUE } from '../nodes/user-data/boothook';
@@ -112,6 +113,19 @@ export interface PrivateEksClusterProps {
    * @default - off: the cluster has no default capacity, nodes come from node groups
    */
   readonly autoMode?: AutoModeOptions;
+
+  /**
+   * Karpenter: its controller from the Helm chart with the proxy environment of `kube-system` and `settings`
+   * for a private cluster (`isolatedVPC` without a proxy), its IAM (EKS Pod Identity by default; the cluster
+   * then installs the Pod Identity agent add-on), the interruption queue and its EventBridge rules, the node role
+   * with its instance profile and access entry, one EC2NodeClass per node family carrying the same user data as
+   * the node groups (without the cluster fields, which Karpenter adds) and a default NodePool. The endpoints
+   * Karpenter documents for private clusters join the cluster's EndpointSet. The controller runs on nodes
+   * Karpenter does not manage: add a node group through the cluster (the chart waits for it).
+   *
+   * @default - no Karpenter
+   */
+  readonly karpenter?: KarpenterOptions;
 
   /**
    * The preflight: a small function in the node subnets, run before the first node group added with
@@ -239,6 +253,9 @@ export class PrivateEksCluster extends Construct {
   /** The Auto Mode NodeClass and NodePools, when `autoMode` is set. */
   public readonly autoModeNodes?: AutoModeNodes;
 
+  /** Karpenter, when `karpenter` is set. */
+  public readonly karpenter?: Karpenter;
+
   private readonly preflightOptions: PreflightOptions;
   private preflight?: NodePreflight;
 
@@ -268,7 +285,7 @@ export class PrivateEksCluster extends Construct {
 
   private readonly ownEndpoints: boolean;
   private readonly manifests?: ProxyManifests;
-  private readonly addonNames = new Set<string>();
+  private readonly addons = new Map<string, eks.Addon>();
 
   constructor(scope: Construct, id: string, props: PrivateEksClusterProps) {
     super(scope, id);
@@ -297,7 +314,19 @@ export class PrivateEksCluster extends Construct {
         'Configure the services on the EndpointSet you pass in, or drop endpoints and let the cluster create one',
       );
     }
-    const profiles = [...(props.addons ?? []).map((a) => a.addon), ...(props.selfInstalledAddons ?? [])];
+    if (props.karpenter && props.autoMode) {
+      invalid(
+        this,
+        'karpenter',
+        'is set together with autoMode, which runs Karpenter itself',
+        'Use autoMode (its NodePools carry the proxy) or karpenter with node groups, not both',
+      );
+    }
+    const profiles = [
+      ...(props.addons ?? []).map((a) => a.addon),
+      ...(props.selfInstalledAddons ?? []),
+      ...(props.karpenter ? karpenterProfiles(props.karpenter) : []),
+    ];
     this.ownEndpoints = props.endpoints === undefined;
     this.endpoints =
       props.endpoints ??
@@ -403,6 +432,28 @@ export class PrivateEksCluster extends Construct {
     }
     (props.addons ?? []).forEach((a) => this.addAddon(a));
     (props.selfInstalledAddons ?? []).forEach((p) => this.addSelfInstalledAddon(p));
+    if (props.karpenter) {
+      this.karpenter = this.addKarpenter(props.karpenter);
+    }
+  }
+
+  /** Karpenter, with the Pod Identity agent add-on when its controller uses Pod Identity. */
+  private addKarpenter(options: KarpenterOptions): Karpenter {
+    const podIdentity = (options.identityType ?? eks.IdentityType.POD_IDENTITY) === eks.IdentityType.POD_IDENTITY;
+    const agentName = AddonProfile.POD_IDENTITY_AGENT.addonName!;
+    const agent = podIdentity
+      ? (this.addons.get(agentName) ?? this.addAddon({ addon: AddonProfile.POD_IDENTITY_AGENT }))
+      : undefined;
+    const karpenter = new Karpenter(this, 'Karpenter', {
+      ...options,
+      nodeContext: this.nodeContext,
+      proxyEnvironment: this.manifests?.environmentIn('kube-system'),
+    });
+    if (agent) {
+      karpenter.chart.node.addDependency(agent);
+    }
+    this.afterPreflight(karpenter.chart);
+    return karpenter;
   }
 
   /**
@@ -423,7 +474,7 @@ export class PrivateEksCluster extends Construct {
         'Install it with Helm and list it in selfInstalledAddons (or call addSelfInstalledAddon)',
       );
     }
-    if (this.addonNames.has(addonName)) {
+    if (this.addons.has(addonName)) {
       invalid(this, 'addons', `names ${addonName} twice`, 'Add each add-on once');
     }
     if (this.autoModeNodeRole && profile._workloads.some((w) => DEFAULT_TARGETS.includes(w))) {
@@ -436,13 +487,13 @@ export class PrivateEksCluster extends Construct {
         'Leave it out of an Auto Mode cluster, or use node groups instead of autoMode',
       );
     }
-    this.addonNames.add(addonName);
     // Objects outside aws-node and kube-proxy are patched only when one of the add-on's services goes
     // through the proxy: behind endpoints, their pods need no proxy.
     const throughProxy = profile.services.some((s) => !this.endpoints.has(s));
     const patched = profile._workloads.filter((w) => DEFAULT_TARGETS.includes(w) || throughProxy);
     this.checkAddonRoutes(profile, 'addons', patched.length > 0);
     const { addon, revision } = createManagedAddon(this, this.cluster, options, addonName);
+    this.addons.set(addonName, addon);
     for (const workload of this.manifests ? patched : []) {
       this.manifests!.patches.tieTo(workload, addon, revision);
     }
@@ -521,6 +572,7 @@ export class PrivateEksCluster extends Construct {
   public addProxiedNodeGroup(id: string, options: ProxiedNodeGroupOptions = {}): ProxiedNodeGroup {
     const group = new ProxiedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
     this.afterPreflight(group.nodegroup);
+    this.karpenter?.runControllerOn(group.nodegroup);
     return group;
   }
 
@@ -533,6 +585,7 @@ export class PrivateEksCluster extends Construct {
   public addSelfManagedNodeGroup(id: string, options: SelfManagedNodeGroupOptions = {}): SelfManagedNodeGroup {
     const group = new SelfManagedNodeGroup(this, id, { ...options, nodeContext: this.nodeContext });
     this.afterPreflight(group.autoScalingGroup);
+    this.karpenter?.runControllerOn(group.autoScalingGroup);
     return group;
   }
 
@@ -739,6 +792,15 @@ export class PrivateEksCluster extends Construct {
 function defaultEndpointServices(proxy: ProxySettings | undefined): EndpointService[] {
   const credentials = proxy?.credentials;
   return credentials ? EndpointPresets.withProxyCredentials(credentials) : EndpointPresets.minimal();
+}
+
+/**
+ * The add-on profiles Karpenter brings: its own endpoints, and the Pod Identity agent's when its controller uses
+ * Pod Identity.
+ */
+function karpenterProfiles(options: KarpenterOptions): AddonProfile[] {
+  const podIdentity = (options.identityType ?? eks.IdentityType.POD_IDENTITY) === eks.IdentityType.POD_IDENTITY;
+  return [AddonProfile.KARPENTER, ...(podIdentity ? [AddonProfile.POD_IDENTITY_AGENT] : [])];
 }
 
 /**

@@ -59,6 +59,9 @@ export class EndpointService {
   /** Systems Manager: the SSM agent on nodes. */
   public static readonly SSM = EndpointService.iface(AWS.SSM);
 
+  /** Amazon SQS: Karpenter's interruption queue. */
+  public static readonly SQS = EndpointService.iface(AWS.SQS);
+
   /** Session Manager channels (with `SSM` and `EC2_MESSAGES`). */
   public static readonly SSM_MESSAGES = EndpointService.iface(AWS.SSM_MESSAGES);
 

@@ -8,7 +8,7 @@
  * `website/content/en/docs/concepts/nodeclasses.md`, "spec.userData": on AL2023 the user data may be a MIME
  * multi-part archive, and Karpenter puts its own NodeConfig (cluster fields) before the parts; on Bottlerocket
  * it is TOML, merged with Karpenter's settings, which win for the cluster fields; "spec.amiSelectorTerms" aliases
- * `al2023@latest`, `bottlerocket@latest`.
+ * `al2023@latest`, `bottlerocket@latest`; "spec.instanceProfile" instead of `spec.role` in a private cluster.
  */
 import type { KubernetesObject, NodePoolRequirement } from '../automode/manifests';
 import type { NodeFamilySpec, RenderedUserData, UserDataPart } from '../nodes/user-data/family';
@@ -45,7 +45,11 @@ export interface Ec2NodeClassInput {
   readonly name: string;
   /** The node family: AL2023 or Bottlerocket (Karpenter's `al2023` and `bottlerocket` aliases). */
   readonly family: NodeFamilySpec;
-  readonly roleName: string;
+  /**
+   * The node instance profile (`spec.instanceProfile`): Karpenter then creates none, so it needs no IAM endpoint
+   * or permission to manage profiles (Karpenter docs, "Private Clusters": there is no VPC endpoint for IAM).
+   */
+  readonly instanceProfile: string;
   readonly subnetIds: string[];
   readonly securityGroupIds: string[];
   /** The user data (see `userDataText`), if the nodes need any. */
@@ -76,7 +80,7 @@ export function renderEc2NodeClass(input: Ec2NodeClassInput): KubernetesObject<R
     metadata: { name: input.name },
     spec: {
       amiSelectorTerms: [{ alias }],
-      role: input.roleName,
+      instanceProfile: input.instanceProfile,
       subnetSelectorTerms: input.subnetIds.map((id) => ({ id })),
       securityGroupSelectorTerms: input.securityGroupIds.map((id) => ({ id })),
       metadataOptions: {

@@ -316,7 +316,7 @@ export class ProxyPatches {
  * CloudFormation instead (lib/private/deploy-time.ts, `jsonTextWithDeployTimeValues`).
  */
 export function addManifestWithDeployTimeValues(
-  cluster: eks.Cluster,
+  cluster: eks.ICluster,
   id: string,
   objects: Array<Record<string, unknown>>,
 ): eks.KubernetesManifest {

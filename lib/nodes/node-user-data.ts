@@ -2,7 +2,7 @@ import { Annotations, Stack, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { IConstruct } from 'constructs';
 import { invalid } from '../errors';
-import { NodeBootstrapInput, NodeFamilySpec } from './user-data/family';
+import { NodeBootstrapInput, NodeFamilySpec, RenderedUserData } from './user-data/family';
 
 /**
  * EC2 limit on user data: 16 KB in raw form, before base64 encoding
@@ -11,15 +11,15 @@ import { NodeBootstrapInput, NodeFamilySpec } from './user-data/family';
 export const USER_DATA_MAX_BYTES = 16 * 1024;
 
 /**
- * Render a family's user data into an `ec2.UserData` (MIME multi-part through `ec2.MultipartUserData`,
- * or a raw document), or undefined when the family has nothing to say. Shared by managed and
- * self-managed node groups.
+ * A family's user data for `input`, after the family's checks: our error for input it cannot serve, and
+ * warnings for what it leaves out. Shared by managed and self-managed node groups and Karpenter's
+ * EC2NodeClass.
  */
-export function buildNodeUserData(
+export function renderNodeUserData(
   scope: IConstruct,
   family: NodeFamilySpec,
   input: NodeBootstrapInput,
-): ec2.UserData | undefined {
+): RenderedUserData {
   const problem = family.inputProblem(input);
   if (problem) {
     invalid(scope, problem.prop, problem.problem, problem.fix);
@@ -36,7 +36,20 @@ export function buildNodeUserData(
         'Name the images with PullThroughCache.imageUri, or use Amazon Linux 2023 nodes, which mirror them',
     );
   }
-  const rendered = family.render(input);
+  return family.render(input);
+}
+
+/**
+ * Render a family's user data into an `ec2.UserData` (MIME multi-part through `ec2.MultipartUserData`,
+ * or a raw document), or undefined when the family has nothing to say. Shared by managed and
+ * self-managed node groups.
+ */
+export function buildNodeUserData(
+  scope: IConstruct,
+  family: NodeFamilySpec,
+  input: NodeBootstrapInput,
+): ec2.UserData | undefined {
+  const rendered = renderNodeUserData(scope, family, input);
   let userData: ec2.UserData;
   if (rendered.kind === 'raw') {
     userData = ec2.UserData.custom(rendered.body);
@@ -50,26 +63,33 @@ export function buildNodeUserData(
     }
     userData = multipart;
   }
-  const text = userData.render();
+  checkUserDataSize(scope, userData.render());
+  return userData;
+}
+
+/**
+ * Fail when user data is certainly over EC2's limit, warn when it may be once resolved.
+ * @param reserved bytes that something else adds to it (Karpenter's own NodeConfig)
+ */
+export function checkUserDataSize(scope: IConstruct, text: string, reserved = 0, reservedBy = ''): void {
   const fix =
     'Shorten the NO_PROXY list (use domains such as .corp.example instead of many hosts) or use fewer endpoint services; ' +
     'proxy values given as parameters or imports add about 2.5 KB (their boot-time check): give them as literals, or use a managed node group, whose user data EKS completes';
   // Counted with each token at its marker's length: certainly too large.
-  const sizeProblem = userDataSizeProblem(Buffer.byteLength(text, 'utf8'));
+  const sizeProblem = userDataSizeProblem(Buffer.byteLength(text, 'utf8') + reserved);
   if (sizeProblem) {
-    invalid(scope, 'userData', sizeProblem, fix);
+    invalid(scope, 'userData', `${sizeProblem}${reservedBy}`, fix);
   }
   // Counted with each token at the longest it resolves to: too large unless the values are shorter than
   // their bounds (the cluster CA above all), so a warning, not an error.
-  const bound = userDataBytesBound(scope, text);
+  const bound = userDataBytesBound(scope, text) + reserved;
   if (userDataSizeProblem(bound)) {
     Annotations.of(scope).addWarningV2(
       'cdk-private-eks:user-data-size',
       `userData can be up to ${bound} bytes once CloudFormation resolves it (the cluster certificate authority counted at 1.5 KB, ` +
-        `deploy-time values as base64), over EC2's limit of ${USER_DATA_MAX_BYTES} bytes: the nodes would fail to launch. ${fix}`,
+        `deploy-time values as base64${reservedBy}), over EC2's limit of ${USER_DATA_MAX_BYTES} bytes: the nodes would fail to launch. ${fix}`,
     );
   }
-  return userData;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import { IConstruct } from 'constructs';
+import { AddonProfile } from '../addons/catalogue';
 import { credentialServices, EndpointPresets, EndpointService } from '../endpoints/services';
 import { invalid } from '../errors';
 
@@ -19,7 +20,7 @@ export interface RouteFacts {
 }
 
 /** Who needs the route; each is checked where it is built (the cluster, or a node group). */
-export type RouteConsumer = 'cluster' | 'nodes' | 'selfManagedNodes' | 'autoModeNodes';
+export type RouteConsumer = 'cluster' | 'nodes' | 'selfManagedNodes' | 'autoModeNodes' | 'karpenter';
 
 /** One rule: when it applies, the services that must have an endpoint, why, and how to fix it. */
 export interface RouteRule {
@@ -75,6 +76,16 @@ export const ROUTE_RULES: Record<RouteConsumer, readonly RouteRule[]> = {
       fix: 'Give the cluster a proxy, or add these services to its EndpointSet (EndpointPresets.nodes())',
     },
   ],
+  // Karpenter's controller and the nodes it launches: the list of the Karpenter docs for private clusters
+  // (AddonProfile.KARPENTER has it and its source).
+  karpenter: [
+    {
+      when: (f) => !f.proxy,
+      services: () => AddonProfile.KARPENTER.services,
+      why: 'there is no proxy, so the Karpenter controller cannot reach the AWS APIs it calls, nor its nodes join',
+      fix: 'Let the cluster create its EndpointSet (it adds them when karpenter is set), or add these services to yours',
+    },
+  ],
   selfManagedNodes: [
     NODES_JOIN,
     {
@@ -92,6 +103,7 @@ const PROP: Record<RouteConsumer, string> = {
   nodes: 'cluster',
   selfManagedNodes: 'cluster',
   autoModeNodes: 'autoMode',
+  karpenter: 'karpenter',
 };
 
 /** What is wrong with the routes of a consumer, or undefined: the first failing rule. */

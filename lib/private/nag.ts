@@ -88,13 +88,19 @@ export function customResourceDlqReason(reportsFailures: string): string {
 
 /**
  * A resolved ARN as cdk-nag writes it in a granular finding id (`AwsSolutions-IAM5[Resource::...]`): the
- * parts of an `Fn::Join` in order, a `Ref` as `<Name>`, an `Fn::GetAtt` as `<Resource.Attribute>`.
+ * parts of an `Fn::Join` in order, a `Ref` as `<Name>`, an `Fn::GetAtt` as `<Resource.Attribute>`, an
+ * `Fn::Sub` as the JSON of its arguments.
  */
 export function nagResourceText(resolved: unknown): string {
   if (typeof resolved === 'string') {
     return resolved;
   }
-  const value = resolved as { Ref?: string; 'Fn::GetAtt'?: string[]; 'Fn::Join'?: [string, unknown[]] };
+  const value = resolved as {
+    Ref?: string;
+    'Fn::GetAtt'?: string[];
+    'Fn::Join'?: [string, unknown[]];
+    'Fn::Sub'?: unknown;
+  };
   if (value.Ref !== undefined) {
     return `<${value.Ref}>`;
   }
@@ -104,6 +110,9 @@ export function nagResourceText(resolved: unknown): string {
   if (value['Fn::Join'] !== undefined) {
     const [separator, parts] = value['Fn::Join'];
     return parts.map(nagResourceText).join(separator);
+  }
+  if (value['Fn::Sub'] !== undefined) {
+    return JSON.stringify(value['Fn::Sub']);
   }
   return JSON.stringify(resolved);
 }

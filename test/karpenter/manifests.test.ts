@@ -44,7 +44,7 @@ function nodeClass(family: typeof AL2023, userData: string | undefined) {
   return renderEc2NodeClass({
     name: 'proxied',
     family,
-    roleName: 'karpenter-node',
+    instanceProfile: 'karpenter-node',
     subnetIds: ['subnet-0a', 'subnet-0b'],
     securityGroupIds: ['sg-0c'],
     userData,

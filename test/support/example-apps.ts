@@ -8,6 +8,7 @@ import { AddonsStack } from '../../examples/addons/app';
 import { AuthenticatedProxyStack } from '../../examples/authenticated-proxy/app';
 import { AutoModeStack } from '../../examples/auto-mode/app';
 import { ChinaRegionStack } from '../../examples/china-region/app';
+import { KarpenterStack } from '../../examples/karpenter/app';
 import { ClosedNetworkStack } from '../../examples/closed-network/app';
 import { EgressProxyStack } from '../../examples/egress-proxy/app';
 import { Al2Stack, NodeFamiliesStack } from '../../examples/node-families/app';
@@ -25,7 +26,8 @@ export type ExampleKey =
   | 'node-families-al2'
   | 'addons'
   | 'tls-inspecting-proxy'
-  | 'auto-mode';
+  | 'auto-mode'
+  | 'karpenter';
 
 export interface ExampleApp {
   readonly key: ExampleKey;
@@ -67,6 +69,7 @@ export const EXAMPLE_APPS: readonly ExampleApp[] = [
     (a, id) => new TlsInspectingProxyStack(a, id),
   ),
   example('auto-mode', 'auto-mode', 'PrivateEksAutoModeExample', (a, id) => new AutoModeStack(a, id)),
+  example('karpenter', 'karpenter', 'PrivateEksKarpenterExample', (a, id) => new KarpenterStack(a, id)),
 ];
 
 /** One example by key. */
