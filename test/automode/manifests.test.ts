@@ -4,20 +4,11 @@
  * against the schema transcribed from the EKS user guide (EKS publishes no CRD for it). Broken variants are
  * refused, so the check can fail.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import Ajv from 'ajv';
-import * as YAML from 'yaml';
+import { crdValidator } from '../support/crds';
 import { NODE_CLASS_NAME, renderNodeClass, renderNodePools } from '../../lib/automode/manifests';
 
-const CRDS = path.join(__dirname, '..', 'fixtures', 'crds');
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-const crd = YAML.parse(fs.readFileSync(path.join(CRDS, 'karpenter.sh_nodepools.yaml'), 'utf8'));
-const nodePoolSchema = crd.spec.versions.find((v: any) => v.name === 'v1').schema.openAPIV3Schema;
-const validNodePool = ajv.compile(nodePoolSchema);
-const validNodeClass = ajv.compile(
-  JSON.parse(fs.readFileSync(path.join(CRDS, 'eks.amazonaws.com_nodeclasses.transcribed.json'), 'utf8')),
-);
+const validNodePool = crdValidator('karpenter.sh_nodepools.yaml');
+const validNodeClass = crdValidator('eks.amazonaws.com_nodeclasses.transcribed.json');
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 const nodeClass = renderNodeClass({
@@ -29,13 +20,8 @@ const nodeClass = renderNodeClass({
   caBundle: PEM,
 });
 
-function errors(valid: (x: unknown) => boolean, object: unknown): string[] {
-  valid(object);
-  return ((valid as any).errors ?? []).map((e: any) => `${e.instancePath} ${e.message}`);
-}
-
 test('the NodeClass is valid, carries the HTTPS proxy, NO_PROXY and the CA as base64 PEM', () => {
-  expect(errors(validNodeClass, nodeClass)).toEqual([]);
+  expect(validNodeClass(nodeClass)).toEqual([]);
   expect(nodeClass.spec.advancedNetworking).toEqual({
     httpsProxy: 'http://proxy.corp.example:3128',
     noProxy: ['localhost', '10.0.0.0/16', '.eks.amazonaws.com'],
@@ -46,7 +32,7 @@ test('the NodeClass is valid, carries the HTTPS proxy, NO_PROXY and the CA as ba
 
 test('without a proxy the NodeClass has no advancedNetworking and no bundle, and is still valid', () => {
   const bare = renderNodeClass({ roleName: 'r', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] });
-  expect(errors(validNodeClass, bare)).toEqual([]);
+  expect(validNodeClass(bare)).toEqual([]);
   expect(bare.spec.advancedNetworking).toBeUndefined();
   expect(bare.spec.certificateBundles).toBeUndefined();
 });
@@ -54,7 +40,7 @@ test('without a proxy the NodeClass has no advancedNetworking and no bundle, and
 test('both NodePools are valid NodePools of the Karpenter CRD and point at our NodeClass', () => {
   const pools = renderNodePools(NODE_CLASS_NAME);
   for (const pool of pools) {
-    expect({ pool: pool.metadata.name, errors: errors(validNodePool, pool) }).toEqual({
+    expect({ pool: pool.metadata.name, errors: validNodePool(pool) }).toEqual({
       pool: pool.metadata.name,
       errors: [],
     });
@@ -82,7 +68,7 @@ describe('broken variants are refused by the schemas', () => {
   ])('NodeClass: %s', (_name, breakIt) => {
     const broken = JSON.parse(JSON.stringify(nodeClass));
     breakIt(broken);
-    expect(errors(validNodeClass, broken)).not.toEqual([]);
+    expect(validNodeClass(broken)).not.toEqual([]);
   });
 
   test.each<[string, (o: any) => void]>([
@@ -92,6 +78,6 @@ describe('broken variants are refused by the schemas', () => {
   ])('NodePool: %s', (_name, breakIt) => {
     const broken = JSON.parse(JSON.stringify(renderNodePools(NODE_CLASS_NAME)[0]));
     breakIt(broken);
-    expect(errors(validNodePool, broken)).not.toEqual([]);
+    expect(validNodePool(broken)).not.toEqual([]);
   });
 });

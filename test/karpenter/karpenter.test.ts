@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
+import * as fc from 'fast-check';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -19,6 +20,7 @@ import {
   KarpenterOptions,
   NodeFamily,
   PrivateEksCluster,
+  PrivateEksErrors,
   ProxySettings,
 } from '../../lib';
 import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
@@ -95,6 +97,21 @@ function hasPath(object: any, dotted: string): boolean {
   );
 }
 
+/** Each key of `values` is one of the chart's values.yaml, and the Deployment template reads the pod's. */
+function expectChartKeys(values: Record<string, unknown>): void {
+  const chartValues = YAML.parse(fs.readFileSync(path.join(FIXTURES, 'values.yaml'), 'utf8'));
+  const deployment = fs.readFileSync(path.join(FIXTURES, 'deployment.yaml'), 'utf8');
+  const keys = valueKeys(values);
+  expect(keys.length).toBeGreaterThan(5);
+  for (const key of keys) {
+    expect({ key, inValuesYaml: hasPath(chartValues, key) }).toEqual({ key, inValuesYaml: true });
+  }
+  // The keys the pod is made of are read by the Deployment template itself.
+  for (const key of keys.filter((k) => !k.startsWith('serviceAccount.'))) {
+    expect({ key, read: deployment.includes(`.Values.${key}`) }).toEqual({ key, read: true });
+  }
+}
+
 describe('behind a proxy (the defaults)', () => {
   const stack = testStack('eu-west-1');
   const c = cluster(stack);
@@ -113,17 +130,7 @@ describe('behind a proxy (the defaults)', () => {
   });
 
   test('every value key is a key of the chart’s values.yaml that its Deployment template reads', () => {
-    const chartValues = YAML.parse(fs.readFileSync(path.join(FIXTURES, 'values.yaml'), 'utf8'));
-    const deployment = fs.readFileSync(path.join(FIXTURES, 'deployment.yaml'), 'utf8');
-    const keys = valueKeys(chart.values);
-    expect(keys.length).toBeGreaterThan(5);
-    for (const key of keys) {
-      expect({ key, inValuesYaml: hasPath(chartValues, key) }).toEqual({ key, inValuesYaml: true });
-    }
-    // The keys the pod is made of are read by the Deployment template itself.
-    for (const key of keys.filter((k) => !k.startsWith('serviceAccount.'))) {
-      expect({ key, read: deployment.includes(`.Values.${key}`) }).toEqual({ key, read: true });
-    }
+    expectChartKeys(chart.values);
   });
 
   test('the values: cluster name and endpoint, not isolated, the queue, the proxy ConfigMap and the settings hash', () => {
@@ -248,6 +255,23 @@ describe('behind a proxy (the defaults)', () => {
     );
     expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('Karpenter'))).toEqual([]);
   });
+});
+
+test('a TLS-inspecting proxy: the controller mounts the CA bundle ConfigMap and trusts it, with chart keys', () => {
+  const stack = testStack('eu-west-1');
+  const caBundle = fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'ca', 'inspection-root-ca.pem'), 'utf8');
+  cluster(stack, { proxy: ProxySettings.fromUrl('http://proxy.corp.example:3128', { caBundle }) });
+  const template = Template.fromStack(stack);
+  const values = chartOf(template).values;
+  expect(values.extraVolumes).toEqual([{ name: expect.any(String), configMap: { name: 'proxy-ca-bundle' } }]);
+  expect(values.controller.extraVolumeMounts).toEqual([
+    { name: values.extraVolumes[0].name, mountPath: expect.any(String), readOnly: true },
+  ]);
+  expect(values.controller.env).toEqual([
+    { name: 'SSL_CERT_DIR', value: expect.stringContaining(values.controller.extraVolumeMounts[0].mountPath) },
+  ]);
+  expectChartKeys(values);
+  expect(chartOf(template).dependsOn.join(' ')).toMatch(/ProxyCaBundle/);
 });
 
 test('Bottlerocket too: a second EC2NodeClass with the TOML network settings', () => {
@@ -408,4 +432,44 @@ test('interruption handling off: no queue, no rules, no SQS statement', () => {
   expect(resourcesOf(template, 'AWS::Events::Rule')).toEqual([]);
   expect(chartOf(template).values.settings.interruptionQueue).toBeUndefined();
   expect(JSON.stringify(template.toJSON())).not.toMatch(/sqs:ReceiveMessage/);
+});
+
+test('generated repositories and images: refused with our error, or carried as data, verbatim', () => {
+  const piece = fc.oneof(
+    fc.constantFrom('a', '0', '.', '-', '/', ':', '@', '_', 'sha256:', '"', "'", '$(', '`', ';', ' ', '\n', '{{'),
+    fc.string({ unit: 'grapheme', maxLength: 3 }),
+  );
+  const tail = fc.array(piece, { maxLength: 6 }).map((p) => p.join(''));
+  // Half start from a valid value, so that both outcomes happen.
+  const repositories = fc.oneof(
+    tail.map((t) => `${PRIVATE_CHART}${t}`),
+    tail,
+  );
+  const images = fc.oneof(
+    tail.map((t) => `${PRIVATE_IMAGE}${t}`),
+    tail,
+  );
+  let accepted = 0;
+  let refused = 0;
+  fc.assert(
+    fc.property(repositories, images, (repository, image) => {
+      const stack = testStack('eu-west-1');
+      try {
+        cluster(stack, { karpenter: { chartRepository: repository, controllerImage: image } });
+      } catch (e) {
+        expect(PrivateEksErrors.isValidationError(e)).toBe(true);
+        refused += 1;
+        return;
+      }
+      accepted += 1;
+      const chart = chartOf(Template.fromStack(stack));
+      expect(chart.props.Repository).toBe(repository);
+      expect(chart.values.controller.image.repository).toBe(image);
+      expect(repository).toMatch(/^oci:\/\/[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+$/);
+      expect(image).toMatch(/^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+$/);
+    }),
+    { numRuns: 80, seed: 15 },
+  );
+  expect(accepted).toBeGreaterThan(0);
+  expect(refused).toBeGreaterThan(0);
 });

@@ -30,6 +30,11 @@ export interface GroupSpec {
   readonly labels?: Record<string, string>;
   /** Taints (`key=value:Effect`) the example gives a self-managed group. */
   readonly taints?: string[];
+  /**
+   * A Karpenter EC2NodeClass named `id`, not a launch template: its nodes join like managed ones (Karpenter
+   * writes the cluster fields), its user data is the manifest's `spec.userData`.
+   */
+  readonly karpenterNodeClass?: boolean;
 }
 
 /**
@@ -188,6 +193,18 @@ export const EXAMPLES: readonly ExampleSpec[] = [
     hasProxy: true,
     userNoProxyHost: 'git.corp.example',
     groups: WORKERS,
+  },
+  {
+    key: 'karpenter',
+    stackId: exampleApp('karpenter').stackId,
+    regions: ['us-east-1', 'eu-west-1'],
+    hasProxy: true,
+    userNoProxyHost: 'git.corp.example',
+    groups: [
+      { id: 'Controllers', family: 'AL2023', management: 'managed' },
+      { id: 'cdk-private-eks-al2023', family: 'AL2023', management: 'managed', karpenterNodeClass: true },
+      { id: 'cdk-private-eks-bottlerocket', family: 'BOTTLEROCKET', management: 'managed', karpenterNodeClass: true },
+    ],
   },
   {
     key: 'egress-proxy',
@@ -391,8 +408,12 @@ export interface NodeGroup {
   readonly spec: GroupSpec;
   /** e.g. `node-families @ us-east-1 / SelfManagedAl2023`. */
   readonly label: string;
+  /** The launch template's logical id (for a Karpenter EC2NodeClass, its manifest's). */
   readonly launchTemplateId: string;
-  /** The AWS::EKS::Nodegroup or AWS::AutoScaling::AutoScalingGroup that uses the launch template. */
+  /**
+   * The AWS::EKS::Nodegroup or AWS::AutoScaling::AutoScalingGroup that uses the launch template (for a Karpenter
+   * EC2NodeClass, its manifest).
+   */
   readonly owner: { readonly logicalId: string; readonly type: string };
   /** The management the template shows: a Nodegroup with an AMI type, a Nodegroup on an image id, an ASG. */
   readonly templateManagement: Management;
@@ -489,9 +510,43 @@ export function nodeGroups(d: Deployment): NodeGroup[] {
       userData: lt.userData,
     });
   }
+  out.push(...karpenterNodeClasses(d));
   const missing = d.example.groups.filter((g) => !out.some((n) => n.spec === g));
   if (missing.length > 0) {
     throw new Error(`${d.label}: declared groups without a launch template: ${missing.map((g) => g.id).join(', ')}`);
+  }
+  return out;
+}
+
+/** Karpenter's AMI aliases (EC2NodeClass `amiSelectorTerms`) by family. */
+const ALIAS_FAMILIES: Record<string, Family> = { 'al2023@latest': 'AL2023', 'bottlerocket@latest': 'BOTTLEROCKET' };
+
+/**
+ * The Karpenter EC2NodeClasses of a deployment as node groups, matched to the example's declared node classes
+ * by name; throws on an EC2NodeClass the example does not declare.
+ */
+function karpenterNodeClasses(d: Deployment): NodeGroup[] {
+  const out: NodeGroup[] = [];
+  for (const [logicalId, r] of resourcesOfType(d.template, 'Custom::AWSCDK-EKS-KubernetesResource')) {
+    const objects: any[] = JSON.parse(d.resolver.resolveString(r.Properties.Manifest));
+    for (const o of objects.filter((x) => x.kind === 'EC2NodeClass')) {
+      const spec = d.example.groups.find((g) => g.karpenterNodeClass && g.id === o.metadata.name);
+      if (!spec) {
+        throw new Error(`${d.label}: EC2NodeClass ${o.metadata.name} is not declared in support/examples.ts`);
+      }
+      const userData: string | undefined = o.spec.userData;
+      out.push({
+        d,
+        spec,
+        label: `${d.label} / ${spec.id}`,
+        launchTemplateId: logicalId,
+        owner: { logicalId, type: r.Type },
+        templateManagement: 'managed',
+        templateFamily: ALIAS_FAMILIES[o.spec.amiSelectorTerms?.[0]?.alias],
+        format: userData === undefined ? 'none' : /^MIME-Version: 1.0\n/.test(userData) ? 'mime' : 'toml',
+        userData,
+      });
+    }
   }
   return out;
 }

@@ -258,6 +258,10 @@ export class IntrinsicResolver {
       const name = typeof props.Name === 'string' ? props.Name : `${logicalId}-${alnum(logicalId, 12)}`;
       return `arn:${this.partition}:secretsmanager:${region}:${account}:secret:${name}-${alnum('suffix' + logicalId, 6)}`;
     }
+    if (res.Type === 'AWS::SQS::Queue') {
+      // Ref of a queue is its URL (CloudFormation user guide, AWS::SQS::Queue return values).
+      return `https://sqs.${region}.${this.urlSuffix}/${account}/${this.queueName(logicalId)}`;
+    }
     if (res.Type === 'AWS::KMS::Key') {
       // Ref of a key is its key id (a UUID).
       const h = hex(logicalId, 32);
@@ -265,6 +269,11 @@ export class IntrinsicResolver {
     }
     // CloudFormation's generated names: <stack>-<logical id>-<random>.
     return `${this.target.stackName}-${logicalId}-${hex(logicalId, 12).toUpperCase()}`.slice(0, 63);
+  }
+
+  /** A queue's generated name: <stack>-<logical id>-<random>, at most 80 characters. */
+  private queueName(logicalId: string): string {
+    return `${this.target.stackName}-${logicalId}-${hex(logicalId, 12).toUpperCase()}`.slice(0, 80);
   }
 
   private getAtt(logicalId: string, attr: string): any {
@@ -313,6 +322,10 @@ export class IntrinsicResolver {
         return `arn:${p}:lambda:${region}:${account}:layer:${id}:1`;
       case 'AWS::KMS::Key.Arn':
         return `arn:${p}:kms:${region}:${account}:key/${id}`;
+      case 'AWS::SQS::Queue.QueueName':
+        return this.queueName(logicalId);
+      case 'AWS::SQS::Queue.Arn':
+        return `arn:${p}:sqs:${region}:${account}:${this.queueName(logicalId)}`;
       case 'AWS::ElasticLoadBalancingV2::LoadBalancer.DNSName': {
         // ELB names: [internal-]<name>-<id>.<region>.elb.<suffix>.
         const internal = res.Properties?.Scheme === 'internal' ? 'internal-' : '';
