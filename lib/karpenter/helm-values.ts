@@ -35,6 +35,11 @@ export interface ControllerProxyValues {
 
 /** What the values are made of. */
 export interface ControllerValuesInput {
+  /**
+   * The region, as `AWS_REGION`: Karpenter asks IMDS for it otherwise (pkg/operator/operator.go), which a pod
+   * cannot reach from nodes with IMDS hop limit 1, our default; the controller would exit at start.
+   */
+  readonly region: string;
   readonly clusterName: string;
   readonly clusterEndpoint: string;
   /** `settings.isolatedVPC`: no pricing lookups, no IAM calls. */
@@ -57,7 +62,7 @@ export function renderControllerValues(input: ControllerValuesInput): Record<str
       ? { image: { repository: input.image.repository, ...(input.image.digest ? { digest: input.image.digest } : {}) } }
       : {}),
     ...(proxy && proxy.envFrom.length > 0 ? { envFrom: proxy.envFrom } : {}),
-    ...(proxy && proxy.env.length > 0 ? { env: proxy.env } : {}),
+    env: [{ name: 'AWS_REGION', value: input.region }, ...(proxy?.env ?? [])],
     ...(proxy && proxy.volumeMounts.length > 0 ? { extraVolumeMounts: proxy.volumeMounts } : {}),
   };
   return {

@@ -283,6 +283,7 @@ export class Karpenter extends Construct {
       wait: true,
       timeout: Duration.minutes(10),
       values: renderControllerValues({
+        region: Stack.of(this).region,
         clusterName: cluster.clusterName,
         clusterEndpoint: cluster.clusterEndpoint,
         isolatedVpc: this.isolatedVpc,

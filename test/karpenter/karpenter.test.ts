@@ -142,7 +142,11 @@ describe('behind a proxy (the defaults)', () => {
         interruptionQueue: '<TOKEN>',
       },
       serviceAccount: { create: true, name: 'karpenter' },
-      controller: { envFrom: [{ configMapRef: { name: 'proxy-environment-variables' } }] },
+      controller: {
+        // Karpenter asks IMDS for the region otherwise, which hop limit 1 keeps from pods.
+        env: [{ name: 'AWS_REGION', value: 'eu-west-1' }],
+        envFrom: [{ configMapRef: { name: 'proxy-environment-variables' } }],
+      },
       podAnnotations: { 'cdk-private-eks.io/proxy-settings-hash': expect.stringMatching(/^[0-9a-f]{16}$/) },
     });
     expect(chart.props.Values['Fn::Join'][1]).toContainEqual({
@@ -268,6 +272,7 @@ test('a TLS-inspecting proxy: the controller mounts the CA bundle ConfigMap and 
     { name: values.extraVolumes[0].name, mountPath: expect.any(String), readOnly: true },
   ]);
   expect(values.controller.env).toEqual([
+    { name: 'AWS_REGION', value: 'eu-west-1' },
     { name: 'SSL_CERT_DIR', value: expect.stringContaining(values.controller.extraVolumeMounts[0].mountPath) },
   ]);
   expectChartKeys(values);
@@ -329,7 +334,10 @@ describe('a closed network (no proxy)', () => {
     const chart = chartOf(template);
     expect(chart.props.Repository).toBe(PRIVATE_CHART);
     expect(chart.values.settings.isolatedVPC).toBe(true);
-    expect(chart.values.controller).toEqual({ image: { repository: PRIVATE_IMAGE } });
+    expect(chart.values.controller).toEqual({
+      image: { repository: PRIVATE_IMAGE },
+      env: [{ name: 'AWS_REGION', value: 'eu-west-1' }],
+    });
     expect(chart.values.podAnnotations).toBeUndefined();
     const discovery = JSON.stringify(
       resourcesOf(template, 'AWS::IAM::ManagedPolicy').map(([, r]) => r.Properties.PolicyDocument),

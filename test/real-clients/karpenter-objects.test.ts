@@ -51,7 +51,7 @@ describe.each(deployments((e) => e.key === 'karpenter').map((d) => [d.label, d] 
     }
   });
 
-  test('the chart values name the cluster, its endpoint and the queue, and read the kube-system proxy ConfigMap', () => {
+  test('the chart values name the cluster, its endpoint, the queue and the region, and read the kube-system proxy ConfigMap', () => {
     const charts = resourcesOfType(d.template, 'Custom::AWSCDK-EKS-HelmChart');
     expect(charts.length).toBe(1);
     const values = JSON.parse(d.resolver.resolveString(charts[0][1].Properties.Values));
@@ -63,6 +63,8 @@ describe.each(deployments((e) => e.key === 'karpenter').map((d) => [d.label, d] 
       isolatedVPC: false,
       interruptionQueue: d.resolver.resolveString({ 'Fn::GetAtt': [queues[0][0], 'QueueName'] }),
     });
+    // The region comes from the stack (AWS::Region here): the controller cannot ask IMDS with hop limit 1.
+    expect(values.controller.env).toContainEqual({ name: 'AWS_REGION', value: d.region });
     const configMaps = objects.filter((o) => o.kind === 'ConfigMap' && o.metadata.namespace === 'kube-system');
     for (const source of values.controller.envFrom) {
       expect(configMaps.map((c) => c.metadata.name)).toContain(source.configMapRef.name);
