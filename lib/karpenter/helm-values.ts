@@ -12,6 +12,9 @@
 /** The chart's default OCI repository (Karpenter docs, "Getting Started with Karpenter", step 8). */
 export const KARPENTER_CHART_REPOSITORY = 'oci://public.ecr.aws/karpenter/karpenter';
 
+/** The CRD chart's default OCI repository (Karpenter upgrade guide, "CRD Upgrades"). */
+export const KARPENTER_CRD_CHART_REPOSITORY = 'oci://public.ecr.aws/karpenter/karpenter-crd';
+
 /** The chart version this library pins and tests against (aws/karpenter-provider-aws release v1.14.1). */
 export const KARPENTER_CHART_VERSION = '1.14.1';
 

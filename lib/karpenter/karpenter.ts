@@ -11,6 +11,7 @@ import {
   KARPENTER_CHART_REPOSITORY,
   KARPENTER_CHART_VERSION,
   KARPENTER_CONTROLLER_IMAGE,
+  KARPENTER_CRD_CHART_REPOSITORY,
   KARPENTER_NAMESPACE,
   KARPENTER_SERVICE_ACCOUNT,
   renderControllerValues,
@@ -44,6 +45,15 @@ export interface KarpenterOptions {
    * @default 'oci://public.ecr.aws/karpenter/karpenter', through the proxy
    */
   readonly chartRepository?: string;
+
+  /**
+   * The OCI repository of the CRD chart (`karpenter-crd`, the same version), which installs and upgrades
+   * Karpenter's CRDs: Helm installs a chart's `crds/` only once and never upgrades them, so the Karpenter upgrade
+   * guide recommends this chart ("CRD Upgrades"). Required without a proxy, as `chartRepository`.
+   *
+   * @default 'oci://public.ecr.aws/karpenter/karpenter-crd', through the proxy
+   */
+  readonly crdChartRepository?: string;
 
   /**
    * The repository of the controller image, without tag or digest, e.g. a private ECR copy
@@ -184,6 +194,9 @@ export class Karpenter extends Construct {
   /** The Helm release of the controller. */
   public readonly chart: eks.HelmChart;
 
+  /** The Helm release of Karpenter's CRDs (`karpenter-crd`). */
+  public readonly crdChart: eks.HelmChart;
+
   /** The IAM role of the controller. */
   public readonly controllerRole: iam.IRole;
 
@@ -272,11 +285,23 @@ export class Karpenter extends Construct {
       volumeMounts: environment.caVolumeMounts(),
       podAnnotations: environment.podAnnotations(),
     };
+    // The CRDs from their own chart, upgraded with the version; the controller's chart skips its copy of them.
+    this.crdChart = new eks.HelmChart(this, 'CrdChart', {
+      cluster,
+      chart: 'karpenter-crd',
+      release: 'karpenter-crd',
+      repository: props.crdChartRepository ?? KARPENTER_CRD_CHART_REPOSITORY,
+      version: chartVersion,
+      namespace: KARPENTER_NAMESPACE,
+      createNamespace: false,
+      wait: true,
+    });
     this.chart = new eks.HelmChart(this, 'Chart', {
       cluster,
       chart: 'karpenter',
       release: 'karpenter',
       repository: chartRepository,
+      skipCrds: true,
       version: chartVersion,
       namespace: KARPENTER_NAMESPACE,
       createNamespace: false,
@@ -297,11 +322,12 @@ export class Karpenter extends Construct {
         proxy: proxyValues,
       }),
     });
+    this.chart.node.addDependency(this.crdChart);
     for (const d of [...policies, identity.dependable, ...(environment ? [environment.dependable] : [])]) {
       this.chart.node.addDependency(d);
     }
 
-    // The EC2NodeClasses (after the chart, which installs their CRDs) and the default NodePool.
+    // The EC2NodeClasses (after the charts: the CRDs, then the controller that validates them) and the default NodePool.
     const dataVolumeGiB = props.dataVolumeSize ?? 20;
     const subnetIds = cluster.vpc.selectSubnets(context.subnets).subnetIds;
     this.nodeClassNames = families.map((f) => `${NAME_PREFIX}-${f.name.toLowerCase()}`);
@@ -339,7 +365,11 @@ export class Karpenter extends Construct {
       });
       this.nodePools.node.addDependency(this.nodeClasses);
     }
-    this.noteRoutes(proxy !== undefined, props.chartRepository === undefined, props.controllerImage === undefined);
+    this.noteRoutes(
+      proxy !== undefined,
+      props.chartRepository === undefined || props.crdChartRepository === undefined,
+      props.controllerImage === undefined,
+    );
     this.node.addValidation({
       validate: () => {
         if (this.nodeGroups === 0) {
@@ -398,15 +428,30 @@ export class Karpenter extends Construct {
         "Give a version such as '1.14.1'",
       );
     }
-    const repository = props.chartRepository;
-    if (known(repository)) {
-      const ref = repository.startsWith('oci://') ? parseImageReference(repository.slice('oci://'.length)) : undefined;
-      if (ref === undefined || typeof ref === 'string' || ref.tag !== undefined || ref.digest !== undefined) {
+    for (const [prop, repository] of [
+      ['chartRepository', props.chartRepository],
+      ['crdChartRepository', props.crdChartRepository],
+    ] as const) {
+      if (known(repository)) {
+        const ref = repository.startsWith('oci://')
+          ? parseImageReference(repository.slice('oci://'.length))
+          : undefined;
+        if (ref === undefined || typeof ref === 'string' || ref.tag !== undefined || ref.digest !== undefined) {
+          invalid(
+            this,
+            `karpenter.${prop}`,
+            `'${repository}' is not an OCI repository`,
+            'Give oci://REGISTRY/PATH without tag or digest, e.g. oci://111122223333.dkr.ecr.eu-west-1.amazonaws.com/karpenter/karpenter',
+          );
+        }
+      }
+      const fallback = prop === 'chartRepository' ? KARPENTER_CHART_REPOSITORY : KARPENTER_CRD_CHART_REPOSITORY;
+      if (!hasProxy && repository === undefined) {
         invalid(
           this,
-          'karpenter.chartRepository',
-          `'${repository}' is not an OCI repository`,
-          'Give oci://REGISTRY/PATH without tag or digest, e.g. oci://111122223333.dkr.ecr.eu-west-1.amazonaws.com/karpenter/karpenter',
+          `karpenter.${prop}`,
+          `is not set, so the chart would come from ${fallback}, which a cluster without a proxy cannot reach`,
+          'Copy the chart into a private ECR repository (helm pull, helm push) and give its oci:// URL',
         );
       }
     }
@@ -429,14 +474,6 @@ export class Karpenter extends Construct {
         'karpenter.controllerImageDigest',
         `'${digest}' is not a sha256 digest`,
         'Give sha256: and 64 lower-case hex digits',
-      );
-    }
-    if (!hasProxy && repository === undefined) {
-      invalid(
-        this,
-        'karpenter.chartRepository',
-        `is not set, so the chart would come from ${KARPENTER_CHART_REPOSITORY}, which a cluster without a proxy cannot reach`,
-        'Copy the chart into a private ECR repository (helm pull, helm push) and give its oci:// URL',
       );
     }
     if (!hasProxy && image === undefined) {
@@ -549,7 +586,7 @@ export class Karpenter extends Construct {
     }
     const hosts = [
       ...(publicChart
-        ? ['public.ecr.aws (the chart; the kubectl provider logs in at api.ecr-public.us-east-1.amazonaws.com)']
+        ? ['public.ecr.aws (the charts; the kubectl provider logs in at api.ecr-public.us-east-1.amazonaws.com)']
         : []),
       ...(publicImage ? ['public.ecr.aws (the controller image, pulled by the nodes)'] : []),
       ...(this.isolatedVpc

@@ -28,6 +28,7 @@ import { validationErrorOf } from '../support/errors';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'karpenter');
 const PRIVATE_CHART = 'oci://111122223333.dkr.ecr.eu-west-1.amazonaws.com/karpenter/karpenter';
+const PRIVATE_CRD_CHART = 'oci://111122223333.dkr.ecr.eu-west-1.amazonaws.com/karpenter/karpenter-crd';
 const PRIVATE_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/karpenter/controller';
 const PROXY = ProxySettings.fromUrl('http://proxy.corp.example:3128', { noProxy: ['.corp.example'] });
 
@@ -67,11 +68,18 @@ function resourcesOf(template: Template, type: string): Array<[string, any]> {
   return Object.entries(template.findResources(type));
 }
 
-function chartOf(template: Template): { id: string; props: any; values: any; dependsOn: string[] } {
-  const charts = resourcesOf(template, 'Custom::AWSCDK-EKS-HelmChart');
+/** The Helm release `release` (the controller's, `karpenter`, by default). */
+function chartOf(
+  template: Template,
+  release = 'karpenter',
+): { id: string; props: any; values: any; dependsOn: string[] } {
+  const charts = resourcesOf(template, 'Custom::AWSCDK-EKS-HelmChart').filter(
+    ([, r]) => r.Properties.Release === release,
+  );
   expect(charts.length).toBe(1);
   const [id, r] = charts[0];
-  return { id, props: r.Properties, values: JSON.parse(text(r.Properties.Values)), dependsOn: r.DependsOn ?? [] };
+  const values = r.Properties.Values === undefined ? undefined : JSON.parse(text(r.Properties.Values));
+  return { id, props: r.Properties, values, dependsOn: r.DependsOn ?? [] };
 }
 
 function objectsOf(template: Template, kind: string): any[] {
@@ -118,7 +126,16 @@ describe('behind a proxy (the defaults)', () => {
   const template = Template.fromStack(stack);
   const chart = chartOf(template);
 
-  test('the chart: karpenter 1.14.1 from public ECR into kube-system, waited for', () => {
+  test('the charts: karpenter-crd, then karpenter without its CRDs, 1.14.1 from public ECR into kube-system, waited for', () => {
+    const crds = chartOf(template, 'karpenter-crd');
+    expect(crds.props).toMatchObject({
+      Chart: 'karpenter-crd',
+      Repository: 'oci://public.ecr.aws/karpenter/karpenter-crd',
+      Version: '1.14.1',
+      Namespace: 'kube-system',
+      Wait: true,
+    });
+    expect(crds.values).toBeUndefined();
     expect(chart.props).toMatchObject({
       Chart: 'karpenter',
       Release: 'karpenter',
@@ -126,7 +143,9 @@ describe('behind a proxy (the defaults)', () => {
       Version: '1.14.1',
       Namespace: 'kube-system',
       Wait: true,
+      SkipCrds: true,
     });
+    expect(chart.dependsOn).toContain(crds.id);
   });
 
   test('every value key is a key of the chart’s values.yaml that its Deployment template reads', () => {
@@ -157,6 +176,7 @@ describe('behind a proxy (the defaults)', () => {
   test('the chart waits for the proxy ConfigMap, the Pod Identity agent and association, the policies, the node group and the preflight', () => {
     const ids = chart.dependsOn.join(' ');
     for (const part of [
+      'KarpenterCrdChart',
       'ProxyEnvironment',
       'Addonekspodidentityagent',
       'PodIdentityAssociation',
@@ -321,6 +341,17 @@ describe('a closed network (no proxy)', () => {
     expect(
       validationErrorOf(() => cluster(stack2, { proxy: undefined, karpenter: { chartRepository: PRIVATE_CHART } }))
         .message,
+    ).toMatch(
+      /karpenter\.crdChartRepository is not set, so the chart would come from oci:\/\/public\.ecr\.aws\/karpenter\/karpenter-crd/,
+    );
+    const stack3 = testStack('eu-west-1');
+    expect(
+      validationErrorOf(() =>
+        cluster(stack3, {
+          proxy: undefined,
+          karpenter: { chartRepository: PRIVATE_CHART, crdChartRepository: PRIVATE_CRD_CHART },
+        }),
+      ).message,
     ).toMatch(/karpenter\.controllerImage is not set.*keeping its digest/);
   });
 
@@ -328,11 +359,16 @@ describe('a closed network (no proxy)', () => {
     const stack = testStack('eu-west-1');
     const c = cluster(stack, {
       proxy: undefined,
-      karpenter: { chartRepository: PRIVATE_CHART, controllerImage: PRIVATE_IMAGE },
+      karpenter: {
+        chartRepository: PRIVATE_CHART,
+        crdChartRepository: PRIVATE_CRD_CHART,
+        controllerImage: PRIVATE_IMAGE,
+      },
     });
     const template = Template.fromStack(stack);
     const chart = chartOf(template);
     expect(chart.props.Repository).toBe(PRIVATE_CHART);
+    expect(chartOf(template, 'karpenter-crd').props.Repository).toBe(PRIVATE_CRD_CHART);
     expect(chart.values.settings.isolatedVPC).toBe(true);
     expect(chart.values.controller).toEqual({
       image: { repository: PRIVATE_IMAGE },
@@ -351,7 +387,11 @@ describe('a closed network (no proxy)', () => {
     const error = validationErrorOf(() =>
       cluster(stack, {
         proxy: undefined,
-        karpenter: { chartRepository: PRIVATE_CHART, controllerImage: PRIVATE_IMAGE },
+        karpenter: {
+          chartRepository: PRIVATE_CHART,
+          crdChartRepository: PRIVATE_CRD_CHART,
+          controllerImage: PRIVATE_IMAGE,
+        },
         endpoints: (s, vpc) =>
           new EndpointSet(s, 'Endpoints', {
             vpc,
@@ -383,6 +423,11 @@ test.each<[string, KarpenterOptions, RegExp]>([
   ],
   ['a chart repository over https', { chartRepository: 'https://charts.karpenter.sh' }, /is not an OCI repository/],
   [
+    'a CRD chart repository with a digest',
+    { crdChartRepository: `${PRIVATE_CRD_CHART}@sha256:${'0'.repeat(64)}` },
+    /karpenter\.crdChartRepository .* is not an OCI repository/,
+  ],
+  [
     'an image with a tag',
     { controllerImage: `${PRIVATE_IMAGE}:1.14.1` },
     /karpenter\.controllerImage .* is not an image repository/,
@@ -400,7 +445,12 @@ test.each<[string, KarpenterOptions, RegExp]>([
 
 test('isolatedVpc false without a proxy is refused: pricing and IAM have no endpoint', () => {
   const stack = testStack('eu-west-1');
-  const karpenter = { chartRepository: PRIVATE_CHART, controllerImage: PRIVATE_IMAGE, isolatedVpc: false };
+  const karpenter = {
+    chartRepository: PRIVATE_CHART,
+    crdChartRepository: PRIVATE_CRD_CHART,
+    controllerImage: PRIVATE_IMAGE,
+    isolatedVpc: false,
+  };
   expect(validationErrorOf(() => cluster(stack, { proxy: undefined, karpenter })).message).toMatch(
     /karpenter\.isolatedVpc is false without a proxy/,
   );

@@ -53,8 +53,9 @@ describe.each(deployments((e) => e.key === 'karpenter').map((d) => [d.label, d] 
 
   test('the chart values name the cluster, its endpoint, the queue and the region, and read the kube-system proxy ConfigMap', () => {
     const charts = resourcesOfType(d.template, 'Custom::AWSCDK-EKS-HelmChart');
-    expect(charts.length).toBe(1);
-    const values = JSON.parse(d.resolver.resolveString(charts[0][1].Properties.Values));
+    expect(charts.map(([, r]) => r.Properties.Release).sort()).toEqual(['karpenter', 'karpenter-crd']);
+    const controller = charts.find(([, r]) => r.Properties.Release === 'karpenter')!;
+    const values = JSON.parse(d.resolver.resolveString(controller[1].Properties.Values));
     const cluster = clusterOf(d);
     const queues = resourcesOfType(d.template, 'AWS::SQS::Queue');
     expect(values.settings).toEqual({
