@@ -375,7 +375,7 @@ export class Karpenter extends Construct {
         if (this.nodeGroups === 0) {
           Annotations.of(this).addWarningV2(
             'cdk-private-eks:karpenter-controller-nodes',
-            "Karpenter's controller runs on nodes it does not manage, and the chart waits for it: add a node group through the cluster (addProxiedNodeGroup or addSelfManagedNodeGroup), which the chart then waits for",
+            "Karpenter's controller runs on nodes it does not manage, and the chart waits for it: add a node group through the cluster (addProxiedNodeGroup or addSelfManagedNodeGroup), or give a group of your own to karpenter.runControllerOn(), so that the chart waits for it",
           );
         }
         return [];

@@ -21,6 +21,7 @@ import {
   NodeFamily,
   PrivateEksCluster,
   PrivateEksErrors,
+  ProxiedNodeGroup,
   ProxySettings,
 } from '../../lib';
 import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
@@ -480,6 +481,17 @@ test('without a node group of the cluster, a warning: the controller needs nodes
     Match.stringLikeRegexp('runs on nodes it does not manage'),
   );
   expect(warnings.length).toBe(1);
+});
+test('a group of one’s own given to runControllerOn: the chart waits for it, no warning', () => {
+  const stack = testStack('eu-west-1');
+  const c = cluster(stack, { nodeGroup: false });
+  const group = new ProxiedNodeGroup(stack, 'Own', { nodeContext: c.nodeContext, minSize: 2 });
+  c.karpenter!.runControllerOn(group.nodegroup);
+  const template = Template.fromStack(stack);
+  expect(
+    Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('runs on nodes it does not manage')),
+  ).toEqual([]);
+  expect(chartOf(template).dependsOn.join(' ')).toMatch(/OwnNodegroup/);
 });
 
 test('interruption handling off: no queue, no rules, no SQS statement', () => {
