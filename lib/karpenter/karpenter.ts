@@ -16,7 +16,7 @@ import {
   KARPENTER_SERVICE_ACCOUNT,
   renderControllerValues,
 } from './helm-values';
-import { renderEc2NodeClass, renderKarpenterNodePool, userDataText } from './manifests';
+import { AMI_ALIASES, renderEc2NodeClass, renderKarpenterNodePool, userDataText } from './manifests';
 import { NamespaceProxyEnvironment } from '../manifests/proxy-environment';
 import { addManifestWithDeployTimeValues } from '../manifests/proxy-manifests';
 import { INodeContext } from '../nodes/node-context';
@@ -104,6 +104,23 @@ export interface KarpenterOptions {
    * @default [NodeFamily.AMAZON_LINUX_2023]
    */
   readonly nodeFamilies?: NodeFamily[];
+
+  /**
+   * The Amazon Linux 2023 AMI version of the `cdk-private-eks-al2023` EC2NodeClass: the EKS AMI release tag,
+   * e.g. `v20240807` (Karpenter docs, "spec.amiSelectorTerms", lists the versions of a region). Karpenter
+   * recommends a pinned version in production: with `latest`, every AMI release replaces all the nodes.
+   *
+   * @default 'latest'
+   */
+  readonly al2023AmiVersion?: string;
+
+  /**
+   * The Bottlerocket AMI version of the `cdk-private-eks-bottlerocket` EC2NodeClass, e.g. `v1.20.4`, as
+   * `al2023AmiVersion`.
+   *
+   * @default 'latest'
+   */
+  readonly bottlerocketAmiVersion?: string;
 
   /**
    * Size of the encrypted gp3 volume that holds containers and images, in GiB (as `dataVolumeSize` of node groups).
@@ -331,6 +348,7 @@ export class Karpenter extends Construct {
     const dataVolumeGiB = props.dataVolumeSize ?? 20;
     const subnetIds = cluster.vpc.selectSubnets(context.subnets).subnetIds;
     this.nodeClassNames = families.map((f) => `${NAME_PREFIX}-${f.name.toLowerCase()}`);
+    const amiVersions = this.amiVersions(families, props);
     const nodeClassObjects = families.map((family, i) => {
       const rendered = renderNodeUserData(this, family._spec, {
         proxy: context.proxy,
@@ -349,6 +367,7 @@ export class Karpenter extends Construct {
         subnetIds,
         securityGroupIds: [cluster.clusterSecurityGroupId],
         userData,
+        amiVersion: amiVersions[i],
         dataVolumeGiB,
       });
     });
@@ -390,6 +409,48 @@ export class Karpenter extends Construct {
   public runControllerOn(group: IDependable): void {
     this.nodeGroups += 1;
     this.chart.node.addDependency(group);
+  }
+
+  /** Each family's AMI version, checked; a note when one follows `latest`. */
+  private amiVersions(families: NodeFamily[], props: KarpenterOptions): string[] {
+    const given: Record<string, [string, string | undefined]> = {
+      AL2023: ['al2023AmiVersion', props.al2023AmiVersion],
+      BOTTLEROCKET: ['bottlerocketAmiVersion', props.bottlerocketAmiVersion],
+    };
+    const latest: string[] = [];
+    const versions = families.map((family) => {
+      const [prop, version] = given[family.name];
+      const grammar = AMI_ALIASES[family.name];
+      if (version === undefined || version === 'latest') {
+        latest.push(prop);
+        return 'latest';
+      }
+      if (typeof version !== 'string' || Token.isUnresolved(version) || !grammar.version.test(version)) {
+        invalid(
+          this,
+          `karpenter.${prop}`,
+          `'${String(version)}' is not a ${family.name} AMI release (known at synth time)`,
+          `Give the release tag, e.g. '${grammar.example}', or 'latest'`,
+        );
+      }
+      return version;
+    });
+    for (const [family, [prop, version]] of Object.entries(given)) {
+      if (version !== undefined && !families.some((f) => f.name === family)) {
+        invalid(
+          this,
+          `karpenter.${prop}`,
+          `is set, but nodeFamilies has no ${family}`,
+          `Add the family, or drop ${prop}`,
+        );
+      }
+    }
+    if (latest.length > 0) {
+      Annotations.of(this).addInfo(
+        `cdk-private-eks: Karpenter's nodes follow the latest AMI: each release replaces every node (drift). Karpenter recommends a pinned version in production: set ${latest.join(', ')}`,
+      );
+    }
+    return versions;
   }
 
   private checkFamilies(families: NodeFamily[]): NodeFamily[] {

@@ -54,19 +54,32 @@ export interface Ec2NodeClassInput {
   readonly securityGroupIds: string[];
   /** The user data (see `userDataText`), if the nodes need any. */
   readonly userData?: string;
+  /** The AMI version of the alias (checked by the construct). Default: `latest`. */
+  readonly amiVersion?: string;
   /** The size of the volume that holds containers and images, in GiB. */
   readonly dataVolumeGiB: number;
 }
 
-/** Karpenter's AMI alias of a family. */
-const ALIASES: Record<string, string> = { AL2023: 'al2023@latest', BOTTLEROCKET: 'bottlerocket@latest' };
+/**
+ * Karpenter's AMI alias family of each node family, and the grammar of a pinned version: the AMI's GitHub
+ * release tag, a date for AL2023 (`v20240807`), a semantic version for Bottlerocket (`v1.20.4`)
+ * (docs/concepts/nodeclasses.md, "spec.amiSelectorTerms").
+ */
+export const AMI_ALIASES: Record<
+  string,
+  { readonly family: string; readonly version: RegExp; readonly example: string }
+> = {
+  AL2023: { family: 'al2023', version: /^v\d{8}$/, example: 'v20240807' },
+  BOTTLEROCKET: { family: 'bottlerocket', version: /^v\d{1,4}\.\d{1,4}\.\d{1,4}$/, example: 'v1.20.4' },
+};
 
 /** The EC2NodeClass object: IMDSv2 with hop limit 1, encrypted gp3 volumes. */
 export function renderEc2NodeClass(input: Ec2NodeClassInput): KubernetesObject<Record<string, unknown>> {
-  const alias = ALIASES[input.family.name];
-  if (alias === undefined) {
+  const aliasFamily = AMI_ALIASES[input.family.name]?.family;
+  if (aliasFamily === undefined) {
     throw new Error(`no Karpenter AMI alias for ${input.family.name}`); // the construct refuses other families
   }
+  const alias = `${aliasFamily}@${input.amiVersion ?? 'latest'}`;
   const ebs = (sizeGiB: number) => ({
     volumeSize: `${sizeGiB}Gi`,
     volumeType: 'gp3',

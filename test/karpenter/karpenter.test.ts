@@ -543,3 +543,46 @@ test('generated repositories and images: refused with our error, or carried as d
   expect(accepted).toBeGreaterThan(0);
   expect(refused).toBeGreaterThan(0);
 });
+
+test('pinned AMI versions go into the aliases, valid for the CRD; latest gets a note naming the props', () => {
+  const stack = testStack('eu-west-1');
+  cluster(stack, {
+    karpenter: {
+      nodeFamilies: [NodeFamily.AMAZON_LINUX_2023, NodeFamily.BOTTLEROCKET],
+      al2023AmiVersion: 'v20251120',
+      bottlerocketAmiVersion: 'v1.50.0',
+    },
+  });
+  const classes = objectsOf(Template.fromStack(stack), 'EC2NodeClass');
+  expect(classes.map((o) => o.spec.amiSelectorTerms)).toEqual([
+    [{ alias: 'al2023@v20251120' }],
+    [{ alias: 'bottlerocket@v1.50.0' }],
+  ]);
+  expect(Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('follow the latest AMI'))).toEqual([]);
+  const latest = testStack('eu-west-1');
+  cluster(latest);
+  const notes = Annotations.fromStack(latest).findInfo('*', Match.stringLikeRegexp('follow the latest AMI'));
+  expect(notes.map((n) => n.entry.data)).toEqual([expect.stringMatching(/set al2023AmiVersion$/)]);
+});
+
+test.each<[string, KarpenterOptions, RegExp]>([
+  [
+    'an AL2023 version in Bottlerocket form',
+    { al2023AmiVersion: 'v1.20.4' },
+    /karpenter\.al2023AmiVersion 'v1\.20\.4' is not a AL2023 AMI release/,
+  ],
+  [
+    'a Bottlerocket version in AL2023 form',
+    { nodeFamilies: [NodeFamily.BOTTLEROCKET], bottlerocketAmiVersion: 'v20240807' },
+    /karpenter\.bottlerocketAmiVersion/,
+  ],
+  [
+    'a version for a family not in use',
+    { bottlerocketAmiVersion: 'v1.20.4' },
+    /karpenter\.bottlerocketAmiVersion is set, but nodeFamilies has no BOTTLEROCKET/,
+  ],
+  ['a version with a quote', { al2023AmiVersion: "v20240807'" }, /karpenter\.al2023AmiVersion/],
+])('refuses %s', (_name, karpenter, message) => {
+  const stack = testStack('eu-west-1');
+  expect(validationErrorOf(() => cluster(stack, { karpenter })).message).toMatch(message);
+});

@@ -28,10 +28,11 @@ const proxy: NodeProxy = {
   noProxy: ['localhost', '10.0.0.0/16'],
 };
 
-function nodeClass(family: typeof AL2023, userData: string | undefined) {
+function nodeClass(family: typeof AL2023, userData: string | undefined, amiVersion?: string) {
   return renderEc2NodeClass({
     name: 'proxied',
     family,
+    amiVersion,
     instanceProfile: 'karpenter-node',
     subnetIds: ['subnet-0a', 'subnet-0b'],
     securityGroupIds: ['sg-0c'],
@@ -94,4 +95,23 @@ test.each<[string, (o: any) => void]>([
   const broken = JSON.parse(JSON.stringify(nodeClass(AL2023, undefined)));
   breakIt(broken);
   expect(validNodeClass(broken)).not.toEqual([]);
+});
+
+test.each([
+  [AL2023, 'v20251120', 'al2023@v20251120'],
+  [BOTTLEROCKET, 'v9999.9999.9999', 'bottlerocket@v9999.9999.9999'],
+])(
+  '%# a pinned AMI version: the alias, within the CRD (its 30 characters at the longest version)',
+  (family, version, alias) => {
+    const object = nodeClass(family, undefined, version);
+    expect((object.spec as any).amiSelectorTerms).toEqual([{ alias }]);
+    expect(validNodeClass(object)).toEqual([]);
+    // The CRD's own CEL rules, which ajv does not run: family@version, a known family.
+    expect(alias).toMatch(/^[a-zA-Z0-9]+@.+$/);
+    expect(['al2023', 'bottlerocket']).toContain(alias.split('@')[0]);
+  },
+);
+
+test('the CRD refuses an alias over 30 characters: the check can fail', () => {
+  expect(validNodeClass(nodeClass(BOTTLEROCKET, undefined, 'v99999.99999.99999'))).not.toEqual([]);
 });
