@@ -24,7 +24,7 @@ import {
   autoModeNodeRole,
   AutoModeOptions,
 } from '../automode/auto-mode';
-import { Karpenter, KarpenterOptions } from '../karpenter/karpenter';
+import { controllerIdentityType, Karpenter, KarpenterOptions, karpenterProfiles } from '../karpenter/karpenter';
 import { ProxiedNodeGroup, ProxiedNodeGroupOptions } from '../nodes/proxied-node-group';
 import { SelfManagedNodeGroup, SelfManagedNodeGroupOptions } from '../nodes/self-managed-node-group';
 import { SECRET_ARN_VALUE } from '../nodes/user-data/boothook';
@@ -439,7 +439,7 @@ export class PrivateEksCluster extends Construct {
 
   /** Karpenter, with the Pod Identity agent add-on when its controller uses Pod Identity. */
   private addKarpenter(options: KarpenterOptions): Karpenter {
-    const podIdentity = (options.identityType ?? eks.IdentityType.POD_IDENTITY) === eks.IdentityType.POD_IDENTITY;
+    const podIdentity = controllerIdentityType(options) === eks.IdentityType.POD_IDENTITY;
     const agentName = AddonProfile.POD_IDENTITY_AGENT.addonName!;
     const agent = podIdentity
       ? (this.addons.get(agentName) ?? this.addAddon({ addon: AddonProfile.POD_IDENTITY_AGENT }))
@@ -792,15 +792,6 @@ export class PrivateEksCluster extends Construct {
 function defaultEndpointServices(proxy: ProxySettings | undefined): EndpointService[] {
   const credentials = proxy?.credentials;
   return credentials ? EndpointPresets.withProxyCredentials(credentials) : EndpointPresets.minimal();
-}
-
-/**
- * The add-on profiles Karpenter brings: its own endpoints, and the Pod Identity agent's when its controller uses
- * Pod Identity.
- */
-function karpenterProfiles(options: KarpenterOptions): AddonProfile[] {
-  const podIdentity = (options.identityType ?? eks.IdentityType.POD_IDENTITY) === eks.IdentityType.POD_IDENTITY;
-  return [AddonProfile.KARPENTER, ...(podIdentity ? [AddonProfile.POD_IDENTITY_AGENT] : [])];
 }
 
 /**

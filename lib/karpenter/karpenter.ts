@@ -17,6 +17,7 @@ import {
   renderControllerValues,
 } from './helm-values';
 import { AMI_ALIASES, renderEc2NodeClass, renderKarpenterNodePool, userDataText } from './manifests';
+import { AddonProfile } from '../addons/catalogue';
 import { NamespaceProxyEnvironment } from '../manifests/proxy-environment';
 import { addManifestWithDeployTimeValues } from '../manifests/proxy-manifests';
 import { INodeContext } from '../nodes/node-context';
@@ -173,6 +174,20 @@ const WILDCARD_REASONS: Record<string, string> = {
     'Karpenter reads instance profiles by the names it derives (its garbage collection, the cleanup when an EC2NodeClass is deleted, which fails without it); reading a profile grants nothing',
 };
 
+/** The controller's identity type: `identityType`, Pod Identity by default. */
+export function controllerIdentityType(options: KarpenterOptions): eks.IdentityType {
+  return options.identityType ?? eks.IdentityType.POD_IDENTITY;
+}
+
+/**
+ * The add-on profiles Karpenter brings to a cluster: its own endpoints, and the Pod Identity agent's when its
+ * controller uses Pod Identity.
+ */
+export function karpenterProfiles(options: KarpenterOptions): AddonProfile[] {
+  const podIdentity = controllerIdentityType(options) === eks.IdentityType.POD_IDENTITY;
+  return [AddonProfile.KARPENTER, ...(podIdentity ? [AddonProfile.POD_IDENTITY_AGENT] : [])];
+}
+
 /** The prefix of our EC2NodeClass and NodePool names, as the Auto Mode NodeClass's. */
 const NAME_PREFIX = 'cdk-private-eks';
 
@@ -289,8 +304,7 @@ export class Karpenter extends Construct {
     }
 
     // The controller's identity and policies.
-    const identityType = props.identityType ?? eks.IdentityType.POD_IDENTITY;
-    const identity = this.createControllerIdentity(cluster, identityType);
+    const identity = this.createControllerIdentity(cluster, controllerIdentityType(props));
     this.controllerRole = identity.role;
     const policies = this.attachControllerPolicies(cluster, identity.role);
 
