@@ -12,7 +12,7 @@ import {
   ProxySettings,
 } from '../../lib';
 import { NODE_CLASS_NAME } from '../../lib/automode/manifests';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testStack, tokenText } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
 
 function autoModeCluster(stack: Stack, autoMode: AutoModeOptions = {}, proxy?: ProxySettings) {
@@ -25,20 +25,13 @@ function autoModeCluster(stack: Stack, autoMode: AutoModeOptions = {}, proxy?: P
   });
 }
 
-/** A manifest's text with each deploy-time value as `<TOKEN>` (subnet ids, the role name). */
-function manifestText(value: any): string {
-  return typeof value === 'string'
-    ? value
-    : value['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : '<TOKEN>')).join('');
-}
-
 /** The manifests applied by the kubectl provider, parsed. */
 function manifests(template: Template): Array<{ id: string; objects: any[]; dependsOn: string[] }> {
   return Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
     .filter(([, r]: [string, any]) => r.Properties.Manifest !== undefined)
     .map(([id, r]: [string, any]) => ({
       id,
-      objects: JSON.parse(manifestText(r.Properties.Manifest)),
+      objects: JSON.parse(tokenText(r.Properties.Manifest)),
       dependsOn: r.DependsOn ?? [],
     }));
 }

@@ -1,7 +1,7 @@
 /**
  * The Karpenter controller's policies (lib/karpenter/controller-policy.ts) against Karpenter's own
- * CloudFormation (v1.14.1, vendored in test/fixtures/karpenter): every statement we keep is upstream's, as it is,
- * except the one narrowing we name; what we leave out is exactly the list the module documents.
+ * CloudFormation (v1.14.1, vendored in test/fixtures/karpenter): every statement we keep is upstream's, as it is;
+ * what we leave out is exactly the list the module documents.
  */
 import * as fs from 'fs';
 import * as path from 'path';

@@ -24,7 +24,7 @@ import {
   ProxiedNodeGroup,
   ProxySettings,
 } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testStack } from '../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testStack, tokenText } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'karpenter');
@@ -58,13 +58,6 @@ function cluster(stack: Stack, o: ClusterOptions = {}): PrivateEksCluster {
   return c;
 }
 
-/** A resource's string property with each token as `<TOKEN>`. */
-function text(value: any): string {
-  return typeof value === 'string'
-    ? value
-    : value['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : '<TOKEN>')).join('');
-}
-
 function resourcesOf(template: Template, type: string): Array<[string, any]> {
   return Object.entries(template.findResources(type));
 }
@@ -79,14 +72,14 @@ function chartOf(
   );
   expect(charts.length).toBe(1);
   const [id, r] = charts[0];
-  const values = r.Properties.Values === undefined ? undefined : JSON.parse(text(r.Properties.Values));
+  const values = r.Properties.Values === undefined ? undefined : JSON.parse(tokenText(r.Properties.Values));
   return { id, props: r.Properties, values, dependsOn: r.DependsOn ?? [] };
 }
 
 function objectsOf(template: Template, kind: string): any[] {
   return resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource')
     .filter(([, r]) => r.Properties.Manifest !== undefined)
-    .flatMap(([, r]) => JSON.parse(text(r.Properties.Manifest)))
+    .flatMap(([, r]) => JSON.parse(tokenText(r.Properties.Manifest)))
     .filter((o: any) => o.kind === kind);
 }
 

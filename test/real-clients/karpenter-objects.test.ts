@@ -1,5 +1,5 @@
 /**
- * Karpenter's objects as `examples/karpenter` deploys them, every CloudFormation value resolved for two regions:
+ * Karpenter's objects as `examples/karpenter` deploys them, every CloudFormation value resolved for its region:
  * the EC2NodeClasses and the NodePool validate against Karpenter's CRDs (v1.14.1, ajv) and point at what the
  * template creates (the instance profile, the cluster's node subnets and security group, a class that exists);
  * the chart's values name the cluster, its endpoint and the queue, and read a proxy ConfigMap that the template

@@ -39,3 +39,13 @@ export function fakeKubectlLayer(stack: Stack): lambda.ILayerVersion {
 export function masked(template: object): object {
   return { __maskAssets: true, ...template };
 }
+
+/**
+ * A template's string property (a literal or an `Fn::Join` of literals and tokens) as text, each token as
+ * `<TOKEN>`: what a manifest or Helm values look like before CloudFormation resolves them.
+ */
+export function tokenText(value: any): string {
+  return typeof value === 'string'
+    ? value
+    : value['Fn::Join'][1].map((part: unknown) => (typeof part === 'string' ? part : '<TOKEN>')).join('');
+}
