@@ -1,35 +1,34 @@
 /**
- * Once per jest run of the real-client suites: synthesize every example and compile the Go probe, and hand
- * both to the workers through environment variables (they inherit the parent's environment).
+ * Once per jest run of the real-client suites: synthesize every example, compile the Go probe and make the
+ * shared cache of cloud-init's splits, and hand them to the workers through environment variables (they
+ * inherit the parent's environment).
  */
 import * as path from 'path';
 import { buildGoProbe, GO_PROBE_VARIABLE } from './support/go-probe';
 import { runOk, tempDir } from './support/proc';
-import { SYNTH_DIR_VARIABLE } from './support/synth-dir';
+import { CLOUD_INIT_CACHE_VARIABLE, SYNTH_DIR_VARIABLE } from './support/synth-dir';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 export default function globalSetup(): void {
   const synthDir = tempDir('synth-shared');
   const goDir = tempDir('goprobe-shared');
+  const cloudInitDir = tempDir('cloudinit-shared');
   // Read back by global-teardown.ts (same process).
-  process.env.CDK_PRIVATE_EKS_SHARED_DIRS = JSON.stringify([synthDir, goDir]);
-  // In a child process through ts-node (SWC, TypeScript sources first), as the examples' cdk.json runs them:
-  // this process resolves modules as Node does and would load a stale compiled lib/*.js instead. aws-cdk-lib's
-  // CloudFormation validation (4 s of the 5 s synth) is off: the synth project (examples.test.ts,
-  // nag.test.ts) runs it over every example.
+  process.env.CDK_PRIVATE_EKS_SHARED_DIRS = JSON.stringify([synthDir, goDir, cloudInitDir]);
+  process.env[CLOUD_INIT_CACHE_VARIABLE] = cloudInitDir;
+  // In a child process through scripts/run-ts.js (SWC, TypeScript sources first), as the examples' cdk.json
+  // runs them: this process resolves modules as Node does and would load a stale compiled lib/*.js instead.
+  // aws-cdk-lib's CloudFormation validation (4 s of the 5 s synth) is off: the synth project
+  // (examples.test.ts, nag.test.ts) runs it over every example.
   runOk(
     process.execPath,
-    [
-      require.resolve('ts-node/dist/bin.js', { paths: [ROOT] }),
-      '-P',
-      path.join(ROOT, 'tsconfig.dev.json'),
-      '--swc',
-      '--prefer-ts-exts',
-      path.join(__dirname, 'synth-examples.ts'),
-      synthDir,
-    ],
-    { cwd: ROOT, env: { ...process.env, CDK_VALIDATION: 'false' }, timeout: 180_000 },
+    [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(__dirname, 'synth-examples.ts'), synthDir],
+    {
+      cwd: ROOT,
+      env: { ...process.env, CDK_VALIDATION: 'false' },
+      timeout: 180_000,
+    },
   );
   process.env[SYNTH_DIR_VARIABLE] = synthDir;
   process.env[GO_PROBE_VARIABLE] = buildGoProbe(goDir);

@@ -79,8 +79,9 @@ def tls_server(handler):
 kube = tls_server(Kube)
 foreign = tls_server(Foreign)
 response = http.server.HTTPServer(("127.0.0.1", 0), Response)
+# A short poll interval: shutdown() waits for the loop to notice (half a second each at the default).
 for server in (kube, foreign, response):
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
 
 ca = base64.b64encode(open(cert, "rb").read()).decode()
 values = {"@KUBE_ENDPOINT@": f"https://127.0.0.1:{kube.server_address[1]}", "@KUBE_CA@": ca,

@@ -2,10 +2,12 @@
  * User data as cloud-init sees it: parts split by cloud-init 22.4's own MIME processing, and each
  * boothook as the file cloud-init would write and execute.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { launchTemplates, Deployment, NodeGroup } from './examples';
 import { PYTHON, removeDir, runOk, SUPPORT_DIR, tempDir } from './proc';
+import { CLOUD_INIT_CACHE_VARIABLE } from './synth-dir';
 import { CA_BOOTHOOK_MARKER } from '../../../lib/nodes/user-data/ca-bundle';
 
 export interface UserDataPart {
@@ -20,13 +22,36 @@ export interface UserDataPart {
 
 const partsCache = new Map<string, UserDataPart[]>();
 
-/** Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk (memoized). */
+/**
+ * Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk: once per test file,
+ * and, under the real-client global setup, once per run (its shared cache, keyed by the user data's SHA-256:
+ * importing cloud-init costs a quarter of a second, and most suites read the same examples' user data).
+ */
 export function cloudInitParts(userData: string): UserDataPart[] {
   let parts = partsCache.get(userData);
   if (!parts) {
-    parts = splitWithCloudInit(userData);
+    parts = sharedSplit(userData);
     partsCache.set(userData, parts);
   }
+  return parts;
+}
+
+function sharedSplit(userData: string): UserDataPart[] {
+  const dir = process.env[CLOUD_INIT_CACHE_VARIABLE];
+  if (!dir || !fs.existsSync(dir)) {
+    return splitWithCloudInit(userData);
+  }
+  const file = path.join(dir, `${createHash('sha256').update(userData).digest('hex')}.json`);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    // not split yet in this run
+  }
+  const parts = splitWithCloudInit(userData);
+  // Written whole, then renamed: a suite in another worker reads all of it or nothing.
+  const partial = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(partial, JSON.stringify(parts));
+  fs.renameSync(partial, file);
   return parts;
 }
 
