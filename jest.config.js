@@ -1,9 +1,13 @@
 /**
  * Three projects, so that each pays only for what it needs:
- * - unit: constructs and renderers, aws-cdk-lib's CloudFormation validation off (test/support/no-cfn-validation.ts);
- * - synth: every example app (snapshots, cdk-nag) with the validation on;
+ * - unit: constructs, renderers and cdk-nag over every example (nag.test.ts: cdk-nag's packs are validation
+ *   plugins, which run whatever CDK_VALIDATION says), aws-cdk-lib's CloudFormation validation off
+ *   (test/support/no-cfn-validation.ts);
+ * - synth: every example app (snapshots, security defaults) with the validation on, so that each example is
+ *   validated once (running it in nag.test.ts too cost 5 s of CPU for the same templates);
  * - real-clients: the real programs (root; Debian tools), with the examples synthesized and the Go probe
- *   compiled once per run (test/real-clients/global-setup.ts).
+ *   compiled once per run (test/real-clients/global-setup.ts); the validation off too for the stacks its
+ *   suites build themselves (its first run in a test file cost about a second).
  * `npm run test:unit` runs the first two, `npm run test:real` the third, `npm test` all.
  * @type {import('jest').Config}
  */
@@ -18,7 +22,7 @@ const common = {
   snapshotSerializers: ['<rootDir>/test/support/mask-serializer.js'],
 };
 
-const SYNTH_SUITES = ['<rootDir>/test/examples.test.ts', '<rootDir>/test/nag.test.ts'];
+const SYNTH_SUITES = ['<rootDir>/test/examples.test.ts'];
 
 module.exports = {
   // Jest's default on 2 cores is one worker; the real-client suites mostly wait on child processes
@@ -44,6 +48,7 @@ module.exports = {
       displayName: 'real-clients',
       roots: ['<rootDir>/test/real-clients'],
       testMatch: ['**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/support/no-cfn-validation.ts'],
       globalSetup: '<rootDir>/test/real-clients/global-setup.ts',
       globalTeardown: '<rootDir>/test/real-clients/global-teardown.ts',
     },

@@ -1,5 +1,4 @@
 import {
-  App,
   Aws,
   CfnDynamicReference,
   CfnDynamicReferenceService,
@@ -14,9 +13,10 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { deployTimeOrigin, jsonTextWithDeployTimeValues } from '../../lib/private/deploy-time';
 import { IntrinsicResolver } from '../real-clients/support/intrinsics';
+import { testApp } from '../support/cdk';
 
 function fixture() {
-  const app = new App();
+  const app = testApp();
   const stack = new Stack(app, 'S');
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
   const nlb = new elbv2.NetworkLoadBalancer(stack, 'Nlb', { vpc });

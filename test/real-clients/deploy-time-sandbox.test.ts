@@ -8,7 +8,7 @@
  *     on stderr and the console.
  */
 import * as fs from 'fs';
-import { App, CfnParameter, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { PrivateEksCluster, ProxySettings } from '../../lib';
 import {
@@ -19,7 +19,7 @@ import {
   SECRET_ARN_VALUE,
 } from '../../lib/nodes/user-data/boothook';
 import { proxyEnvironment } from '../../lib/proxy/render-environment';
-import { fakeKubectlLayer, isolatedVpc } from '../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
 import { cloudInitParts } from './support/cloudinit';
 import { resourcesOfType } from './support/intrinsics';
 import { GOOD, parameterTemplates, resolverFor } from './support/parameter-app';
@@ -246,7 +246,7 @@ describe('deploy-time proxy URL and secret ARN with proxy credentials (the rende
 });
 
 test("another namespace's proxy ConfigMap (addProxyEnvironment) keeps a hostile parameter one value too", () => {
-  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+  const app = testApp();
   const stack = new Stack(app, 'Ns');
   const host = new CfnParameter(stack, 'ProxyHost', { default: GOOD.host });
   const cluster = new PrivateEksCluster(stack, 'Cluster', {

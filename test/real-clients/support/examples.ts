@@ -4,8 +4,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
 import { EXAMPLE_APPS, ExampleKey, exampleApp } from '../../support/example-apps';
+import { testApp } from '../../support/cdk';
 import { IntrinsicResolver, partitionOf, resourcesOfType } from './intrinsics';
 import { removeDir, tempDir } from './proc';
 import { SYNTH_DIR_VARIABLE } from './synth-dir';
@@ -238,7 +238,7 @@ export function synthesizeExamples(outdir: string): void {
   const chinaContext = JSON.parse(
     fs.readFileSync(path.join(ROOT, 'examples', 'china-region', 'cdk.context.json'), 'utf8'),
   );
-  const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true, ...chinaContext } });
+  const app = testApp({ outdir, context: chinaContext });
   for (const example of EXAMPLE_APPS) {
     example.build(app);
   }

@@ -7,7 +7,7 @@
 import { App, CfnParameter, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { PrivateEksCluster, ProxySettings } from '../../../lib';
-import { fakeKubectlLayer, isolatedVpc } from '../../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testApp } from '../../support/cdk';
 import { IntrinsicResolver } from './intrinsics';
 
 /** The values the twin stack writes as literals, and the parameters' defaults. */
@@ -28,7 +28,7 @@ function clusterStack(app: App, id: string, proxy: (stack: Stack) => ProxySettin
 
 /** The two templates: `parameters` (seed 001's shape) and `concrete` (the same values as literals). */
 export function parameterTemplates(): { parameters: any; concrete: any } {
-  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
+  const app = testApp();
   clusterStack(app, 'Parameters', (stack) => {
     const host = new CfnParameter(stack, 'ProxyHost', { type: 'String', default: GOOD.host });
     const port = new CfnParameter(stack, 'ProxyPort', { type: 'Number', default: GOOD.port });
