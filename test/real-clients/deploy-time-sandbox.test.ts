@@ -20,7 +20,7 @@ import {
 } from '../../lib/nodes/user-data/boothook';
 import { proxyEnvironment } from '../../lib/proxy/render-environment';
 import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
-import { cloudInitParts } from './support/cloudinit';
+import { cloudInitParts, splitAll } from './support/cloudinit';
 import { resourcesOfType } from './support/intrinsics';
 import { GOOD, parameterTemplates, resolverFor } from './support/parameter-app';
 import { requireCloudInit, requireRoot, requireTools } from './support/proc';
@@ -36,12 +36,16 @@ import {
 /** Where a payload that ran would leave its mark (the sandbox shares the host's /tmp). */
 const MARK = `/tmp/cdk-private-eks-pwned-${process.pid}`;
 
-/** Every part of the first launch template's user data, for the parameter values given. */
-function userDataParts(template: any, stackName: string, values: Record<string, string> = {}) {
+/** The first launch template's user data, for the parameter values given. */
+function userDataOf(template: any, stackName: string, values: Record<string, string> = {}): string {
   const resolver = resolverFor(template, stackName, values);
   const [, lt] = resourcesOfType(template, 'AWS::EC2::LaunchTemplate')[0];
-  const userData = Buffer.from(resolver.resolveString(lt.Properties.LaunchTemplateData.UserData), 'base64');
-  return cloudInitParts(userData.toString('utf8'));
+  return Buffer.from(resolver.resolveString(lt.Properties.LaunchTemplateData.UserData), 'base64').toString('utf8');
+}
+
+/** Every part of the first launch template's user data, for the parameter values given. */
+function userDataParts(template: any, stackName: string, values: Record<string, string> = {}) {
+  return cloudInitParts(userDataOf(template, stackName, values));
 }
 
 function boothookOf(template: any, stackName: string, values: Record<string, string> = {}): string {
@@ -60,6 +64,12 @@ beforeAll(() => {
   requireCloudInit();
   templates = parameterTemplates();
   fs.rmSync(MARK, { force: true });
+  // Every user data this file splits, in one cloud-init run.
+  splitAll([
+    userDataOf(templates.parameters, 'Parameters'),
+    userDataOf(templates.concrete, 'Concrete'),
+    ...HOSTILE.map(([param, value]) => userDataOf(templates.parameters, 'Parameters', { [param]: value })),
+  ]);
 });
 afterAll(() => fs.rmSync(MARK, { force: true }));
 

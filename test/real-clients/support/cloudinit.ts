@@ -25,51 +25,72 @@ const partsCache = new Map<string, UserDataPart[]>();
 /**
  * Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk: once per test file,
  * and, under the real-client global setup, once per run (its shared cache, keyed by the user data's SHA-256:
- * importing cloud-init costs a quarter of a second, and most suites read the same examples' user data).
+ * most suites read the same examples' user data).
  */
 export function cloudInitParts(userData: string): UserDataPart[] {
-  let parts = partsCache.get(userData);
-  if (!parts) {
-    parts = sharedSplit(userData);
-    partsCache.set(userData, parts);
-  }
-  return parts;
+  splitAll([userData]);
+  return partsCache.get(userData)!;
 }
 
-function sharedSplit(userData: string): UserDataPart[] {
+/**
+ * Split every user data given that is not split yet, in one cloud-init run: importing cloud-init costs a
+ * quarter of a second, a split almost nothing. A suite that needs many calls this first; cloudInitParts
+ * then answers from the cache.
+ */
+export function splitAll(userData: string[]): void {
+  const missing = [...new Set(userData)].filter((u) => !partsCache.has(u) && !readShared(u));
+  if (missing.length === 0) {
+    return;
+  }
+  const split = splitWithCloudInit(missing);
+  missing.forEach((u, i) => {
+    partsCache.set(u, split[i]);
+    writeShared(u, split[i]);
+  });
+}
+
+function sharedFile(userData: string): string | undefined {
   const dir = process.env[CLOUD_INIT_CACHE_VARIABLE];
-  if (!dir || !fs.existsSync(dir)) {
-    return splitWithCloudInit(userData);
-  }
-  const file = path.join(dir, `${createHash('sha256').update(userData).digest('hex')}.json`);
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    // not split yet in this run
-  }
-  const parts = splitWithCloudInit(userData);
-  // Written whole, then renamed: a suite in another worker reads all of it or nothing.
-  const partial = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(partial, JSON.stringify(parts));
-  fs.renameSync(partial, file);
-  return parts;
+  return dir && fs.existsSync(dir)
+    ? path.join(dir, `${createHash('sha256').update(userData).digest('hex')}.json`)
+    : undefined;
 }
 
-function splitWithCloudInit(userData: string): UserDataPart[] {
+function readShared(userData: string): boolean {
+  const file = sharedFile(userData);
+  if (!file || !fs.existsSync(file)) {
+    return false;
+  }
+  partsCache.set(userData, JSON.parse(fs.readFileSync(file, 'utf8')));
+  return true;
+}
+
+function writeShared(userData: string, parts: UserDataPart[]): void {
+  const file = sharedFile(userData);
+  if (file) {
+    // Written whole, then renamed: a suite in another worker reads all of it or nothing.
+    const partial = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, JSON.stringify(parts));
+    fs.renameSync(partial, file);
+  }
+}
+
+function splitWithCloudInit(userData: string[]): UserDataPart[][] {
   const dir = tempDir('cloudinit');
   try {
-    const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], {
-      input: userData,
-      timeout: 60_000,
-    });
-    const parsed = JSON.parse(out) as { parts: any[] };
-    return parsed.parts.map((p) => ({
-      contentType: p.contentType,
-      filename: p.filename,
-      payload: p.payload,
-      boothookScript: p.boothookFile ? fs.readFileSync(p.boothookFile, 'utf8') : undefined,
-      boothookMode: p.boothookMode,
-    }));
+    // Base64: the bytes a JavaScript string is written as on stdin (UTF-8), whatever it holds.
+    const input = JSON.stringify(userData.map((u) => Buffer.from(u, 'utf8').toString('base64')));
+    const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], { input, timeout: 120_000 });
+    return (JSON.parse(out) as Array<{ parts: any[] }>).map(({ parts }) =>
+      parts.map((p) => ({
+        contentType: p.contentType,
+        filename: p.filename,
+        payload: p.payload,
+        boothookScript:
+          p.boothookBase64 === undefined ? undefined : Buffer.from(p.boothookBase64, 'base64').toString('utf8'),
+        boothookMode: p.boothookMode,
+      })),
+    );
   } finally {
     removeDir(dir);
   }
