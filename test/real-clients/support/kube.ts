@@ -30,11 +30,25 @@ export function fixture(name: string): any {
   return YAML.parse(fs.readFileSync(file, 'utf8'));
 }
 
+/** kubectl's output (JSON text) by input. */
+const patched = new Map<string, string>();
+
 /**
  * `kubectl patch --local -f FILE --type TYPE -p PATCH -o json`: the patch applied by kubectl's own
- * merge code, without a cluster (a kubeconfig pointing at a closed loopback port, in case).
+ * merge code, without a cluster (a kubeconfig pointing at a closed loopback port, in case). Once per test
+ * file for the same object, patch and type (the suites ask for the same ones again: 112 calls, 60 distinct);
+ * every caller gets an object of its own, parsed in the test's realm (structuredClone's would fail
+ * isDeepStrictEqual on their prototypes).
  */
 export function kubectlPatch(object: any, patch: string, type: 'strategic' | 'merge' | 'json' = 'strategic'): any {
+  const key = JSON.stringify([type, patch, object]);
+  if (!patched.has(key)) {
+    patched.set(key, runKubectlPatch(object, patch, type));
+  }
+  return JSON.parse(patched.get(key)!);
+}
+
+function runKubectlPatch(object: any, patch: string, type: string): string {
   requireTools('kubectl');
   const dir = tempDir('kubectl');
   try {
@@ -60,7 +74,7 @@ export function kubectlPatch(object: any, patch: string, type: 'strategic' | 'me
     if (r.status !== 0) {
       throw new Error(`kubectl patch failed (${r.status}): ${r.stderr}`);
     }
-    return JSON.parse(r.stdout);
+    return r.stdout;
   } finally {
     removeDir(dir);
   }
