@@ -20,6 +20,7 @@ const common = {
   transform: { '^.+\\.ts$': ['@swc/jest', require('./scripts/swc-options')] },
   moduleFileExtensions: ['ts', 'js', 'json'],
   snapshotSerializers: ['<rootDir>/test/support/mask-serializer.js'],
+  setupFilesAfterEnv: ['<rootDir>/test/support/remove-outdirs.ts'],
 };
 
 const SYNTH_SUITES = ['<rootDir>/test/examples.test.ts'];

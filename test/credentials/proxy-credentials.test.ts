@@ -12,7 +12,7 @@ import { EndpointPresets, NodeFamily, PrivateEksCluster, ProxyCredentials, Proxy
 import { PrivateEksValidationError } from '../../lib/errors';
 import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
 import { credentialsLayerDir } from '../../lib/credentials/assets';
-import { fakeKubectlLayer, isolatedVpc, testApp } from '../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from '../support/cdk';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
 /** What the secret would hold in Secrets Manager: never known to the app. */
@@ -234,7 +234,7 @@ describe('credentials checks', () => {
     'a token %s is refused naming it: the nodes would use it in a command',
     (prop) => {
       const secret = secretsmanager.Secret.fromSecretCompleteArn(
-        new Stack(),
+        testStack(),
         'S',
         'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf',
       );
@@ -327,7 +327,7 @@ describe('credentials checks', () => {
   });
 
   test('a token proxy URL cannot take credentials; fromHost can', () => {
-    const secret = secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'S', SECRET_ARN);
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(testStack(), 'S', SECRET_ARN);
     expect(() =>
       ProxySettings.fromUrl(Fn.importValue('Url'), { credentials: ProxyCredentials.fromSecret(secret) }),
     ).toThrow(/fromHost/);

@@ -19,6 +19,7 @@ import { NodeFamily, ProxyCredentials } from '../../lib';
 import { PROXY_REVISION_VARIABLE } from '../../lib/credentials/kubectl-handler';
 import { credentialedCluster, TEST_SECRET_ARN } from '../support/credentials';
 import { mimeParts } from '../support/mime';
+import { testStack } from '../support/cdk';
 
 /** An app with an authenticating proxy, a managed and a self-managed group, and (optionally) AL2 nodes. */
 function synth(revision?: string | ((stack: Stack) => string), version = eks.KubernetesVersion.V1_35, al2 = false) {
@@ -164,7 +165,7 @@ test('Amazon Linux 2 nodes carry the revision too', () => {
 });
 
 test('a revision that is not text is refused naming revision', () => {
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(new Stack(), 'S', TEST_SECRET_ARN);
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(testStack(), 'S', TEST_SECRET_ARN);
   expect(() => ProxyCredentials.fromSecret(secret, { revision: 7 as unknown as string })).toThrow(
     /revision is not a string \(number\)/,
   );

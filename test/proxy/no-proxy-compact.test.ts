@@ -1,5 +1,4 @@
 /** NO_PROXY compaction (lib/proxy/no-proxy-compact.ts). Go itself checks the meaning: real-clients/no-proxy-compaction. */
-import { Stack } from 'aws-cdk-lib';
 import {
   compactNoProxy,
   covers,
@@ -8,6 +7,7 @@ import {
   parseIp,
 } from '../../lib/proxy/no-proxy-compact';
 import { ALWAYS_DIRECT, composeNoProxy } from '../../lib/proxy/no-proxy';
+import { testStack } from '../support/cdk';
 
 const R = 'us-east-1.amazonaws.com';
 const limits = (maxEntries: number, maxEntryLength = 255) => ({ limits: { maxEntries, maxEntryLength } });
@@ -82,7 +82,7 @@ describe('compactNoProxy', () => {
   });
 
   test('tokens: a whole token is kept; a domain with tokens is compared by its text', () => {
-    const stack = new Stack();
+    const stack = testStack();
     const region = `.${stack.region}.${stack.urlSuffix}`;
     const vpcCidr = '${Token[TOKEN.99]}';
     const r = compactNoProxy([vpcCidr, `ec2${region}`, `s3${region}`, `bucket.s3${region}`], limits(2));

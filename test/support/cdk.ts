@@ -2,15 +2,19 @@ import { App, AppProps, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cxapi from 'aws-cdk-lib/cx-api';
+import { newOutdir } from './outdir';
 
 /**
  * An App for tests: its synth does not copy the ~60 MB of kubectl and AWS CLI layers into cdk.out (tests
  * look at templates, not at asset bundles), and its constructs record no stack traces, as under the CLI
  * without --debug (capturing one per construct, source-mapped by jest, was a tenth of the unit suites' CPU).
+ * Its cloud assembly goes to a directory removed after the test file (support/outdir.ts), unless `outdir`
+ * says where.
  */
 export function testApp(props: AppProps = {}): App {
   return new App({
     ...props,
+    outdir: props.outdir ?? newOutdir(),
     stackTraces: false,
     context: {
       [cxapi.DISABLE_ASSET_STAGING_CONTEXT]: true,

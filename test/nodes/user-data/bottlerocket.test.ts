@@ -170,7 +170,7 @@ describe('Bottlerocket TOML renderer', () => {
 
   test('nothing to say means no user data (an empty MIME document)', () => {
     expect(BOTTLEROCKET.render({})).toEqual({ kind: 'mime', parts: [] });
-    expect(buildNodeUserData(new Stack(), BOTTLEROCKET, {})).toBeUndefined();
+    expect(buildNodeUserData(testStack(), BOTTLEROCKET, {})).toBeUndefined();
   });
 
   test('a token proxy URL is an input problem naming proxy', () => {
