@@ -6,7 +6,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { launchTemplates, Deployment, NodeGroup } from './examples';
-import { PYTHON, removeDir, runOk, SUPPORT_DIR, tempDir } from './proc';
+import { cloudInitMissing, PYTHON, removeDir, run, SUPPORT_DIR, tempDir } from './proc';
 import { CLOUD_INIT_CACHE_VARIABLE } from './synth-dir';
 import { CA_BOOTHOOK_MARKER } from '../../../lib/nodes/user-data/ca-bundle';
 
@@ -80,8 +80,13 @@ function splitWithCloudInit(userData: string[]): UserDataPart[][] {
   try {
     // Base64: the bytes a JavaScript string is written as on stdin (UTF-8), whatever it holds.
     const input = JSON.stringify(userData.map((u) => Buffer.from(u, 'utf8').toString('base64')));
-    const out = runOk(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], { input, timeout: 120_000 });
-    return (JSON.parse(out) as Array<{ parts: any[] }>).map(({ parts }) =>
+    const r = run(PYTHON, [path.join(SUPPORT_DIR, 'cloudinit_parts.py'), dir], { input, timeout: 120_000 });
+    if (r.status !== 0) {
+      throw /ModuleNotFoundError/.test(r.stderr)
+        ? cloudInitMissing(r.stderr)
+        : new Error(`cloudinit_parts.py failed (${r.status}): ${r.stderr}`);
+    }
+    return (JSON.parse(r.stdout) as Array<{ parts: any[] }>).map(({ parts }) =>
       parts.map((p) => ({
         contentType: p.contentType,
         filename: p.filename,
