@@ -1,22 +1,22 @@
 /**
  * Once per jest run of the real-client suites: synthesize every example, compile the Go probe and make the
- * shared cache of cloud-init's splits, and hand them to the workers through environment variables (they
+ * run's shared cache (support/run-cache.ts), and hand them to the workers through environment variables (they
  * inherit the parent's environment).
  */
 import * as path from 'path';
 import { buildGoProbe, GO_PROBE_VARIABLE } from './support/go-probe';
 import { runOk, tempDir } from './support/proc';
-import { CLOUD_INIT_CACHE_VARIABLE, SYNTH_DIR_VARIABLE } from './support/synth-dir';
+import { RUN_CACHE_VARIABLE, SYNTH_DIR_VARIABLE } from './support/synth-dir';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
 export default function globalSetup(): void {
   const synthDir = tempDir('synth-shared');
   const goDir = tempDir('goprobe-shared');
-  const cloudInitDir = tempDir('cloudinit-shared');
+  const runCacheDir = tempDir('run-cache');
   // Read back by global-teardown.ts (same process).
-  process.env.CDK_PRIVATE_EKS_SHARED_DIRS = JSON.stringify([synthDir, goDir, cloudInitDir]);
-  process.env[CLOUD_INIT_CACHE_VARIABLE] = cloudInitDir;
+  process.env.CDK_PRIVATE_EKS_SHARED_DIRS = JSON.stringify([synthDir, goDir, runCacheDir]);
+  process.env[RUN_CACHE_VARIABLE] = runCacheDir;
   // In a child process through scripts/run-ts.js (SWC, TypeScript sources first), as the examples' cdk.json
   // runs them: this process resolves modules as Node does and would load a stale compiled lib/*.js instead.
   // aws-cdk-lib's CloudFormation validation (4 s of the 5 s synth) is off: the synth project

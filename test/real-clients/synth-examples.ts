@@ -4,12 +4,13 @@
  * so the library's TypeScript sources are what is synthesized: jest's global setup runs under Node's own
  * module resolution, which would pick a stale compiled lib/*.js over the sources.
  *
- * Under the global setup (its cloud-init cache named in the environment), it then splits the user data of
- * every example's launch templates and node groups with cloud-init, in one run, into that cache.
+ * Under the global setup (its run cache named in the environment, support/run-cache.ts), it then splits the
+ * user data of every example's launch templates and node groups with cloud-init, in one run, into that cache.
  */
 import { splitAll } from './support/cloudinit';
 import { deployments, launchTemplates, nodeGroups, synthesizeExamples } from './support/examples';
-import { CLOUD_INIT_CACHE_VARIABLE, SYNTH_DIR_VARIABLE } from './support/synth-dir';
+import { hasRunCache } from './support/run-cache';
+import { SYNTH_DIR_VARIABLE } from './support/synth-dir';
 
 if (require.main === module) {
   const outdir = process.argv[2];
@@ -17,7 +18,7 @@ if (require.main === module) {
     throw new Error('usage: synth-examples.ts OUTDIR');
   }
   synthesizeExamples(outdir);
-  if (process.env[CLOUD_INIT_CACHE_VARIABLE]) {
+  if (hasRunCache()) {
     process.env[SYNTH_DIR_VARIABLE] = outdir;
     splitAll(
       deployments().flatMap((d) => [

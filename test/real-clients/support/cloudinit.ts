@@ -2,12 +2,10 @@
  * User data as cloud-init sees it: parts split by cloud-init 22.4's own MIME processing, and each
  * boothook as the file cloud-init would write and execute.
  */
-import { createHash } from 'crypto';
-import * as fs from 'fs';
 import * as path from 'path';
 import { launchTemplates, Deployment, NodeGroup } from './examples';
 import { cloudInitMissing, PYTHON, removeDir, run, SUPPORT_DIR, tempDir } from './proc';
-import { CLOUD_INIT_CACHE_VARIABLE } from './synth-dir';
+import { readRunCache, writeRunCache } from './run-cache';
 import { CA_BOOTHOOK_MARKER } from '../../../lib/nodes/user-data/ca-bundle';
 
 export interface UserDataPart {
@@ -24,8 +22,8 @@ const partsCache = new Map<string, UserDataPart[]>();
 
 /**
  * Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk: once per test file,
- * and, under the real-client global setup, once per run (its shared cache, keyed by the user data's SHA-256:
- * most suites read the same examples' user data).
+ * and, under the real-client global setup, once per run (support/run-cache.ts: most suites read the same
+ * examples' user data).
  */
 export function cloudInitParts(userData: string): UserDataPart[] {
   splitAll([userData]);
@@ -38,41 +36,24 @@ export function cloudInitParts(userData: string): UserDataPart[] {
  * then answers from the cache.
  */
 export function splitAll(userData: string[]): void {
-  const missing = [...new Set(userData)].filter((u) => !partsCache.has(u) && !readShared(u));
+  const missing = [...new Set(userData)].filter((u) => {
+    if (partsCache.has(u)) {
+      return false;
+    }
+    const shared = readRunCache<UserDataPart[]>('cloud-init', u);
+    if (shared) {
+      partsCache.set(u, shared);
+    }
+    return !shared;
+  });
   if (missing.length === 0) {
     return;
   }
   const split = splitWithCloudInit(missing);
   missing.forEach((u, i) => {
     partsCache.set(u, split[i]);
-    writeShared(u, split[i]);
+    writeRunCache('cloud-init', u, split[i]);
   });
-}
-
-function sharedFile(userData: string): string | undefined {
-  const dir = process.env[CLOUD_INIT_CACHE_VARIABLE];
-  return dir && fs.existsSync(dir)
-    ? path.join(dir, `${createHash('sha256').update(userData).digest('hex')}.json`)
-    : undefined;
-}
-
-function readShared(userData: string): boolean {
-  const file = sharedFile(userData);
-  if (!file || !fs.existsSync(file)) {
-    return false;
-  }
-  partsCache.set(userData, JSON.parse(fs.readFileSync(file, 'utf8')));
-  return true;
-}
-
-function writeShared(userData: string, parts: UserDataPart[]): void {
-  const file = sharedFile(userData);
-  if (file) {
-    // Written whole, then renamed: a suite in another worker reads all of it or nothing.
-    const partial = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(partial, JSON.stringify(parts));
-    fs.renameSync(partial, file);
-  }
 }
 
 function splitWithCloudInit(userData: string[]): UserDataPart[][] {

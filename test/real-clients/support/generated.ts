@@ -9,11 +9,15 @@ import { effectiveSettings, bottlerocketProxyEnv, parseSettings } from './bottle
 import { groupBoothook } from './cloudinit';
 import { sandboxOptionsFor } from './credentials';
 import { clusterOf, Deployment, Family, NodeGroup, nodeGroups } from './examples';
+import { runCached } from './run-cache';
 import { BOOTHOOK_PROFILES, environmentBlock, runBoothookInSandbox } from './sandbox';
 
 const envCache = new Map<string, Record<string, string>>();
 
-/** The /etc/environment block an Amazon Linux group's boothook writes (one sandbox run, memoized by script). */
+/**
+ * The /etc/environment block an Amazon Linux group's boothook writes: one sandbox run per script, family and
+ * deployment in a real-client run (support/run-cache.ts), whichever suite asks first.
+ */
 export function generatedEtcEnvironment(g: NodeGroup): Record<string, string> {
   if (g.spec.family === 'BOTTLEROCKET') {
     throw new Error(`${g.label}: Bottlerocket has no /etc/environment; use nodeEnvironment`);
@@ -23,14 +27,17 @@ export function generatedEtcEnvironment(g: NodeGroup): Record<string, string> {
     throw new Error(`${g.label}: no boothook`);
   }
   const key = `${g.spec.family}\n${g.d.label}\n${script}`;
+  const profile = BOOTHOOK_PROFILES[g.spec.family];
   let env = envCache.get(key);
   if (!env) {
-    // With proxy credentials, a stub `aws` returns the test secret and the block carries it.
-    const result = runBoothookInSandbox(script, 1, [], BOOTHOOK_PROFILES[g.spec.family], sandboxOptionsFor(g.d));
-    if (result.runs[1].rc !== 0) {
-      throw new Error(`${g.label}: boothook failed: ${result.runs[1].stderr}`);
-    }
-    env = environmentBlock(result.runs[1].files.environment);
+    env = runCached('etc-environment', key, () => {
+      // With proxy credentials, a stub `aws` returns the test secret and the block carries it.
+      const result = runBoothookInSandbox(script, 1, [], profile, sandboxOptionsFor(g.d));
+      if (result.runs[1].rc !== 0) {
+        throw new Error(`${g.label}: boothook failed: ${result.runs[1].stderr}`);
+      }
+      return environmentBlock(result.runs[1].files.environment);
+    });
     envCache.set(key, env);
   }
   return env;

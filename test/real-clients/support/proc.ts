@@ -6,7 +6,7 @@ import { ChildProcess, spawn, spawnSync, SpawnSyncOptions } from 'child_process'
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CLOUD_INIT_CACHE_VARIABLE } from './synth-dir';
+import { hasRunCache } from './run-cache';
 
 /** Debian's own Python: cloud-init (and its PyYAML) are installed for it, not for pyenv or venvs. */
 export const PYTHON = '/usr/bin/python3';
@@ -72,7 +72,7 @@ export function requireRoot(): void {
  */
 export function requireCloudInit(): void {
   requireTools(PYTHON);
-  if (process.env[CLOUD_INIT_CACHE_VARIABLE]) {
+  if (hasRunCache()) {
     return;
   }
   const r = spawnSync(PYTHON, ['-c', 'import cloudinit.user_data, yaml'], { encoding: 'utf8', timeout: 30_000 });

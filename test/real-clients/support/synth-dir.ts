@@ -2,7 +2,8 @@
 export const SYNTH_DIR_VARIABLE = 'CDK_PRIVATE_EKS_SYNTH_DIR';
 
 /**
- * The variable that names the run's shared cache of cloud-init's splits (support/cloudinit.ts): cloud-init
- * parses each distinct user data once per run, whichever suite needs it first; the others read its result.
+ * The variable that names the run's shared cache (support/run-cache.ts): what a real program made of an
+ * input (cloud-init's split of a user data, the /etc/environment a boothook writes), once per run,
+ * whichever suite needs it first; the others read its result.
  */
-export const CLOUD_INIT_CACHE_VARIABLE = 'CDK_PRIVATE_EKS_CLOUD_INIT_CACHE';
+export const RUN_CACHE_VARIABLE = 'CDK_PRIVATE_EKS_RUN_CACHE';
