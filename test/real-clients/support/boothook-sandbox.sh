@@ -77,10 +77,8 @@ snapshot() {
   local dest="$1"
   mkdir -p "$dest/etc"
   (cd "$WORK/ovl/upper" && find . -mindepth 1 ! -path './.wh*' -printf '%P %y %m %s %i %T@ %U\n' | LC_ALL=C sort) >"$dest/stat.txt"
-  (cd "$WORK/ovl/upper" && find . -type f -print0) | while IFS= read -r -d '' f; do
-    mkdir -p "$dest/etc/$(dirname "$f")"
-    cp -p "$WORK/ovl/upper/$f" "$dest/etc/$f"
-  done
+  # Every regular file with its directories, in one cp (not three processes a file).
+  (cd "$WORK/ovl/upper" && find . -type f -print0 | xargs -0 -r cp -p --parents -t "$dest/etc")
 }
 
 snapshot "$WORK/run0"
@@ -109,10 +107,7 @@ for i in $(seq 1 "$RUNS"); do
   tail -n +"$((before + 1))" "$WORK/imds.log" >"$out/imds.log"
   cp "$WORK/console" "$out/console"
   mkdir -p "$out/run-files"
-  (cd /run && find . -type f -printf '%P\n') | while IFS= read -r f; do
-    mkdir -p "$out/run-files/$(dirname "$f")"
-    cp "/run/$f" "$out/run-files/$f"
-  done
+  (cd /run && find . -type f -print0 | xargs -0 -r cp --parents -t "$out/run-files")
   (cd "$WORK/tmp$i" && find . -mindepth 1) >"$out/tmp-left.txt"
   snapshot "$out"
 done
