@@ -51,15 +51,22 @@ done
 
 mapfile -t envvars <"$WORK/env"
 : >"$WORK/result"
+# The proxy log's line count into $logged, with builtins only: no process a URL besides env and curl.
+count_logged() {
+  local -a lines
+  mapfile -t lines <"$WORK/proxy.log"
+  logged=${#lines[@]}
+}
 i=0
 while IFS= read -r url; do
-  before=$(wc -l <"$WORK/proxy.log")
+  count_logged
+  before=$logged
   set +e
   env -i PATH=/usr/bin:/bin HOME="$WORK" "${envvars[@]}" \
     curl -q -sS -o /dev/null --connect-timeout 3 --max-time 5 "$url" 2>>"$WORK/curl.err"
   rc=$?
   set -e
-  after=$(wc -l <"$WORK/proxy.log")
-  printf '%s %s %s\n' "$i" "$rc" "$([ "$after" -gt "$before" ] && echo 1 || echo 0)" >>"$WORK/result"
+  count_logged
+  printf '%s %s %s\n' "$i" "$rc" "$((logged > before))" >>"$WORK/result"
   i=$((i + 1))
 done <"$WORK/urls"
