@@ -20,7 +20,7 @@ export default function globalSetup(): void {
   // In a child process through scripts/run-ts.js (SWC, TypeScript sources first), as the examples' cdk.json
   // runs them: this process resolves modules as Node does and would load a stale compiled lib/*.js instead.
   // aws-cdk-lib's CloudFormation validation (4 s of the 5 s synth) is off: the synth project
-  // (examples.test.ts, nag.test.ts) runs it over every example.
+  // (examples.test.ts) runs it over every example.
   runOk(
     process.execPath,
     [path.join(ROOT, 'scripts', 'run-ts.js'), path.join(__dirname, 'synth-examples.ts'), synthDir],

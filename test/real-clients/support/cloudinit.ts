@@ -18,8 +18,6 @@ export interface UserDataPart {
   readonly boothookMode?: string;
 }
 
-const partsCache = new Map<string, UserDataPart[]>();
-
 /**
  * Split user data with cloudinit.user_data.UserDataProcessor and cloudinit.handlers.walk: once per test file,
  * and, under the real-client global setup, once per run (support/run-cache.ts: most suites read the same
@@ -27,7 +25,7 @@ const partsCache = new Map<string, UserDataPart[]>();
  */
 export function cloudInitParts(userData: string): UserDataPart[] {
   splitAll([userData]);
-  return partsCache.get(userData)!;
+  return readRunCache<UserDataPart[]>('cloud-init', userData)!;
 }
 
 /**
@@ -36,24 +34,11 @@ export function cloudInitParts(userData: string): UserDataPart[] {
  * then answers from the cache.
  */
 export function splitAll(userData: string[]): void {
-  const missing = [...new Set(userData)].filter((u) => {
-    if (partsCache.has(u)) {
-      return false;
-    }
-    const shared = readRunCache<UserDataPart[]>('cloud-init', u);
-    if (shared) {
-      partsCache.set(u, shared);
-    }
-    return !shared;
-  });
+  const missing = [...new Set(userData)].filter((u) => readRunCache('cloud-init', u) === undefined);
   if (missing.length === 0) {
     return;
   }
-  const split = splitWithCloudInit(missing);
-  missing.forEach((u, i) => {
-    partsCache.set(u, split[i]);
-    writeRunCache('cloud-init', u, split[i]);
-  });
+  splitWithCloudInit(missing).forEach((parts, i) => writeRunCache('cloud-init', missing[i], parts));
 }
 
 function splitWithCloudInit(userData: string[]): UserDataPart[][] {

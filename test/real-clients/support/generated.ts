@@ -12,8 +12,6 @@ import { clusterOf, Deployment, Family, NodeGroup, nodeGroups } from './examples
 import { runCached } from './run-cache';
 import { BOOTHOOK_PROFILES, environmentBlock, runBoothookInSandbox } from './sandbox';
 
-const envCache = new Map<string, Record<string, string>>();
-
 /**
  * The /etc/environment block an Amazon Linux group's boothook writes: one sandbox run per script, family and
  * deployment in a real-client run (support/run-cache.ts), whichever suite asks first.
@@ -26,21 +24,15 @@ export function generatedEtcEnvironment(g: NodeGroup): Record<string, string> {
   if (script === undefined) {
     throw new Error(`${g.label}: no boothook`);
   }
-  const key = `${g.spec.family}\n${g.d.label}\n${script}`;
   const profile = BOOTHOOK_PROFILES[g.spec.family];
-  let env = envCache.get(key);
-  if (!env) {
-    env = runCached('etc-environment', key, () => {
-      // With proxy credentials, a stub `aws` returns the test secret and the block carries it.
-      const result = runBoothookInSandbox(script, 1, [], profile, sandboxOptionsFor(g.d));
-      if (result.runs[1].rc !== 0) {
-        throw new Error(`${g.label}: boothook failed: ${result.runs[1].stderr}`);
-      }
-      return environmentBlock(result.runs[1].files.environment);
-    });
-    envCache.set(key, env);
-  }
-  return env;
+  return runCached('etc-environment', `${g.spec.family}\n${g.d.label}\n${script}`, () => {
+    // With proxy credentials, a stub `aws` returns the test secret and the block carries it.
+    const result = runBoothookInSandbox(script, 1, [], profile, sandboxOptionsFor(g.d));
+    if (result.runs[1].rc !== 0) {
+      throw new Error(`${g.label}: boothook failed: ${result.runs[1].stderr}`);
+    }
+    return environmentBlock(result.runs[1].files.environment);
+  });
 }
 
 /** The proxy environment of one group's nodes, whatever the family. */

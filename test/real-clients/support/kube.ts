@@ -14,6 +14,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as YAML from 'yaml';
 import { DAEMONSET_FIXTURES } from '../../support/fixtures';
 import { removeDir, requireTools, run, tempDir } from './proc';
+import { runCached } from './run-cache';
 
 export const PROXY_CONFIGMAP = 'proxy-environment-variables';
 export const HASH_ANNOTATION = 'cdk-private-eks.io/proxy-settings-hash';
@@ -30,22 +31,16 @@ export function fixture(name: string): any {
   return YAML.parse(fs.readFileSync(file, 'utf8'));
 }
 
-/** kubectl's output (JSON text) by input. */
-const patched = new Map<string, string>();
-
 /**
  * `kubectl patch --local -f FILE --type TYPE -p PATCH -o json`: the patch applied by kubectl's own
- * merge code, without a cluster (a kubeconfig pointing at a closed loopback port, in case). Once per test
- * file for the same object, patch and type (the suites ask for the same ones again: 112 calls, 60 distinct);
- * every caller gets an object of its own, parsed in the test's realm (structuredClone's would fail
- * isDeepStrictEqual on their prototypes).
+ * merge code, without a cluster (a kubeconfig pointing at a closed loopback port, in case). Once for the
+ * same object, patch and type (support/run-cache.ts: the suites ask for the same ones again, 112 calls for
+ * 60 distinct); every caller gets an object of its own, parsed from kubectl's output in the test's realm
+ * (structuredClone's would fail isDeepStrictEqual on their prototypes).
  */
 export function kubectlPatch(object: any, patch: string, type: 'strategic' | 'merge' | 'json' = 'strategic'): any {
-  const key = JSON.stringify([type, patch, object]);
-  if (!patched.has(key)) {
-    patched.set(key, runKubectlPatch(object, patch, type));
-  }
-  return JSON.parse(patched.get(key)!);
+  const input = JSON.stringify([type, patch, object]);
+  return JSON.parse(runCached('kubectl-patch', input, () => runKubectlPatch(object, patch, type)));
 }
 
 function runKubectlPatch(object: any, patch: string, type: string): string {

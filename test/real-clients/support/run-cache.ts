@@ -1,8 +1,9 @@
 /**
- * The real-client run's shared cache: what a real program made of an input, computed by the first suite
- * that needs it and read by the others, in a directory the global setup makes and removes
- * (RUN_CACHE_VARIABLE). Keyed by kind and the SHA-256 of the input; values are JSON. Without the global
- * setup (a suite run on its own by other means) there is no cache and every suite computes its own.
+ * What a real program made of an input (cloud-init's split, a boothook's /etc/environment, kubectl's patch),
+ * computed once: in memory for the test file, and under the global setup for the whole run, in a directory it
+ * makes and removes (RUN_CACHE_VARIABLE), where the first suite that needs a value writes it and the others
+ * read it. Keyed by kind and input (on disk by the input's SHA-256); values are JSON. Without the global setup
+ * (a suite run on its own by other means) each test file computes its own.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
@@ -24,14 +25,25 @@ function fileOf(kind: string, input: string): string | undefined {
   return path.join(dir, `${createHash('sha256').update(input).digest('hex')}.json`);
 }
 
-/** The value cached for this kind and input in this run, if any. */
+/** This test file's values, by kind and input. */
+const memory = new Map<string, unknown>();
+
+/** The value cached for this kind and input, if any: this file's, else the run's. */
 export function readRunCache<T>(kind: string, input: string): T | undefined {
-  const file = fileOf(kind, input);
-  return file && fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+  const key = `${kind}\0${input}`;
+  if (!memory.has(key)) {
+    const file = fileOf(kind, input);
+    if (!file || !fs.existsSync(file)) {
+      return undefined;
+    }
+    memory.set(key, JSON.parse(fs.readFileSync(file, 'utf8')));
+  }
+  return memory.get(key) as T;
 }
 
-/** Cache a value for this kind and input, written whole and renamed: another worker reads all or nothing. */
+/** Cache a value for this kind and input, for the file and, written whole and renamed, for the run. */
 export function writeRunCache(kind: string, input: string, value: unknown): void {
+  memory.set(`${kind}\0${input}`, value);
   const file = fileOf(kind, input);
   if (file) {
     const partial = `${file}.${process.pid}.tmp`;
