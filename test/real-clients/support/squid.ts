@@ -203,41 +203,41 @@ export class SquidLab {
       : [];
   }
 
-  /** curl, configured only by `env` (plus the test CA), inside the namespace. */
+  /**
+   * curl, configured only by `env` (plus the test CA), inside the namespace: one process for all the URLs, as
+   * Go and Python are run (curl reads the environment once and fetches the URLs in turn, each with its own
+   * connection unless it goes to the same host or proxy; an error ends one transfer, not the run). After each
+   * transfer `-w` writes a marker line with its status, exit code and error message, so the bodies come apart.
+   */
   public curl(env: Record<string, string>, urls: string[]): FetchResult[] {
-    return urls.map((url) => {
-      const r = run(
-        'nsenter',
-        [
-          ...this.nsArgs(),
-          'env',
-          '-i',
-          'PATH=/usr/bin:/bin',
-          `HOME=${this.work}`,
-          `CURL_CA_BUNDLE=${this.caFile}`,
-          ...envArgs(env),
-          'curl',
-          '-q',
-          '-sS',
-          '--connect-timeout',
-          '5',
-          '--max-time',
-          '10',
-          '-w',
-          '\n%{http_code}',
-          url,
-        ],
-        { timeout: 20_000 },
-      );
-      const out = r.stdout.split('\n');
-      const code = Number(out.pop());
-      return {
-        url,
-        status: code,
-        body: out.join('\n') + (out.length ? '\n' : ''),
-        error: r.status === 0 ? '' : `exit ${r.status}: ${r.stderr.trim()}`,
-      };
-    });
+    const r = run(
+      'nsenter',
+      [
+        ...this.nsArgs(),
+        'env',
+        '-i',
+        'PATH=/usr/bin:/bin',
+        `HOME=${this.work}`,
+        `CURL_CA_BUNDLE=${this.caFile}`,
+        ...envArgs(env),
+        'curl',
+        '-q',
+        '-s',
+        '--connect-timeout',
+        '5',
+        '--max-time',
+        '10',
+        '-w',
+        `\n${CURL_MARKER} %{http_code} %{exitcode} %{errormsg}\n`,
+        ...urls,
+      ],
+      { timeout: 20_000 + urls.length * 12_000 },
+    );
+    const results = parseCurlTransfers(r.stdout, urls);
+    if (results === undefined) {
+      throw new Error(`curl did not report ${urls.length} transfers (${r.status ?? r.signal}): ${r.stdout}${r.stderr}`);
+    }
+    return results;
   }
 
   /** Python's urllib, configured only by `env` (plus the test CA), inside the namespace. */
@@ -396,6 +396,36 @@ export class SquidLab {
       fs.chmodSync(path.join(w, f), 0o644);
     }
   }
+}
+
+/** The start of the line curl writes after each transfer (`-w`): no origin's body holds it. */
+const CURL_MARKER = '--cdk-private-eks-curl-transfer--';
+
+/**
+ * The transfers of one curl run from its output: each URL's body, then the marker line `-w` wrote after it
+ * (`MARKER status exitcode errormsg`). `undefined` when the count is not one a URL.
+ */
+export function parseCurlTransfers(stdout: string, urls: string[]): FetchResult[] | undefined {
+  const results: FetchResult[] = [];
+  let rest = stdout;
+  for (const url of urls) {
+    const at = rest.indexOf(`\n${CURL_MARKER} `);
+    if (at < 0) {
+      return undefined;
+    }
+    const body = rest.slice(0, at);
+    const end = rest.indexOf('\n', at + 1);
+    const line = rest.slice(at + 1, end < 0 ? undefined : end);
+    rest = end < 0 ? '' : rest.slice(end + 1);
+    const [, status, exitCode, ...message] = line.split(' ');
+    results.push({
+      url,
+      status: Number(status),
+      body: body ? `${body}\n` : '',
+      error: exitCode === '0' ? '' : `exit ${exitCode}: ${message.join(' ')}`,
+    });
+  }
+  return rest.includes(CURL_MARKER) ? undefined : results;
 }
 
 function envArgs(env: Record<string, string>): string[] {
