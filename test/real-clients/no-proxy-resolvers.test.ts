@@ -20,6 +20,7 @@ import { familyEnvironment, familyEnvironments } from './support/generated';
 import { PYTHON, requireCloudInit, requireRoot, requireTools, run } from './support/proc';
 import {
   CLIENTS,
+  curlRoutes,
   probes,
   renderTable,
   resolverMatrix,
@@ -190,3 +191,35 @@ function renderReport(): string {
   }
   return parts.join('\n');
 }
+
+describe("curl's transfers paired with the recording proxy's log (one curl process for all URLs)", () => {
+  const urls = [
+    'https://ec2.us-east-1.amazonaws.com/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://quay.io/v2/',
+  ];
+  const connect = { method: 'CONNECT', target: 'ec2.us-east-1.amazonaws.com:443' };
+  const get = { method: 'GET', target: 'http://quay.io/v2/' };
+
+  test('answered by the proxy: proxied, each with its own logged request; failed locally: direct', () => {
+    expect(curlRoutes(urls, ['56 000 502', '7 000 000', '0 502 000'], [connect, get])).toEqual([
+      'proxy',
+      'direct',
+      'proxy',
+    ]);
+  });
+
+  test('the check can fail: a 502 the proxy did not log, a request no transfer accounts for, a direct answer', () => {
+    expect(() => curlRoutes(urls, ['56 000 502', '7 000 000', '0 502 000'], [connect])).toThrow(
+      /next request is undefined/,
+    );
+    expect(() => curlRoutes(urls, ['56 000 502', '7 000 000', '0 502 000'], [get, connect])).toThrow(/next request/);
+    expect(() => curlRoutes(urls, ['56 000 502', '7 000 000', '7 000 000'], [connect, get])).toThrow(
+      /saw 2 requests, curl was answered by it 1 times/,
+    );
+    expect(() => curlRoutes(urls, ['56 000 502', '0 200 000', '0 502 000'], [connect, get])).toThrow(
+      /went direct to http:\/\/169.254.169.254\/latest\/meta-data\/ and exited 0/,
+    );
+    expect(() => curlRoutes(urls, ['56 000 502'], [connect])).toThrow(/1 transfers for 3 URLs/);
+  });
+});

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Asks the real curl, URL by URL, whether it goes direct or through the proxy.
+# Asks the real curl, for a list of URLs, whether each goes direct or through the proxy.
 # Start it as:  unshare --net --mount --pid --fork --kill-child --mount-proc bash curl-matrix.sh WORK
 #
 # WORK holds env (KEY=VALUE lines: the proxy variables exactly as generated) and urls (one a line).
@@ -7,7 +7,8 @@
 # to point at a recording proxy inside the namespace (an IPv4 address is added to lo, a name is
 # mapped to 127.0.0.1 in a private /etc/hosts), and DNS goes to 127.0.0.1, where nothing answers.
 # So a direct attempt fails at once inside the namespace (no route, no DNS) and never leaves the
-# machine, and a proxied one is recorded. Output WORK/result: "INDEX EXIT PROXIED(0|1)" per URL.
+# machine, and a proxied one is recorded (the proxy answers 502). Output: WORK/result, "EXIT HTTP_CODE
+# CONNECT_CODE" per URL (curl's -w), and WORK/proxy.log, a JSON line per request the proxy saw.
 set -euo pipefail
 WORK="$1"
 PY=/usr/bin/python3
@@ -50,23 +51,16 @@ for port in $(printf '%s\n' "${ports[@]}" | sort -u); do
 done
 
 mapfile -t envvars <"$WORK/env"
-: >"$WORK/result"
-# The proxy log's line count into $logged, with builtins only: no process a URL besides env and curl.
-count_logged() {
-  local -a lines
-  mapfile -t lines <"$WORK/proxy.log"
-  logged=${#lines[@]}
-}
-i=0
-while IFS= read -r url; do
-  count_logged
-  before=$logged
-  set +e
-  env -i PATH=/usr/bin:/bin HOME="$WORK" "${envvars[@]}" \
-    curl -q -sS -o /dev/null --connect-timeout 3 --max-time 5 "$url" 2>>"$WORK/curl.err"
-  rc=$?
-  set -e
-  count_logged
-  printf '%s %s %s\n' "$i" "$rc" "$((logged > before))" >>"$WORK/result"
-  i=$((i + 1))
-done <"$WORK/urls"
+mapfile -t urls <"$WORK/urls"
+# One curl for every URL (it reads the environment once, as it would for one): bodies to /dev/null, and after
+# each transfer a line "EXIT HTTP_CODE CONNECT_CODE". Each transfer ends before the next starts, so the proxy
+# logs the proxied ones in the order of the URLs; curl-matrix's caller pairs the two.
+args=()
+for url in "${urls[@]}"; do
+  args+=(-o /dev/null "$url")
+done
+set +e
+env -i PATH=/usr/bin:/bin HOME="$WORK" "${envvars[@]}" \
+  curl -q -sS --connect-timeout 3 --max-time 5 -w '%{exitcode} %{http_code} %{http_connect}\n' "${args[@]}" \
+  >"$WORK/result" 2>>"$WORK/curl.err"
+set -e

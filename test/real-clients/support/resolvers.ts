@@ -186,6 +186,8 @@ export const CURL_LOCAL_FAILURES = [6, 7];
 /**
  * curl, really run: proxied when the recording proxy in its namespace saw the request. A direct
  * attempt must fail locally (exit 6 or 7): anything else would mean it reached something.
+ * One curl process fetches every URL (support/curl-matrix.sh); its per-transfer results are paired with
+ * the proxy's log by `curlRoutes`.
  */
 export function curlDecisions(env: Record<string, string>, urls: string[]): Route[] {
   requireRoot();
@@ -203,29 +205,61 @@ export function curlDecisions(env: Record<string, string>, urls: string[]): Rout
     if (r.status !== 0) {
       throw new Error(`curl matrix failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
-    const rows = fs
-      .readFileSync(path.join(work, 'result'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => l.split(' '));
-    if (rows.length !== urls.length) {
-      throw new Error(`curl matrix returned ${rows.length} rows for ${urls.length} URLs`);
-    }
-    return rows.map((row, i) => {
-      if (row[2] === '1') {
-        return 'proxy';
-      }
-      if (!CURL_LOCAL_FAILURES.includes(Number(row[1]))) {
-        throw new Error(
-          `curl went direct to ${urls[i]} and exited ${row[1]}, not a local failure: something answered inside the sandbox`,
-        );
-      }
-      return 'direct';
-    });
+    const read = (file: string) => fs.readFileSync(path.join(work, file), 'utf8').split('\n').filter(Boolean);
+    return curlRoutes(
+      urls,
+      read('result'),
+      read('proxy.log').map((l) => JSON.parse(l)),
+    );
   } finally {
     removeDir(work);
   }
 }
+
+/**
+ * Each URL's route from one curl run over all of them: curl's line per transfer (`EXIT HTTP_CODE
+ * CONNECT_CODE`) and the recording proxy's log, a request a line in the order the transfers ran. A transfer
+ * the proxy answered (its 502, to the request or to the CONNECT) is proxied, and must be the proxy's next
+ * logged request, naming the URL's host; every logged request must belong to one. Anything else went direct
+ * and must have failed locally.
+ */
+export function curlRoutes(urls: string[], transfers: string[], proxyLog: Array<{ target?: string }>): Route[] {
+  if (transfers.length !== urls.length) {
+    throw new Error(`curl reported ${transfers.length} transfers for ${urls.length} URLs:\n${transfers.join('\n')}`);
+  }
+  let logged = 0;
+  const routes = urls.map((url, i): Route => {
+    const [exit, code, connectCode] = transfers[i].split(' ');
+    if (code === PROXY_ANSWER || connectCode === PROXY_ANSWER) {
+      const entry = proxyLog[logged++];
+      const host = new URL(url).hostname.toLowerCase();
+      if (
+        !entry ||
+        !String(entry.target ?? '')
+          .toLowerCase()
+          .includes(host)
+      ) {
+        throw new Error(
+          `curl got the proxy's answer for ${url}, but the proxy's next request is ${JSON.stringify(entry)}`,
+        );
+      }
+      return 'proxy';
+    }
+    if (!CURL_LOCAL_FAILURES.includes(Number(exit))) {
+      throw new Error(
+        `curl went direct to ${url} and exited ${exit} (HTTP ${code}), not a local failure: something answered inside the sandbox`,
+      );
+    }
+    return 'direct';
+  });
+  if (logged !== proxyLog.length) {
+    throw new Error(`the proxy saw ${proxyLog.length} requests, curl was answered by it ${logged} times`);
+  }
+  return routes;
+}
+
+/** What the recording proxy (support/stubs.py proxy) answers every request with. */
+const PROXY_ANSWER = '502';
 
 /** One row of the host × client table. */
 export interface Row {
