@@ -67,11 +67,7 @@ fi
 "$PY" "$HERE/stubs.py" imds --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --ready "$WORK/imds.ready" --lifetime 120 \
   --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)" \
   >"$WORK/imds.out" 2>&1 &
-for _ in $(seq 1 100); do
-  [ -f "$WORK/imds.ready" ] && break
-  sleep 0.1
-done
-[ -f "$WORK/imds.ready" ] || { echo "IMDS stub did not start: $(cat "$WORK/imds.out")" >&2; exit 92; }
+wait_for_file "$WORK/imds.ready" || { echo "IMDS stub did not start: $(cat "$WORK/imds.out")" >&2; exit 92; }
 
 snapshot() {
   local dest="$1"
@@ -88,7 +84,7 @@ snapshot "$WORK/run0"
 mount --bind "$WORK/console" /dev/console
 
 chmod 0700 "$WORK/boothook"
-for i in $(seq 1 "$RUNS"); do
+for ((i = 1; i <= RUNS; i++)); do
   out="$WORK/run$i"
   mkdir -p "$out" "$WORK/tmp$i"
   : >"$out/calls.log"

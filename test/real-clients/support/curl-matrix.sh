@@ -13,6 +13,8 @@ set -euo pipefail
 WORK="$1"
 PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=sandbox-lib.sh
+. "$HERE/sandbox-lib.sh"
 
 ip link set lo up
 
@@ -43,11 +45,7 @@ mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 for port in $(printf '%s\n' "${ports[@]}" | sort -u); do
   "$PY" "$HERE/stubs.py" proxy --bind 0.0.0.0 --port "$port" --log "$WORK/proxy.log" --ready "$WORK/proxy-$port.ready" --lifetime 120 \
     >>"$WORK/proxy.out" 2>&1 &
-  for _ in $(seq 1 100); do
-    [ -f "$WORK/proxy-$port.ready" ] && break
-    sleep 0.1
-  done
-  [ -f "$WORK/proxy-$port.ready" ] || { echo "recording proxy on $port did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
+  wait_for_file "$WORK/proxy-$port.ready" || { echo "recording proxy on $port did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
 done
 
 mapfile -t envvars <"$WORK/env"

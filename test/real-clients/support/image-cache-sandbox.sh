@@ -13,6 +13,8 @@ WORK="$1"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PORT=5055
 
+# shellcheck source=sandbox-lib.sh
+. "$HERE/sandbox-lib.sh"
 # shellcheck source=registry-lib.sh
 . "$HERE/registry-lib.sh"
 

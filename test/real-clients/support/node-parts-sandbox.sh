@@ -154,10 +154,7 @@ if [ -f "$WORK/signal-runs" ]; then
       rm -f "$WORK/$kind.ready"
       "$PY" "$HERE/stubs.py" "$kind" "$@" --log "$out/$kind.log" --ready "$WORK/$kind.ready" --lifetime 120 >"$WORK/$kind.out" 2>&1 &
       pids+=($!)
-      for _ in $(seq 1 100); do
-        [ -f "$WORK/$kind.ready" ] && return 0
-        sleep 0.1
-      done
+      wait_for_file "$WORK/$kind.ready" && return 0
       echo "$kind stub did not start: $(cat "$WORK/$kind.out")" >&2
       exit 92
     }

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared by image-cache-sandbox.sh and registry-mirrors-sandbox.sh (sourced, not run): a local registry
 # (Debian's docker-registry) standing for the account's ECR registry, containerd (Debian's) to pull with,
-# and the push and pull loops. All expect $WORK and $HERE.
+# and the push and pull loops. All expect $WORK and $HERE, and sandbox-lib.sh sourced first (snooze).
 
 # start_registry ADDR URL [TLS_DIR]: docker-registry on ADDR (HTTPS with TLS_DIR/{cert,key}.pem when
 # given), storing under $WORK/registry, logging to $WORK/registry.log; containerd with its root, state and
@@ -27,11 +27,11 @@ TOML
   docker-registry serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
   containerd --config "$WORK/containerd.toml" >"$WORK/containerd.log" 2>&1 &
   local _
-  for _ in $(seq 100); do
+  for _ in {1..100}; do
     if [ -S "$WORK/containerd.sock" ] && curl -sf "$url/v2/" >/dev/null; then
       return 0
     fi
-    sleep 0.1
+    snooze 0.1
   done
   echo "the registry or containerd did not start" >&2
   return 1

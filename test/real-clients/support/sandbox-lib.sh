@@ -1,17 +1,33 @@
 # shellcheck shell=bash
-# Shared by boothook-sandbox.sh and node-parts-sandbox.sh (sourced, not run): the seeded /etc and the
-# recording stubs. Both expect $WORK (the sandbox's work directory) and write calls to $CALLS_LOG.
+# Shared by the sandbox scripts (sourced, not run): waiting without a process a poll, the seeded /etc and
+# the recording stubs. The last two expect $WORK (the sandbox's work directory) and write calls to $CALLS_LOG.
 
-# seed_etc: copy the seeded files into the sandbox's private /etc and remove every drop-in of our units.
+# snooze SECONDS: sleep without starting a process (a timed read on a pipe that nothing writes to).
+snooze() {
+  [ -n "${SNOOZE_FD:-}" ] || exec {SNOOZE_FD}<> <(:)
+  read -r -t "$1" -u "$SNOOZE_FD" _ || true
+}
+
+# wait_for_file FILE: wait up to 10 s for FILE (a stub's ready file), looking every 0.1 s; 1 if it never came.
+wait_for_file() {
+  local _
+  for _ in {1..100}; do
+    [ -e "$1" ] && return 0
+    snooze 0.1
+  done
+  [ -e "$1" ]
+}
+
+# seed_etc: copy the seeded files into the sandbox's private /etc (mode 0644, missing directories made on the
+# way: one cp and one chmod for all of them) and remove every drop-in of our units.
 seed_etc() {
-  (cd "$WORK/seed/etc" && find . -type f -printf '%P\n') | while IFS= read -r f; do
-    mkdir -p "/etc/$(dirname "$f")"
-    cp "$WORK/seed/etc/$f" "/etc/$f"
-    chmod 0644 "/etc/$f"
-  done
+  (cd "$WORK/seed/etc" && find . -type f -print0 | xargs -0 -r cp --parents -t /etc)
+  (cd "$WORK/seed/etc" && find . -type f -print0) | (cd /etc && xargs -0 -r chmod 0644)
+  local unit drop_ins=()
   for unit in docker containerd kubelet sandbox-image amazon-ssm-agent; do
-    rm -rf "/etc/systemd/system/$unit.service.d"
+    drop_ins+=("/etc/systemd/system/$unit.service.d")
   done
+  rm -rf "${drop_ins[@]}"
 }
 
 # make_recording_stubs: $WORK/stubs/{systemctl,cloud-init-per,dnf,yum,nodeadm} that only log their argv.
@@ -19,13 +35,12 @@ make_recording_stubs() {
   mkdir -p "$WORK/stubs"
   local name
   for name in systemctl cloud-init-per dnf yum nodeadm; do
-    cat >"$WORK/stubs/$name" <<EOF
-#!/bin/bash
-printf '%s\n' "$name \$*" >>"\${CALLS_LOG:?}"
-exit 0
-EOF
-    chmod 0755 "$WORK/stubs/$name"
+    # The stub, three lines: `#!/bin/bash`, `printf '%s\n' "NAME $*" >>"${CALLS_LOG:?}"` and `exit 0` (a
+    # builtin writes it: no cat a stub).
+    # shellcheck disable=SC2016 # $* and ${CALLS_LOG:?} are the stub's own, expanded when it runs
+    printf '#!/bin/bash\nprintf '"'%%s\\\\n'"' "%s $*" >>"${CALLS_LOG:?}"\nexit 0\n' "$name" >"$WORK/stubs/$name"
   done
+  chmod 0755 "$WORK"/stubs/{systemctl,cloud-init-per,dnf,yum,nodeadm}
 }
 
 # private_dirs DIR...: each directory becomes an overlay over itself with a tmpfs upper layer (under
@@ -35,7 +50,7 @@ private_dirs() {
   mountpoint -q "$WORK/ovl" || mount -t tmpfs -o mode=0755 sandbox-ovl "$WORK/ovl"
   local dir name
   for dir in "$@"; do
-    name="$(echo "$dir" | tr / _)"
+    name="${dir//\//_}"
     mkdir -p "$WORK/ovl/$name/upper" "$WORK/ovl/$name/work"
     if [ ! -d "$dir" ]; then
       echo "$dir does not exist on this machine" >&2

@@ -12,6 +12,8 @@ WORK="$1"
 GOBIN="$2"
 PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=sandbox-lib.sh
+. "$HERE/sandbox-lib.sh"
 
 ip link set lo up
 proxy="$(grep -E '^(HTTPS_PROXY|https_proxy)=' "$WORK/env" | head -1 | cut -d= -f2-)"
@@ -27,11 +29,7 @@ mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 : >"$WORK/proxy.log"
 "$PY" "$HERE/stubs.py" proxy --bind 127.0.0.1 --port "$port" --log "$WORK/proxy.log" --ready "$WORK/proxy.ready" --lifetime 60 \
   >"$WORK/proxy.out" 2>&1 &
-for _ in $(seq 1 100); do
-  [ -f "$WORK/proxy.ready" ] && break
-  sleep 0.1
-done
-[ -f "$WORK/proxy.ready" ] || { echo "recording proxy did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
+wait_for_file "$WORK/proxy.ready" || { echo "recording proxy did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
 
 mapfile -t envvars <"$WORK/env"
 while read -r name url; do
