@@ -54,6 +54,19 @@ test('a boothook with a non-idempotent line fails the twice-run check', () => {
   expect(secondRunProblems(runBoothookInSandbox(script, 2))).toEqual([]);
 });
 
+test('a boothook that copies its new file instead of renaming it fails the first-run check (half-replaced files)', () => {
+  const [{ script }] = boothooks(main);
+  const rename = '  mv -f "$new" "$path"';
+  expect(script.split(rename)).toHaveLength(2);
+  const result = runBoothookInSandbox(script.replace(rename, '  cp "$new" "$path"'), 1);
+  expect(result.runs[1].rc).toBe(0);
+  const problems = firstRunProblems(result, {}, 'http://proxy.corp.example:3128', BOOTHOOK_PROFILES.AL2023);
+  expect(problems).toContain('run 1 left a half-replaced file /etc/environment.cdk-private-eks-new');
+  expect(problems).toContainEqual(
+    expect.stringMatching(/half-replaced file \/etc\/systemd\/system\/kubelet\.service\.d\//),
+  );
+});
+
 test('an AL2023 boothook on an AL2 node fails the AL2 checks (no yum.conf proxy, no docker or sandbox-image drop-in)', () => {
   const [{ script }] = boothooks(main);
   const result = runBoothookInSandbox(script, 1, [], BOOTHOOK_PROFILES.AL2);

@@ -178,6 +178,10 @@ export function renderBoothook(input: BoothookInput): string {
     deployTime && input.packageManagerProxy === valuePlaceholder('HTTPS_PROXY')
       ? `"$${VALUE_VARIABLE}HTTPS_PROXY"`
       : shellQuote(input.packageManagerProxy);
+  // replace_file writes the new content beside PATH (created 0600: it may hold the credentials), gives it its
+  // mode and renames it over PATH, so a reader sees the old file or the new one, never part of one (it was
+  // `install` from a mktemp file). cmp fails on a missing PATH as on a different one. No byte more than before:
+  // the comment is here, not in the script, and a self-managed group's user data is within bytes of 16 KB.
   const lines: string[] = [
     '#!/bin/bash',
     '# cdk-private-eks: proxy settings for the package manager, /etc/environment and systemd units.',
@@ -190,17 +194,17 @@ export function renderBoothook(input: BoothookInput): string {
     '',
     '# replace_file PATH MODE: replace PATH with standard input when the content differs; return 0 if replaced.',
     'replace_file() {',
-    '  local path="$1" mode="$2" tmp',
-    '  tmp="$(mktemp)"',
-    '  cat >"$tmp"',
-    '  if [ -f "$path" ] && cmp -s "$tmp" "$path"; then',
-    '    rm -f "$tmp"',
+    '  local path="$1" new="$1.cdk-private-eks-new"',
+    '  [ -d "${path%/*}" ] || mkdir -p "${path%/*}"',
+    '  umask 077',
+    '  cat >"$new"',
+    '  umask 022',
+    '  if cmp -s "$new" "$path"; then',
+    '    rm -f "$new"',
     '    return 1',
     '  fi',
-    '  mkdir -p "$(dirname "$path")"',
-    '  install -m "$mode" "$tmp" "$path"',
-    '  rm -f "$tmp"',
-    '  return 0',
+    '  chmod "$2" "$new"',
+    '  mv -f "$new" "$path"',
     '}',
     '',
     ...renderWithLowerCase(),

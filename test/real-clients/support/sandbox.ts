@@ -418,6 +418,10 @@ export function firstRunProblems(
   if (r.tmpLeft.length > 0) {
     problems.push(`run 1 left temporary files: ${r.tmpLeft.join(', ')}`);
   }
+  // replace_file writes PATH.cdk-private-eks-new beside PATH and renames it over PATH.
+  for (const p of Object.keys(r.stat).filter((x) => x.endsWith('.cdk-private-eks-new'))) {
+    problems.push(`run 1 left a half-replaced file /etc/${p}`);
+  }
   problems.push(...imdsProblems(r, 1));
   // Nothing outside the expected files changed.
   const confDirs = conf
