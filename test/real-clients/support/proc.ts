@@ -187,8 +187,11 @@ export class Background {
   }
 }
 
-/** Poll `check` until it returns true, at most `timeoutMs`. */
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000, everyMs = 100): Promise<void> {
+/**
+ * Poll `check` until it returns true, at most `timeoutMs`. Every 25 ms: the checks read a small file (a log, a
+ * ready file), and a test waits on them often (the Squid suites after every client run).
+ */
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000, everyMs = 25): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (check()) {
