@@ -64,10 +64,8 @@ fi
 
 # --- stub IMDSv2 -------------------------------------------------------------------------------
 : >"$WORK/imds.log"
-"$PY" "$HERE/stubs.py" imds --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --ready "$WORK/imds.ready" --lifetime 120 \
-  --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)" \
-  >"$WORK/imds.out" 2>&1 &
-wait_for_file "$WORK/imds.ready" || { echo "IMDS stub did not start: $(cat "$WORK/imds.out")" >&2; exit 92; }
+start_stub imds "$WORK/imds.ready" "$WORK/imds.out" --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --lifetime 120 \
+  --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)"
 
 snapshot() {
   local dest="$1"

@@ -43,9 +43,7 @@ mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 
 : >"$WORK/proxy.log"
 for port in $(printf '%s\n' "${ports[@]}" | sort -u); do
-  "$PY" "$HERE/stubs.py" proxy --bind 0.0.0.0 --port "$port" --log "$WORK/proxy.log" --ready "$WORK/proxy-$port.ready" --lifetime 120 \
-    >>"$WORK/proxy.out" 2>&1 &
-  wait_for_file "$WORK/proxy-$port.ready" || { echo "recording proxy on $port did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
+  start_stub proxy "$WORK/proxy-$port.ready" "$WORK/proxy-$port.out" --bind 0.0.0.0 --port "$port" --log "$WORK/proxy.log" --lifetime 120
 done
 
 mapfile -t envvars <"$WORK/env"

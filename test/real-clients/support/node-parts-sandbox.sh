@@ -147,28 +147,22 @@ if [ -f "$WORK/signal-runs" ]; then
     : >"$out/proxy.log"
     : >"$WORK/console"
     pids=()
-    # start_stub KIND ARGS...: start a stubs.py server and wait until it listens.
-    start_stub() {
-      local kind="$1"
-      shift
-      rm -f "$WORK/$kind.ready"
-      "$PY" "$HERE/stubs.py" "$kind" "$@" --log "$out/$kind.log" --ready "$WORK/$kind.ready" --lifetime 120 >"$WORK/$kind.out" 2>&1 &
-      pids+=($!)
-      wait_for_file "$WORK/$kind.ready" && return 0
-      echo "$kind stub did not start: $(cat "$WORK/$kind.out")" >&2
-      exit 92
+    # run_stub KIND ARGS...: a stubs.py server for this run (sandbox-lib.sh start_stub), logging to $out.
+    run_stub() {
+      start_stub "$1" "$WORK/$1.ready" "$WORK/$1.out" "${@:2}" --log "$out/$1.log" --lifetime 120
+      pids+=("$STUB_PID")
     }
     if [ "$healthz" = 1 ]; then
-      start_stub healthz --bind 127.0.0.1 --port 10248
+      run_stub healthz --bind 127.0.0.1 --port 10248
     fi
     if [ "$api" != - ]; then
       read -r a_addr a_port a_node a_token <"$WORK/apiserver"
-      start_stub apiserver --bind "$a_addr" --port "$a_port" --node "$a_node" --token "$a_token" --ready-after "$api" \
+      run_stub apiserver --bind "$a_addr" --port "$a_port" --node "$a_node" --token "$a_token" --ready-after "$api" \
         --cert "$WORK/cert.pem" --key "$WORK/key.pem"
     fi
     if [ "$proxy" = 1 ]; then
       read -r p_addr p_port <"$WORK/proxy"
-      start_stub proxy --bind "$p_addr" --port "$p_port"
+      run_stub proxy --bind "$p_addr" --port "$p_port"
     fi
     rm -rf /run/cdk-private-eks
     if [ "$blocked" = 1 ]; then

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# Shared by the sandbox scripts (sourced, not run): waiting without a process a poll, the seeded /etc and
-# the recording stubs. The last two expect $WORK (the sandbox's work directory) and write calls to $CALLS_LOG.
+# Shared by the sandbox scripts (sourced, not run): waiting without a process a poll, starting a stubs.py
+# server (which expects $PY and $HERE), the seeded /etc and the recording stubs (both expect $WORK, the
+# sandbox's work directory; the stubs write calls to $CALLS_LOG).
 
 # snooze SECONDS: sleep without starting a process (a timed read on a pipe that nothing writes to).
 snooze() {
@@ -16,6 +17,19 @@ wait_for_file() {
     snooze 0.1
   done
   [ -e "$1" ]
+}
+
+# start_stub KIND READY OUT ARGS...: start `stubs.py KIND ARGS... --ready READY` in the background, its output
+# in OUT, its PID in STUB_PID (not $!: snooze's process substitution resets it), and return when it listens;
+# exit 92 with its output when it does not within 10 s.
+start_stub() {
+  local kind="$1" ready="$2" out="$3"
+  shift 3
+  rm -f "$ready"
+  "$PY" "$HERE/stubs.py" "$kind" "$@" --ready "$ready" >"$out" 2>&1 &
+  # shellcheck disable=SC2034 # for the caller (node-parts-sandbox.sh keeps it to stop the stub)
+  STUB_PID=$!
+  wait_for_file "$ready" || { echo "$kind stub did not start: $(cat "$out")" >&2; exit 92; }
 }
 
 # seed_etc: copy the seeded files into the sandbox's private /etc (mode 0644, missing directories made on the

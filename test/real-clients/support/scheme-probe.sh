@@ -27,9 +27,7 @@ mount --bind "$WORK/hosts" /etc/hosts
 mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 
 : >"$WORK/proxy.log"
-"$PY" "$HERE/stubs.py" proxy --bind 127.0.0.1 --port "$port" --log "$WORK/proxy.log" --ready "$WORK/proxy.ready" --lifetime 60 \
-  >"$WORK/proxy.out" 2>&1 &
-wait_for_file "$WORK/proxy.ready" || { echo "recording proxy did not start: $(cat "$WORK/proxy.out")" >&2; exit 92; }
+start_stub proxy "$WORK/proxy.ready" "$WORK/proxy.out" --bind 127.0.0.1 --port "$port" --log "$WORK/proxy.log" --lifetime 60
 
 mapfile -t envvars <"$WORK/env"
 while read -r name url; do

@@ -194,13 +194,7 @@ export class SquidLab {
   /** The origin server's log so far: one entry per request it answered. */
   public upstreamLog(): Array<{ scheme: string; host: string; local: string; peer: string; path: string }> {
     const f = path.join(this.work, 'upstream.log');
-    return fs.existsSync(f)
-      ? fs
-          .readFileSync(f, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : [];
+    return fs.existsSync(f) ? jsonLines(fs.readFileSync(f, 'utf8')) : [];
   }
 
   /**
@@ -212,14 +206,7 @@ export class SquidLab {
   public curl(env: Record<string, string>, urls: string[]): FetchResult[] {
     const r = run(
       'nsenter',
-      [
-        ...this.nsArgs(),
-        'env',
-        '-i',
-        'PATH=/usr/bin:/bin',
-        `HOME=${this.work}`,
-        `CURL_CA_BUNDLE=${this.caFile}`,
-        ...envArgs(env),
+      this.clientArgs(['PATH=/usr/bin:/bin', `HOME=${this.work}`, `CURL_CA_BUNDLE=${this.caFile}`], env, [
         'curl',
         '-q',
         '-s',
@@ -230,8 +217,8 @@ export class SquidLab {
         '-w',
         `\n${CURL_MARKER} %{http_code} %{exitcode} %{errormsg}\n`,
         ...urls,
-      ],
-      { timeout: 20_000 + urls.length * 12_000 },
+      ]),
+      { timeout: fetchTimeout(urls) },
     );
     const results = parseCurlTransfers(r.stdout, urls);
     if (results === undefined) {
@@ -242,38 +229,23 @@ export class SquidLab {
 
   /** Python's urllib, configured only by `env` (plus the test CA), inside the namespace. */
   public python(env: Record<string, string>, urls: string[]): FetchResult[] {
-    const out = runOk(
-      'nsenter',
-      [
-        ...this.nsArgs(),
-        'env',
-        '-i',
-        'PATH=/usr/bin:/bin',
-        `SSL_CERT_FILE=${this.caFile}`,
-        ...envArgs(env),
-        PYTHON,
-        path.join(SUPPORT_DIR, 'urllib_fetch.py'),
-        ...urls,
-      ],
-      { timeout: 20_000 + urls.length * 12_000 },
-    );
-    return out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const args = this.clientArgs(['PATH=/usr/bin:/bin', `SSL_CERT_FILE=${this.caFile}`], env, [
+      PYTHON,
+      path.join(SUPPORT_DIR, 'urllib_fetch.py'),
+      ...urls,
+    ]);
+    return jsonLines(runOk('nsenter', args, { timeout: fetchTimeout(urls) }));
   }
 
   /** Go's net/http (http.DefaultTransport), configured only by `env` (plus the test CA), inside the namespace. */
   public go(env: Record<string, string>, urls: string[]): FetchResult[] {
-    const out = runOk(
-      'nsenter',
-      [...this.nsArgs(), 'env', '-i', `SSL_CERT_FILE=${this.caFile}`, ...envArgs(env), goProbe(), 'fetch', ...urls],
-      { timeout: 20_000 + urls.length * 12_000 },
-    );
-    return out
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const args = this.clientArgs([`SSL_CERT_FILE=${this.caFile}`], env, [goProbe(), 'fetch', ...urls]);
+    return jsonLines(runOk('nsenter', args, { timeout: fetchTimeout(urls) }));
+  }
+
+  /** nsenter's arguments for `command` in the namespace, with only `settings` and `env` in its environment. */
+  private clientArgs(settings: string[], env: Record<string, string>, command: string[]): string[] {
+    return [...this.nsArgs(), 'env', '-i', ...settings, ...envArgs(env), ...command];
   }
 
   private nsArgs(): string[] {
@@ -398,6 +370,19 @@ export class SquidLab {
   }
 }
 
+/** How long a client may take for `urls` (each transfer is bounded at 10 s). */
+function fetchTimeout(urls: string[]): number {
+  return 20_000 + urls.length * 12_000;
+}
+
+/** One JSON object a line: a client's output (support/urllib_fetch.py, the Go probe's `fetch`), a stub's log. */
+function jsonLines<T = FetchResult>(out: string): T[] {
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
 /** The start of the line curl writes after each transfer (`-w`): no origin's body holds it. */
 const CURL_MARKER = '--cdk-private-eks-curl-transfer--';
 
@@ -405,7 +390,7 @@ const CURL_MARKER = '--cdk-private-eks-curl-transfer--';
  * The transfers of one curl run from its output: each URL's body, then the marker line `-w` wrote after it
  * (`MARKER status exitcode errormsg`). `undefined` when the count is not one a URL.
  */
-export function parseCurlTransfers(stdout: string, urls: string[]): FetchResult[] | undefined {
+function parseCurlTransfers(stdout: string, urls: string[]): FetchResult[] | undefined {
   const results: FetchResult[] = [];
   let rest = stdout;
   for (const url of urls) {
