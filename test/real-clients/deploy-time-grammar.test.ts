@@ -10,6 +10,7 @@
  * three grammars: 6069 in all.
  */
 import fc from 'fast-check';
+import { binaryString } from '../support/arbitraries';
 import {
   matchesGrammar,
   renderShellGrammar,
@@ -67,7 +68,7 @@ const piece = fc.oneof(
   ),
   fc.constantFrom('arn:aws:secretsmanager:us-east-1:123456789012:secret:', 'arn:aws-cn:', 'p/q+r=s.t@u-v'),
   fc.constantFrom("'", '"', '`', '$(', ')', ';', '\n', '\r', '\0', ' ', '%', '\\', '#', '@', 'é', '\u2028', '-', '_'),
-  fc.string({ unit: 'binary', maxLength: 3 }),
+  binaryString(3),
 );
 const candidate = fc.array(piece, { maxLength: 10 }).map((p) => p.join(''));
 

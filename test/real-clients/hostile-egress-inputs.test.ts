@@ -10,6 +10,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import fc from 'fast-check';
+import { binaryString } from '../support/arbitraries';
 import { checkCidrs, checkPrivateDestinations, composeDomains } from '../../lib/egress/egress-props';
 import { normaliseDomain } from '../../lib/egress/allowlist';
 import { renderSquidConfig } from '../../lib/egress/squid-config';
@@ -24,7 +25,7 @@ const piece = fc.oneof(
   fc.constantFrom('registry.example.com', '.example.org', 'quay.io', '10.1.0.0', '/16', '/8', 'fd00::', '/64', '*'),
   fc.constantFrom("'", '"', '`', '$(id)', ';', '\n', '\r', '\0', '\t', ' ', '%', '\\', '#', ',', '=', '\x7f'),
   fc.constantFrom(' all', '\nhttp_access allow all', ' -i', 'é', '\u2028', 'a'.repeat(70), 'https://', ':443'),
-  fc.string({ unit: 'binary', maxLength: 4 }),
+  binaryString(4),
 );
 
 /** [prop, well-formed values, how the proxy checks a one-element list, the ACL the value lands in] */

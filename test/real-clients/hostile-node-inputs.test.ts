@@ -17,6 +17,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import fc from 'fast-check';
+import { binaryString } from '../support/arbitraries';
 import { parse as parseToml } from 'smol-toml';
 import * as YAML from 'yaml';
 import { PrivateEksValidationError } from '../../lib/errors';
@@ -37,7 +38,7 @@ const piece = fc.oneof(
   fc.constantFrom('team', 'a', 'example.com/', 'node.kubernetes.io/', 'k8s.io/x', '-', '_', '.', '/', 'A9'),
   fc.constantFrom("'", '"', '`', '$(id)', ';', '\n', '\r', '\0', '\t', ' ', '%', '\\', '#', ',', '=', ':', '\x7f'),
   fc.constantFrom(' --anonymous-auth=true', ',evil=1', ':NoSchedule', 'é', '\u2028', 'a'.repeat(70)),
-  fc.string({ unit: 'binary', maxLength: 4 }),
+  binaryString(4),
 );
 /** Kubernetes names that are valid, so every prop also has accepted values whose artefacts are parsed. */
 const wellFormed = fc.oneof(
