@@ -13,6 +13,7 @@ import { PrivateEksValidationError } from '../../lib/errors';
 import { PROXY_AUTH_PLACEHOLDER } from '../../lib/nodes/user-data/boothook';
 import { credentialsLayerDir } from '../../lib/credentials/assets';
 import { fakeKubectlLayer, isolatedVpc, testApp, testStack } from '../support/cdk';
+import { python3 } from '../support/python';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
 /** What the secret would hold in Secrets Manager: never known to the app. */
@@ -161,7 +162,7 @@ describe('the exec wrapper, run by the real Python', () => {
     const runtime = path.join(tmp, 'runtime');
     fs.writeFileSync(runtime, '#!/bin/sh\nenv | grep -i -E "^(https?|no)_proxy=" | sort\n', { mode: 0o755 });
     const out = execFileSync(
-      'python3',
+      python3(),
       [path.join(credentialsLayerDir(), 'cdk-private-eks', 'proxy-credentials-wrapper'), runtime],
       {
         encoding: 'utf8',

@@ -19,6 +19,7 @@ import {
   TEST_SECRET_ARN,
   writeSecretsManagerStubs,
 } from '../support/credentials';
+import { python3 } from '../support/python';
 
 const HANDLER_DIR = secretWriterHandlerDir();
 const SECRET_ARN = TEST_SECRET_ARN;
@@ -131,7 +132,7 @@ function run(
   env = configured,
 ): any {
   const out = execFileSync(
-    'python3',
+    python3(),
     [
       HARNESS,
       HANDLER_DIR,

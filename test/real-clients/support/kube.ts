@@ -13,7 +13,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import * as YAML from 'yaml';
 import { DAEMONSET_FIXTURES } from '../../support/fixtures';
-import { removeDir, requireTools, run, tempDir } from './proc';
+import { PYTHON, removeDir, requireTools, run, tempDir } from './proc';
 import { runCached } from './run-cache';
 
 export const PROXY_CONFIGMAP = 'proxy-environment-variables';
@@ -83,8 +83,8 @@ const DISCOVERY_STUB = path.join(__dirname, 'kubectl-discovery.py');
  * kubectl's output, parsed when it is JSON, and the paths the stub was asked for.
  */
 export function kubectlWithDiscovery(args: string[]): { rc: number; output: any; stderr: string; requests: string[] } {
-  requireTools('kubectl', 'python3');
-  const r = run('python3', [DISCOVERY_STUB, ...args], { timeout: 90_000 });
+  requireTools('kubectl', PYTHON);
+  const r = run(PYTHON, [DISCOVERY_STUB, ...args], { timeout: 90_000 });
   if (r.status !== 0) {
     throw new Error(`kubectl-discovery.py failed (${r.status}): ${r.stderr}`);
   }
