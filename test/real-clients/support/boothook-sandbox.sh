@@ -14,7 +14,7 @@
 # After each run i, WORK/run<i>/ holds: rc, stdout, stderr, calls.log (stub calls), imds.log (IMDS
 # requests made during the run), console (what the run wrote to /dev/console), run-files/ (every file
 # under /run after the run: each run starts with an empty /run, as after a reboot), stat.txt (every changed path under /etc: type, mode, size, inode,
-# mtime, owner uid), etc/ (copies of the changed regular files) and tmp-left.txt (files left in TMPDIR).
+# mtime, owner uid), etc/ (a copy of those paths) and tmp-left.txt (files left in TMPDIR).
 # With UNITS ("containerd kubelet ..."), WORK/verify/<unit>.{out,err,rc} hold systemd-analyze verify's
 # output for each unit and its drop-ins, run in place after the last run.
 set -euo pipefail
@@ -67,12 +67,13 @@ fi
 start_stub imds "$WORK/imds.ready" "$WORK/imds.out" --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --lifetime 120 \
   --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)"
 
+# snapshot DEST: DEST/stat.txt (one line a path under the upper layer, in find's order: the reader keys them by
+# path) and DEST/etc/, a copy of the upper layer (modes, owners and times kept): three processes a snapshot.
 snapshot() {
-  local dest="$1"
+  local dest="$1" upper="$WORK/ovl/upper"
   mkdir -p "$dest/etc"
-  (cd "$WORK/ovl/upper" && find . -mindepth 1 ! -path './.wh*' -printf '%P %y %m %s %i %T@ %U\n' | LC_ALL=C sort) >"$dest/stat.txt"
-  # Every regular file with its directories, in one cp (not three processes a file).
-  (cd "$WORK/ovl/upper" && find . -type f -print0 | xargs -0 -r cp -p --parents -t "$dest/etc")
+  find "$upper" -mindepth 1 ! -path "$upper/.wh*" -printf '%P %y %m %s %i %T@ %U\n' >"$dest/stat.txt"
+  cp -a "$upper/." "$dest/etc/"
 }
 
 snapshot "$WORK/run0"
@@ -84,11 +85,12 @@ mount --bind "$WORK/console" /dev/console
 chmod 0700 "$WORK/boothook"
 for ((i = 1; i <= RUNS; i++)); do
   out="$WORK/run$i"
-  mkdir -p "$out" "$WORK/tmp$i"
+  mkdir -p "$out/run-files" "$WORK/tmp$i"
   : >"$out/calls.log"
-  before=$(wc -l <"$WORK/imds.log")
-  # A boot: /run starts empty (a tmpfs), /etc keeps what earlier boots wrote.
-  mountpoint -q /run && umount -l /run
+  mapfile -t imds_before <"$WORK/imds.log"
+  # A boot: /run starts empty (a tmpfs), /etc keeps what earlier boots wrote. Each boot lets go of the /run
+  # before it (the host's, where it is a mount point, then the last boot's tmpfs).
+  umount -l /run 2>/dev/null || true
   mount -t tmpfs -o mode=0755 sandbox-run /run
   : >"$WORK/console"
   set +e
@@ -98,11 +100,12 @@ for ((i = 1; i <= RUNS; i++)); do
     "$WORK/boothook" >"$out/stdout" 2>"$out/stderr"
   echo $? >"$out/rc"
   set -e
-  tail -n +"$((before + 1))" "$WORK/imds.log" >"$out/imds.log"
+  # The IMDS log lines this run added (read by bash: no process).
+  mapfile -t -s "${#imds_before[@]}" imds_new <"$WORK/imds.log"
+  if [ "${#imds_new[@]}" -gt 0 ]; then printf '%s\n' "${imds_new[@]}"; fi >"$out/imds.log"
   cp "$WORK/console" "$out/console"
-  mkdir -p "$out/run-files"
-  (cd /run && find . -type f -print0 | xargs -0 -r cp --parents -t "$out/run-files")
-  (cd "$WORK/tmp$i" && find . -mindepth 1) >"$out/tmp-left.txt"
+  cp -a /run/. "$out/run-files/"
+  find "$WORK/tmp$i" -mindepth 1 -printf '%P\n' >"$out/tmp-left.txt"
   snapshot "$out"
 done
 
