@@ -32,7 +32,7 @@ import {
   secondRunProblems,
   withUserinfo,
 } from './support/sandbox';
-import { strictDropInCheck, systemdParseDropIn } from './support/systemd';
+import { strictDropInCheck, systemdParseDropIn, systemdParseDropIns } from './support/systemd';
 
 beforeAll(() => {
   requireRoot();
@@ -163,5 +163,19 @@ describe('the systemd escaping rule, confirmed by systemd-analyze verify', () =>
     expect(parsed.environment.A).toBe('100percent-check.service');
     expect(parsed.environment.B).toBe('50%');
     expect(strictDropInCheck(bad).problems).toHaveLength(2);
+  });
+
+  test("one verify of several units (as in the sandbox) keeps each unit's environment and complaints apart", () => {
+    const parsed = systemdParseDropIns({
+      first: renderSystemdDropIn({ HTTP_PROXY: 'http://first.example:3128' }),
+      second: renderSystemdDropIn({ HTTP_PROXY: 'http://second.example:3128', NO_PROXY: 'localhost' }),
+      broken: '[Service]\nEnvironment="A=1"\nNotADirective=yes\n',
+    });
+    expect(parsed.first.environment).toEqual({ HTTP_PROXY: 'http://first.example:3128' });
+    expect(parsed.second.environment).toEqual({ HTTP_PROXY: 'http://second.example:3128', NO_PROXY: 'localhost' });
+    expect(parsed.first.complaints).toEqual([]);
+    expect(parsed.second.complaints).toEqual([]);
+    expect(parsed.broken.complaints.join('\n')).toContain('NotADirective');
+    expect(parsed.broken.environment).toEqual({ A: '1' });
   });
 });

@@ -15,8 +15,8 @@
 # requests made during the run), console (what the run wrote to /dev/console), run-files/ (every file
 # under /run after the run: each run starts with an empty /run, as after a reboot), stat.txt (every changed path under /etc: type, mode, size, inode,
 # mtime, owner uid), etc/ (a copy of those paths) and tmp-left.txt (files left in TMPDIR).
-# With UNITS ("containerd kubelet ..."), WORK/verify/<unit>.{out,err,rc} hold systemd-analyze verify's
-# output for each unit and its drop-ins, run in place after the last run.
+# With UNITS ("containerd kubelet ..."), WORK/verify/{out,err,rc} hold the output of one systemd-analyze verify
+# of those units with their drop-ins, run in place after the last run.
 set -euo pipefail
 WORK="$1"
 RUNS="${2:-2}"
@@ -110,18 +110,21 @@ for ((i = 1; i <= RUNS; i++)); do
 done
 
 # --- systemd's own parser on the drop-ins, in place ----------------------------------------------
-# A minimal unit file for each unit (the AMI's real ones are not here), then systemd-analyze verify
-# with debug logging: its unit dump shows the Environment= values after unquoting and % expansion,
-# and it names the drop-in file in any complaint. Done after the last snapshot.
+# A minimal unit file for each unit (the AMI's real ones are not here), then one systemd-analyze verify of
+# them all with debug logging: its dump of each unit ("-> Unit NAME:" and the unit's lines) shows the
+# Environment= values after unquoting and % expansion, and it names the drop-in file in any complaint.
+# Done after the last snapshot.
 if [ -n "$VERIFY_UNITS" ]; then
   mkdir -p "$WORK/verify"
+  unit_files=()
   for unit in $VERIFY_UNITS; do
     f="/etc/systemd/system/$unit.service"
     [ -e "$f" ] || printf '[Unit]\nDescription=stand-in for %s\n[Service]\nType=oneshot\nExecStart=/bin/true\n' "$unit" >"$f"
-    set +e
-    SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_COLOR=0 timeout 60 systemd-analyze verify "$f" \
-      >"$WORK/verify/$unit.out" 2>"$WORK/verify/$unit.err"
-    echo $? >"$WORK/verify/$unit.rc"
-    set -e
+    unit_files+=("$f")
   done
+  set +e
+  SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_COLOR=0 timeout 60 systemd-analyze verify "${unit_files[@]}" \
+    >"$WORK/verify/out" 2>"$WORK/verify/err"
+  echo $? >"$WORK/verify/rc"
+  set -e
 fi

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { PROXY_AUTH_PLACEHOLDER } from '../../../lib/nodes/user-data/boothook';
 import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
-import { parseVerifyOutput, SystemdParse } from './systemd';
+import { SystemdParse, verifiedUnits } from './systemd';
 
 /** The six variables, both cases. */
 export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -198,16 +198,11 @@ export function runBoothookInSandbox(
     for (let i = 0; i <= runs; i++) {
       result.push(readRun(path.join(work, `run${i}`), i === 0));
     }
-    const systemd: Record<string, SystemdParse> = {};
-    for (const unit of verifyUnits) {
-      const f = (ext: string) => fs.readFileSync(path.join(work, 'verify', `${unit}.${ext}`), 'utf8');
-      systemd[unit] = parseVerifyOutput(
-        f('out'),
-        f('err'),
-        Number(f('rc').trim()),
-        `/etc/systemd/system/${unit}.service.d`,
-      );
-    }
+    const f = (name: string) => fs.readFileSync(path.join(work, 'verify', name), 'utf8');
+    const systemd =
+      verifyUnits.length === 0
+        ? {}
+        : verifiedUnits(verifyUnits, f('out'), f('err'), Number(f('rc').trim()), '/etc/systemd/system');
     return { runs: result, etcMode: fs.readFileSync(path.join(work, 'etc-mode'), 'utf8').trim(), systemd };
   } finally {
     removeDir(work);

@@ -39,24 +39,76 @@ export function parseVerifyOutput(stdout: string, stderr: string, rc: number, dr
   return { rc, environment, dropInPaths, complaints };
 }
 
+/**
+ * The unit dumps of one `systemd-analyze verify` of several units at debug level, by unit name: each dump starts
+ * with a `\t-> Unit NAME:` line, and its lines run up to the next one.
+ */
+export function unitDumps(stdout: string): Record<string, string> {
+  const dumps: Record<string, string[]> = {};
+  let current: string[] | undefined;
+  for (const line of stdout.split('\n')) {
+    const head = /^\t-> Unit (.+):$/.exec(line);
+    if (head) {
+      current = dumps[head[1]] = [];
+    }
+    current?.push(line);
+  }
+  return Object.fromEntries(Object.entries(dumps).map(([unit, lines]) => [unit, lines.join('\n')]));
+}
+
 /** Parse one drop-in with systemd, in a temporary unit directory with a stand-in unit file. */
 export function systemdParseDropIn(dropIn: string, unit = 'cdk-private-eks-check'): SystemdParse {
+  return systemdParseDropIns({ [unit]: dropIn })[unit];
+}
+
+/**
+ * Parse several units' drop-ins (unit name, without `.service`, to drop-in text) with one systemd-analyze verify,
+ * each with a stand-in unit file in a temporary unit directory. Each unit gets its own dump and the complaints
+ * naming its own drop-in; the exit code is the verify's (0 only when systemd accepted every unit).
+ */
+export function systemdParseDropIns(dropIns: Record<string, string>): Record<string, SystemdParse> {
   requireTools('systemd-analyze');
   const dir = tempDir('systemd');
   try {
-    const unitFile = path.join(dir, `${unit}.service`);
-    fs.writeFileSync(unitFile, `[Unit]\nDescription=stand-in\n[Service]\nType=oneshot\nExecStart=/bin/true\n`);
-    const dropInDir = path.join(dir, `${unit}.service.d`);
-    fs.mkdirSync(dropInDir);
-    fs.writeFileSync(path.join(dropInDir, 'proxy.conf'), dropIn);
-    const r = run('systemd-analyze', ['verify', unitFile], {
+    const unitFiles = Object.entries(dropIns).map(([unit, dropIn]) => {
+      const unitFile = path.join(dir, `${unit}.service`);
+      fs.writeFileSync(unitFile, `[Unit]\nDescription=stand-in\n[Service]\nType=oneshot\nExecStart=/bin/true\n`);
+      fs.mkdirSync(`${unitFile}.d`);
+      fs.writeFileSync(path.join(`${unitFile}.d`, 'proxy.conf'), dropIn);
+      return unitFile;
+    });
+    const r = run('systemd-analyze', ['verify', ...unitFiles], {
       env: { ...process.env, SYSTEMD_LOG_LEVEL: 'debug', SYSTEMD_LOG_COLOR: '0' },
       timeout: 60_000,
     });
-    return parseVerifyOutput(r.stdout, r.stderr, r.status ?? -1, dropInDir);
+    return verifiedUnits(Object.keys(dropIns), r.stdout, r.stderr, r.status ?? -1, dir);
   } finally {
     removeDir(dir);
   }
+}
+
+/**
+ * What one `systemd-analyze verify` of `units` (names without `.service`, unit files in `unitDir`) said of each:
+ * its own dump, the complaints naming its drop-in directory, and the verify's exit code. Throws for a unit
+ * systemd did not dump.
+ */
+export function verifiedUnits(
+  units: string[],
+  stdout: string,
+  stderr: string,
+  rc: number,
+  unitDir: string,
+): Record<string, SystemdParse> {
+  const dumps = unitDumps(stdout);
+  return Object.fromEntries(
+    units.map((unit) => {
+      const dump = dumps[`${unit}.service`];
+      if (dump === undefined) {
+        throw new Error(`systemd-analyze verify dumped no ${unit}.service:\n${stderr}`);
+      }
+      return [unit, parseVerifyOutput(dump, stderr, rc, path.join(unitDir, `${unit}.service.d`))];
+    }),
+  );
 }
 
 const ENV_LINE = /^Environment="([A-Za-z_][A-Za-z0-9_]*)=((?:[^"\\%\n]|\\["\\]|%%)*)"$/;
