@@ -17,11 +17,12 @@ const crypto = require('crypto');
 const fs = require('fs');
 const Module = require('module');
 const path = require('path');
-const swc = require('@swc/core');
 const OPTIONS = require('./swc-options');
 
 const CACHE_DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'cdk-private-eks-ts');
 const SALT = JSON.stringify([require('@swc/core/package.json').version, OPTIONS]);
+/** SWC's native binding, loaded on the first cache miss only (loading it costs about 30 ms a synth). */
+let swc;
 
 /** The module's JavaScript: from the cache, or transpiled and stored (atomically: concurrent runs share it). */
 function compiled(filename) {
@@ -33,6 +34,7 @@ function compiled(filename) {
   } catch {
     // not cached yet
   }
+  swc ??= require('@swc/core');
   const { code } = swc.transformSync(source, { ...OPTIONS, filename, swcrc: false, configFile: false });
   try {
     fs.mkdirSync(CACHE_DIR, { recursive: true });
