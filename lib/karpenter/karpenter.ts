@@ -1,9 +1,10 @@
-import { Annotations, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, FeatureFlags, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { EKS_USE_NATIVE_OIDC_PROVIDER } from 'aws-cdk-lib/cx-api';
 import { Construct, IDependable } from 'constructs';
 import { controllerPolicyDocuments, PolicyDocumentJson, substitutePlaceholders } from './controller-policy';
 import {
@@ -73,7 +74,9 @@ export interface KarpenterOptions {
 
   /**
    * How the controller gets its AWS credentials: EKS Pod Identity (the cluster installs the Pod Identity agent
-   * add-on, whose EKS Auth endpoint it adds) or IAM roles for service accounts (the cluster's OIDC provider).
+   * add-on, whose EKS Auth endpoint it adds) or IAM roles for service accounts (the cluster's OIDC provider: the
+   * native `AWS::IAM::OIDCProvider` when the app sets `@aws-cdk/aws-eks:useNativeOidcProvider`, as `cdk init`
+   * does, else aws-eks-v2's deprecated custom resource and a synth warning saying so).
    *
    * @default eks.IdentityType.POD_IDENTITY
    */
@@ -587,6 +590,16 @@ export class Karpenter extends Construct {
     identityType: eks.IdentityType,
   ): { role: iam.IRole; dependable: IDependable; serviceAccount?: eks.ServiceAccount } {
     if (identityType === eks.IdentityType.IRSA) {
+      // IRSA needs the cluster's IAM OIDC provider, which aws-eks-v2 makes on first use (Cluster.openIdConnectProvider):
+      // the native AWS::IAM::OIDCProvider when the app enables @aws-cdk/aws-eks:useNativeOidcProvider (aws-cdk-lib
+      // 2.237+; `cdk init` sets it, cx-api FEATURE_FLAGS.md), else its deprecated custom resource, a Lambda function
+      // that creates the provider, and aws-cdk-lib's deprecation warning that names neither the flag nor the cause.
+      if (!FeatureFlags.of(this).isEnabled(EKS_USE_NATIVE_OIDC_PROVIDER)) {
+        Annotations.of(this).addWarningV2(
+          'cdk-private-eks:karpenter-irsa-oidc-provider',
+          `karpenter.identityType IRSA: aws-eks-v2 gives the cluster its deprecated OIDC provider (a custom resource with a Lambda function) because the app does not enable "${EKS_USE_NATIVE_OIDC_PROVIDER}". Set it to true in cdk.json "context" (cdk init does) for the native AWS::IAM::OIDCProvider, or keep the default identityType, EKS Pod Identity, which needs no OIDC provider`,
+        );
+      }
       const serviceAccount = new eks.ServiceAccount(this, 'ServiceAccount', {
         cluster,
         name: KARPENTER_SERVICE_ACCOUNT,

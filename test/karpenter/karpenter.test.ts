@@ -11,6 +11,7 @@ import * as fc from 'fast-check';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { EKS_USE_NATIVE_OIDC_PROVIDER } from 'aws-cdk-lib/cx-api';
 import * as YAML from 'yaml';
 import {
   AddonProfile,
@@ -24,7 +25,7 @@ import {
   ProxiedNodeGroup,
   ProxySettings,
 } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testStack, tokenText } from '../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testApp, testStack, tokenText } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'karpenter');
@@ -312,8 +313,14 @@ test('the Pod Identity agent added by the user is reused, not added twice', () =
   expect(chartOf(template).dependsOn.join(' ')).toContain('Addonekspodidentityagent');
 });
 
+/** A stack in an app with the native OIDC provider flag, as `cdk init` writes cdk.json (aws-cdk-lib 2.237+). */
+function nativeOidcStack(): Stack {
+  const app = testApp({ context: { [EKS_USE_NATIVE_OIDC_PROVIDER]: true } });
+  return new Stack(app, 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
+}
+
 test('IRSA: aws-eks-v2’s service account with the role annotation, which the chart then does not create', () => {
-  const stack = testStack('eu-west-1');
+  const stack = nativeOidcStack();
   cluster(stack, { karpenter: { identityType: eks.IdentityType.IRSA } });
   const template = Template.fromStack(stack);
   expect(chartOf(template).values.serviceAccount).toEqual({ create: false, name: 'karpenter' });
@@ -323,6 +330,32 @@ test('IRSA: aws-eks-v2’s service account with the role annotation, which the c
   ]);
   expect(resourcesOf(template, 'AWS::EKS::PodIdentityAssociation')).toEqual([]);
   expect(resourcesOf(template, 'AWS::EKS::Addon')).toEqual([]);
+  // The app's flag: the native provider, no custom resource, no warning of ours.
+  expect(resourcesOf(template, 'AWS::IAM::OIDCProvider')).toHaveLength(1);
+  expect(resourcesOf(template, 'Custom::AWSCDKOpenIdConnectProvider')).toEqual([]);
+  expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('OIDC'))).toEqual([]);
+});
+
+test('IRSA without the native OIDC provider flag: a warning naming the flag and the fix', () => {
+  const stack = testStack('eu-west-1');
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  try {
+    cluster(stack, { karpenter: { identityType: eks.IdentityType.IRSA } });
+    // aws-cdk-lib's own deprecation warning, which names neither the flag nor the cause.
+    expect(warn.mock.calls.map((c) => c.join(' '))).toEqual([
+      expect.stringContaining('aws_eks_v2.OpenIdConnectProvider is deprecated'),
+    ]);
+  } finally {
+    warn.mockRestore();
+  }
+  const template = Template.fromStack(stack);
+  expect(resourcesOf(template, 'Custom::AWSCDKOpenIdConnectProvider')).toHaveLength(1);
+  const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('OIDC'));
+  expect(warnings.map((w) => String(w.entry.data))).toEqual([
+    expect.stringMatching(
+      /^karpenter\.identityType IRSA: .*deprecated OIDC provider.*"@aws-cdk\/aws-eks:useNativeOidcProvider"\. Set it to true in cdk\.json "context"/,
+    ),
+  ]);
 });
 
 describe('a closed network (no proxy)', () => {
