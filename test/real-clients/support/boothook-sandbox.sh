@@ -64,8 +64,8 @@ fi
 
 # --- stub IMDSv2 -------------------------------------------------------------------------------
 : >"$WORK/imds.log"
-start_stub imds "$WORK/imds.ready" "$WORK/imds.out" --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" --lifetime 120 \
-  --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)"
+start_stub "$WORK/imds.out" imds --ready "$WORK/imds.ready" --bind 169.254.169.254 --port 80 --log "$WORK/imds.log" \
+  --lifetime 120 --region "$(cat "$WORK/imds-region" 2>/dev/null || echo us-east-1)"
 
 # snapshot DEST: DEST/stat.txt (one line a path under the upper layer, in find's order: the reader keys them by
 # path) and DEST/etc/, a copy of the upper layer (modes, owners and times kept): three processes a snapshot.

@@ -42,9 +42,13 @@ mount --bind "$WORK/hosts" /etc/hosts
 mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 
 : >"$WORK/proxy.log"
+# One recording proxy a port, all in one stubs.py process.
+specs=()
 for port in $(printf '%s\n' "${ports[@]}" | sort -u); do
-  start_stub proxy "$WORK/proxy-$port.ready" "$WORK/proxy-$port.out" --bind 0.0.0.0 --port "$port" --log "$WORK/proxy.log" --lifetime 120
+  [ "${#specs[@]}" = 0 ] || specs+=(+)
+  specs+=(proxy --ready "$WORK/proxy-$port.ready" --bind 0.0.0.0 --port "$port" --log "$WORK/proxy.log" --lifetime 120)
 done
+start_stub "$WORK/proxy.out" "${specs[@]}"
 
 mapfile -t envvars <"$WORK/env"
 mapfile -t urls <"$WORK/urls"

@@ -146,23 +146,28 @@ if [ -f "$WORK/signal-runs" ]; then
     : >"$out/apiserver.log"
     : >"$out/proxy.log"
     : >"$WORK/console"
-    pids=()
-    # run_stub KIND ARGS...: a stubs.py server for this run (sandbox-lib.sh start_stub), logging to $out.
-    run_stub() {
-      start_stub "$1" "$WORK/$1.ready" "$WORK/$1.out" "${@:2}" --log "$out/$1.log" --lifetime 120
-      pids+=("$STUB_PID")
+    # This run's stub servers, all in one stubs.py process (sandbox-lib.sh start_stub), each logging to $out.
+    specs=()
+    add_stub() {
+      [ "${#specs[@]}" = 0 ] || specs+=(+)
+      specs+=("$1" --ready "$WORK/$1.ready" "${@:2}" --log "$out/$1.log" --lifetime 120)
     }
     if [ "$healthz" = 1 ]; then
-      run_stub healthz --bind 127.0.0.1 --port 10248
+      add_stub healthz --bind 127.0.0.1 --port 10248
     fi
     if [ "$api" != - ]; then
       read -r a_addr a_port a_node a_token <"$WORK/apiserver"
-      run_stub apiserver --bind "$a_addr" --port "$a_port" --node "$a_node" --token "$a_token" --ready-after "$api" \
+      add_stub apiserver --bind "$a_addr" --port "$a_port" --node "$a_node" --token "$a_token" --ready-after "$api" \
         --cert "$WORK/cert.pem" --key "$WORK/key.pem"
     fi
     if [ "$proxy" = 1 ]; then
       read -r p_addr p_port <"$WORK/proxy"
-      run_stub proxy --bind "$p_addr" --port "$p_port"
+      add_stub proxy --bind "$p_addr" --port "$p_port"
+    fi
+    pids=()
+    if [ "${#specs[@]}" -gt 0 ]; then
+      start_stub "$WORK/stubs.out" "${specs[@]}"
+      pids+=("$STUB_PID")
     fi
     rm -rf /run/cdk-private-eks
     if [ "$blocked" = 1 ]; then

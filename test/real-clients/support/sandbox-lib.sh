@@ -19,17 +19,24 @@ wait_for_file() {
   [ -e "$1" ]
 }
 
-# start_stub KIND READY OUT ARGS...: start `stubs.py KIND ARGS... --ready READY` in the background, its output
-# in OUT, its PID in STUB_PID (not $!: snooze's process substitution resets it), and return when it listens;
-# exit 92 with its output when it does not within 10 s.
+# start_stub OUT KIND ARGS... [+ KIND ARGS...]: start stubs.py with those servers (one process, however many; each
+# spec names its own --ready file) in the background, its output in OUT, its PID in STUB_PID (not $!: snooze's
+# process substitution resets it), and return when every server listens; exit 92 with the output when one does
+# not within 10 s.
 start_stub() {
-  local kind="$1" ready="$2" out="$3"
-  shift 3
-  rm -f "$ready"
-  "$PY" "$HERE/stubs.py" "$kind" "$@" --ready "$ready" >"$out" 2>&1 &
+  local out="$1" arg prev="" ready readies=()
+  shift
+  for arg in "$@"; do
+    [ "$prev" != --ready ] || readies+=("$arg")
+    prev="$arg"
+  done
+  rm -f "${readies[@]}"
+  "$PY" "$HERE/stubs.py" "$@" >"$out" 2>&1 &
   # shellcheck disable=SC2034 # for the caller (node-parts-sandbox.sh keeps it to stop the stub)
   STUB_PID=$!
-  wait_for_file "$ready" || { echo "$kind stub did not start: $(cat "$out")" >&2; exit 92; }
+  for ready in "${readies[@]}"; do
+    wait_for_file "$ready" || { echo "stub $ready did not start: $(cat "$out")" >&2; exit 92; }
+  done
 }
 
 # seed_etc: copy the seeded files into the sandbox's private /etc (mode 0644, missing directories made on the

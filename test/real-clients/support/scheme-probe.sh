@@ -27,7 +27,7 @@ mount --bind "$WORK/hosts" /etc/hosts
 mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 
 : >"$WORK/proxy.log"
-start_stub proxy "$WORK/proxy.ready" "$WORK/proxy.out" --bind 127.0.0.1 --port "$port" --log "$WORK/proxy.log" --lifetime 60
+start_stub "$WORK/proxy.out" proxy --ready "$WORK/proxy.ready" --bind 127.0.0.1 --port "$port" --log "$WORK/proxy.log" --lifetime 60
 
 mapfile -t envvars <"$WORK/env"
 while read -r name url; do
