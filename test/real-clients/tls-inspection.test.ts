@@ -29,6 +29,7 @@ import { goProbe } from './support/go-probe';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './support/proc';
 import { runBoothookInSandbox, SandboxResult } from './support/sandbox';
 import { SquidBump } from './support/squid-bump';
+import { newP256Key } from './support/openssl';
 
 const HOST = 'registry.test';
 const SYSTEM_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
@@ -57,15 +58,7 @@ function openssl(...args: string[]): void {
 }
 
 /** `openssl req` with a new P-256 key in `<name>.key`. */
-const NEW_KEY = (name: string) => [
-  '-newkey',
-  'ec',
-  '-pkeyopt',
-  'ec_paramgen_curve:P-256',
-  '-nodes',
-  '-keyout',
-  `${name}.key`,
-];
+const NEW_KEY = (name: string) => newP256Key(`${name}.key`);
 
 function makeCa(name: string, cn: string): void {
   openssl(

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
 import { BoothookProfile, SEED_ENVIRONMENT } from './sandbox';
+import { newP256Key } from './openssl';
 
 export const SIGNAL_PROGRAM = '/usr/local/bin/cdk-private-eks-ready-signal';
 export const SIGNAL_UNIT = '/etc/systemd/system/cdk-private-eks-ready-signal.service';
@@ -265,10 +266,7 @@ export function signalProblems(calls: StubCall[], exitCode: 0 | 1, want: Expecte
   }).map((p) => `cfn-signal: ${p}`);
 }
 
-/**
- * A CA and a server certificate for `host` made with openssl now (never stored in the repository), on P-256 keys like
- * the Squid lab's (support/squid.ts): an RSA 2048 key took openssl 0.1 to 1 s to make, a P-256 one 10 ms.
- */
+/** A CA and a server certificate for `host` made with openssl now (never stored in the repository). */
 export function testServerCertificate(host: string): { caPem: string; certPem: string; keyPem: string } {
   requireTools('openssl');
   const dir = tempDir('api-ca');
@@ -283,13 +281,7 @@ export function testServerCertificate(host: string): { caPem: string; certPem: s
     ok([
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      f('ca.key'),
+      ...newP256Key(f('ca.key')),
       '-out',
       f('ca.pem'),
       '-days',
@@ -297,20 +289,7 @@ export function testServerCertificate(host: string): { caPem: string; certPem: s
       '-subj',
       '/CN=test-kubernetes-ca',
     ]);
-    ok([
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      f('key.pem'),
-      '-out',
-      f('req.pem'),
-      '-subj',
-      `/CN=${host}`,
-    ]);
+    ok(['req', ...newP256Key(f('key.pem')), '-out', f('req.pem'), '-subj', `/CN=${host}`]);
     fs.writeFileSync(f('ext.cnf'), `subjectAltName=DNS:${host}\n`);
     ok([
       'x509',

@@ -11,6 +11,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { goProbe } from './go-probe';
+import { newP256Key } from './openssl';
 import {
   Background,
   PYTHON,
@@ -305,15 +306,9 @@ export class SquidLab {
     ssl([
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
+      ...newP256Key('ca.key'),
       '-days',
       '1',
-      '-keyout',
-      'ca.key',
       '-out',
       'ca.pem',
       '-subj',
@@ -323,20 +318,7 @@ export class SquidLab {
       '-addext',
       'keyUsage=critical,keyCertSign,cRLSign',
     ]);
-    ssl([
-      'req',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      'server.key',
-      '-out',
-      'server.csr',
-      '-subj',
-      '/CN=origin',
-    ]);
+    ssl(['req', ...newP256Key('server.key'), '-out', 'server.csr', '-subj', '/CN=origin']);
     fs.writeFileSync(
       path.join(w, 'server.ext'),
       [
