@@ -95,9 +95,22 @@ export interface RunResult {
   readonly stderr: string;
 }
 
+/**
+ * The standard input of a child given no `input`: none (/dev/null). Node's default would be one end of a socket
+ * pair, and bash takes a socket on standard input for a remote shell (rsh, sshd): with SHLVL unset (npm test
+ * started by something other than bash) it then reads /etc/bash.bashrc, which fails under `set -u` (PS1).
+ */
+const NO_STDIN: SpawnSyncOptions['stdio'] = ['ignore', 'pipe', 'pipe'];
+
 /** Run a program to completion, with a timeout (default 60 s). */
 export function run(cmd: string, args: string[], opts: SpawnSyncOptions & { input?: string | Buffer } = {}): RunResult {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024, ...opts });
+  const r = spawnSync(cmd, args, {
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+    ...(opts.input === undefined ? { stdio: NO_STDIN } : {}),
+    ...opts,
+  });
   if (r.error) {
     throw new Error(`${cmd} ${args.join(' ')}: ${r.error.message}`);
   }
