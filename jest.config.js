@@ -29,6 +29,10 @@ module.exports = {
   // Jest's default on 2 cores is one worker; the real-client suites mostly wait on child processes
   // (sandboxes, Squid, curl), so three workers keep both cores busy (measured: 58 s against 114 s).
   maxWorkers: 3,
+  // A worker leaves its event loop at once when the run ends, but the kernel then takes 430-650 ms to tear down
+  // its 0.7-1 GB (measured at the end of full runs on this 2-core VM): past jest's 500 ms, jest killed it and
+  // printed "A worker process has failed to exit gracefully", which was only this teardown.
+  workerGracefulExitTimeout: 3000,
   projects: [
     {
       ...common,
