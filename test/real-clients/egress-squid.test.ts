@@ -22,6 +22,7 @@ import {
   tempDir,
   waitFor,
 } from './support/proc';
+import { jsonLinesOf } from './support/json-lines';
 
 /** The origin server's address: exists only inside the namespace. */
 const ORIGIN = '198.51.100.10';
@@ -171,14 +172,7 @@ class SquidInstance {
 
   /** The access log, one JSON object a line (a line that is not JSON fails the test). */
   public accessLog(): LogEntry[] {
-    const f = path.join(this.runDir, 'access.log');
-    return fs.existsSync(f)
-      ? fs
-          .readFileSync(f, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : [];
+    return jsonLinesOf<LogEntry>(path.join(this.runDir, 'access.log'));
   }
 }
 
@@ -243,14 +237,7 @@ describe('the real Squid runs the rendered configuration', () => {
   }
 
   function originLog(): any[] {
-    const f = path.join(work, 'origin.log');
-    return fs.existsSync(f)
-      ? fs
-          .readFileSync(f, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l))
-      : [];
+    return jsonLinesOf(path.join(work, 'origin.log'));
   }
 
   /** Requests that must be refused, each with the access-log line it must leave. */

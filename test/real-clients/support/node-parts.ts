@@ -10,6 +10,7 @@ import * as path from 'path';
 import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
 import { BoothookProfile, SEED_ENVIRONMENT } from './sandbox';
 import { newP256Key } from './openssl';
+import { jsonLines } from './json-lines';
 
 export const SIGNAL_PROGRAM = '/usr/local/bin/cdk-private-eks-ready-signal';
 export const SIGNAL_UNIT = '/etc/systemd/system/cdk-private-eks-ready-signal.service';
@@ -163,11 +164,7 @@ export function runNodeParts(
 
 function readResult(out: string, partNames: string[], runNames: string[]): NodePartsResult {
   const read = (f: string) => (fs.existsSync(path.join(out, f)) ? fs.readFileSync(path.join(out, f), 'utf8') : '');
-  const calls = (f: string): StubCall[] =>
-    read(f)
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+  const calls = (f: string) => jsonLines<StubCall>(read(f));
   const parts = partNames.map((name) => ({
     name,
     rc: Number(read(`parts/${name}/rc`).trim()),
@@ -187,20 +184,15 @@ function readResult(out: string, partNames: string[], runNames: string[]): NodeP
     : undefined;
   const runs: Record<string, SignalRun> = {};
   for (const name of runNames) {
-    const jsonLines = (f: string) =>
-      read(f)
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l));
     runs[name] = {
       rc: Number(read(`runs/${name}/rc`).trim()),
       stdout: read(`runs/${name}/stdout`),
       stderr: read(`runs/${name}/stderr`),
       console: read(`runs/${name}/console`),
       cfnSignal: calls(`runs/${name}/cfn-signal.log`),
-      healthz: jsonLines(`runs/${name}/healthz.log`),
-      apiserver: jsonLines(`runs/${name}/apiserver.log`),
-      proxy: jsonLines(`runs/${name}/proxy.log`),
+      healthz: jsonLines(read(`runs/${name}/healthz.log`)),
+      apiserver: jsonLines(read(`runs/${name}/apiserver.log`)),
+      proxy: jsonLines(read(`runs/${name}/proxy.log`)),
       tokenCalls: read(`runs/${name}/token.log`).split('\n').filter(Boolean),
       seconds: Number(read(`runs/${name}/seconds`).trim()),
     };

@@ -10,6 +10,7 @@ import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
 import { Deployment, hasEndpoint } from './examples';
 import { goProbe } from './go-probe';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, sandboxArgs, SUPPORT_DIR, tempDir } from './proc';
+import { jsonLines } from './json-lines';
 
 export type Route = 'direct' | 'proxy';
 export const CLIENTS = ['go', 'curl', 'python'] as const;
@@ -165,10 +166,7 @@ export function pythonDecisions(env: Record<string, string>, urls: string[]): Ro
 }
 
 function parseDecisions(out: string, urls: string[]): Route[] {
-  const lines = out
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+  const lines = jsonLines(out);
   if (lines.length !== urls.length) {
     throw new Error(`expected ${urls.length} decisions, got ${lines.length}:\n${out}`);
   }
@@ -206,11 +204,7 @@ export function curlDecisions(env: Record<string, string>, urls: string[]): Rout
       throw new Error(`curl matrix failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
     const read = (file: string) => fs.readFileSync(path.join(work, file), 'utf8').split('\n').filter(Boolean);
-    return curlRoutes(
-      urls,
-      read('result'),
-      read('proxy.log').map((l) => JSON.parse(l)),
-    );
+    return curlRoutes(urls, read('result'), jsonLines(fs.readFileSync(path.join(work, 'proxy.log'), 'utf8')));
   } finally {
     removeDir(work);
   }
@@ -370,11 +364,7 @@ export function schemelessProxyProbe(env: Record<string, string>): SchemeProbe[]
     if (r.status !== 0) {
       throw new Error(`scheme probe failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
-    const log = fs
-      .readFileSync(path.join(work, 'proxy.log'), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l));
+    const log = jsonLines(fs.readFileSync(path.join(work, 'proxy.log'), 'utf8'));
     const urls = CLIENTS.map((c) => `https://${hosts[c]}/`);
     const go = JSON.parse(
       runOk(goBin, ['decide', urls[0]], { env: { PATH: '/usr/bin:/bin', ...env }, timeout: 60_000 }),

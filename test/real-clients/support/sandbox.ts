@@ -8,6 +8,7 @@ import * as path from 'path';
 import { PROXY_AUTH_PLACEHOLDER } from '../../../lib/nodes/user-data/boothook';
 import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
 import { SystemdParse, verifiedUnits } from './systemd';
+import { jsonLines } from './json-lines';
 
 /** The six variables, both cases. */
 export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -227,17 +228,11 @@ function readRun(dir: string, seed: boolean): BoothookRun {
     stdout: read('stdout'),
     stderr: read('stderr'),
     calls: read('calls.log').split('\n').filter(Boolean),
-    imds: read('imds.log')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l)),
+    imds: jsonLines(read('imds.log')),
     stat,
     files,
     tmpLeft: read('tmp-left.txt').split('\n').filter(Boolean),
-    aws: read('aws.log')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l)),
+    aws: jsonLines<AwsCall>(read('aws.log')),
     console: read('console'),
     runFiles: seed ? {} : filesUnder(path.join(dir, 'run-files')),
   };

@@ -25,6 +25,7 @@ import {
   tempDir,
   waitFor,
 } from './proc';
+import { jsonLines, jsonLinesOf } from './json-lines';
 
 export const SQUID_ADDRESS = '127.0.0.1:3128';
 /** Where Squid demands proxy authentication. */
@@ -194,8 +195,7 @@ export class SquidLab {
 
   /** The origin server's log so far: one entry per request it answered. */
   public upstreamLog(): Array<{ scheme: string; host: string; local: string; peer: string; path: string }> {
-    const f = path.join(this.work, 'upstream.log');
-    return fs.existsSync(f) ? jsonLines(fs.readFileSync(f, 'utf8')) : [];
+    return jsonLinesOf(path.join(this.work, 'upstream.log'));
   }
 
   /**
@@ -235,13 +235,13 @@ export class SquidLab {
       path.join(SUPPORT_DIR, 'urllib_fetch.py'),
       ...urls,
     ]);
-    return jsonLines(runOk('nsenter', args, { timeout: fetchTimeout(urls) }));
+    return jsonLines<FetchResult>(runOk('nsenter', args, { timeout: fetchTimeout(urls) }));
   }
 
   /** Go's net/http (http.DefaultTransport), configured only by `env` (plus the test CA), inside the namespace. */
   public go(env: Record<string, string>, urls: string[]): FetchResult[] {
     const args = this.clientArgs([`SSL_CERT_FILE=${this.caFile}`], env, [goProbe(), 'fetch', ...urls]);
-    return jsonLines(runOk('nsenter', args, { timeout: fetchTimeout(urls) }));
+    return jsonLines<FetchResult>(runOk('nsenter', args, { timeout: fetchTimeout(urls) }));
   }
 
   /** nsenter's arguments for `command` in the namespace, with only `settings` and `env` in its environment. */
@@ -355,14 +355,6 @@ export class SquidLab {
 /** How long a client may take for `urls` (each transfer is bounded at 10 s). */
 function fetchTimeout(urls: string[]): number {
   return 20_000 + urls.length * 12_000;
-}
-
-/** One JSON object a line: a client's output (support/urllib_fetch.py, the Go probe's `fetch`), a stub's log. */
-function jsonLines<T = FetchResult>(out: string): T[] {
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
 }
 
 /** The start of the line curl writes after each transfer (`-w`): no origin's body holds it. */

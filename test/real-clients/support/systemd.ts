@@ -43,7 +43,7 @@ export function parseVerifyOutput(stdout: string, stderr: string, rc: number, dr
  * The unit dumps of one `systemd-analyze verify` of several units at debug level, by unit name: each dump starts
  * with a `\t-> Unit NAME:` line, and its lines run up to the next one.
  */
-export function unitDumps(stdout: string): Record<string, string> {
+function unitDumps(stdout: string): Record<string, string> {
   const dumps: Record<string, string[]> = {};
   let current: string[] | undefined;
   for (const line of stdout.split('\n')) {
