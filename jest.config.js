@@ -5,7 +5,7 @@
  *   (test/support/no-cfn-validation.ts);
  * - synth: every example app (snapshots, security defaults) with the validation on, so that each example is
  *   validated once (running it in nag.test.ts too cost 5 s of CPU for the same templates);
- * - real-clients: the real programs (root; Debian tools), with the examples synthesized and the Go probe
+ * - real-clients: the real programs (root; Debian tools), with the examples synthesized and the Go programs
  *   compiled once per run (test/real-clients/global-setup.ts); the validation off too for the stacks its
  *   suites build themselves (its first run in a test file cost about a second).
  * `npm run test:unit` runs the first two, `npm run test:real` the third, `npm test` all.

@@ -1,10 +1,10 @@
 /**
- * Once per jest run of the real-client suites: synthesize every example, compile the Go probe and make the
- * run's shared cache (support/run-cache.ts), and hand them to the workers through environment variables (they
- * inherit the parent's environment).
+ * Once per jest run of the real-client suites: synthesize every example, compile the Go programs (the probe and
+ * the stub servers) and make the run's shared cache (support/run-cache.ts), and hand them to the workers through
+ * environment variables (they inherit the parent's environment).
  */
 import * as path from 'path';
-import { buildGoProbe, GO_PROBE_VARIABLE } from './support/go-probe';
+import { buildGoPrograms, GO_PROGRAMS_VARIABLE } from './support/go-programs';
 import { runOk, tempDir } from './support/proc';
 import { RUN_CACHE_VARIABLE, SYNTH_DIR_VARIABLE } from './support/synth-dir';
 
@@ -31,5 +31,5 @@ export default function globalSetup(): void {
     },
   );
   process.env[SYNTH_DIR_VARIABLE] = synthDir;
-  process.env[GO_PROBE_VARIABLE] = buildGoProbe(goDir);
+  process.env[GO_PROGRAMS_VARIABLE] = buildGoPrograms(goDir);
 }

@@ -3,7 +3,7 @@
  * which terminates each CONNECT with a certificate it mints for the name and signs with an inspection CA
  * made by openssl now — in front of an HTTPS server standing for a public registry (support/tls_origin.py;
  * its certificate from another throwaway CA, which only Squid trusts), both on loopback. Each consumer of
- * ProxySettings.caBundle is given to real clients: curl (OpenSSL), Go's net/http (support/go-probe.ts)
+ * ProxySettings.caBundle is given to real clients: curl (OpenSSL), Go's net/http (support/go-programs.ts)
  * and Python's urllib, each through the proxy (HTTPS_PROXY). With our bundle they get the registry's
  * answer; without it (the broken variant) each fails with a certificate error. Squid's access log shows
  * the decrypted requests, so the interception really happened.
@@ -25,7 +25,7 @@ import { rootCertificates } from 'tls';
 import { CA_BUNDLE_KEY, CA_CERT_DIR, CA_MOUNT_PATH } from '../../lib/manifests/proxy-patch';
 import { CA_ANCHOR, renderCaTrustBoothook } from '../../lib/nodes/user-data/ca-bundle';
 import { caBundleEnvironment, combinedBundle, isCaBundleProblem, parseCaBundle } from '../../lib/private/ca-bundle';
-import { goProbe } from './support/go-probe';
+import { goProbe } from './support/go-programs';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, SUPPORT_DIR, tempDir } from './support/proc';
 import { runBoothookInSandbox, SandboxResult } from './support/sandbox';
 import { SquidBump } from './support/squid-bump';

@@ -21,7 +21,6 @@ set -euo pipefail
 WORK="$1"
 RUNS="${2:-2}"
 VERIFY_UNITS="${3:-}"
-PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=sandbox-lib.sh
 . "$HERE/sandbox-lib.sh"

@@ -11,7 +11,6 @@
 # CONNECT_CODE" per URL (curl's -w), and WORK/proxy.log, a JSON line per request the proxy saw.
 set -euo pipefail
 WORK="$1"
-PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=sandbox-lib.sh
 . "$HERE/sandbox-lib.sh"
@@ -42,7 +41,7 @@ mount --bind "$WORK/hosts" /etc/hosts
 mount --bind "$WORK/resolv.conf" /etc/resolv.conf
 
 : >"$WORK/proxy.log"
-# One recording proxy a port, all in one stubs.py process.
+# One recording proxy a port, all in one stub servers process.
 specs=()
 for port in $(printf '%s\n' "${ports[@]}" | sort -u); do
   [ "${#specs[@]}" = 0 ] || specs+=(+)

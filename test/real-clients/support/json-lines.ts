@@ -1,6 +1,6 @@
 /**
  * One JSON value a line: what the clients print (support/urllib_fetch.py, the Go probe), what the stub servers
- * (support/stubs.py), the recording stubs and Squid's JSON access log write. A line that is not JSON throws.
+ * (go/stubs), the recording stubs and Squid's JSON access log write. A line that is not JSON throws.
  */
 import * as fs from 'fs';
 

@@ -146,7 +146,7 @@ if [ -f "$WORK/signal-runs" ]; then
     : >"$out/apiserver.log"
     : >"$out/proxy.log"
     : >"$WORK/console"
-    # This run's stub servers, all in one stubs.py process (sandbox-lib.sh start_stub), each logging to $out.
+    # This run's stub servers, all in one process (sandbox-lib.sh start_stub), each logging to $out.
     specs=()
     add_stub() {
       [ "${#specs[@]}" = 0 ] || specs+=(+)

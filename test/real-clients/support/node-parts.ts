@@ -11,6 +11,7 @@ import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from 
 import { BoothookProfile, SEED_ENVIRONMENT } from './sandbox';
 import { newP256Key } from './openssl';
 import { jsonLines } from './json-lines';
+import { stubsEnvironment } from './go-programs';
 
 export const SIGNAL_PROGRAM = '/usr/local/bin/cdk-private-eks-ready-signal';
 export const SIGNAL_UNIT = '/etc/systemd/system/cdk-private-eks-ready-signal.service';
@@ -147,6 +148,7 @@ export function runNodeParts(
       fs.writeFileSync(path.join(work, 'signal-runs'), lines.join('\n') + '\n');
     }
     const r = run('unshare', sandboxArgs('node-parts-sandbox.sh', work), {
+      env: stubsEnvironment(),
       timeout: 150_000 + signalRuns.length * 90_000,
     });
     if (r.status !== 0) {

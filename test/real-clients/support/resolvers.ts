@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { FAKE_CLUSTER_ENDPOINT_ID } from './intrinsics';
 import { Deployment, hasEndpoint } from './examples';
-import { goProbe } from './go-probe';
+import { goProbe, stubsEnvironment } from './go-programs';
 import { PYTHON, removeDir, requireRoot, requireTools, run, runOk, sandboxArgs, SUPPORT_DIR, tempDir } from './proc';
 import { jsonLines } from './json-lines';
 
@@ -199,7 +199,10 @@ export function curlDecisions(env: Record<string, string>, urls: string[]): Rout
         .join('\n') + '\n',
     );
     fs.writeFileSync(path.join(work, 'urls'), urls.join('\n') + '\n');
-    const r = run('unshare', sandboxArgs('curl-matrix.sh', work), { timeout: 10_000 + urls.length * 7_000 });
+    const r = run('unshare', sandboxArgs('curl-matrix.sh', work), {
+      env: stubsEnvironment(),
+      timeout: 10_000 + urls.length * 7_000,
+    });
     if (r.status !== 0) {
       throw new Error(`curl matrix failed (${r.status ?? r.signal}): ${r.stderr}`);
     }
@@ -252,7 +255,7 @@ export function curlRoutes(urls: string[], transfers: string[], proxyLog: Array<
   return routes;
 }
 
-/** What the recording proxy (support/stubs.py proxy) answers every request with. */
+/** What the recording proxy (the stub servers' proxy, go/stubs) answers every request with. */
 const PROXY_ANSWER = '502';
 
 /** One row of the host × client table. */
@@ -360,7 +363,7 @@ export function schemelessProxyProbe(env: Record<string, string>): SchemeProbe[]
         .join('\n') + '\n',
     );
     fs.writeFileSync(path.join(work, 'clients'), CLIENTS.map((c) => `${c} https://${hosts[c]}/`).join('\n') + '\n');
-    const r = run('unshare', sandboxArgs('scheme-probe.sh', work, goBin), { timeout: 90_000 });
+    const r = run('unshare', sandboxArgs('scheme-probe.sh', work, goBin), { env: stubsEnvironment(), timeout: 90_000 });
     if (r.status !== 0) {
       throw new Error(`scheme probe failed (${r.status ?? r.signal}): ${r.stderr}`);
     }

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Shared by the sandbox scripts (sourced, not run): waiting without a process a poll, starting a stubs.py
-# server (which expects $PY and $HERE), the seeded /etc and the recording stubs (both expect $WORK, the
-# sandbox's work directory; the stubs write calls to $CALLS_LOG).
+# Shared by the sandbox scripts (sourced, not run): waiting without a process a poll, starting the stub servers
+# (the Go program test/real-clients/go/stubs, whose path support/go-programs.ts puts in $CDK_PRIVATE_EKS_STUBS),
+# the seeded /etc and the recording stubs (both expect $WORK, the sandbox's work directory; the stubs write
+# calls to $CALLS_LOG).
 
 # snooze SECONDS: sleep without starting a process (a timed read on a pipe that nothing writes to).
 snooze() {
@@ -9,20 +10,21 @@ snooze() {
   read -r -t "$1" -u "$SNOOZE_FD" _ || true
 }
 
-# wait_for_file FILE: wait up to 10 s for FILE (a stub's ready file), looking every 0.1 s; 1 if it never came.
+# wait_for_file FILE: wait up to 10 s for FILE (a stub's ready file), looking every 0.02 s (a stub listens within
+# a few milliseconds); 1 if it never came.
 wait_for_file() {
   local _
-  for _ in {1..100}; do
+  for _ in {1..500}; do
     [ -e "$1" ] && return 0
-    snooze 0.1
+    snooze 0.02
   done
   [ -e "$1" ]
 }
 
-# start_stub OUT KIND ARGS... [+ KIND ARGS...]: start stubs.py with those servers (one process, however many; each
-# spec names its own --ready file) in the background, its output in OUT, its PID in STUB_PID (not $!: snooze's
-# process substitution resets it), and return when every server listens; exit 92 with the output when one does
-# not within 10 s.
+# start_stub OUT KIND ARGS... [+ KIND ARGS...]: start the stub servers (one process, however many; each spec names
+# its own --ready file) in the background, its output in OUT, its PID in STUB_PID (not $!: snooze's process
+# substitution resets it), and return when every server listens; exit 92 with the output when one does not
+# within 10 s.
 start_stub() {
   local out="$1" arg prev="" ready readies=()
   shift
@@ -31,7 +33,7 @@ start_stub() {
     prev="$arg"
   done
   rm -f "${readies[@]}"
-  "$PY" "$HERE/stubs.py" "$@" >"$out" 2>&1 &
+  "${CDK_PRIVATE_EKS_STUBS:?the stub servers binary (support/go-programs.ts stubsEnvironment)}" "$@" >"$out" 2>&1 &
   # shellcheck disable=SC2034 # for the caller (node-parts-sandbox.sh keeps it to stop the stub)
   STUB_PID=$!
   for ready in "${readies[@]}"; do

@@ -9,6 +9,7 @@ import { PROXY_AUTH_PLACEHOLDER } from '../../../lib/nodes/user-data/boothook';
 import { removeDir, requireRoot, requireTools, run, sandboxArgs, tempDir } from './proc';
 import { SystemdParse, verifiedUnits } from './systemd';
 import { jsonLines } from './json-lines';
+import { stubsEnvironment } from './go-programs';
 
 /** The six variables, both cases. */
 export const PROXY_VARIABLES = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -190,6 +191,7 @@ export function runBoothookInSandbox(
       });
     }
     const r = run('unshare', sandboxArgs('boothook-sandbox.sh', work, String(runs), verifyUnits.join(' ')), {
+      env: stubsEnvironment(),
       timeout: 150_000,
     });
     if (r.status !== 0) {

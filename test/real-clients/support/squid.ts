@@ -10,7 +10,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { goProbe } from './go-probe';
+import { goProbe, goStubs } from './go-programs';
 import { newP256Key } from './openssl';
 import {
   Background,
@@ -147,8 +147,7 @@ export class SquidLab {
 
     this.upstream = new Background('nsenter', [
       ...this.nsArgs(),
-      PYTHON,
-      path.join(SUPPORT_DIR, 'stubs.py'),
+      goStubs(),
       'upstream',
       '--bind',
       '0.0.0.0',
