@@ -164,6 +164,24 @@ func tlsListener(l net.Listener, s *spec) (net.Listener, error) {
 	return tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"http/1.1"}}), nil
 }
 
+// listenAndServe listens on --bind and --port (over TLS with --cert and --key when secure), writes the ready file
+// and answers with h.
+func listenAndServe(s *spec, secure bool, h http.HandlerFunc) error {
+	l, err := listen(s.bind, s.port)
+	if err != nil {
+		return err
+	}
+	if secure {
+		if l, err = tlsListener(l, s); err != nil {
+			return err
+		}
+	}
+	if err := ready(s.ready, s.kind); err != nil {
+		return err
+	}
+	return serve(l, h)
+}
+
 // serve answers HTTP/1.1 on l with h (no HTTP/2, a 10 s limit a request, as the stubs always had).
 func serve(l net.Listener, h http.HandlerFunc) error {
 	server := &http.Server{
@@ -217,14 +235,7 @@ func imds(s *spec) error {
 	}
 	var lock sync.Mutex
 	tokens := map[string]bool{}
-	l, err := listen(s.bind, s.port)
-	if err != nil {
-		return err
-	}
-	if err := ready(s.ready, "imds"); err != nil {
-		return err
-	}
-	return serve(l, func(w http.ResponseWriter, r *http.Request) {
+	return listenAndServe(s, false, func(w http.ResponseWriter, r *http.Request) {
 		if unsupported(w, r, http.MethodPut, http.MethodGet) {
 			return
 		}
@@ -268,7 +279,7 @@ func proxy(s *spec) error {
 	if err != nil {
 		return err
 	}
-	if err := ready(s.ready, "proxy"); err != nil {
+	if err := ready(s.ready, s.kind); err != nil {
 		return err
 	}
 	for {
@@ -354,21 +365,14 @@ func upstream(s *spec) error {
 		}
 		go func() { failed <- serve(secure, handler("https")) }()
 	}
-	if err := ready(s.ready, "upstream"); err != nil {
+	if err := ready(s.ready, s.kind); err != nil {
 		return err
 	}
 	return <-failed
 }
 
 func healthz(s *spec) error {
-	l, err := listen(s.bind, s.port)
-	if err != nil {
-		return err
-	}
-	if err := ready(s.ready, "healthz"); err != nil {
-		return err
-	}
-	return serve(l, func(w http.ResponseWriter, r *http.Request) {
+	return listenAndServe(s, false, func(w http.ResponseWriter, r *http.Request) {
 		if unsupported(w, r, http.MethodGet) {
 			return
 		}
@@ -385,19 +389,8 @@ func healthz(s *spec) error {
 func apiserver(s *spec) error {
 	var lock sync.Mutex
 	gets := 0
-	l, err := listen(s.bind, s.port)
-	if err != nil {
-		return err
-	}
-	secure, err := tlsListener(l, s)
-	if err != nil {
-		return err
-	}
-	if err := ready(s.ready, "apiserver"); err != nil {
-		return err
-	}
 	asJSON := map[string]string{"Content-Type": "application/json"}
-	return serve(secure, func(w http.ResponseWriter, r *http.Request) {
+	return listenAndServe(s, true, func(w http.ResponseWriter, r *http.Request) {
 		if unsupported(w, r, http.MethodGet, http.MethodPost) {
 			return
 		}
