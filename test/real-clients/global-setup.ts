@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 export default function globalSetup(): void {
   const synthDir = tempDir('synth-shared');
-  const goDir = tempDir('goprobe-shared');
+  const goDir = tempDir('go-programs-shared');
   const runCacheDir = tempDir('run-cache');
   // Read back by global-teardown.ts (same process).
   process.env.CDK_PRIVATE_EKS_SHARED_DIRS = JSON.stringify([synthDir, goDir, runCacheDir]);

@@ -164,10 +164,10 @@ if [ -f "$WORK/signal-runs" ]; then
       read -r p_addr p_port <"$WORK/proxy"
       add_stub proxy --bind "$p_addr" --port "$p_port"
     fi
-    pids=()
+    stub_pid=
     if [ "${#specs[@]}" -gt 0 ]; then
       start_stub "$WORK/stubs.out" "${specs[@]}"
-      pids+=("$STUB_PID")
+      stub_pid=$STUB_PID
     fi
     rm -rf /run/cdk-private-eks
     if [ "$blocked" = 1 ]; then
@@ -183,10 +183,10 @@ if [ -f "$WORK/signal-runs" ]; then
     us=$((${EPOCHREALTIME//[!0-9]/} - ${start//[!0-9]/}))
     printf '%d.%02d\n' $((us / 1000000)) $((us % 1000000 / 10000)) >"$out/seconds"
     cp "$WORK/console" "$out/console"
-    for pid in "${pids[@]}"; do
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    done
+    if [ -n "$stub_pid" ]; then
+      kill "$stub_pid" 2>/dev/null || true
+      wait "$stub_pid" 2>/dev/null || true
+    fi
     collect_stub_logs "$out"
   done <"$WORK/signal-runs"
 fi
