@@ -201,8 +201,7 @@ describe('the exec wrapper, run by the real Python', () => {
 
 test('a new revision rewrites the Kubernetes Secret and rolls the pods', () => {
   const stackFor = (revision?: string) => {
-    const app = testApp();
-    const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+    const stack = testStack('us-east-1');
     new PrivateEksCluster(stack, 'Cluster', {
       vpc: isolatedVpc(stack),
       version: eks.KubernetesVersion.V1_35,
@@ -293,7 +292,7 @@ describe('credentials checks', () => {
 
   test('a cluster that makes its own endpoints adds Secrets Manager, and no KMS even for a customer key', () => {
     const names = (secretOf: (stack: Stack) => secretsmanager.ISecret) => {
-      const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+      const stack = testStack('us-east-1');
       const cluster = new PrivateEksCluster(stack, 'Cluster', {
         vpc: isolatedVpc(stack),
         version: eks.KubernetesVersion.V1_35,

@@ -25,7 +25,7 @@ import {
   ProxiedNodeGroup,
   ProxySettings,
 } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testApp, testStack, tokenText } from '../support/cdk';
+import { fakeKubectlLayer, isolatedVpc, testStack, tokenText } from '../support/cdk';
 import { validationErrorOf } from '../support/errors';
 
 const FIXTURES = path.join(__dirname, '..', 'fixtures', 'karpenter');
@@ -313,14 +313,9 @@ test('the Pod Identity agent added by the user is reused, not added twice', () =
   expect(chartOf(template).dependsOn.join(' ')).toContain('Addonekspodidentityagent');
 });
 
-/** A stack in an app with the native OIDC provider flag, as `cdk init` writes cdk.json (aws-cdk-lib 2.237+). */
-function nativeOidcStack(): Stack {
-  const app = testApp({ context: { [EKS_USE_NATIVE_OIDC_PROVIDER]: true } });
-  return new Stack(app, 'Test', { env: { account: '111122223333', region: 'eu-west-1' } });
-}
-
 test('IRSA: aws-eks-v2’s service account with the role annotation, which the chart then does not create', () => {
-  const stack = nativeOidcStack();
+  // The app's native OIDC provider flag, as `cdk init` writes cdk.json (aws-cdk-lib 2.237+).
+  const stack = testStack('eu-west-1', { [EKS_USE_NATIVE_OIDC_PROVIDER]: true });
   cluster(stack, { karpenter: { identityType: eks.IdentityType.IRSA } });
   const template = Template.fromStack(stack);
   expect(chartOf(template).values.serviceAccount).toEqual({ create: false, name: 'karpenter' });

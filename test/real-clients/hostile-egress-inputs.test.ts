@@ -7,7 +7,6 @@
  *
  * Cases per run (new fast-check seed each run): 3 props x 80 values = 240; only accepted ones reach Squid.
  */
-import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import fc from 'fast-check';
 import { binaryString } from '../support/arbitraries';
@@ -17,7 +16,7 @@ import { renderSquidConfig } from '../../lib/egress/squid-config';
 import { PrivateEksValidationError } from '../../lib/errors';
 import { expectBothOutcomes, runOverFiles } from './support/hostile';
 import { requireTools } from './support/proc';
-import { testApp } from '../support/cdk';
+import { testStack } from '../support/cdk';
 
 const PER_PROP = 80;
 
@@ -73,7 +72,7 @@ beforeAll(() => requireTools('squid', 'bash'));
 
 describe.each(PROPS)('%s', (prop, wellFormed, check, acl) => {
   test(`${PER_PROP} generated values: refused naming ${prop}[0], or Squid parses the configuration and the value is one word of ${acl}`, () => {
-    const scope = new Construct(new Stack(testApp(), 'Test'), 'Egress');
+    const scope = new Construct(testStack(), 'Egress');
     const values = fc.sample(
       fc.oneof(
         { arbitrary: fc.array(piece, { minLength: 1, maxLength: 5 }).map((p) => p.join('')), weight: 2 },

@@ -13,7 +13,6 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct } from 'constructs';
 import fc from 'fast-check';
@@ -29,7 +28,7 @@ import { renderBottlerocketSettings } from '../../lib/nodes/user-data/bottlerock
 import { ClusterBootstrap, KubeletRegistration } from '../../lib/nodes/user-data/family';
 import { expectBothOutcomes, runOverFiles } from './support/hostile';
 import { requireTools } from './support/proc';
-import { testApp } from '../support/cdk';
+import { testStack } from '../support/cdk';
 
 const PER_PROP = 150;
 
@@ -78,7 +77,7 @@ beforeAll(() => requireTools('bash'));
 
 describe.each(PROPS)('%s', (_name, make, prop) => {
   test(`${PER_PROP} generated values: refused naming ${prop}, or nodeadm's YAML, bash and TOML give back exactly the flags`, () => {
-    const scope = new Construct(new Stack(testApp(), 'Test'), 'Nodes');
+    const scope = new Construct(testStack(), 'Nodes');
     const accepted: Array<{ kubelet: KubeletRegistration; flags: string[] }> = [];
     let refused = 0;
     for (const v of fc.sample(value, PER_PROP)) {

@@ -24,9 +24,12 @@ export function testApp(props: AppProps = {}): App {
   });
 }
 
-/** A stack, env-agnostic unless a region is given (then with a placeholder account). */
-export function testStack(region?: string): Stack {
-  return new Stack(testApp(), 'Test', region ? { env: { account: '111122223333', region } } : {});
+/**
+ * A stack, env-agnostic unless a region is given (then with a placeholder account), in a test app with `context`
+ * (feature flags, say) on top of testApp's.
+ */
+export function testStack(region?: string, context: Record<string, unknown> = {}): Stack {
+  return new Stack(testApp({ context }), 'Test', region ? { env: { account: '111122223333', region } } : {});
 }
 
 /** A VPC like the examples': isolated subnets only, two AZs. */

@@ -6,7 +6,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EndpointPresets, PrivateEksCluster, ProxyCredentials, ProxySettings } from '../../lib';
-import { fakeKubectlLayer, isolatedVpc, testApp } from './cdk';
+import { fakeKubectlLayer, isolatedVpc, testStack } from './cdk';
 
 /** The imported secret's ARN. */
 export const TEST_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:corp/proxy-AbCdEf';
@@ -19,7 +19,7 @@ export interface CredentialedClusterOptions {
 
 /** A us-east-1 stack with the cluster, the proxy `http://proxy.corp.example:3128` and its credentials. */
 export function credentialedCluster(options: CredentialedClusterOptions = {}) {
-  const stack = new Stack(testApp(), 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
+  const stack = testStack('us-east-1');
   const revision = typeof options.revision === 'function' ? options.revision(stack) : options.revision;
   const cluster = new PrivateEksCluster(stack, 'Cluster', {
     vpc: isolatedVpc(stack),
